@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: sets up what is missing, starts the local control plane, runs the whole suite
+# (unit, emulator conformance, official-SDK, and cluster tests), and always takes the control plane down.
+set -euo pipefail
+HACK=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$HACK")
+cd "$REPO"
+
+"$HACK/setup.sh"
+trap '"$HACK/cluster.sh" down' EXIT
+"$HACK/cluster.sh" up
+eval "$("$HACK/cluster.sh" env)"
+SLB_SDK_PYTHON=$("$HACK/python-venv.sh")
+export SLB_SDK_PYTHON
+cargo test --workspace --locked --no-fail-fast "$@"
