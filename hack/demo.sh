@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The demo: sets up what is missing, brings up the local control plane and the SLB emulator, runs the operator
+# against them, applies the examples, and shows the load balancers the operator made.
+# Everything stays running afterwards; `hack/demo.sh down` stops it all.
+set -euo pipefail
+HACK=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$HACK")
+cd "$REPO"
+RUN=$REPO/.run/demo
+EMULATOR_ADDR=127.0.0.1:9080
+ACCESS_KEY_ID=demo-access-key
+ACCESS_KEY_SECRET=demo-access-secret
+log() { echo "demo: $*" >&2; }
+
+stop_pid() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; }
+if [ "${1:-}" = down ]; then
+  stop_pid "$RUN/operator.pid"; stop_pid "$RUN/emulator.pid"
+  "$HACK/cluster.sh" down
+  exit 0
+fi
+
+"$HACK/setup.sh"
+"$HACK/cluster.sh" up
+eval "$("$HACK/cluster.sh" env)"
+BIN=$("$HACK/build-tools.sh")
+kubectl() { "$BIN/kubectl" "$@"; }
+mkdir -p "$RUN"
+
+log "building the emulator and the operator"
+cargo build --locked --quiet --bin slb-emulator --bin slb-operator
+
+stop_pid "$RUN/emulator.pid"
+setsid target/debug/slb-emulator --listen "$EMULATOR_ADDR" \
+  --access-key-id "$ACCESS_KEY_ID" --access-key-secret "$ACCESS_KEY_SECRET" \
+  --state-file "$RUN/emulator-state.json" >"$RUN/emulator.log" 2>&1 </dev/null &
+echo $! >"$RUN/emulator.pid"
+for _ in $(seq 40); do curl -fsS "http://$EMULATOR_ADDR/__admin/counters" >/dev/null 2>&1 && break; sleep 0.25; done
+log "emulator listening on http://$EMULATOR_ADDR"
+
+kubectl apply --server-side -f crds/ >/dev/null
+stop_pid "$RUN/operator.pid"
+ALIBABA_CLOUD_ACCESS_KEY_ID=$ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET=$ACCESS_KEY_SECRET \
+  setsid target/debug/slb-operator run --endpoint "http://$EMULATOR_ADDR" --region cn-hangzhou \
+  --cluster-id demo --leader-election=false >"$RUN/operator.log" 2>&1 </dev/null &
+echo $! >"$RUN/operator.pid"
+log "operator running (log: $RUN/operator.log)"
+
+kubectl apply -f examples/ >/dev/null
+log "waiting for the examples to become Ready"
+kubectl wait --for=condition=Ready --timeout=120s slbinstances,slblisteners,slbvservergroups,slbrules --all -A || true
+
+echo
+echo "== The custom resources"
+kubectl get slb -A
+echo
+echo "== The load balancers in SLB (DescribeLoadBalancers on the emulator)"
+curl -fsS "http://$EMULATOR_ADDR/__admin/state" | jq '[.. | objects | select(has("LoadBalancerId") and has("Address"))] | unique_by(.LoadBalancerId)'
+echo
+log "stop everything with: hack/demo.sh down"
