@@ -19,7 +19,9 @@ async fn cluster_client() -> Client {
         std::env::var_os("KUBECONFIG").is_some(),
         "KUBECONFIG is not set: run `hack/cluster.sh up` and `eval \"$(hack/cluster.sh env)\"` first"
     );
-    Client::try_default().await.expect("a client for the local control plane")
+    Client::try_default()
+        .await
+        .expect("a client for the local control plane")
 }
 
 /// Polls `probe` every half second until it returns `Some`, or fails the test after `timeout`.
@@ -33,7 +35,10 @@ where
         if let Some(value) = probe().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -44,7 +49,10 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
     let ns_name = format!("cluster-real-{}", std::process::id());
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespaces
-        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns_name}})).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns_name}})).unwrap(),
+        )
         .await
         .expect("namespace");
 
@@ -68,14 +76,23 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
         }
     });
     deployments
-        .create(&PostParams::default(), &serde_json::from_value(deployment).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(deployment).unwrap(),
+        )
         .await
         .expect("deployment");
     let service = json!({
         "metadata": {"name": "web"},
         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}
     });
-    services.create(&PostParams::default(), &serde_json::from_value(service).unwrap()).await.expect("service");
+    services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(service).unwrap(),
+        )
+        .await
+        .expect("service");
 
     let kwok_nodes: BTreeSet<String> = nodes
         .list(&ListParams::default().labels("type=kwok"))
@@ -87,44 +104,70 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
         .collect();
     assert!(!kwok_nodes.is_empty(), "the cluster has no kwok nodes");
 
-    let ready_pods = eventually("3 Ready pods on kwok nodes", Duration::from_secs(90), || async {
-        let list = pods.list(&ListParams::default().labels("app=web")).await.ok()?;
-        let ready: Vec<(String, String)> = list
-            .items
-            .iter()
-            .filter(|p| {
-                p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-                    cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+    let ready_pods = eventually(
+        "3 Ready pods on kwok nodes",
+        Duration::from_secs(90),
+        || async {
+            let list = pods
+                .list(&ListParams::default().labels("app=web"))
+                .await
+                .ok()?;
+            let ready: Vec<(String, String)> = list
+                .items
+                .iter()
+                .filter(|p| {
+                    p.status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .is_some_and(|cs| {
+                            cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+                        })
                 })
-            })
-            .filter_map(|p| {
-                let node = p.spec.as_ref()?.node_name.clone()?;
-                let ip = p.status.as_ref()?.pod_ip.clone()?;
-                Some((node, ip))
-            })
-            .collect();
-        (ready.len() == 3).then_some(ready)
-    })
+                .filter_map(|p| {
+                    let node = p.spec.as_ref()?.node_name.clone()?;
+                    let ip = p.status.as_ref()?.pod_ip.clone()?;
+                    Some((node, ip))
+                })
+                .collect();
+            (ready.len() == 3).then_some(ready)
+        },
+    )
     .await;
     for (node, _) in &ready_pods {
-        assert!(kwok_nodes.contains(node), "pod scheduled on {node}, which is not a kwok node");
+        assert!(
+            kwok_nodes.contains(node),
+            "pod scheduled on {node}, which is not a kwok node"
+        );
     }
     let pod_ips: BTreeSet<String> = ready_pods.into_iter().map(|(_, ip)| ip).collect();
     assert_eq!(pod_ips.len(), 3, "pods must have distinct IPs: {pod_ips:?}");
 
-    let sliced_ips = eventually("the EndpointSlice controller to list 3 ready addresses", Duration::from_secs(60), || async {
-        let list = slices.list(&ListParams::default().labels("kubernetes.io/service-name=web")).await.ok()?;
-        let ips: BTreeSet<String> = list
-            .items
-            .iter()
-            .flat_map(|s| s.endpoints.iter())
-            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
-            .flat_map(|e| e.addresses.iter().cloned())
-            .collect();
-        (ips.len() == 3).then_some(ips)
-    })
+    let sliced_ips = eventually(
+        "the EndpointSlice controller to list 3 ready addresses",
+        Duration::from_secs(60),
+        || async {
+            let list = slices
+                .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
+                .await
+                .ok()?;
+            let ips: BTreeSet<String> = list
+                .items
+                .iter()
+                .flat_map(|s| s.endpoints.iter().flatten())
+                .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
+                .flat_map(|e| e.addresses.iter().cloned())
+                .collect();
+            (ips.len() == 3).then_some(ips)
+        },
+    )
     .await;
-    assert_eq!(sliced_ips, pod_ips, "EndpointSlices must list exactly the Ready pods' addresses");
+    assert_eq!(
+        sliced_ips, pod_ips,
+        "EndpointSlices must list exactly the Ready pods' addresses"
+    );
 
-    namespaces.delete(&ns_name, &DeleteParams::default()).await.expect("namespace deletion");
+    namespaces
+        .delete(&ns_name, &DeleteParams::default())
+        .await
+        .expect("namespace deletion");
 }
