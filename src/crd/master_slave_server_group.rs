@@ -1,0 +1,78 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{BackendServer, LocalObjectReference, conditions_schema};
+
+/// An active/standby server group of an SlbInstance. SLB cannot modify such a group, so the
+/// spec is immutable: create a new object to change it.
+#[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "slb.operator.dev",
+    version = "v1alpha1",
+    kind = "SlbMasterSlaveServerGroup",
+    namespaced,
+    doc = "An active/standby server group of an SlbInstance.",
+    status = "SlbMasterSlaveServerGroupStatus",
+    shortname = "slbmssg",
+    category = "slb",
+    printcolumn(
+        name = "ID",
+        type_ = "string",
+        json_path = ".status.masterSlaveServerGroupId"
+    ),
+    printcolumn(
+        name = "Instance",
+        type_ = "string",
+        json_path = ".spec.instanceRef.name"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("self == oldSelf")
+        .message("an SlbMasterSlaveServerGroup cannot be changed, because SLB cannot modify master-slave groups; create a new one instead"),
+    validation = Rule::new("self.master.serverId != self.slave.serverId || self.master.port != self.slave.port")
+        .message("master and slave must be different backends"),
+)]
+pub struct SlbMasterSlaveServerGroupSpec {
+    /// The SlbInstance the group belongs to, in the same namespace.
+    pub instance_ref: LocalObjectReference,
+    /// Name of the group in SLB. Defaults to `<namespace>/<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 80), pattern(r"^[A-Za-z0-9\-/._]+$"))]
+    pub name: Option<String>,
+    /// The backend that takes the traffic while it is healthy.
+    pub master: BackendServer,
+    /// The backend that takes over when the master fails.
+    pub slave: BackendServer,
+}
+
+/// The observed state of an SlbMasterSlaveServerGroup.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlbMasterSlaveServerGroupStatus {
+    /// ID of the group, recorded as soon as it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_slave_server_group_id: Option<String>,
+    /// The load balancer the group was created on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_id: Option<String>,
+    /// Ready (and Synced) conditions.
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The metadata.generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

@@ -1,0 +1,123 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{BackendServer, LocalObjectReference, conditions_schema};
+
+/// A virtual server group of an SlbInstance: explicit backends, or the nodes behind a Service.
+#[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "slb.operator.dev",
+    version = "v1alpha1",
+    kind = "SlbVServerGroup",
+    namespaced,
+    doc = "A virtual server group of an SlbInstance.",
+    status = "SlbVServerGroupStatus",
+    shortname = "slbvsg",
+    category = "slb",
+    printcolumn(name = "ID", type_ = "string", json_path = ".status.vServerGroupId"),
+    printcolumn(
+        name = "Instance",
+        type_ = "string",
+        json_path = ".spec.instanceRef.name"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.backends) != has(self.serviceRef)")
+    .message("set exactly one of backends and serviceRef"))]
+pub struct SlbVServerGroupSpec {
+    /// The SlbInstance the group belongs to, in the same namespace. Immutable.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("instanceRef is immutable"))]
+    pub instance_ref: LocalObjectReference,
+
+    /// Name of the group in SLB. Defaults to `<namespace>/<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 80), pattern(r"^[A-Za-z0-9\-/._]+$"))]
+    pub name: Option<String>,
+
+    /// Explicit backend servers; each serverId and port pair may appear only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1000))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["serverId".into(), "port".into()]))]
+    pub backends: Option<Vec<BackendServer>>,
+
+    /// Backends that follow a Service: the nodes with ready endpoints, on the Service's NodePort.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_ref: Option<ServiceBackendReference>,
+}
+
+/// Backends taken from a Service of type NodePort or LoadBalancer in the same namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceBackendReference {
+    /// Name of the Service.
+    #[schemars(length(min = 1, max = 63))]
+    pub name: String,
+    /// The Service port whose NodePort the backends use.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: i32,
+    /// How nodes are weighted: by the number of ready pods on them (the default) or equally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<Weighting>,
+    /// Seconds a node whose endpoints are terminating keeps weight 0 before it is removed (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3600))]
+    pub drain_seconds: Option<i32>,
+}
+
+/// How the backends of a Service are weighted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Weighting {
+    /// Weight proportional to the ready pods on the node.
+    PodsPerNode,
+    /// Every node the same weight.
+    Equal,
+}
+
+/// The observed state of an SlbVServerGroup.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlbVServerGroupStatus {
+    /// ID of the group, recorded as soon as it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_server_group_id: Option<String>,
+    /// The load balancer the group was created on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_id: Option<String>,
+    /// The backend servers as last observed in SLB.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<BackendServer>,
+    /// Health of the backends, from DescribeHealthStatus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthSummary>,
+    /// Ready (and Synced) conditions.
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The metadata.generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Counts of backend servers by health.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthSummary {
+    /// Backends passing their health check.
+    pub normal: i32,
+    /// Backends failing their health check.
+    pub abnormal: i32,
+    /// Backends not checked (no running listener, or health checks off).
+    pub unavailable: i32,
+}
