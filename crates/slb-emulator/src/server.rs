@@ -1,0 +1,346 @@
+//! The HTTP endpoint: one handler for `/` that merges query and form parameters, authenticates, applies
+//! faults, dispatches on Action over the shared state, persists writes, logs the call and renders the answer.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
+
+use crate::actions::{self, Ctx};
+use crate::auth::{self, NonceRegistry};
+use crate::calls::{CallLog, CallRecord};
+use crate::clock;
+use crate::config::{Account, Config, EcsInstance, TransitionDelays};
+use crate::error::{self, ApiError};
+use crate::faults::FaultState;
+use crate::health::HealthOverride;
+use crate::ids::SplitMix64;
+use crate::params::{COMMON_PARAMETERS, Params};
+use crate::render::{self, Format};
+use crate::state::Store;
+
+/// Parameters whose values never reach the call log or the tracing output.
+const SECRET_PARAMETERS: &[&str] = &["PrivateKey"];
+/// Long values (certificate bodies) are cut in the call log.
+const LOGGED_VALUE_LIMIT: usize = 256;
+
+/// State shared by every request.
+pub struct Shared {
+    pub accounts: Vec<Account>,
+    pub regions: Vec<String>,
+    pub delays: TransitionDelays,
+    pub tolerance_ms: u64,
+    pub state_file: Option<PathBuf>,
+    pub store: Mutex<Store>,
+    pub ecs: RwLock<Option<Vec<EcsInstance>>>,
+    pub health: RwLock<Vec<HealthOverride>>,
+    pub faults: Mutex<FaultState>,
+    pub calls: Mutex<CallLog>,
+    pub nonces: NonceRegistry,
+    id_seed: u64,
+}
+
+impl Shared {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let mut store = match &config.state_file {
+            Some(path) if path.exists() => {
+                let bytes = std::fs::read(path)?;
+                serde_json::from_slice::<Store>(&bytes).map_err(|e| {
+                    anyhow::anyhow!("state file {} is not valid: {e}", path.display())
+                })?
+            }
+            _ => Store::default(),
+        };
+        if store.id_state == 0 {
+            store.id_state = config.id_seed;
+        }
+        Ok(Self {
+            accounts: config.accounts.clone(),
+            regions: config.regions.clone(),
+            delays: config.delays,
+            tolerance_ms: u64::try_from(config.timestamp_tolerance.as_millis()).unwrap_or(u64::MAX),
+            state_file: config.state_file.clone(),
+            store: Mutex::new(store),
+            ecs: RwLock::new(config.ecs_instances.clone()),
+            health: RwLock::new(Vec::new()),
+            faults: Mutex::new(FaultState::new(config.faults.clone())),
+            calls: Mutex::new(CallLog::new(config.call_log_capacity)),
+            nonces: NonceRegistry::default(),
+            id_seed: config.id_seed,
+        })
+    }
+
+    /// Saves the whole store: temp file, fsync, rename, fsync of the directory. Runs before the write is
+    /// acknowledged, so an acknowledged call survives a crash.
+    pub fn persist(&self, store: &Store) -> std::io::Result<()> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        write_atomically(path, &serde_json::to_vec(store)?)
+    }
+
+    /// Clears every account's resources, the call log, overrides and used nonces.
+    pub fn reset(&self) -> std::io::Result<()> {
+        let mut store = self.store.lock();
+        *store = Store {
+            id_state: self.id_seed,
+            ..Store::default()
+        };
+        self.persist(&store)?;
+        drop(store);
+        self.calls.lock().clear();
+        self.health.write().clear();
+        self.nonces.clear();
+        Ok(())
+    }
+
+    /// Runs one authenticated call against the state.
+    fn execute(
+        &self,
+        account: &Account,
+        action: &str,
+        params: &Params,
+    ) -> Result<actions::Response, ApiError> {
+        let region = match params.get("RegionId") {
+            Some(r) if self.regions.iter().any(|known| known == r) => Some(r.to_string()),
+            Some(_) => return Err(error::REGION_NOT_FOUND),
+            None if actions::region_required(action) => return Err(ApiError::missing("RegionId")),
+            None => None,
+        };
+        let ecs = self.ecs.read();
+        let health = self.health.read();
+        let mut store = self.store.lock();
+        let result = {
+            let Store {
+                accounts,
+                id_state,
+                next_address,
+                next_sequence,
+            } = &mut *store;
+            let mut rng = SplitMix64::new(*id_state);
+            let mut ctx = Ctx {
+                account,
+                state: accounts.entry(account.account_id.clone()).or_default(),
+                region,
+                regions: &self.regions,
+                now_ms: clock::now_ms(),
+                delays: self.delays,
+                ecs: ecs.as_deref(),
+                health: &health,
+                rng: &mut rng,
+                next_address,
+                next_sequence,
+            };
+            let result = actions::dispatch(action, &mut ctx, params);
+            *id_state = rng.state();
+            result
+        };
+        if result.is_ok() && actions::is_write(action) && self.state_file.is_some() {
+            self.persist(&store).map_err(|e| {
+                tracing::error!(error = %e, "could not save the state file");
+                error::INTERNAL_FAILURE
+            })?;
+        }
+        result
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = PathBuf::from(temp);
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", any(api))
+        .nest("/__admin", crate::admin::router())
+        .with_state(shared)
+}
+
+/// Query-string and form-body parameters together (the SDKs sign both as one set).
+fn merge_parameters(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<Params, ApiError> {
+    let mut values = BTreeMap::new();
+    if let Some(query) = uri.query() {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query).map_err(|_| error::INVALID_PARAMETER)?;
+        values.extend(pairs);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !body.is_empty()
+        && (content_type.is_empty() || content_type.contains("x-www-form-urlencoded"))
+    {
+        let text = std::str::from_utf8(body).map_err(|_| error::INVALID_PARAMETER)?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(text).map_err(|_| error::INVALID_PARAMETER)?;
+        values.extend(pairs);
+    }
+    Ok(Params::new(values))
+}
+
+fn logged_parameters(params: &Params) -> BTreeMap<String, String> {
+    params
+        .iter()
+        .filter(|(k, _)| !COMMON_PARAMETERS.contains(k))
+        .map(|(k, v)| {
+            let value = if SECRET_PARAMETERS.contains(&k) {
+                "<redacted>".to_string()
+            } else if v.len() > LOGGED_VALUE_LIMIT {
+                let cut = (0..=LOGGED_VALUE_LIMIT)
+                    .rev()
+                    .find(|i| v.is_char_boundary(*i))
+                    .unwrap_or(0);
+                format!("{}…", &v[..cut])
+            } else {
+                v.to_string()
+            };
+            (k.to_string(), value)
+        })
+        .collect()
+}
+
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let params = merge_parameters(&uri, &headers, &body);
+    let format = params
+        .as_ref()
+        .ok()
+        .map_or(Some(Format::Xml), |p| Format::from_param(p.get("Format")));
+    let action_name = params
+        .as_ref()
+        .ok()
+        .and_then(|p| p.get("Action"))
+        .unwrap_or_default()
+        .to_string();
+    let mut account_id = String::new();
+    let mut write = false;
+
+    let outcome = match (params.as_ref(), format) {
+        (Err(e), _) => Err(e.clone()),
+        (Ok(_), None) => Err(error::ILLEGAL_FORMAT),
+        (Ok(params), Some(_)) => {
+            let outcome = serve(&shared, method.as_str(), params, &mut account_id).await;
+            write = outcome
+                .as_ref()
+                .is_ok_and(|(action, _)| actions::is_write(action));
+            outcome
+        }
+    };
+    let format = format.unwrap_or(Format::Xml);
+    let (status, text, code, action) = match outcome {
+        Ok((action, mut body)) => {
+            body.insert("RequestId".into(), Value::String(request_id.clone()));
+            (
+                200,
+                render::success_body(format, action, &body),
+                "OK".to_string(),
+                action.to_string(),
+            )
+        }
+        Err(e) => (
+            e.status,
+            render::error_body(format, &request_id, &e),
+            e.code.to_string(),
+            action_name,
+        ),
+    };
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        request_id = %request_id,
+        account = %account_id,
+        action = %action,
+        code = %code,
+        status,
+        latency_ms = format_args!("{latency_ms:.3}"),
+        "call"
+    );
+    let record = CallRecord {
+        sequence: 0,
+        time: clock::iso8601(clock::now_ms()),
+        account: account_id,
+        action,
+        parameters: params.as_ref().map(logged_parameters).unwrap_or_default(),
+        code,
+        http_status: status,
+        latency_ms,
+        write,
+    };
+    shared.calls.lock().push(record);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, format.content_type())],
+        text,
+    )
+        .into_response()
+}
+
+/// Authenticates, applies faults and runs the action; returns the canonical action name and its body.
+async fn serve(
+    shared: &Arc<Shared>,
+    method: &str,
+    params: &Params,
+    account_id: &mut String,
+) -> Result<(&'static str, actions::Response), ApiError> {
+    let account = auth::authenticate(
+        method,
+        params,
+        &shared.accounts,
+        &shared.nonces,
+        shared.tolerance_ms,
+    )?
+    .clone();
+    *account_id = account.account_id.clone();
+    let action = params.required("Action")?;
+    let action = actions::canonical_action(action).ok_or(error::UNSUPPORTED_ACTION)?;
+    let decision = shared.faults.lock().decide(clock::now_ms());
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    if let Some(fault) = decision.error {
+        return Err(fault);
+    }
+    let result = if shared.state_file.is_some() && actions::is_write(action) {
+        // Saving fsyncs; keep that off the async workers.
+        let shared = Arc::clone(shared);
+        let params = params.clone();
+        tokio::task::spawn_blocking(move || shared.execute(&account, action, &params))
+            .await
+            .unwrap_or(Err(error::INTERNAL_FAILURE))
+    } else {
+        shared.execute(&account, action, params)
+    };
+    if let Some(hang) = decision.hang {
+        tokio::time::sleep(hang).await;
+    }
+    result.map(|body| (action, body))
+}
