@@ -10,7 +10,11 @@ use sha1::Sha1;
 
 /// Everything but the unreserved characters `A-Z a-z 0-9 - _ . ~` is encoded, byte by byte, in upper-case hex.
 /// A space becomes `%20` (never `+`) and `*` becomes `%2A`, which is what the reference asks for.
-const SIGNING_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SIGNING_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes a value with the reference's rules.
 pub fn percent_encode(value: &str) -> String {
@@ -65,7 +69,10 @@ pub fn sign<'a, I>(method: &str, params: I, access_key_secret: &str) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    sign_string(access_key_secret, &string_to_sign(method, &canonicalized_query(params)))
+    sign_string(
+        access_key_secret,
+        &string_to_sign(method, &canonicalized_query(params)),
+    )
 }
 
 /// Compares two signatures in constant time, so that a verifier leaks nothing through timing.
@@ -94,7 +101,10 @@ mod tests {
             ("Action", "DescribeLoadBalancerAttribute"),
             ("LoadBalancerId", "lb-bp1of5kr4md52rbv9q7jd"),
         ];
-        assert_eq!(sign("GET", params, "testsecret"), "gXVOzkP+OBER4pHGKpCkBxg8gIk=");
+        assert_eq!(
+            sign("GET", params, "testsecret"),
+            "gXVOzkP+OBER4pHGKpCkBxg8gIk="
+        );
     }
 
     #[test]
@@ -117,7 +127,10 @@ mod tests {
 
     #[test]
     fn method_is_part_of_the_signature() {
-        assert_ne!(sign("GET", [("A", "1")], "s"), sign("POST", [("A", "1")], "s"));
+        assert_ne!(
+            sign("GET", [("A", "1")], "s"),
+            sign("POST", [("A", "1")], "s")
+        );
     }
 
     #[test]

@@ -1,0 +1,413 @@
+//! The HTTP client: common parameters, signing, rate limiting, retries, and response decoding.
+
+use crate::action::{Action, ActionFamily, to_params};
+use crate::config::{ClientConfig, HttpMethod, RetryPolicy};
+use crate::error::{ApiError, Error};
+use crate::lenient;
+use crate::signature::{percent_encode, sign};
+use crate::xml;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The API version this client speaks.
+pub const API_VERSION: &str = "2014-05-15";
+
+/// A client of the SLB API. Cheap to clone; clones share the connection pool and rate limiters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    url: reqwest::Url,
+    http: reqwest::Client,
+    limiters: BTreeMap<ActionFamily, DefaultDirectRateLimiter>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+const ALL_FAMILIES: [ActionFamily; 7] = [
+    ActionFamily::LoadBalancer,
+    ActionFamily::Certificate,
+    ActionFamily::Listener,
+    ActionFamily::BackendServer,
+    ActionFamily::ServerGroup,
+    ActionFamily::Rule,
+    ActionFamily::Tag,
+];
+
+impl Client {
+    /// Builds a client; fails on an endpoint that is not `http(s)://host[:port][/]`.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let url = reqwest::Url::parse(&config.endpoint).map_err(|e| {
+            Error::Config(format!("endpoint {:?} is not a URL: {e}", config.endpoint))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(Error::Config(format!(
+                "endpoint {:?} must be http(s)://host[:port]",
+                config.endpoint
+            )));
+        }
+        if url.query().is_some() || url.path() != "/" {
+            return Err(Error::Config(format!(
+                "endpoint {:?} must not have a path or query",
+                config.endpoint
+            )));
+        }
+        if config.region_id.trim().is_empty() {
+            return Err(Error::Config("region_id must not be empty".to_owned()));
+        }
+        // reqwest is built without a bundled crypto provider; ring is the one the workspace compiles. An
+        // `Err` only means a provider is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let limiters = ALL_FAMILIES
+            .into_iter()
+            .filter_map(|family| {
+                config
+                    .rate_limits
+                    .qps(family)
+                    .map(|qps| (family, RateLimiter::direct(Quota::per_second(qps))))
+            })
+            .collect();
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                url,
+                http,
+                limiters,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Calls one action: validates, then sends with retries as the configuration says.
+    pub async fn call<A: Action>(&self, request: &A) -> Result<A::Response, Error> {
+        let params = self.action_params(request)?;
+        let policy = self.inner.config.retry;
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            if let Some(limiter) = self.inner.limiters.get(&A::FAMILY) {
+                limiter.until_ready().await;
+            }
+            let error = match self.attempt::<A>(&params).await {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            let Some(delay) = retry_delay(&policy, attempt, started.elapsed(), &error) else {
+                return Err(error);
+            };
+            tracing::debug!(action = A::NAME, attempt, ?delay, %error, "retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// The parameters one attempt sends for `request`, signed, with a fresh `Timestamp` and
+    /// `SignatureNonce` (so two calls never return the same set).
+    pub fn signed_params<A: Action>(&self, request: &A) -> Result<Vec<(String, String)>, Error> {
+        let params = self.action_params(request)?;
+        Ok(self.sign_attempt(&params))
+    }
+
+    /// Validated action parameters plus the common parameters that stay the same across attempts.
+    fn action_params<A: Action>(&self, request: &A) -> Result<Vec<(String, String)>, Error> {
+        request.validate().map_err(|e| Error::Validation {
+            action: A::NAME,
+            message: e.0,
+        })?;
+        let mut params = to_params(request).map_err(|message| Error::Validation {
+            action: A::NAME,
+            message,
+        })?;
+        // One token for every attempt, so a retried create is not a second create.
+        if A::TAKES_CLIENT_TOKEN && !params.iter().any(|(name, _)| name == "ClientToken") {
+            params.push(("ClientToken".to_owned(), uuid::Uuid::new_v4().to_string()));
+        }
+        let config = &self.inner.config;
+        params.extend([
+            ("Action".to_owned(), A::NAME.to_owned()),
+            ("Format".to_owned(), config.format.as_str().to_owned()),
+            ("Version".to_owned(), API_VERSION.to_owned()),
+            (
+                "AccessKeyId".to_owned(),
+                config.credentials.access_key_id().to_owned(),
+            ),
+            ("SignatureMethod".to_owned(), "HMAC-SHA1".to_owned()),
+            ("SignatureVersion".to_owned(), "1.0".to_owned()),
+            ("RegionId".to_owned(), config.region_id.clone()),
+        ]);
+        Ok(params)
+    }
+
+    /// Adds this attempt's `Timestamp`, `SignatureNonce` and `Signature`.
+    fn sign_attempt(&self, params: &[(String, String)]) -> Vec<(String, String)> {
+        let config = &self.inner.config;
+        let mut signed = Vec::with_capacity(params.len() + 3);
+        signed.extend_from_slice(params);
+        signed.push((
+            "Timestamp".to_owned(),
+            jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
+        ));
+        signed.push((
+            "SignatureNonce".to_owned(),
+            uuid::Uuid::new_v4().to_string(),
+        ));
+        let signature = sign(
+            config.method.as_str(),
+            signed
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            config.credentials.access_key_secret(),
+        );
+        signed.push(("Signature".to_owned(), signature));
+        signed
+    }
+
+    async fn attempt<A: Action>(&self, params: &[(String, String)]) -> Result<A::Response, Error> {
+        let signed = self.sign_attempt(params);
+        let encoded = encode_form(&signed);
+        let inner = &self.inner;
+        let request = match inner.config.method {
+            HttpMethod::Get => {
+                let mut url = inner.url.clone();
+                url.set_query(Some(&encoded));
+                inner.http.get(url)
+            }
+            HttpMethod::Post => inner
+                .http
+                .post(inner.url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )
+                .body(encoded),
+        };
+        let transport = |e: reqwest::Error| Error::Transport {
+            action: A::NAME,
+            message: error_chain(&e),
+            timed_out: e.is_timeout(),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(transport)?;
+        decode_response::<A::Response>(A::NAME, status, &body)
+    }
+}
+
+/// Encodes parameters with the signing rules (RFC 3986, `%20` for space), for a query or a form body.
+fn encode_form(params: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(params.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(name));
+        out.push('=');
+        out.push_str(&percent_encode(value));
+    }
+    out
+}
+
+/// A reqwest error with its causes, which carry the useful part (connection refused, TLS, ...).
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The delay before the next attempt, or `None` when the error is final or the budget is spent.
+fn retry_delay(
+    policy: &RetryPolicy,
+    attempt: u32,
+    elapsed: Duration,
+    error: &Error,
+) -> Option<Duration> {
+    if !error.is_retryable() || attempt >= policy.max_attempts {
+        return None;
+    }
+    let exponential = policy
+        .initial_backoff
+        .saturating_mul(2u32.saturating_pow(attempt - 1));
+    let ceiling = exponential.min(policy.max_backoff);
+    // "Equal jitter": half fixed, half random, so retries spread out but never collapse to zero.
+    let half = ceiling / 2;
+    let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    let delay = half + Duration::from_millis(rand::random_range(0..=jitter_ms));
+    (elapsed + delay <= policy.max_elapsed).then_some(delay)
+}
+
+/// Parses a body in either format into JSON, normalized (see [`lenient::normalize`]).
+fn parse_body(body: &str) -> Result<Value, String> {
+    let mut value = if body.trim_start().starts_with('<') {
+        xml::to_json(body)?
+    } else {
+        serde_json::from_str(body).map_err(|e| format!("invalid JSON: {e}"))?
+    };
+    lenient::normalize(&mut value);
+    Ok(value)
+}
+
+/// Turns an HTTP status and body into the action's response or an [`Error`].
+pub(crate) fn decode_response<R: DeserializeOwned>(
+    action: &'static str,
+    status: u16,
+    body: &str,
+) -> Result<R, Error> {
+    let parsed = parse_body(body);
+    if (200..300).contains(&status) {
+        let value = parsed.map_err(|message| Error::Decode {
+            action,
+            http_status: status,
+            message,
+        })?;
+        return serde_json::from_value(value).map_err(|e| Error::Decode {
+            action,
+            http_status: status,
+            message: e.to_string(),
+        });
+    }
+    let field = |value: &Value, name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let error = match parsed {
+        Ok(value) if !field(&value, "Code").is_empty() => ApiError {
+            code: field(&value, "Code"),
+            message: field(&value, "Message"),
+            request_id: field(&value, "RequestId"),
+            host_id: field(&value, "HostId"),
+            http_status: status,
+        },
+        // No error document (a proxy's HTML page, an empty body): keep the status and a bounded excerpt.
+        _ => ApiError {
+            code: format!("Http{status}"),
+            message: body.chars().take(200).collect(),
+            request_id: String::new(),
+            host_id: String::new(),
+            http_status: status,
+        },
+    };
+    Err(Error::Api { action, error })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::model::Acknowledged;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            max_elapsed: Duration::from_secs(10),
+        }
+    }
+
+    fn retryable() -> Error {
+        Error::Transport {
+            action: "X",
+            message: "reset".to_owned(),
+            timed_out: false,
+        }
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_bounded() {
+        for _ in 0..100 {
+            let first = retry_delay(&policy(), 1, Duration::ZERO, &retryable()).unwrap();
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
+            let third = retry_delay(&policy(), 3, Duration::ZERO, &retryable()).unwrap();
+            assert!(
+                third >= Duration::from_millis(150) && third <= Duration::from_millis(300),
+                "{third:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retries_stop_at_the_attempt_and_time_budgets_and_on_final_errors() {
+        assert!(retry_delay(&policy(), 4, Duration::ZERO, &retryable()).is_none());
+        assert!(retry_delay(&policy(), 1, Duration::from_secs(10), &retryable()).is_none());
+        let validation = Error::Validation {
+            action: "X",
+            message: "m".to_owned(),
+        };
+        assert!(retry_delay(&policy(), 1, Duration::ZERO, &validation).is_none());
+    }
+
+    #[test]
+    fn decodes_json_and_xml_errors() {
+        let json = r#"{"RequestId":"7463B73D","HostId":"slb.aliyuncs.com","Code":"UnsupportedOperation","Message":"The specified action is not supported."}"#;
+        let error = decode_response::<Acknowledged>("X", 400, json).unwrap_err();
+        let api = error.api_error().unwrap();
+        assert_eq!(api.code, "UnsupportedOperation");
+        assert_eq!(api.host_id, "slb.aliyuncs.com");
+        assert_eq!(api.request_id, "7463B73D");
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><Error><RequestId>8906582E</RequestId><HostId>slb.aliyuncs.com</HostId><Code>ServiceUnavailable</Code><Message>The request has failed due to a temporary failure of the server.</Message></Error>"#;
+        let error = decode_response::<Acknowledged>("X", 503, xml).unwrap_err();
+        assert_eq!(error.code(), Some("ServiceUnavailable"));
+        assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn a_body_without_an_error_document_keeps_the_status() {
+        let error =
+            decode_response::<Acknowledged>("X", 502, "<html>bad gateway</html>").unwrap_err();
+        assert_eq!(error.code(), Some("Http502"));
+        assert!(error.is_retryable());
+        assert_eq!(error.category(), "server");
+    }
+
+    #[test]
+    fn a_success_that_cannot_be_decoded_is_a_decode_error() {
+        let error = decode_response::<Acknowledged>("X", 200, "{not json").unwrap_err();
+        assert_eq!(error.category(), "decode");
+    }
+
+    #[test]
+    fn form_encoding_uses_the_signing_rules() {
+        let params = vec![
+            ("A b".to_owned(), "x*y~".to_owned()),
+            ("C".to_owned(), "[{\"k\":1}]".to_owned()),
+        ];
+        assert_eq!(
+            encode_form(&params),
+            "A%20b=x%2Ay~&C=%5B%7B%22k%22%3A1%7D%5D"
+        );
+    }
+}
