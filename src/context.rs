@@ -1,0 +1,68 @@
+//! What every reconcile gets: the Kubernetes client, the SLB clients, the configuration, the
+//! metrics and the Event recorder.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kube::Client;
+use kube::runtime::events::Recorder;
+use slb_api::SlbApi;
+
+use crate::metrics::Metrics;
+
+/// Settings that shape reconciles.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Written into the tags of every SLB object the operator creates.
+    pub cluster_id: String,
+    /// Region of objects that do not name one.
+    pub default_region: String,
+    /// How often an unchanged object is compared with SLB.
+    pub resync_period: Duration,
+    /// Objects of one kind reconciled at the same time.
+    pub concurrency: u16,
+}
+
+/// Builds the SLB client of a region.
+pub type SlbClientFactory =
+    Box<dyn Fn(&str) -> Result<Arc<dyn SlbApi>, slb_api::Error> + Send + Sync>;
+
+/// One SLB client per region (the API takes the region with every call), built on first use.
+pub struct SlbClients {
+    factory: SlbClientFactory,
+    by_region: Mutex<BTreeMap<String, Arc<dyn SlbApi>>>,
+}
+
+impl SlbClients {
+    pub fn new(factory: SlbClientFactory) -> Self {
+        Self {
+            factory,
+            by_region: Mutex::default(),
+        }
+    }
+
+    /// The client of `region`.
+    pub fn region(&self, region: &str) -> Result<Arc<dyn SlbApi>, slb_api::Error> {
+        // A poisoned lock only means another reconcile panicked while inserting; the map is still valid.
+        let mut by_region = self
+            .by_region
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = by_region.get(region) {
+            return Ok(client.clone());
+        }
+        let client = (self.factory)(region)?;
+        by_region.insert(region.to_owned(), client.clone());
+        Ok(client)
+    }
+}
+
+/// Shared by every reconcile of every controller.
+pub struct Context {
+    pub client: Client,
+    pub slb: SlbClients,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub recorder: Recorder,
+}

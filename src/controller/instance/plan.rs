@@ -1,0 +1,239 @@
+//! The pure part of the SlbInstance reconcile: what to call, given the spec and what SLB reports.
+
+use std::collections::BTreeMap;
+
+use slb_api::{
+    CreateLoadBalancerRequest, DescribeLoadBalancerAttributeResponse, LoadBalancerStatus, Tag,
+    TagSet,
+};
+
+use crate::crd::{
+    AddressType, DeletionPolicy, InstanceState, InternetChargeType, LoadBalancerSpec,
+    SlbInstanceSpec,
+};
+
+/// Tag key holding the uid of the SlbInstance that created the load balancer.
+pub const OWNER_UID_TAG: &str = "slb.operator.dev/owner-uid";
+/// Tag key holding the `--cluster-id` of the operator that created the load balancer.
+pub const CLUSTER_ID_TAG: &str = "slb.operator.dev/cluster-id";
+/// The API binds at most this many tags per call.
+pub const TAGS_PER_CALL: usize = 5;
+
+/// Who the object is and where its load balancer lives.
+#[derive(Clone, Debug)]
+pub struct Identity<'a> {
+    pub uid: &'a str,
+    pub default_name: String,
+    pub cluster_id: &'a str,
+}
+
+/// What SLB reported for the object.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// The load balancer, if one was found (by ID, or by the owner tag).
+    pub load_balancer: Option<DescribeLoadBalancerAttributeResponse>,
+    /// Its tags, read only when the spec changed (so the steady state makes one describe call).
+    pub tags: Option<Vec<TagSet>>,
+}
+
+/// A call that brings SLB closer to the spec.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Create(Box<CreateLoadBalancerRequest>),
+    SetName(String),
+    SetStatus(LoadBalancerStatus),
+    ModifyInternetSpec {
+        charge_type: slb_api::InternetChargeType,
+        bandwidth: Option<u32>,
+    },
+    ModifyInstanceSpec(slb_api::LoadBalancerSpec),
+    /// At most [`TAGS_PER_CALL`] tags each.
+    AddTags(Vec<Tag>),
+}
+
+/// The outcome of planning.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// The adopted load balancer does not exist; nothing is created in its place.
+    AdoptedMissing { load_balancer_id: String },
+    /// An adopted load balancer exists; it is never changed.
+    Adopted,
+    /// Calls to make, in order; none when SLB matches the spec.
+    Changes(Vec<Change>),
+}
+
+/// Whether the spec adopts an existing load balancer.
+pub fn is_adopted(spec: &SlbInstanceSpec) -> bool {
+    spec.load_balancer_id.is_some()
+}
+
+/// The deletion policy in effect: as set, else Orphan for adopted and Delete for created load balancers.
+pub fn deletion_policy(spec: &SlbInstanceSpec) -> DeletionPolicy {
+    spec.deletion_policy.unwrap_or(if is_adopted(spec) {
+        DeletionPolicy::Orphan
+    } else {
+        DeletionPolicy::Delete
+    })
+}
+
+/// The idempotency token of CreateLoadBalancer: the uid, so a retry after a crash returns the same
+/// load balancer. When a previous load balancer was deleted outside the operator, its ID is appended,
+/// so the replacement gets a token of its own.
+pub fn client_token(uid: &str, replaced_id: Option<&str>) -> String {
+    let mut token = match replaced_id {
+        Some(id) => format!("{uid}.{id}"),
+        None => uid.to_owned(),
+    };
+    token.retain(|c| c.is_ascii_alphanumeric() || "-/._".contains(c));
+    token.truncate(64);
+    token
+}
+
+/// The tags the load balancer must carry: the ownership tags and the spec's.
+pub fn desired_tags(spec: &SlbInstanceSpec, identity: &Identity<'_>) -> BTreeMap<String, String> {
+    let mut tags: BTreeMap<String, String> = spec.tags.clone().unwrap_or_default();
+    tags.insert(OWNER_UID_TAG.to_owned(), identity.uid.to_owned());
+    tags.insert(CLUSTER_ID_TAG.to_owned(), identity.cluster_id.to_owned());
+    tags
+}
+
+/// Plans the calls for a created (not adopted) load balancer, or reports on an adopted one.
+/// `replaced_id` is the ID in the status when that load balancer no longer exists.
+pub fn plan(
+    spec: &SlbInstanceSpec,
+    identity: &Identity<'_>,
+    observed: &Observed,
+    replaced_id: Option<&str>,
+) -> Plan {
+    if let Some(id) = &spec.load_balancer_id {
+        return match observed.load_balancer {
+            Some(_) => Plan::Adopted,
+            None => Plan::AdoptedMissing {
+                load_balancer_id: id.clone(),
+            },
+        };
+    }
+    let name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| identity.default_name.clone());
+    let Some(remote) = &observed.load_balancer else {
+        let mut changes = vec![Change::Create(Box::new(create_request(
+            spec,
+            name,
+            identity,
+            replaced_id,
+        )))];
+        if spec.status == Some(InstanceState::Inactive) {
+            changes.push(Change::SetStatus(LoadBalancerStatus::Inactive));
+        }
+        changes.extend(tag_changes(&desired_tags(spec, identity), &[]));
+        return Plan::Changes(changes);
+    };
+
+    let mut changes = Vec::new();
+    if remote.load_balancer_name != name {
+        changes.push(Change::SetName(name));
+    }
+    let desired_status = match spec.status.unwrap_or(InstanceState::Active) {
+        InstanceState::Active => LoadBalancerStatus::Active,
+        InstanceState::Inactive => LoadBalancerStatus::Inactive,
+    };
+    // A locked load balancer (overdue, or locked by Alibaba Cloud) cannot be switched.
+    if remote.load_balancer_status != Some(LoadBalancerStatus::Locked)
+        && remote.load_balancer_status != Some(desired_status)
+    {
+        changes.push(Change::SetStatus(desired_status));
+    }
+    if remote.address_type != Some(slb_api::AddressType::Intranet) {
+        let charge_type = to_api_charge_type(
+            spec.internet_charge_type
+                .unwrap_or(InternetChargeType::Paybytraffic),
+        );
+        let bandwidth = spec.bandwidth.and_then(|b| u32::try_from(b).ok());
+        let bandwidth_differs =
+            bandwidth.is_some_and(|b| remote.bandwidth != i32::try_from(b).ok());
+        if remote.internet_charge_type != Some(charge_type) || bandwidth_differs {
+            changes.push(Change::ModifyInternetSpec {
+                charge_type,
+                bandwidth,
+            });
+        }
+    }
+    if let Some(load_balancer_spec) = spec.load_balancer_spec.map(to_api_spec)
+        && remote.load_balancer_spec != Some(load_balancer_spec)
+    {
+        changes.push(Change::ModifyInstanceSpec(load_balancer_spec));
+    }
+    if let Some(tags) = &observed.tags {
+        changes.extend(tag_changes(&desired_tags(spec, identity), tags));
+    }
+    Plan::Changes(changes)
+}
+
+fn create_request(
+    spec: &SlbInstanceSpec,
+    name: String,
+    identity: &Identity<'_>,
+    replaced_id: Option<&str>,
+) -> CreateLoadBalancerRequest {
+    let address_type = spec.address_type.unwrap_or(AddressType::Internet);
+    let internet = address_type == AddressType::Internet;
+    CreateLoadBalancerRequest {
+        load_balancer_spec: spec.load_balancer_spec.map(to_api_spec),
+        resource_group_id: None,
+        load_balancer_name: Some(name),
+        address_type: Some(match address_type {
+            AddressType::Internet => slb_api::AddressType::Internet,
+            AddressType::Intranet => slb_api::AddressType::Intranet,
+        }),
+        vswitch_id: spec.v_switch_id.clone(),
+        internet_charge_type: spec
+            .internet_charge_type
+            .filter(|_| internet)
+            .map(to_api_charge_type),
+        bandwidth: spec.bandwidth.and_then(|b| u32::try_from(b).ok()),
+        client_token: Some(client_token(identity.uid, replaced_id)),
+        master_zone_id: spec.master_zone_id.clone(),
+        slave_zone_id: spec.slave_zone_id.clone(),
+    }
+}
+
+/// AddTags calls for the desired tags that are missing or have another value.
+fn tag_changes(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {
+    let missing: Vec<Tag> = desired
+        .iter()
+        .filter(|(key, value)| {
+            !remote
+                .iter()
+                .any(|tag| &tag.tag_key == *key && tag.tag_value.as_deref() == Some(value.as_str()))
+        })
+        .map(|(key, value)| Tag::new(key, value))
+        .collect();
+    missing
+        .chunks(TAGS_PER_CALL)
+        .map(|chunk| Change::AddTags(chunk.to_vec()))
+        .collect()
+}
+
+fn to_api_charge_type(charge_type: InternetChargeType) -> slb_api::InternetChargeType {
+    match charge_type {
+        InternetChargeType::Paybytraffic => slb_api::InternetChargeType::PayByTraffic,
+        InternetChargeType::Paybybandwidth => slb_api::InternetChargeType::PayByBandwidth,
+    }
+}
+
+fn to_api_spec(spec: LoadBalancerSpec) -> slb_api::LoadBalancerSpec {
+    match spec {
+        LoadBalancerSpec::S1Small => slb_api::LoadBalancerSpec::S1Small,
+        LoadBalancerSpec::S2Small => slb_api::LoadBalancerSpec::S2Small,
+        LoadBalancerSpec::S2Medium => slb_api::LoadBalancerSpec::S2Medium,
+        LoadBalancerSpec::S3Small => slb_api::LoadBalancerSpec::S3Small,
+        LoadBalancerSpec::S3Medium => slb_api::LoadBalancerSpec::S3Medium,
+        LoadBalancerSpec::S3Large => slb_api::LoadBalancerSpec::S3Large,
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

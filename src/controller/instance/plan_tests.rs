@@ -1,0 +1,285 @@
+use super::*;
+use slb_api::{
+    AddressType as ApiAddressType, InternetChargeType as ApiChargeType,
+    LoadBalancerStatus as ApiStatus,
+};
+
+const UID: &str = "0b9d3a4e-6f1c-4a57-9a63-1d2f5c7e8a90";
+
+fn identity() -> Identity<'static> {
+    Identity {
+        uid: UID,
+        default_name: "default/web".into(),
+        cluster_id: "cluster-1",
+    }
+}
+
+fn spec(yaml: &str) -> SlbInstanceSpec {
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| unreachable!("bad test spec: {e}"))
+}
+
+/// What SLB reports for a load balancer created from `spec("{}")` with our tags.
+fn remote() -> DescribeLoadBalancerAttributeResponse {
+    DescribeLoadBalancerAttributeResponse {
+        load_balancer_id: "lb-1".into(),
+        load_balancer_name: "default/web".into(),
+        load_balancer_status: Some(ApiStatus::Active),
+        address_type: Some(ApiAddressType::Internet),
+        internet_charge_type: Some(ApiChargeType::PayByTraffic),
+        address: "47.0.0.1".into(),
+        ..Default::default()
+    }
+}
+
+fn our_tags() -> Vec<TagSet> {
+    [(OWNER_UID_TAG, UID), (CLUSTER_ID_TAG, "cluster-1")]
+        .into_iter()
+        .map(|(key, value)| TagSet {
+            tag_key: key.into(),
+            tag_value: Some(value.into()),
+            instance_count: None,
+        })
+        .collect()
+}
+
+fn changes(plan: Plan) -> Vec<Change> {
+    match plan {
+        Plan::Changes(changes) => changes,
+        other => unreachable!("expected changes, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_load_balancer_is_created_with_a_token_from_the_uid_then_tagged() {
+    let planned = changes(plan(&spec("{}"), &identity(), &Observed::default(), None));
+    let Some(Change::Create(request)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    assert_eq!(request.client_token.as_deref(), Some(UID));
+    assert_eq!(request.load_balancer_name.as_deref(), Some("default/web"));
+    assert_eq!(request.address_type, Some(ApiAddressType::Internet));
+    assert_eq!(
+        planned[1..],
+        [Change::AddTags(vec![
+            Tag::new(CLUSTER_ID_TAG, "cluster-1"),
+            Tag::new(OWNER_UID_TAG, UID)
+        ])]
+    );
+}
+
+#[test]
+fn the_create_request_carries_the_spec() {
+    let spec = spec(
+        "{name: shop, internetChargeType: paybybandwidth, bandwidth: 20, loadBalancerSpec: slb.s2.small, \
+         masterZoneId: cn-hangzhou-b, slaveZoneId: cn-hangzhou-d, status: inactive}",
+    );
+    let planned = changes(plan(&spec, &identity(), &Observed::default(), None));
+    let Some(Change::Create(request)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    assert_eq!(request.load_balancer_name.as_deref(), Some("shop"));
+    assert_eq!(
+        request.internet_charge_type,
+        Some(ApiChargeType::PayByBandwidth)
+    );
+    assert_eq!(request.bandwidth, Some(20));
+    assert_eq!(
+        request.load_balancer_spec,
+        Some(slb_api::LoadBalancerSpec::S2Small)
+    );
+    assert_eq!(request.master_zone_id.as_deref(), Some("cn-hangzhou-b"));
+    assert!(planned.contains(&Change::SetStatus(ApiStatus::Inactive)));
+}
+
+#[test]
+fn an_intranet_load_balancer_is_created_without_internet_billing() {
+    let planned = changes(plan(
+        &spec("{addressType: intranet, vSwitchId: vsw-1}"),
+        &identity(),
+        &Observed::default(),
+        None,
+    ));
+    let Some(Change::Create(request)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    assert_eq!(request.address_type, Some(ApiAddressType::Intranet));
+    assert_eq!(request.internet_charge_type, None);
+    assert_eq!(request.vswitch_id.as_deref(), Some("vsw-1"));
+}
+
+#[test]
+fn a_load_balancer_matching_the_spec_needs_no_call() {
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(our_tags()),
+    };
+    assert_eq!(
+        plan(&spec("{}"), &identity(), &observed, None),
+        Plan::Changes(vec![])
+    );
+    // In the steady state the tags are not read at all.
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: None,
+    };
+    assert_eq!(
+        plan(&spec("{}"), &identity(), &observed, None),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn drift_in_name_status_and_billing_is_restored() {
+    let mut drifted = remote();
+    drifted.load_balancer_name = "renamed-in-console".into();
+    drifted.load_balancer_status = Some(ApiStatus::Inactive);
+    drifted.internet_charge_type = Some(ApiChargeType::PayByBandwidth);
+    drifted.bandwidth = Some(5);
+    let observed = Observed {
+        load_balancer: Some(drifted),
+        tags: None,
+    };
+    assert_eq!(
+        changes(plan(&spec("{}"), &identity(), &observed, None)),
+        [
+            Change::SetName("default/web".into()),
+            Change::SetStatus(ApiStatus::Active),
+            Change::ModifyInternetSpec {
+                charge_type: ApiChargeType::PayByTraffic,
+                bandwidth: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_bandwidth_change_is_a_modify_internet_spec() {
+    let mut current = remote();
+    current.internet_charge_type = Some(ApiChargeType::PayByBandwidth);
+    current.bandwidth = Some(10);
+    let observed = Observed {
+        load_balancer: Some(current),
+        tags: None,
+    };
+    let spec = spec("{internetChargeType: paybybandwidth, bandwidth: 50}");
+    assert_eq!(
+        changes(plan(&spec, &identity(), &observed, None)),
+        [Change::ModifyInternetSpec {
+            charge_type: ApiChargeType::PayByBandwidth,
+            bandwidth: Some(50)
+        }]
+    );
+}
+
+#[test]
+fn a_locked_load_balancer_is_not_switched() {
+    let mut locked = remote();
+    locked.load_balancer_status = Some(ApiStatus::Locked);
+    let observed = Observed {
+        load_balancer: Some(locked),
+        tags: None,
+    };
+    assert_eq!(
+        plan(&spec("{}"), &identity(), &observed, None),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn new_and_changed_tags_are_added_five_per_call() {
+    let spec = spec("{tags: {a: '1', b: '2', c: '3', d: '4', e: '5'}}");
+    let mut tags = our_tags();
+    tags.push(TagSet {
+        tag_key: "a".into(),
+        tag_value: Some("old".into()),
+        instance_count: None,
+    });
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(tags),
+    };
+    let planned = changes(plan(&spec, &identity(), &observed, None));
+    assert_eq!(planned.len(), 1);
+    let Change::AddTags(added) = &planned[0] else {
+        unreachable!("expected tags: {planned:?}");
+    };
+    assert_eq!(added.len(), 5);
+    assert!(added.contains(&Tag::new("a", "1")));
+}
+
+#[test]
+fn an_adopted_load_balancer_is_never_changed() {
+    let spec = spec("{loadBalancerId: lb-adopted}");
+    let mut foreign = remote();
+    foreign.load_balancer_name = "someone-elses".into();
+    foreign.load_balancer_status = Some(ApiStatus::Inactive);
+    let observed = Observed {
+        load_balancer: Some(foreign),
+        tags: None,
+    };
+    assert_eq!(plan(&spec, &identity(), &observed, None), Plan::Adopted);
+}
+
+#[test]
+fn a_missing_adopted_load_balancer_is_reported_not_created() {
+    let spec = spec("{loadBalancerId: lb-gone}");
+    assert_eq!(
+        plan(&spec, &identity(), &Observed::default(), None),
+        Plan::AdoptedMissing {
+            load_balancer_id: "lb-gone".into()
+        }
+    );
+}
+
+#[test]
+fn a_load_balancer_deleted_outside_is_recreated_with_a_new_token() {
+    let planned = changes(plan(
+        &spec("{}"),
+        &identity(),
+        &Observed::default(),
+        Some("lb-old"),
+    ));
+    let Some(Change::Create(request)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    assert_eq!(
+        request.client_token.as_deref(),
+        Some(format!("{UID}.lb-old").as_str())
+    );
+}
+
+#[test]
+fn client_tokens_fit_the_api() {
+    let token = client_token(
+        UID,
+        Some("lb-bp1o94dp5i6earr9g6d1l-with-a-very-long-suffix"),
+    );
+    assert_eq!(token.len(), 64);
+    assert!(
+        token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-/._".contains(c))
+    );
+    assert_eq!(
+        client_token(UID, None),
+        client_token(UID, None),
+        "stable across restarts"
+    );
+}
+
+#[test]
+fn deletion_policy_defaults_to_delete_for_created_and_orphan_for_adopted() {
+    assert_eq!(deletion_policy(&spec("{}")), DeletionPolicy::Delete);
+    assert_eq!(
+        deletion_policy(&spec("{loadBalancerId: lb-1}")),
+        DeletionPolicy::Orphan
+    );
+    assert_eq!(
+        deletion_policy(&spec("{loadBalancerId: lb-1, deletionPolicy: Delete}")),
+        DeletionPolicy::Delete
+    );
+    assert_eq!(
+        deletion_policy(&spec("{deletionPolicy: Orphan}")),
+        DeletionPolicy::Orphan
+    );
+}

@@ -1,0 +1,184 @@
+//! The controllers. Each kind follows the same pipeline, with the finalizer as the single top-level
+//! branch: observe (I/O) → plan (pure) → apply (I/O) → status (server-side apply).
+
+pub mod instance;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// The one field manager of every write the operator makes.
+pub const FIELD_MANAGER: &str = "slb-operator";
+
+/// Held while the SLB objects of a custom resource may exist.
+pub const FINALIZER: &str = "slb.operator.dev/cleanup";
+
+/// Event notes are cut here, as the Events API limits them to 1 kB.
+const MAX_NOTE_BYTES: usize = 1024;
+
+/// The resync of an unchanged object: the period, stretched by up to 10% so that objects created
+/// together do not all call SLB in the same second.
+pub fn resync(period: Duration) -> Action {
+    let jitter = rand::random_range(0.0..0.1);
+    Action::requeue(period.mul_f64(1.0 + jitter))
+}
+
+/// What to do after a failed reconcile: count it, tell the object's owner, and retry when retrying can help.
+pub fn error_policy<K>(object: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+{
+    ctx.metrics.reconcile_failed(&K::kind(&()), error);
+    tracing::warn!(
+        kind = %K::kind(&()),
+        name = %object.name_any(),
+        namespace = ?object.namespace(),
+        category = error.category(),
+        error = %error.chain(),
+        "reconcile failed"
+    );
+    let reference = object.object_ref(&());
+    let event = Event {
+        type_: EventType::Warning,
+        reason: error.category().to_owned(),
+        note: Some(truncate(error.chain())),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    // The Event is best effort: the error is already in the log and the metrics.
+    let recorder = ctx.recorder.clone();
+    tokio::spawn(async move {
+        if let Err(publish_error) = recorder.publish(&event, &reference).await {
+            tracing::debug!(%publish_error, "could not publish a Warning event");
+        }
+    });
+    match error.retry_after() {
+        Some(delay) => Action::requeue(delay),
+        None => Action::requeue(ctx.config.resync_period),
+    }
+}
+
+/// Publishes a Normal event about `object`.
+pub async fn publish_normal<K>(ctx: &Context, object: &K, reason: &str, note: String) -> Result<()>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let event = Event {
+        type_: EventType::Normal,
+        reason: reason.to_owned(),
+        note: Some(truncate(note)),
+        action: reason.to_owned(),
+        secondary: None,
+    };
+    ctx.recorder
+        .publish(&event, &object.object_ref(&()))
+        .await?;
+    Ok(())
+}
+
+/// Writes `status` with server-side apply under [`FIELD_MANAGER`], unless it is what the object has.
+pub async fn apply_status<K, S>(
+    ctx: &Context,
+    object: &K,
+    current: Option<&S>,
+    status: &S,
+) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    S: Serialize + PartialEq,
+{
+    if current == Some(status) {
+        return Ok(());
+    }
+    let name = object
+        .meta()
+        .name
+        .as_deref()
+        .ok_or(Error::MissingObjectKey("metadata.name"))?;
+    let namespace = object
+        .meta()
+        .namespace
+        .as_deref()
+        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    let body = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Identity of an object that the apiserver always sets.
+pub struct ObjectKey {
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub generation: Option<i64>,
+}
+
+impl ObjectKey {
+    pub fn of<K: Resource>(object: &K) -> Result<Self> {
+        let meta = object.meta();
+        Ok(Self {
+            name: meta
+                .name
+                .clone()
+                .ok_or(Error::MissingObjectKey("metadata.name"))?,
+            namespace: meta
+                .namespace
+                .clone()
+                .ok_or(Error::MissingObjectKey("metadata.namespace"))?,
+            uid: meta
+                .uid
+                .clone()
+                .ok_or(Error::MissingObjectKey("metadata.uid"))?,
+            generation: meta.generation,
+        })
+    }
+
+    /// The default SLB display name: `<namespace>/<name>`, cut to the API's 80 characters.
+    pub fn default_slb_name(&self) -> String {
+        let mut name = format!("{}/{}", self.namespace, self.name);
+        name.truncate(80);
+        name
+    }
+}
+
+/// The current time, for condition transitions.
+pub fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn truncate(mut note: String) -> String {
+    if note.len() > MAX_NOTE_BYTES {
+        let mut end = MAX_NOTE_BYTES - 3;
+        while !note.is_char_boundary(end) {
+            end -= 1;
+        }
+        note.truncate(end);
+        note.push_str("...");
+    }
+    note
+}
