@@ -137,3 +137,6 @@ pub use credentials::{ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Credentials};
 pub use error::{ApiError, Error};
 pub use model::*;
 pub use types::*;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,424 @@
+//! The client against a scripted HTTP server on 127.0.0.1: wire format, signing, retries, timeouts, rate
+//! limits, and response decoding.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::any;
+use slb_api::signature::{sign, signatures_match};
+use slb_api::*;
+use std::collections::{BTreeMap, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "test-secret";
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    params: BTreeMap<String, String>,
+}
+
+/// A scripted answer: status, body, delay.
+type Answer = (u16, String, Duration);
+
+#[derive(Default)]
+struct Script {
+    seen: Mutex<Vec<Seen>>,
+    answers: Mutex<VecDeque<Answer>>,
+}
+
+fn parse_form(encoded: &str) -> BTreeMap<String, String> {
+    reqwest::Url::parse(&format!("http://x/?{encoded}"))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+async fn handle(
+    State(script): State<Arc<Script>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> (StatusCode, String) {
+    let encoded = if method == Method::GET {
+        query.unwrap_or_default()
+    } else {
+        body
+    };
+    let params = parse_form(&encoded);
+    script.seen.lock().unwrap().push(Seen {
+        method: method.to_string(),
+        params: params.clone(),
+    });
+    // Every request must carry a valid signature over all its other parameters.
+    let given = params.get("Signature").cloned().unwrap_or_default();
+    let expected = sign(
+        method.as_str(),
+        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SECRET,
+    );
+    if !signatures_match(&expected, &given) {
+        return (
+            StatusCode::BAD_REQUEST,
+            r#"{"Code":"SignatureDoesNotMatch","Message":"bad","RequestId":"r"}"#.to_owned(),
+        );
+    }
+    let answer = script.answers.lock().unwrap().pop_front();
+    let (status, body, delay) =
+        answer.unwrap_or((200, r#"{"RequestId":"default"}"#.to_owned(), Duration::ZERO));
+    tokio::time::sleep(delay).await;
+    (StatusCode::from_u16(status).unwrap(), body)
+}
+
+async fn server(answers: Vec<Answer>) -> (String, Arc<Script>) {
+    let script = Arc::new(Script {
+        seen: Mutex::default(),
+        answers: Mutex::new(answers.into()),
+    });
+    let app = Router::new()
+        .route("/", any(handle))
+        .with_state(script.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), script)
+}
+
+fn config(endpoint: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        endpoint,
+        "cn-hangzhou",
+        Credentials::new("test-id", SECRET).unwrap(),
+    );
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        max_elapsed: Duration::from_secs(5),
+    };
+    config.rate_limits = RateLimits::unlimited();
+    config
+}
+
+fn ok(body: &str) -> Answer {
+    (200, body.to_owned(), Duration::ZERO)
+}
+
+fn unavailable() -> Answer {
+    (
+        503,
+        r#"{"RequestId":"r","HostId":"slb.aliyuncs.com","Code":"ServiceUnavailable","Message":"The specified loadbalancer is configuring, please retry later"}"#.to_owned(),
+        Duration::ZERO,
+    )
+}
+
+fn add_backend_servers() -> AddBackendServersRequest {
+    AddBackendServersRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        backend_servers: vec![BackendServer {
+            server_id: "i-1".to_owned(),
+            weight: Some(100),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn post_sends_a_signed_form_with_the_common_parameters() {
+    let (endpoint, script) = server(vec![ok(
+        r#"{"RequestId":"r1","LoadBalancerId":"lb-1","BackendServers":{"BackendServer":[{"ServerId":"i-1","Weight":"100"}]}}"#,
+    )])
+    .await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let response = client
+        .add_backend_servers(&add_backend_servers())
+        .await
+        .unwrap();
+    assert_eq!(response.request_id, "r1");
+    assert_eq!(response.backend_servers[0].weight, Some(100));
+
+    let seen = script.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "POST");
+    let p = &seen[0].params;
+    assert_eq!(p["Action"], "AddBackendServers");
+    assert_eq!(p["Format"], "JSON");
+    assert_eq!(p["Version"], "2014-05-15");
+    assert_eq!(p["AccessKeyId"], "test-id");
+    assert_eq!(p["SignatureMethod"], "HMAC-SHA1");
+    assert_eq!(p["SignatureVersion"], "1.0");
+    assert_eq!(p["RegionId"], "cn-hangzhou");
+    assert_eq!(p["LoadBalancerId"], "lb-1");
+    assert_eq!(p["BackendServers"], r#"[{"ServerId":"i-1","Weight":100}]"#);
+    let timestamp = &p["Timestamp"];
+    assert_eq!(timestamp.len(), "2014-05-19T10:33:56Z".len());
+    assert!(
+        timestamp.ends_with('Z') && timestamp.as_bytes()[10] == b'T',
+        "{timestamp}"
+    );
+    assert!(!p["SignatureNonce"].is_empty());
+}
+
+#[tokio::test]
+async fn get_puts_the_parameters_in_the_query_and_xml_is_decoded() {
+    let (endpoint, script) = server(vec![ok(r#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeLoadBalancerAttributeResponse><RequestId>r2</RequestId><LoadBalancerId>lb-1</LoadBalancerId>
+<LoadBalancerStatus>active</LoadBalancerStatus><Bandwidth>5</Bandwidth>
+<ListenerPorts><ListenerPort>80</ListenerPort></ListenerPorts>
+<BackendServers><BackendServer><ServerId>vm-233</ServerId><Weight>100</Weight></BackendServer></BackendServers>
+</DescribeLoadBalancerAttributeResponse>"#)])
+    .await;
+    let mut config = config(&endpoint);
+    config.method = HttpMethod::Get;
+    config.format = ResponseFormat::Xml;
+    let client = Client::new(config).unwrap();
+    let request = DescribeLoadBalancerAttributeRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        ..Default::default()
+    };
+    let response = client
+        .describe_load_balancer_attribute(&request)
+        .await
+        .unwrap();
+    assert_eq!(response.request_id, "r2");
+    assert_eq!(
+        response.load_balancer_status,
+        Some(LoadBalancerStatus::Active)
+    );
+    assert_eq!(response.bandwidth, Some(5));
+    assert_eq!(response.listener_ports, vec![80]);
+    assert_eq!(response.backend_servers.len(), 1);
+    let seen = script.seen.lock().unwrap().clone();
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].params["Format"], "XML");
+}
+
+#[tokio::test]
+async fn retries_keep_the_client_token_and_renew_the_nonce() {
+    let (endpoint, script) = server(vec![
+        unavailable(),
+        unavailable(),
+        ok(r#"{"RequestId":"r3","LoadBalancerId":"lb-new","Address":"10.0.0.1"}"#),
+    ])
+    .await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let response = client
+        .create_load_balancer(&CreateLoadBalancerRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(response.load_balancer_id, "lb-new");
+
+    let seen = script.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    let tokens: Vec<&String> = seen.iter().map(|s| &s.params["ClientToken"]).collect();
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0] && !t.is_empty()),
+        "{tokens:?}"
+    );
+    let nonces: std::collections::BTreeSet<&String> =
+        seen.iter().map(|s| &s.params["SignatureNonce"]).collect();
+    assert_eq!(nonces.len(), 3, "a fresh nonce per attempt");
+    let signatures: std::collections::BTreeSet<&String> =
+        seen.iter().map(|s| &s.params["Signature"]).collect();
+    assert_eq!(signatures.len(), 3);
+}
+
+#[tokio::test]
+async fn a_callers_client_token_is_kept() {
+    let (endpoint, script) = server(vec![ok(r#"{"RequestId":"r","LoadBalancerId":"lb"}"#)]).await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let request = CreateLoadBalancerRequest {
+        client_token: Some("my-token-1".to_owned()),
+        ..Default::default()
+    };
+    client.create_load_balancer(&request).await.unwrap();
+    assert_eq!(
+        script.seen.lock().unwrap()[0].params["ClientToken"],
+        "my-token-1"
+    );
+}
+
+#[tokio::test]
+async fn retries_are_bounded_by_attempts() {
+    let (endpoint, script) = server(vec![
+        unavailable(),
+        unavailable(),
+        unavailable(),
+        unavailable(),
+    ])
+    .await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let error = client
+        .add_backend_servers(&add_backend_servers())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some("ServiceUnavailable"));
+    assert!(error.is_retryable());
+    assert_eq!(script.seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn retries_are_bounded_by_elapsed_time() {
+    let (endpoint, script) = server((0..10).map(|_| unavailable()).collect()).await;
+    let mut config = config(&endpoint);
+    config.retry = RetryPolicy {
+        max_attempts: 10,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(100),
+        max_elapsed: Duration::from_millis(250),
+    };
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    client
+        .add_backend_servers(&add_backend_servers())
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let attempts = script.seen.lock().unwrap().len();
+    assert!((2..=5).contains(&attempts), "{attempts} attempts");
+}
+
+#[tokio::test]
+async fn final_errors_are_not_retried() {
+    let (endpoint, script) = server(vec![(
+        404,
+        r#"{"RequestId":"r","HostId":"h","Code":"InvalidLoadBalancerId.NotFound","Message":"LoadBalancerId does not exist."}"#
+            .to_owned(),
+        Duration::ZERO,
+    )])
+    .await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let error = client
+        .add_backend_servers(&add_backend_servers())
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found());
+    assert_eq!(error.category(), "not_found");
+    let api = error.api_error().unwrap();
+    assert_eq!(
+        (
+            api.http_status,
+            api.host_id.as_str(),
+            api.request_id.as_str()
+        ),
+        (404, "h", "r")
+    );
+    assert_eq!(script.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out_and_is_retried() {
+    let slow = (
+        200,
+        r#"{"RequestId":"late"}"#.to_owned(),
+        Duration::from_millis(500),
+    );
+    let (endpoint, script) = server(vec![slow.clone(), slow.clone(), slow]).await;
+    let mut config = config(&endpoint);
+    config.timeout = Duration::from_millis(100);
+    let client = Client::new(config).unwrap();
+    let error = client
+        .add_backend_servers(&add_backend_servers())
+        .await
+        .unwrap_err();
+    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(script.seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_never_sent() {
+    let (endpoint, script) = server(vec![]).await;
+    let client = Client::new(config(&endpoint)).unwrap();
+    let request = CreateLoadBalancerHTTPListenerRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        listener_port: 80,
+        backend_server_port: 8080,
+        bandwidth: -1,
+        sticky_session: OnOff::On,
+        sticky_session_type: Some(StickySessionType::Insert),
+        ..Default::default()
+    };
+    let error = client
+        .create_load_balancer_http_listener(&request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.category(), "validation");
+    assert!(error.to_string().contains("CookieTimeout"), "{error}");
+    assert!(script.seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_rate_limit_spaces_out_calls_of_a_family() {
+    let (endpoint, script) = server(vec![]).await;
+    let mut config = config(&endpoint);
+    config
+        .rate_limits
+        .per_family
+        .insert(ActionFamily::Listener, NonZeroU32::new(10).unwrap());
+    let client = Client::new(config).unwrap();
+    let request = StartLoadBalancerListenerRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        listener_port: 80,
+    };
+    let started = Instant::now();
+    for _ in 0..15 {
+        client.start_load_balancer_listener(&request).await.unwrap();
+    }
+    // A burst of 10, then one every 100 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    // Other families are not limited.
+    let started = Instant::now();
+    for _ in 0..15 {
+        client
+            .add_backend_servers(&add_backend_servers())
+            .await
+            .unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(script.seen.lock().unwrap().len(), 30);
+}
+
+#[tokio::test]
+async fn the_client_is_usable_as_a_trait_object() {
+    let (endpoint, _script) = server(vec![ok(
+        r#"{"RequestId":"r","Regions":{"Region":[{"RegionId":"cn-hangzhou","LocalName":"杭州"}]}}"#,
+    )])
+    .await;
+    let api: Arc<dyn SlbApi> = Arc::new(Client::new(config(&endpoint)).unwrap());
+    let regions = api
+        .describe_regions(&DescribeRegionsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(regions.regions[0].local_name, "杭州");
+}
+
+#[test]
+fn bad_endpoints_are_rejected() {
+    let credentials = Credentials::new("id", "secret").unwrap();
+    for endpoint in [
+        "ftp://host",
+        "not a url",
+        "http://127.0.0.1:1/path",
+        "http://127.0.0.1:1/?a=b",
+    ] {
+        let error = Client::new(ClientConfig::new(
+            endpoint,
+            "cn-hangzhou",
+            credentials.clone(),
+        ))
+        .unwrap_err();
+        assert_eq!(error.category(), "config", "{endpoint}");
+    }
+}
