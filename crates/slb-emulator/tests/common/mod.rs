@@ -1,0 +1,308 @@
+//! A tiny signing client for the emulator's tests and benchmarks: requests are signed with
+//! `slb_api::signature` and sent over a plain keep-alive HTTP/1.1 connection to 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use slb_api::signature;
+use slb_emulator::{Config, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, RunningEmulator};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+pub const REGION: &str = "cn-hangzhou";
+
+/// `YYYY-MM-DDThh:mm:ssZ` for a Unix time in seconds.
+pub fn iso8601(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An HTTP response: status and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One keep-alive connection.
+pub struct Connection {
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Connection {
+    pub async fn open(addr: std::net::SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self {
+            reader: BufReader::new(stream),
+            host: addr.to_string(),
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path_and_query: &str,
+        form_body: Option<&str>,
+    ) -> Reply {
+        let mut request = format!(
+            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\n",
+            self.host
+        );
+        if let Some(body) = form_body {
+            request.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        request.push_str("\r\n");
+        if let Some(body) = form_body {
+            request.push_str(body);
+        }
+        self.reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .unwrap();
+        let mut status_line = String::new();
+        self.reader.read_line(&mut status_line).await.unwrap();
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).await.unwrap();
+        Reply {
+            status,
+            body: String::from_utf8(body).unwrap(),
+        }
+    }
+}
+
+/// Signs and sends API calls for one account.
+pub struct Client {
+    pub connection: Connection,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub region: Option<String>,
+}
+
+pub fn encode_pairs(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                signature::percent_encode(k),
+                signature::percent_encode(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    pub async fn new(emulator: &RunningEmulator) -> Self {
+        Self::with_keys(emulator, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).await
+    }
+
+    pub async fn with_keys(emulator: &RunningEmulator, key_id: &str, secret: &str) -> Self {
+        Self {
+            connection: Connection::open(emulator.addr()).await,
+            access_key_id: key_id.to_string(),
+            access_key_secret: secret.to_string(),
+            region: Some(REGION.to_string()),
+        }
+    }
+
+    /// The common parameters of a fresh request (new nonce, current time), JSON format.
+    pub fn common(&self, action: &str) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("Action".to_string(), action.to_string()),
+            ("Format".to_string(), "JSON".to_string()),
+            ("Version".to_string(), "2014-05-15".to_string()),
+            ("AccessKeyId".to_string(), self.access_key_id.clone()),
+            ("SignatureMethod".to_string(), "HMAC-SHA1".to_string()),
+            ("SignatureVersion".to_string(), "1.0".to_string()),
+            (
+                "SignatureNonce".to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            ),
+            ("Timestamp".to_string(), iso8601(now_secs())),
+        ];
+        if let Some(region) = &self.region {
+            params.push(("RegionId".to_string(), region.clone()));
+        }
+        params
+    }
+
+    /// Signs `params` for `method` and sends them in the query string.
+    pub async fn send_signed(&mut self, method: &str, mut params: Vec<(String, String)>) -> Reply {
+        let sig = signature::sign(
+            method,
+            params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &self.access_key_secret,
+        );
+        params.push(("Signature".to_string(), sig));
+        let query = encode_pairs(&params);
+        self.connection
+            .send(method, &format!("/?{query}"), None)
+            .await
+    }
+
+    /// A GET call with JSON output.
+    pub async fn call(&mut self, action: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut params = self.common(action);
+        for (k, v) in extra {
+            params.retain(|(name, _)| name != k);
+            params.push((k.to_string(), v.to_string()));
+        }
+        self.send_signed("GET", params).await
+    }
+
+    /// A call that must succeed; returns its JSON body.
+    pub async fn ok(&mut self, action: &str, extra: &[(&str, &str)]) -> Value {
+        let reply = self.call(action, extra).await;
+        assert_eq!(reply.status, 200, "{action} failed: {}", reply.body);
+        let body = reply.json();
+        assert!(
+            body["RequestId"].is_string(),
+            "{action}: no RequestId in {}",
+            reply.body
+        );
+        body
+    }
+
+    /// A call that must fail; returns (HTTP status, Code, Message).
+    pub async fn err(&mut self, action: &str, extra: &[(&str, &str)]) -> (u16, String, String) {
+        let reply = self.call(action, extra).await;
+        assert_ne!(
+            reply.status, 200,
+            "{action} unexpectedly succeeded: {}",
+            reply.body
+        );
+        let body = reply.json();
+        assert!(
+            body["RequestId"].is_string() && body["HostId"].is_string(),
+            "bad error body {}",
+            reply.body
+        );
+        (
+            reply.status,
+            body["Code"].as_str().unwrap().to_string(),
+            body["Message"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Asserts the error code (and HTTP status) of a failing call; returns the message.
+    pub async fn expect_err(
+        &mut self,
+        action: &str,
+        extra: &[(&str, &str)],
+        status: u16,
+        code: &str,
+    ) -> String {
+        let (got_status, got_code, message) = self.err(action, extra).await;
+        assert_eq!(
+            (got_status, got_code.as_str()),
+            (status, code),
+            "{action}: {message}"
+        );
+        message
+    }
+}
+
+/// An emulator on an ephemeral loopback port and a client of the demo account.
+pub async fn start() -> (RunningEmulator, Client) {
+    start_with(Config::for_tests()).await
+}
+
+pub async fn start_with(config: Config) -> (RunningEmulator, Client) {
+    let emulator = Emulator::start(config).await.unwrap();
+    let client = Client::new(&emulator).await;
+    (emulator, client)
+}
+
+/// A new load balancer; returns its ID.
+pub async fn create_lb(client: &mut Client, extra: &[(&str, &str)]) -> String {
+    let body = client.ok("CreateLoadBalancer", extra).await;
+    body["LoadBalancerId"].as_str().unwrap().to_string()
+}
+
+/// A plain HTTP listener (health check off, sticky sessions off).
+pub async fn create_http_listener(client: &mut Client, lb: &str, port: &str) {
+    client
+        .ok(
+            "CreateLoadBalancerHTTPListener",
+            &[
+                ("LoadBalancerId", lb),
+                ("ListenerPort", port),
+                ("BackendServerPort", "8080"),
+                ("Bandwidth", "-1"),
+                ("StickySession", "off"),
+                ("HealthCheck", "off"),
+            ],
+        )
+        .await;
+}
+
+pub async fn create_tcp_listener(client: &mut Client, lb: &str, port: &str) {
+    client
+        .ok(
+            "CreateLoadBalancerTCPListener",
+            &[
+                ("LoadBalancerId", lb),
+                ("ListenerPort", port),
+                ("BackendServerPort", port),
+                ("Bandwidth", "-1"),
+            ],
+        )
+        .await;
+}
+
+/// A self-signed test certificate and its key in PEM (content is only shape-checked by the emulator).
+pub const TEST_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQk9HVVNURVNUQ0VSVElGSUNBVEUwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
+pub const TEST_PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";

@@ -1,0 +1,315 @@
+//! The state file (including across `kill -9`), concurrency, fault injection and the admin endpoints.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Client, Connection, create_lb, start, start_with};
+use slb_emulator::{Config, Emulator, Faults};
+
+#[tokio::test]
+async fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let config = Config {
+        state_file: Some(path.clone()),
+        ..Config::for_tests()
+    };
+    let (emulator, mut client) = start_with(config.clone()).await;
+    let lb = create_lb(&mut client, &[("LoadBalancerName", "durable")]).await;
+    common::create_http_listener(&mut client, &lb, "80").await;
+    emulator.shutdown().await.unwrap();
+
+    let (_emulator, mut client) = start_with(config).await;
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(attr["LoadBalancerName"], "durable");
+    assert_eq!(attr["ListenerPorts"]["ListenerPort"][0], 80);
+    // IDs continue from the saved generator state rather than repeating.
+    let next = create_lb(&mut client, &[]).await;
+    assert_ne!(next, lb);
+}
+
+/// Starts the binary on an ephemeral port; returns the process and its address.
+fn spawn_binary(state_file: &std::path::Path) -> (Child, std::net::SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--transition-delay-ms",
+            "0",
+            "--state-file",
+        ])
+        .arg(state_file)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the emulator exited before serving")
+            .unwrap();
+        if let Some(at) = line.find("http://") {
+            let rest = &line[at + "http://".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                .unwrap_or(rest.len());
+            break rest[..end].parse().unwrap();
+        }
+    };
+    // Keep draining stdout so that logging never blocks the emulator.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let (mut child, addr) = spawn_binary(&path);
+    let mut client = Client {
+        connection: Connection::open(addr).await,
+        access_key_id: slb_emulator::DEMO_ACCESS_KEY_ID.into(),
+        access_key_secret: slb_emulator::DEMO_ACCESS_KEY_SECRET.into(),
+        region: Some(common::REGION.into()),
+    };
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await);
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to flush anything.
+    child.wait().unwrap();
+
+    let (mut child, addr) = spawn_binary(&path);
+    client.connection = Connection::open(addr).await;
+    let listed = client.ok("DescribeLoadBalancers", &[]).await;
+    let ids: HashSet<&str> = listed["LoadBalancers"]["LoadBalancer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lb| lb["LoadBalancerId"].as_str().unwrap())
+        .collect();
+    for id in &created {
+        assert!(ids.contains(id.as_str()), "{id} was lost");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn many_concurrent_clients() {
+    let (emulator, _) = start().await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let addr = emulator.addr();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client {
+                connection: Connection::open(addr).await,
+                access_key_id: slb_emulator::DEMO_ACCESS_KEY_ID.into(),
+                access_key_secret: slb_emulator::DEMO_ACCESS_KEY_SECRET.into(),
+                region: Some(common::REGION.into()),
+            };
+            let mut ids = Vec::new();
+            for _ in 0..10 {
+                let id = create_lb(&mut client, &[]).await;
+                client
+                    .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &id)])
+                    .await;
+                ids.push(id);
+            }
+            ids
+        }));
+    }
+    let mut all = HashSet::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    assert_eq!(all.len(), 160);
+    assert_eq!(emulator.counters().writes, 160);
+}
+
+#[tokio::test]
+async fn injected_errors_do_not_change_state() {
+    let (emulator, mut client) = start().await;
+    for (faults, status, code) in [
+        (
+            Faults {
+                error_500_rate: 1.0,
+                ..Faults::default()
+            },
+            500,
+            "InternalInvokeError",
+        ),
+        (
+            Faults {
+                error_503_rate: 1.0,
+                ..Faults::default()
+            },
+            503,
+            "ServiceUnavailable",
+        ),
+        (
+            Faults {
+                processing_same_request_rate: 1.0,
+                ..Faults::default()
+            },
+            400,
+            "ProcessingSameRequest",
+        ),
+    ] {
+        emulator.set_faults(faults);
+        client
+            .expect_err("CreateLoadBalancer", &[], status, code)
+            .await;
+    }
+    emulator.set_faults(Faults::default());
+    let listed = client.ok("DescribeLoadBalancers", &[]).await;
+    assert_eq!(listed["TotalCount"], 0);
+}
+
+#[tokio::test]
+async fn fault_rates_are_reproducible_with_a_seed() {
+    let (emulator, mut client) = start().await;
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        emulator.set_faults(Faults {
+            error_503_rate: 0.5,
+            seed: 42,
+            ..Faults::default()
+        });
+        let mut outcomes = Vec::new();
+        for _ in 0..40 {
+            outcomes.push(client.call("DescribeRegions", &[]).await.status);
+        }
+        runs.push(outcomes);
+    }
+    assert_eq!(runs[0], runs[1]);
+    let failures = runs[0].iter().filter(|s| **s == 503).count();
+    assert!((5..=35).contains(&failures), "{failures} of 40");
+}
+
+#[tokio::test]
+async fn throttling_latency_and_hangs() {
+    let (emulator, mut client) = start().await;
+    emulator.set_faults(Faults {
+        qps_limit: Some(3),
+        ..Faults::default()
+    });
+    let mut throttled = 0;
+    for _ in 0..6 {
+        let reply = client.call("DescribeRegions", &[]).await;
+        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
+            throttled += 1;
+        }
+    }
+    assert!(throttled >= 2, "{throttled}");
+
+    emulator.set_faults(Faults {
+        latency_ms: 150,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    client.ok("DescribeRegions", &[]).await;
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    // A hung call is still applied: the client sees it late (or times out), the state has it.
+    emulator.set_faults(Faults {
+        hang_rate: 1.0,
+        hang_ms: 300,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let lb = create_lb(&mut client, &[]).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    emulator.set_faults(Faults::default());
+    client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+}
+
+#[tokio::test]
+async fn admin_endpoints() {
+    let (emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[("LoadBalancerName", "before")]).await;
+    let mut admin = Connection::open(emulator.addr()).await;
+
+    let state = admin.send("GET", "/__admin/state", None).await;
+    assert_eq!(state.status, 200);
+    assert!(state.body.contains(&lb));
+
+    // A console-style change behind the API's back, for drift tests.
+    let mut raw = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
+    let body = r#"{"name":"changed-in-console","status":"inactive"}"#;
+    let request = format!(
+        "PATCH /__admin/load-balancers/{lb} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut raw, request.as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut raw, &mut response)
+        .await
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(attr["LoadBalancerName"], "changed-in-console");
+    assert_eq!(attr["LoadBalancerStatus"], "inactive");
+
+    let faults = admin.send("GET", "/__admin/faults", None).await;
+    assert!(faults.body.contains("error_503_rate"));
+    let reset = admin.send("POST", "/__admin/reset", None).await;
+    assert_eq!(reset.status, 204);
+    client
+        .expect_err(
+            "DescribeLoadBalancerAttribute",
+            &[("LoadBalancerId", &lb)],
+            404,
+            "InvalidLoadBalancerId.NotFound",
+        )
+        .await;
+    let lb = create_lb(&mut client, &[]).await;
+    let deleted = admin
+        .send("DELETE", &format!("/__admin/load-balancers/{lb}"), None)
+        .await;
+    assert_eq!(deleted.status, 204);
+    let missing = admin
+        .send("DELETE", &format!("/__admin/load-balancers/{lb}"), None)
+        .await;
+    assert_eq!(missing.status, 404);
+    let accounts = admin.send("GET", "/__admin/accounts", None).await;
+    assert!(
+        accounts.body.contains("LTAIDemoAccessKeyId")
+            && !accounts.body.contains("DemoAccessKeySecret")
+    );
+    let ecs = admin.send("GET", "/__admin/ecs-instances", None).await;
+    assert_eq!(ecs.body, "null");
+}
+
+#[tokio::test]
+async fn shutdown_frees_the_port() {
+    let emulator = Emulator::start(Config::for_tests()).await.unwrap();
+    let addr = emulator.addr();
+    emulator.shutdown().await.unwrap();
+    let again = Emulator::start(Config {
+        listen: addr,
+        ..Config::for_tests()
+    })
+    .await
+    .unwrap();
+    assert_eq!(again.addr(), addr);
+    assert!(again.url().starts_with("http://127.0.0.1:"));
+}

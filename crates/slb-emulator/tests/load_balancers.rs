@@ -1,0 +1,614 @@
+//! Load-balancer instances, regions, zones and tags.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{create_lb, start};
+use serde_json::Value;
+
+fn lbs(body: &Value) -> Vec<Value> {
+    body["LoadBalancers"]["LoadBalancer"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn create_and_describe() {
+    let (_emulator, mut client) = start().await;
+    let body = client
+        .ok(
+            "CreateLoadBalancer",
+            &[
+                ("LoadBalancerName", "web-1"),
+                ("AddressType", "internet"),
+                ("LoadBalancerSpec", "slb.s2.small"),
+            ],
+        )
+        .await;
+    let id = body["LoadBalancerId"].as_str().unwrap();
+    assert!(id.starts_with("lb-bp") && id.len() == 24, "{id}");
+    assert_eq!(body["LoadBalancerName"], "web-1");
+    assert_eq!(body["NetworkType"], "classic");
+    assert!(body["Address"].as_str().unwrap().starts_with("198.18."));
+
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", id)])
+        .await;
+    assert_eq!(attr["LoadBalancerStatus"], "active");
+    assert_eq!(attr["LoadBalancerSpec"], "slb.s2.small");
+    assert_eq!(attr["AddressType"], "internet");
+    assert_eq!(attr["InternetChargeType"], "paybytraffic");
+    assert_eq!(attr["RegionId"], "cn-hangzhou");
+    assert!(attr["CreateTime"].as_str().unwrap().len() == 19);
+    assert_eq!(attr["ListenerPorts"]["ListenerPort"], Value::Array(vec![]));
+    assert_eq!(
+        attr["BackendServers"]["BackendServer"],
+        Value::Array(vec![])
+    );
+
+    let vpc = client
+        .ok(
+            "CreateLoadBalancer",
+            &[("AddressType", "intranet"), ("VSwitchId", "vsw-123")],
+        )
+        .await;
+    assert_eq!(vpc["NetworkType"], "vpc");
+    assert!(vpc["VpcId"].as_str().unwrap().starts_with("vpc-"));
+    assert!(vpc["Address"].as_str().unwrap().starts_with("198.19."));
+}
+
+#[tokio::test]
+async fn create_validates_its_parameters() {
+    let (_emulator, mut client) = start().await;
+    let m = client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("LoadBalancerName", "bad name!")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    assert_eq!(m, "The Lb Name is Not supported.");
+    let m = client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("LoadBalancerSpec", "slb.huge")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    assert_eq!(m, "The specified parameter lb_type is not valid.");
+    let m = client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("Bandwidth", "1001")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    assert_eq!(m, "The specified bandwidth is not valid.");
+    client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("AddressType", "public")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("MasterZoneId", "cn-beijing-a")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client.region = None;
+    client
+        .expect_err("CreateLoadBalancer", &[], 400, "MissingParameter")
+        .await;
+}
+
+#[tokio::test]
+async fn client_token_makes_creation_idempotent() {
+    let (_emulator, mut client) = start().await;
+    let first = client
+        .ok(
+            "CreateLoadBalancer",
+            &[("ClientToken", "token-1"), ("LoadBalancerName", "a")],
+        )
+        .await;
+    let again = client
+        .ok(
+            "CreateLoadBalancer",
+            &[("ClientToken", "token-1"), ("LoadBalancerName", "a")],
+        )
+        .await;
+    assert_eq!(first["LoadBalancerId"], again["LoadBalancerId"]);
+    assert_ne!(first["RequestId"], again["RequestId"]);
+    let listed = client.ok("DescribeLoadBalancers", &[]).await;
+    assert_eq!(lbs(&listed).len(), 1);
+    client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("ClientToken", "token-1"), ("LoadBalancerName", "b")],
+            400,
+            "IdempotentParameterMismatch",
+        )
+        .await;
+    let other = client
+        .ok(
+            "CreateLoadBalancer",
+            &[("ClientToken", "token-2"), ("LoadBalancerName", "a")],
+        )
+        .await;
+    assert_ne!(first["LoadBalancerId"], other["LoadBalancerId"]);
+    let long = "x".repeat(65);
+    client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("ClientToken", &long)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn delete_removes_the_instance_and_everything_in_it() {
+    let (_emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    common::create_http_listener(&mut client, &lb, "80").await;
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &lb),
+                ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#),
+            ],
+        )
+        .await;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "g"),
+                ("BackendServers", r#"[{"ServerId":"i-1","Port":80}]"#),
+            ],
+        )
+        .await;
+    let group_id = group["VServerGroupId"].as_str().unwrap().to_string();
+    client
+        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
+        .await;
+    client
+        .expect_err(
+            "DescribeLoadBalancerAttribute",
+            &[("LoadBalancerId", &lb)],
+            404,
+            "InvalidLoadBalancerId.NotFound",
+        )
+        .await;
+    client
+        .expect_err(
+            "DescribeVServerGroupAttribute",
+            &[("VServerGroupId", &group_id)],
+            404,
+            "InvalidParameter",
+        )
+        .await;
+    let tags = client.ok("DescribeTags", &[]).await;
+    assert_eq!(tags["TotalCount"], 0);
+    client
+        .expect_err(
+            "DeleteLoadBalancer",
+            &[("LoadBalancerId", &lb)],
+            404,
+            "InvalidLoadBalancerId.NotFound",
+        )
+        .await;
+    client
+        .expect_err("DeleteLoadBalancer", &[], 400, "MissingParameter")
+        .await;
+}
+
+#[tokio::test]
+async fn status_name_and_specs() {
+    let (_emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    client
+        .ok(
+            "SetLoadBalancerStatus",
+            &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "inactive")],
+        )
+        .await;
+    client
+        .ok(
+            "SetLoadBalancerName",
+            &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
+        )
+        .await;
+    client
+        .ok(
+            "ModifyLoadBalancerInstanceSpec",
+            &[
+                ("LoadBalancerId", &lb),
+                ("LoadBalancerSpec", "slb.s3.large"),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "ModifyLoadBalancerInternetSpec",
+            &[
+                ("LoadBalancerId", &lb),
+                ("InternetChargeType", "paybybandwidth"),
+                ("Bandwidth", "10"),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "ModifyLoadBalancerPayType",
+            &[
+                ("LoadBalancerId", &lb),
+                ("PayType", "PrePay"),
+                ("PricingCycle", "month"),
+                ("Duration", "3"),
+                ("AutoPay", "true"),
+            ],
+        )
+        .await;
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(attr["LoadBalancerStatus"], "inactive");
+    assert_eq!(attr["LoadBalancerName"], "renamed");
+    assert_eq!(attr["LoadBalancerSpec"], "slb.s3.large");
+    assert_eq!(attr["InternetChargeType"], "paybybandwidth");
+    assert_eq!(attr["Bandwidth"], 10);
+    assert_eq!(attr["PayType"], "PrePay");
+
+    client
+        .expect_err(
+            "SetLoadBalancerStatus",
+            &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "locked")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "SetLoadBalancerStatus",
+            &[("LoadBalancerId", &lb)],
+            400,
+            "MissingParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "SetLoadBalancerName",
+            &[("LoadBalancerId", &lb), ("LoadBalancerName", "a b")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "ModifyLoadBalancerInstanceSpec",
+            &[("LoadBalancerId", &lb), ("LoadBalancerSpec", "x")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "ModifyLoadBalancerPayType",
+            &[
+                ("LoadBalancerId", &lb),
+                ("PayType", "PrePay"),
+                ("PricingCycle", "year"),
+                ("Duration", "4"),
+            ],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    let intranet = create_lb(&mut client, &[("AddressType", "intranet")]).await;
+    client
+        .expect_err(
+            "ModifyLoadBalancerInternetSpec",
+            &[
+                ("LoadBalancerId", &intranet),
+                ("InternetChargeType", "paybybandwidth"),
+            ],
+            400,
+            "UnsupportedOperation",
+        )
+        .await;
+    client
+        .expect_err(
+            "SetLoadBalancerName",
+            &[("LoadBalancerId", "lb-none"), ("LoadBalancerName", "x")],
+            404,
+            "InvalidLoadBalancerId.NotFound",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn describe_load_balancers_filters_and_pages() {
+    let (_emulator, mut client) = start().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let name = format!("app-{i}");
+        let address_type = if i % 2 == 0 { "internet" } else { "intranet" };
+        ids.push(
+            create_lb(
+                &mut client,
+                &[("LoadBalancerName", &name), ("AddressType", address_type)],
+            )
+            .await,
+        );
+    }
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &ids[1]),
+                ("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "AddBackendServers",
+            &[
+                ("LoadBalancerId", &ids[2]),
+                ("BackendServers", r#"[{"ServerId":"i-web"}]"#),
+            ],
+        )
+        .await;
+
+    assert_eq!(lbs(&client.ok("DescribeLoadBalancers", &[]).await).len(), 5);
+    let by_id = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("LoadBalancerId", &format!("{},{}", ids[0], ids[3]))],
+        )
+        .await;
+    assert_eq!(lbs(&by_id).len(), 2);
+    let by_name = client
+        .ok("DescribeLoadBalancers", &[("LoadBalancerName", "app-4")])
+        .await;
+    assert_eq!(lbs(&by_name)[0]["LoadBalancerId"], ids[4].as_str());
+    let intranet = client
+        .ok("DescribeLoadBalancers", &[("AddressType", "intranet")])
+        .await;
+    assert_eq!(lbs(&intranet).len(), 2);
+    let tagged = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#)],
+        )
+        .await;
+    assert_eq!(lbs(&tagged).len(), 1);
+    let with_server = client
+        .ok("DescribeLoadBalancers", &[("ServerId", "i-web")])
+        .await;
+    assert_eq!(lbs(&with_server)[0]["LoadBalancerId"], ids[2].as_str());
+    let other_region = client
+        .ok("DescribeLoadBalancers", &[("RegionId", "cn-beijing")])
+        .await;
+    assert_eq!(lbs(&other_region).len(), 0);
+
+    let page = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("PageSize", "2"), ("PageNumber", "3")],
+        )
+        .await;
+    assert_eq!(page["TotalCount"], 5);
+    assert_eq!(lbs(&page).len(), 1);
+    assert_eq!(lbs(&page)[0]["LoadBalancerId"], ids[4].as_str());
+    client
+        .expect_err(
+            "DescribeLoadBalancers",
+            &[("PageSize", "101")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    let eleven = ["lb-x"; 11].join(",");
+    client
+        .expect_err(
+            "DescribeLoadBalancers",
+            &[("LoadBalancerId", &eleven)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn regions_and_zones() {
+    let (_emulator, mut client) = start().await;
+    let zones = client.ok("DescribeZones", &[]).await;
+    let zones = zones["Zones"]["Zone"].as_array().unwrap();
+    assert_eq!(zones[0]["ZoneId"], "cn-hangzhou-a");
+    assert_eq!(
+        zones[0]["SlaveZones"]["SlaveZone"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    client
+        .expect_err(
+            "DescribeZones",
+            &[("RegionId", "xx")],
+            404,
+            "InvalidRegionId.NotFound",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn tags() {
+    let (_emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    let other = create_lb(&mut client, &[]).await;
+    // The reference spells the parameter LoadBalancerID; the SDKs LoadBalancerId.
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerID", &lb),
+                (
+                    "Tags",
+                    r#"[{"TagKey":"a","TagValue":"1"},{"TagKey":"b","TagValue":"2"}]"#,
+                ),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &other),
+                ("Tags", r#"[{"TagKey":"a","TagValue":"1"}]"#),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &lb),
+                ("Tags", r#"[{"TagKey":"b","TagValue":"3"}]"#),
+            ],
+        )
+        .await;
+    let all = client.ok("DescribeTags", &[]).await;
+    let sets = all["TagSets"]["TagSet"].as_array().unwrap();
+    assert_eq!(all["TotalCount"], 2);
+    assert_eq!(sets[0]["TagKey"], "a");
+    assert_eq!(sets[0]["InstanceCount"], 2);
+    assert_eq!(sets[1]["TagValue"], "3");
+    let filtered = client
+        .ok(
+            "DescribeTags",
+            &[("Tags", r#"[{"TagKey":"a"}]"#), ("LoadBalancerId", &lb)],
+        )
+        .await;
+    assert_eq!(filtered["TagSets"]["TagSet"][0]["InstanceCount"], 1);
+
+    client
+        .ok(
+            "RemoveTags",
+            &[("LoadBalancerId", &lb), ("Tags", r#"[{"TagKey":"a"}]"#)],
+        )
+        .await;
+    let attr = client
+        .ok("DescribeLoadBalancers", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(lbs(&attr)[0]["Tags"]["Tag"].as_array().unwrap().len(), 1);
+    client.ok("RemoveTags", &[("LoadBalancerId", &lb)]).await;
+
+    let six: Vec<String> = (0..6)
+        .map(|i| format!(r#"{{"TagKey":"k{i}","TagValue":"v"}}"#))
+        .collect();
+    let six = format!("[{}]", six.join(","));
+    client
+        .expect_err(
+            "AddTags",
+            &[("LoadBalancerId", &lb), ("Tags", &six)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    for batch in 0..2 {
+        let five: Vec<String> = (0..5)
+            .map(|i| format!(r#"{{"TagKey":"k{batch}{i}"}}"#))
+            .collect();
+        client
+            .ok(
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("Tags", &format!("[{}]", five.join(","))),
+                ],
+            )
+            .await;
+    }
+    client
+        .expect_err(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &lb),
+                ("Tags", r#"[{"TagKey":"eleventh"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &other),
+                ("Tags", r#"[{"TagKey":"aliyun-x"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &other),
+                ("Tags", r#"[{"TagValue":"v"}]"#),
+            ],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "AddTags",
+            &[("LoadBalancerId", &other), ("Tags", "not json")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "AddTags",
+            &[("LoadBalancerId", &other)],
+            400,
+            "MissingParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "AddTags",
+            &[
+                ("LoadBalancerId", "lb-none"),
+                ("Tags", r#"[{"TagKey":"a"}]"#),
+            ],
+            404,
+            "InvalidLoadBalancerId.NotFound",
+        )
+        .await;
+    client
+        .expect_err(
+            "DescribeTags",
+            &[("Tags", r#"[{"TagValue":"1"}]"#)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+}
