@@ -157,7 +157,9 @@ async fn conditional_parameters() {
         }
         params
     };
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    // (parameters, HTTP status, code, part of the message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             base(&[("StickySession", "on")]),
             400,
