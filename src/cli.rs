@@ -53,6 +53,10 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
 
+    /// Watch only this namespace instead of all of them.
+    #[arg(long, env = "SLB_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+
     /// Run the controllers only while holding a Lease, so replicas can stand by.
     #[arg(long, env = "SLB_LEADER_ELECT", default_value_t = false, action = ArgAction::Set)]
     pub leader_elect: bool,

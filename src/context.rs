@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kube::Client;
+use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::events::Recorder;
+use kube::{Api, Client, Resource};
 use slb_api::SlbApi;
 
 use crate::metrics::Metrics;
@@ -22,6 +23,8 @@ pub struct Config {
     pub resync_period: Duration,
     /// Objects of one kind reconciled at the same time.
     pub concurrency: u16,
+    /// Watch only this namespace; all namespaces when `None`.
+    pub watch_namespace: Option<String>,
 }
 
 /// Builds the SLB client of a region.
@@ -65,4 +68,17 @@ pub struct Context {
     pub config: Config,
     pub metrics: Metrics,
     pub recorder: Recorder,
+}
+
+impl Context {
+    /// The API of `K` in the watched namespace, or in all namespaces.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    {
+        match &self.config.watch_namespace {
+            Some(namespace) => Api::namespaced(self.client.clone(), namespace),
+            None => Api::all(self.client.clone()),
+        }
+    }
 }

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use futures::FutureExt;
+use kube::Client;
 use kube::api::ListParams;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::{Api, Client};
 use kube_lease_manager::LeaseManagerBuilder;
 use prometheus_client::registry::Registry;
 use slb_api::{ClientConfig, SlbApi};
@@ -63,13 +63,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             default_region: args.region.clone(),
             resync_period: args.resync_period,
             concurrency: args.concurrency,
+            watch_namespace: args.watch_namespace.clone(),
         },
         metrics,
     });
 
     // Readiness means the CRDs are installed and readable, not leadership: a standby replica is
     // ready too, or a rolling update would wait forever for the new pod.
-    Api::<SlbInstance>::all(client.clone())
+    ctx.api::<SlbInstance>()
         .list(&ListParams::default().limit(1))
         .await
         .context(

@@ -40,7 +40,7 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SlbInstance> = Api::all(ctx.client.clone());
+    let api: Api<SlbInstance> = ctx.api();
     let (reader, writer) = reflector::store();
     // Status writes do not change the generation; filtering on it keeps our own writes from
     // triggering another describe, so an unchanged object costs one describe per resync period.

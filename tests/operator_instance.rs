@@ -1,0 +1,317 @@
+//! SlbInstance against the local control plane and an in-process slb-emulator: create, update,
+//! delete, adoption with Orphan, drift restored, and no calls in the steady state.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, ResourceExt};
+use operator_support::*;
+use serde_json::json;
+use slb_api::{
+    CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
+    DescribeLoadBalancerAttributeResponse, DescribeLoadBalancersRequest, DescribeTagsRequest,
+    SetLoadBalancerNameRequest, SlbApi,
+};
+use slb_operator::conditions::is_ready;
+use slb_operator::controller::instance::{CLUSTER_ID_TAG, OWNER_UID_TAG};
+use slb_operator::crd::SlbInstance;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn instance(name: &str, spec: serde_json::Value) -> SlbInstance {
+    serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": "SlbInstance",
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+/// Waits until the object is Ready for its current generation.
+async fn ready(api: &Api<SlbInstance>, name: &str) -> SlbInstance {
+    eventually(
+        &format!("SlbInstance {name} to be Ready"),
+        TIMEOUT,
+        || async {
+            let object = api.get(name).await.ok()?;
+            let status = object.status.as_ref()?;
+            is_ready(&status.conditions, object.metadata.generation).then_some(object.clone())
+        },
+    )
+    .await
+}
+
+async fn attribute(slb: &dyn SlbApi, id: &str) -> Option<DescribeLoadBalancerAttributeResponse> {
+    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
+        load_balancer_id: id.to_owned(),
+        ..Default::default()
+    })
+    .await
+    .ok()
+}
+
+async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
+    let listed = slb
+        .describe_load_balancers(&DescribeLoadBalancersRequest::default())
+        .await
+        .unwrap();
+    listed
+        .load_balancers
+        .into_iter()
+        .map(|lb| lb.load_balancer_id)
+        .collect()
+}
+
+async fn event_reasons(client: &kube::Client, namespace: &str) -> Vec<String> {
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let listed = events.list(&ListParams::default()).await.unwrap();
+    listed
+        .items
+        .into_iter()
+        .filter_map(|event| event.reason)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_instance_is_created_tagged_updated_and_deleted() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-instance").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+
+    let spec =
+        json!({"internetChargeType": "paybybandwidth", "bandwidth": 10, "tags": {"team": "shop"}});
+    api.create(&PostParams::default(), &instance("web", spec))
+        .await
+        .unwrap();
+    let created = ready(&api, "web").await;
+    let status = created.status.clone().unwrap();
+    let id = status
+        .load_balancer_id
+        .clone()
+        .expect("the ID is in the status");
+    assert_eq!(status.region_id.as_deref(), Some(REGION));
+    assert!(status.address.is_some(), "{status:?}");
+    assert_eq!(status.load_balancer_status.as_deref(), Some("active"));
+    assert_eq!(
+        load_balancer_ids(slb.as_ref()).await,
+        [id.clone()],
+        "exactly one load balancer"
+    );
+
+    let remote = attribute(slb.as_ref(), &id)
+        .await
+        .expect("the load balancer exists");
+    assert_eq!(remote.load_balancer_name, format!("{}/web", namespace.name));
+    assert_eq!(remote.bandwidth, Some(10));
+    let tags = slb
+        .describe_tags(&DescribeTagsRequest {
+            load_balancer_id: Some(id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .tag_sets;
+    let tag = |key: &str| {
+        tags.iter()
+            .find(|t| t.tag_key == key)
+            .and_then(|t| t.tag_value.clone())
+    };
+    assert_eq!(tag(OWNER_UID_TAG), created.uid());
+    assert_eq!(tag(CLUSTER_ID_TAG).as_deref(), Some("test-cluster"));
+    assert_eq!(tag("team").as_deref(), Some("shop"));
+
+    let change = json!({"spec": {"name": "shop-renamed", "status": "inactive", "bandwidth": 20}});
+    api.patch("web", &PatchParams::default(), &Patch::Merge(&change))
+        .await
+        .unwrap();
+    let updated = ready(&api, "web").await;
+    assert_eq!(
+        updated
+            .status
+            .as_ref()
+            .unwrap()
+            .load_balancer_status
+            .as_deref(),
+        Some("inactive")
+    );
+    let remote = attribute(slb.as_ref(), &id).await.unwrap();
+    assert_eq!(remote.load_balancer_name, "shop-renamed");
+    assert_eq!(remote.bandwidth, Some(20));
+    assert_eq!(
+        load_balancer_ids(slb.as_ref()).await,
+        [id.clone()],
+        "an update never creates"
+    );
+
+    api.delete("web", &DeleteParams::default()).await.unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt("web").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    assert!(
+        load_balancer_ids(slb.as_ref()).await.is_empty(),
+        "the load balancer is deleted"
+    );
+    let reasons = event_reasons(&client, &namespace.name).await;
+    for reason in ["Created", "Updated", "Deleted"] {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "no {reason} event in {reasons:?}"
+        );
+    }
+
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn an_adopted_load_balancer_is_left_untouched_and_orphaned() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-adopt").await;
+    let emulator = start_emulator().await;
+    let slb = slb_client(&emulator);
+    let existing = slb
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            load_balancer_name: Some("made-by-hand".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let writes_before = emulator.counters().writes;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+
+    let spec = json!({"loadBalancerId": existing.load_balancer_id});
+    api.create(&PostParams::default(), &instance("legacy", spec))
+        .await
+        .unwrap();
+    let adopted = ready(&api, "legacy").await;
+    let status = adopted.status.unwrap();
+    assert_eq!(
+        status.load_balancer_id.as_deref(),
+        Some(existing.load_balancer_id.as_str())
+    );
+    assert_eq!(status.address.as_deref(), Some(existing.address.as_str()));
+
+    api.delete("legacy", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt("legacy").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    let remote = attribute(slb.as_ref(), &existing.load_balancer_id)
+        .await
+        .expect("an orphaned load balancer stays");
+    assert_eq!(remote.load_balancer_name, "made-by-hand");
+    assert_eq!(
+        emulator.counters().writes,
+        writes_before,
+        "the operator wrote nothing to an adopted load balancer"
+    );
+
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-drift").await;
+    let emulator = start_emulator().await;
+    let slb = slb_client(&emulator);
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+
+    // A long resync first: once Ready, nothing at all may be called while idle.
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    api.create(
+        &PostParams::default(),
+        &instance("web", json!({"name": "declared"})),
+    )
+    .await
+    .unwrap();
+    let id = ready(&api, "web")
+        .await
+        .status
+        .unwrap()
+        .load_balancer_id
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = emulator.counters();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = emulator.counters();
+    assert_eq!(after.writes, before.writes, "no writes in the steady state");
+    assert_eq!(
+        after.calls, before.calls,
+        "no calls before the resync period"
+    );
+    operator.stop().await;
+
+    // A short resync: a change made outside is noticed and undone.
+    let operator =
+        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    slb.set_load_balancer_name(&SetLoadBalancerNameRequest {
+        load_balancer_id: id.clone(),
+        load_balancer_name: "edited-in-console".into(),
+    })
+    .await
+    .unwrap();
+    eventually("the name to be restored", TIMEOUT, || async {
+        let remote = attribute(slb.as_ref(), &id).await?;
+        (remote.load_balancer_name == "declared").then_some(())
+    })
+    .await;
+    eventually("a DriftRestored event", TIMEOUT, || async {
+        event_reasons(&client, &namespace.name)
+            .await
+            .iter()
+            .any(|r| r == "DriftRestored")
+            .then_some(())
+    })
+    .await;
+    // Idle again: resyncs describe, but never write.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = emulator.counters();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        emulator.counters().writes,
+        before.writes,
+        "resyncs of an unchanged object write nothing"
+    );
+    assert_eq!(load_balancer_ids(slb.as_ref()).await, [id]);
+
+    api.delete("web", &DeleteParams::default()).await.unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt("web").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    operator.stop().await;
+    namespace.delete().await;
+}

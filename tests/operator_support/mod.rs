@@ -1,0 +1,193 @@
+//! Shared by the operator's cluster tests: a client of the local control plane (KUBECONFIG, from
+//! `hack/cluster.sh env`), the CRDs installed, a namespace per test, an in-process slb-emulator and an
+//! in-process operator watching only that namespace.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::{Api, Client};
+use prometheus_client::registry::Registry;
+use serde_json::json;
+use slb_api::{ClientConfig, Credentials, SlbApi};
+use slb_emulator::{
+    Config as EmulatorConfig, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, RunningEmulator,
+};
+use slb_operator::context::{Config, Context, SlbClients};
+use slb_operator::controller::instance;
+use slb_operator::crd::crds;
+use slb_operator::metrics::Metrics;
+use tokio::sync::watch;
+
+pub const REGION: &str = "cn-hangzhou";
+
+/// A client of the local control plane. Fails (never skips) when it is not there.
+pub async fn cluster_client() -> Client {
+    assert!(
+        std::env::var_os("KUBECONFIG").is_some(),
+        "KUBECONFIG is not set: run `hack/cluster.sh up` and `eval \"$(hack/cluster.sh env)\"` first"
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = Client::try_default()
+        .await
+        .expect("a client for the local control plane");
+    client
+        .apiserver_version()
+        .await
+        .expect("the local control plane answers");
+    install_crds(&client).await;
+    client
+}
+
+/// Applies the generated CRDs and waits until they are established.
+async fn install_crds(client: &Client) {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crds() {
+        let name = crd.metadata.name.clone().expect("a CRD name");
+        api.patch(
+            &name,
+            &PatchParams::apply("slb-operator-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("the CRD applies");
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(api.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .expect("the CRD is established in time")
+        .expect("the CRD can be watched");
+    }
+}
+
+/// A fresh namespace, deleted when the returned guard is dropped... by the test calling `delete`.
+pub struct TestNamespace {
+    pub name: String,
+    client: Client,
+}
+
+impl TestNamespace {
+    pub async fn create(client: &Client, prefix: &str) -> Self {
+        let name = format!(
+            "{prefix}-{}",
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..8)
+                .unwrap_or("x")
+        );
+        let api: Api<Namespace> = Api::all(client.clone());
+        api.create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap(),
+        )
+        .await
+        .expect("a test namespace");
+        Self {
+            name,
+            client: client.clone(),
+        }
+    }
+
+    pub async fn delete(self) {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let _ = api.delete(&self.name, &DeleteParams::default()).await;
+    }
+}
+
+/// An SLB client of the emulator, with the demo account.
+pub fn slb_client(emulator: &RunningEmulator) -> Arc<dyn SlbApi> {
+    let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();
+    Arc::new(slb_api::Client::new(ClientConfig::new(emulator.url(), REGION, credentials)).unwrap())
+}
+
+pub async fn start_emulator() -> RunningEmulator {
+    Emulator::start(EmulatorConfig::for_tests())
+        .await
+        .expect("the emulator starts")
+}
+
+/// The operator's controllers, in-process, watching one namespace. Stops when dropped.
+pub struct Operator {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    pub registry: Arc<Registry>,
+}
+
+impl Operator {
+    pub async fn start(
+        client: &Client,
+        emulator: &RunningEmulator,
+        namespace: &str,
+        resync_period: Duration,
+    ) -> Self {
+        let url = emulator.url();
+        let slb = SlbClients::new(Box::new(move |region: &str| {
+            let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)?;
+            Ok(Arc::new(slb_api::Client::new(ClientConfig::new(
+                url.clone(),
+                region,
+                credentials,
+            ))?) as Arc<dyn SlbApi>)
+        }));
+        let mut registry = Registry::default();
+        let metrics = Metrics::register(&mut registry);
+        let reporter = Reporter {
+            controller: "slb-operator".into(),
+            instance: Some(namespace.to_owned()),
+        };
+        let ctx = Arc::new(Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client: client.clone(),
+            slb,
+            config: Config {
+                cluster_id: "test-cluster".into(),
+                default_region: REGION.into(),
+                resync_period,
+                concurrency: 4,
+                watch_namespace: Some(namespace.to_owned()),
+            },
+            metrics,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(instance::run(ctx, async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
+        Self {
+            stop,
+            task,
+            registry: Arc::new(registry),
+        }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+}
+
+/// Polls `probe` every 200 ms until it returns `Some`, or fails the test after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
