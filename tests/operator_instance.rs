@@ -108,7 +108,7 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     assert_eq!(status.load_balancer_status.as_deref(), Some("active"));
     assert_eq!(
         load_balancer_ids(slb.as_ref()).await,
-        [id.clone()],
+        std::slice::from_ref(&id),
         "exactly one load balancer"
     );
 
@@ -153,7 +153,7 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     assert_eq!(remote.bandwidth, Some(20));
     assert_eq!(
         load_balancer_ids(slb.as_ref()).await,
-        [id.clone()],
+        std::slice::from_ref(&id),
         "an update never creates"
     );
 
