@@ -1,0 +1,1 @@
+//! Work in progress (three-controllers engineer): master_slave_server_group controller.

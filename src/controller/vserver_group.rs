@@ -1,0 +1,1 @@
+//! Work in progress (three-controllers engineer): vserver_group controller.

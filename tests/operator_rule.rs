@@ -1,0 +1,1 @@
+//! Work in progress (three-controllers engineer): operator_rule cluster tests.
