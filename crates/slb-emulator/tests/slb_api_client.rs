@@ -635,7 +635,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
         v_server_group_name: "web".to_owned(),
         backend_servers: vec![vserver("i-1", 8080, 100), vserver("i-2", 8080, 100)],
     };
-    let group = client.create_v_server_group(&create).await.unwrap();
+    let group = client.create_vserver_group(&create).await.unwrap();
     assert!(!group.v_server_group_id.is_empty());
     assert_eq!(group.backend_servers.len(), 2);
     let group_id = group.v_server_group_id;
@@ -645,14 +645,14 @@ async fn vserver_groups_master_slave_groups_and_rules() {
         v_server_group_name: "web-2".to_owned(),
         backend_servers: vec![vserver("i-1", 8080, 10)],
     };
-    client.set_v_server_group_attribute(&set).await.unwrap();
+    client.set_vserver_group_attribute(&set).await.unwrap();
     let add = AddVServerGroupBackendServersRequest {
         v_server_group_id: group_id.clone(),
         backend_servers: vec![vserver("i-3", 8080, 100)],
     };
     assert_eq!(
         client
-            .add_v_server_group_backend_servers(&add)
+            .add_vserver_group_backend_servers(&add)
             .await
             .unwrap()
             .backend_servers
@@ -669,7 +669,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
     };
     assert_eq!(
         client
-            .remove_v_server_group_backend_servers(&remove)
+            .remove_vserver_group_backend_servers(&remove)
             .await
             .unwrap()
             .backend_servers
@@ -682,14 +682,14 @@ async fn vserver_groups_master_slave_groups_and_rules() {
         new_backend_servers: vec![vserver("i-4", 9090, 70)],
     };
     client
-        .modify_v_server_group_backend_servers(&modify)
+        .modify_vserver_group_backend_servers(&modify)
         .await
         .unwrap();
     let describe = DescribeVServerGroupAttributeRequest {
         v_server_group_id: group_id.clone(),
     };
     let attribute = client
-        .describe_v_server_group_attribute(&describe)
+        .describe_vserver_group_attribute(&describe)
         .await
         .unwrap();
     assert_eq!(attribute.v_server_group_name.as_deref(), Some("web-2"));
@@ -704,7 +704,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
         vec![("i-1", Some(8080), Some(10)), ("i-4", Some(9090), Some(70))]
     );
     let groups = client
-        .describe_v_server_groups(&DescribeVServerGroupsRequest {
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
             load_balancer_id: lb.clone(),
         })
         .await
@@ -740,7 +740,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
     assert_eq!(listed.rules[0].rule_id, rule_id);
 
     let second = client
-        .create_v_server_group(&CreateVServerGroupRequest {
+        .create_vserver_group(&CreateVServerGroupRequest {
             load_balancer_id: lb.clone(),
             v_server_group_name: "api".to_owned(),
             backend_servers: vec![vserver("i-9", 80, 100)],
@@ -764,7 +764,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
 
     // A group a rule uses cannot be deleted.
     let error = client
-        .delete_v_server_group(&DeleteVServerGroupRequest {
+        .delete_vserver_group(&DeleteVServerGroupRequest {
             v_server_group_id: second.clone(),
         })
         .await
@@ -782,7 +782,7 @@ async fn vserver_groups_master_slave_groups_and_rules() {
         .unwrap_err();
     assert!(error.is_not_found(), "{error}");
     client
-        .delete_v_server_group(&DeleteVServerGroupRequest {
+        .delete_vserver_group(&DeleteVServerGroupRequest {
             v_server_group_id: second,
         })
         .await
@@ -845,13 +845,13 @@ async fn vserver_groups_master_slave_groups_and_rules() {
     assert!(error.is_not_found(), "{error}");
 
     client
-        .delete_v_server_group(&DeleteVServerGroupRequest {
+        .delete_vserver_group(&DeleteVServerGroupRequest {
             v_server_group_id: group_id.clone(),
         })
         .await
         .unwrap();
     let error = client
-        .describe_v_server_group_attribute(&DescribeVServerGroupAttributeRequest {
+        .describe_vserver_group_attribute(&DescribeVServerGroupAttributeRequest {
             v_server_group_id: group_id,
         })
         .await
@@ -976,6 +976,14 @@ async fn transient_failures_are_retried_and_bounded() {
     assert_eq!(error.code(), Some("ServiceUnavailable"), "{error}");
     assert_eq!(emulator.calls().len(), 4);
 
+    let mut patient = self::config(&emulator);
+    patient.retry = RetryPolicy {
+        max_attempts: 12,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        max_elapsed: Duration::from_secs(5),
+    };
+    let client = Client::new(patient).unwrap();
     emulator.set_faults(Faults {
         error_500_rate: 0.5,
         seed: 7,

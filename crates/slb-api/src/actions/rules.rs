@@ -177,17 +177,37 @@ pub struct Rule {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(from = "DescribeRulesWire")]
 pub struct DescribeRulesResponse {
-    #[serde(deserialize_with = "lenient::string")]
     pub request_id: String,
-    /// `RuleList` (a bare list or `RuleList.Rule[]`) in the reference; `Rules.Rule[]` in the official SDK.
-    #[serde(
-        rename = "RuleList",
-        alias = "Rules",
-        deserialize_with = "lenient::list"
-    )]
     pub rules: Vec<Rule>,
+}
+
+/// The list is `RuleList` (a bare list or `RuleList.Rule[]`) in the reference and `Rules.Rule[]` in the
+/// official SDK; a service may send both.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct DescribeRulesWire {
+    #[serde(deserialize_with = "lenient::string")]
+    request_id: String,
+    #[serde(deserialize_with = "lenient::list")]
+    rule_list: Vec<Rule>,
+    #[serde(deserialize_with = "lenient::list")]
+    rules: Vec<Rule>,
+}
+
+impl From<DescribeRulesWire> for DescribeRulesResponse {
+    fn from(wire: DescribeRulesWire) -> Self {
+        let rules = if wire.rule_list.is_empty() {
+            wire.rules
+        } else {
+            wire.rule_list
+        };
+        DescribeRulesResponse {
+            request_id: wire.request_id,
+            rules,
+        }
+    }
 }
 
 action!(DescribeRulesRequest => DescribeRulesResponse, "DescribeRules", Rule);
