@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::admin::{self, AdminState};
 use crate::cli::RunArgs;
 use crate::context::{Config, Context, SlbClients};
-use crate::controller::{FIELD_MANAGER, instance};
+use crate::controller::{self, FIELD_MANAGER};
 use crate::crd::SlbInstance;
 use crate::metrics::Metrics;
 
@@ -114,7 +114,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 
     tracing::info!(endpoint = %args.endpoint, region = %args.region, "starting the controllers");
-    instance::run(ctx, wait_for(shutdown.clone())).await;
+    controller::run_all(ctx, wait_for(shutdown.clone())).await;
     let _ = shutdown_sender.send(true);
     signals.abort();
     admin_server

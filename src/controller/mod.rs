@@ -19,6 +19,15 @@ use serde::de::DeserializeOwned;
 use crate::context::Context;
 use crate::error::{Error, Result};
 
+/// Runs every controller until `shutdown` completes. The operator binary and the tests start the
+/// controllers through this one function, so a new controller is registered in one place.
+pub async fn run_all<F>(ctx: Arc<Context>, shutdown: F)
+where
+    F: std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
+{
+    tokio::join!(instance::run(ctx.clone(), shutdown.clone()),);
+}
+
 /// The one field manager of every write the operator makes.
 pub const FIELD_MANAGER: &str = "slb-operator";
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -19,7 +20,7 @@ use slb_emulator::{
     Config as EmulatorConfig, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, RunningEmulator,
 };
 use slb_operator::context::{Config, Context, SlbClients};
-use slb_operator::controller::instance;
+use slb_operator::controller;
 use slb_operator::crd::crds;
 use slb_operator::metrics::Metrics;
 use tokio::sync::watch;
@@ -156,10 +157,13 @@ impl Operator {
             metrics,
         });
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(instance::run(ctx, async move {
+        let shutdown = async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|stop| *stop).await;
-        }));
+        }
+        .boxed()
+        .shared();
+        let task = tokio::spawn(controller::run_all(ctx, shutdown));
         Self {
             stop,
             task,
