@@ -1,0 +1,1 @@
+//! SlbListener controller (in progress).
