@@ -127,7 +127,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 /// Completes when `true` is sent on `shutdown` (or the sender is gone).
 fn wait_for(
     mut shutdown: watch::Receiver<bool>,
-) -> impl Future<Output = ()> + Send + Sync + 'static {
+) -> impl Future<Output = ()> + Clone + Send + Sync + 'static {
     async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     }
