@@ -63,3 +63,49 @@ async fn readyz(State(state): State<Arc<AdminState>>) -> impl IntoResponse {
         (StatusCode::SERVICE_UNAVAILABLE, "starting")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use crate::metrics::Metrics;
+
+    async fn get(state: &Arc<AdminState>, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).unwrap_or_default();
+        let Ok(response) = router(state.clone()).oneshot(request).await;
+        let status = response.status();
+        let body = to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn readiness_follows_the_flag_and_metrics_are_served() {
+        let mut registry = Registry::default();
+        let metrics = Metrics::register(&mut registry);
+        drop(metrics.reconcile_started("SlbInstance"));
+        let state = Arc::new(AdminState {
+            registry,
+            ready: AtomicBool::new(false),
+        });
+
+        assert_eq!(get(&state, "/livez").await.0, StatusCode::OK);
+        assert_eq!(
+            get(&state, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        state.ready.store(true, Ordering::Relaxed);
+        assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
+
+        let (status, body) = get(&state, "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains(r#"slb_operator_reconciles_total{kind="SlbInstance"} 1"#),
+            "{body}"
+        );
+    }
+}
