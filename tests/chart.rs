@@ -1,0 +1,213 @@
+//! The Helm chart, installed for real: `helm lint`, `helm install` into the local control plane, and
+//! then the operator run with the chart's own ServiceAccount token, so that its RBAC is proven to be
+//! enough for a full create → Ready → delete cycle with leader election on.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use kube::Api;
+use kube::api::{DeleteParams, PostParams};
+use operator_support::*;
+use serde_json::json;
+use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
+use slb_operator::conditions::is_ready;
+use slb_operator::crd::SlbInstance;
+use tokio::process::Command;
+
+const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/slb-operator");
+
+/// The directory with helm and kubectl, built by hack/build-tools.sh (cached, so this is quick).
+fn tools_bin() -> PathBuf {
+    let output =
+        std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/hack/build-tools.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("hack/build-tools.sh runs");
+    assert!(output.status.success(), "hack/build-tools.sh failed");
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+/// Runs a tool to completion and returns its standard output; fails the test on a non-zero exit.
+async fn run(program: &Path, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .expect("the tool starts");
+    assert!(
+        output.status.success(),
+        "{} {} failed:\n{}{}",
+        program.display(),
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "chart").await;
+    let ns = namespace.name.as_str();
+    // A release name that contains the chart name is used as is for the objects it creates.
+    let release = format!("slb-operator-{ns}");
+    let emulator = start_emulator().await;
+    let bin = tools_bin();
+    let (helm, kubectl) = (bin.join("helm"), bin.join("kubectl"));
+
+    run(
+        &helm,
+        &["lint", CHART, "--strict", "--set", "slb.clusterId=lint"],
+    )
+    .await;
+    let endpoint = format!("slb.endpoint={}", emulator.url());
+    let watch = format!("watchNamespace={ns}");
+    let key_id = format!("credentials.accessKeyId={DEMO_ACCESS_KEY_ID}");
+    let key_secret = format!("credentials.accessKeySecret={DEMO_ACCESS_KEY_SECRET}");
+    run(
+        &helm,
+        &[
+            "install",
+            &release,
+            CHART,
+            "--namespace",
+            ns,
+            "--wait",
+            "--timeout",
+            "90s",
+            "--set",
+            "slb.clusterId=chart-test",
+            "--set",
+            &endpoint,
+            "--set",
+            &watch,
+            "--set",
+            &key_id,
+            "--set",
+            &key_secret,
+            "--set",
+            "replicaCount=1",
+        ],
+    )
+    .await;
+
+    // kwok plays the kubelet, so the pod is Ready but no container runs. The operator binary runs
+    // here instead, with exactly the identity and permissions the chart gave the pod.
+    let service_account = release.clone();
+    let token = run(
+        &kubectl,
+        &[
+            "create",
+            "token",
+            &service_account,
+            "-n",
+            ns,
+            "--duration",
+            "1h",
+        ],
+    )
+    .await;
+    let ca = run(
+        &kubectl,
+        &[
+            "config",
+            "view",
+            "--raw",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].cluster.certificate-authority}",
+        ],
+    )
+    .await;
+    let server = run(
+        &kubectl,
+        &[
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].cluster.server}",
+        ],
+    )
+    .await;
+    let kubeconfig = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        kubeconfig.path(),
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: '{server}', certificate-authority: '{ca}'}}\n\
+             users:\n- name: u\n  user: {{token: '{}'}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u, namespace: {ns}}}\ncurrent-context: c\n",
+            token.trim()
+        ),
+    )
+    .unwrap();
+    let mut operator = Command::new(env!("CARGO_BIN_EXE_slb-operator"))
+        .args([
+            "run",
+            "--endpoint",
+            &emulator.url(),
+            "--region",
+            REGION,
+            "--cluster-id",
+            "chart-test",
+        ])
+        .args(["--watch-namespace", ns, "--metrics-addr", "127.0.0.1:0"])
+        .args([
+            "--leader-elect",
+            "true",
+            "--lease-namespace",
+            ns,
+            "--lease-name",
+            "slb-operator",
+        ])
+        .env("KUBECONFIG", kubeconfig.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the operator starts");
+
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), ns);
+    let instance: SlbInstance = serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": "SlbInstance",
+        "metadata": {"name": "via-chart"},
+        "spec": {"internetChargeType": "paybytraffic"},
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &instance).await.unwrap();
+    eventually(
+        "the SlbInstance to be Ready under the chart's RBAC",
+        Duration::from_secs(60),
+        || async {
+            let object = api.get("via-chart").await.ok()?;
+            let status = object.status.as_ref()?;
+            is_ready(&status.conditions, object.metadata.generation).then_some(())
+        },
+    )
+    .await;
+    api.delete("via-chart", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(
+        "the finalizer to be released under the chart's RBAC",
+        Duration::from_secs(60),
+        || async { api.get_opt("via-chart").await.ok()?.is_none().then_some(()) },
+    )
+    .await;
+    assert!(
+        operator.try_wait().unwrap().is_none(),
+        "the operator must still be running"
+    );
+
+    operator.start_kill().ok();
+    let _ = operator.wait().await;
+    run(&helm, &["uninstall", &release, "--namespace", ns, "--wait"]).await;
+    namespace.delete().await;
+}
