@@ -1,1 +1,196 @@
-fn main() {}
+//! Benchmarks of the `slb-emulator` binary on loopback; prints numbers, asserts nothing.
+//!
+//! 1. Throughput and latency: 1,000 load balancers loaded, then DescribeLoadBalancerAttribute from concurrent
+//!    keep-alive connections (a tokio load generator sharing the machine with the emulator).
+//! 2. Memory: resident set of the emulator process after loading 10,000 load balancers with 2 listeners each.
+//!
+//! `cargo bench -p slb-emulator --bench throughput`; BENCH_SECONDS (default 5) and BENCH_CONNECTIONS
+//! (default 8) tune the load phase.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{Client, client_at, spawn_binary};
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Creates `count` load balancers (with `listeners` TCP listeners each) over `parallel` connections.
+async fn load(addr: SocketAddr, count: usize, listeners: usize, parallel: usize) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for worker in 0..parallel {
+        tasks.push(tokio::spawn(async move {
+            let mut client = client_at(addr).await;
+            let mut ids = Vec::new();
+            for i in (worker..count).step_by(parallel) {
+                let name = format!("bench-{i}");
+                let id = common::create_lb(&mut client, &[("LoadBalancerName", &name)]).await;
+                for port in 0..listeners {
+                    common::create_tcp_listener(&mut client, &id, &(80 + port).to_string()).await;
+                }
+                ids.push(id);
+            }
+            ids
+        }));
+    }
+    let mut ids = Vec::with_capacity(count);
+    for task in tasks {
+        ids.extend(task.await.unwrap());
+    }
+    ids
+}
+
+async fn describe_loop(
+    mut client: Client,
+    ids: std::sync::Arc<Vec<String>>,
+    until: Instant,
+    seed: u64,
+) -> Vec<u32> {
+    let mut latencies = Vec::new();
+    let mut state = seed;
+    while Instant::now() < until {
+        // A cheap LCG picks the load balancer, so that every call hits a different one.
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let id = &ids[(state >> 33) as usize % ids.len()];
+        let started = Instant::now();
+        let reply = client
+            .call("DescribeLoadBalancerAttribute", &[("LoadBalancerId", id)])
+            .await;
+        latencies.push(started.elapsed().as_micros() as u32);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    latencies
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[index]) / 1000.0
+}
+
+fn resident_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024.0
+}
+
+async fn throughput() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
+    let (mut child, addr) = spawn_binary(&[], None);
+    let started = Instant::now();
+    let ids = std::sync::Arc::new(load(addr, 1000, 0, 8).await);
+    println!(
+        "loaded {} load balancers in {:.2?}",
+        ids.len(),
+        started.elapsed()
+    );
+
+    // Warm up connections and caches.
+    let warm_until = Instant::now() + Duration::from_millis(500);
+    let mut warm = Vec::new();
+    for c in 0..connections {
+        warm.push(tokio::spawn(describe_loop(
+            client_at(addr).await,
+            ids.clone(),
+            warm_until,
+            c as u64,
+        )));
+    }
+    for w in warm {
+        w.await.unwrap();
+    }
+
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        tasks.push(tokio::spawn(describe_loop(
+            client_at(addr).await,
+            ids.clone(),
+            until,
+            1000 + c as u64,
+        )));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    println!(
+        "DescribeLoadBalancerAttribute: {} calls in {:.2} s over {} connections = {:.0} calls/s; \
+         latency p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        latencies.len(),
+        elapsed,
+        connections,
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+    println!(
+        "emulator RSS with 1,000 load balancers: {:.1} MiB",
+        resident_mib(child.id(), "VmRSS:")
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+async fn memory() {
+    let (mut child, addr) = spawn_binary(&[], None);
+    let baseline = resident_mib(child.id(), "VmRSS:");
+    let started = Instant::now();
+    let ids = load(addr, 10_000, 2, 8).await;
+    let loading = started.elapsed();
+    // Confirm the load through the API itself.
+    let mut client = client_at(addr).await;
+    let listed = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("PageSize", "1"), ("PageNumber", "1")],
+        )
+        .await;
+    assert_eq!(listed["TotalCount"], 10_000);
+    println!(
+        "loaded {} load balancers x 2 TCP listeners ({} API calls) in {:.2?}",
+        ids.len(),
+        ids.len() * 3,
+        loading
+    );
+    println!(
+        "emulator RSS: {:.1} MiB at start, {:.1} MiB after loading (peak {:.1} MiB)",
+        baseline,
+        resident_mib(child.id(), "VmRSS:"),
+        resident_mib(child.id(), "VmHWM:")
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: only run when benchmarking.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        throughput().await;
+        memory().await;
+    });
+}

@@ -4,11 +4,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, Connection, create_lb, start, start_with};
+use common::{Connection, create_lb, start, start_with};
 use slb_emulator::{Config, Emulator, Faults};
 
 #[tokio::test]
@@ -35,53 +33,12 @@ async fn state_survives_a_restart() {
     assert_ne!(next, lb);
 }
 
-/// Starts the binary on an ephemeral port; returns the process and its address.
-fn spawn_binary(state_file: &std::path::Path) -> (Child, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--transition-delay-ms",
-            "0",
-            "--state-file",
-        ])
-        .arg(state_file)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the emulator exited before serving")
-            .unwrap();
-        if let Some(at) = line.find("http://") {
-            let rest = &line[at + "http://".len()..];
-            let end = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
-                .unwrap_or(rest.len());
-            break rest[..end].parse().unwrap();
-        }
-    };
-    // Keep draining stdout so that logging never blocks the emulator.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let (mut child, addr) = spawn_binary(&path);
-    let mut client = Client {
-        connection: Connection::open(addr).await,
-        access_key_id: slb_emulator::DEMO_ACCESS_KEY_ID.into(),
-        access_key_secret: slb_emulator::DEMO_ACCESS_KEY_SECRET.into(),
-        region: Some(common::REGION.into()),
-    };
+    let (mut child, addr) = common::spawn_binary(&[], Some(&path));
+    let mut client = common::client_at(addr).await;
     let mut created = Vec::new();
     for i in 0..5 {
         created.push(create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await);
@@ -89,7 +46,7 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().unwrap(); // SIGKILL: no chance to flush anything.
     child.wait().unwrap();
 
-    let (mut child, addr) = spawn_binary(&path);
+    let (mut child, addr) = common::spawn_binary(&[], Some(&path));
     client.connection = Connection::open(addr).await;
     let listed = client.ok("DescribeLoadBalancers", &[]).await;
     let ids: HashSet<&str> = listed["LoadBalancers"]["LoadBalancer"]
@@ -112,12 +69,7 @@ async fn many_concurrent_clients() {
     for _ in 0..16 {
         let addr = emulator.addr();
         tasks.push(tokio::spawn(async move {
-            let mut client = Client {
-                connection: Connection::open(addr).await,
-                access_key_id: slb_emulator::DEMO_ACCESS_KEY_ID.into(),
-                access_key_secret: slb_emulator::DEMO_ACCESS_KEY_SECRET.into(),
-                region: Some(common::REGION.into()),
-            };
+            let mut client = common::client_at(addr).await;
             let mut ids = Vec::new();
             for _ in 0..10 {
                 let id = create_lb(&mut client, &[]).await;

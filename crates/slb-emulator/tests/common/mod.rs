@@ -2,6 +2,8 @@
 //! `slb_api::signature` and sent over a plain keep-alive HTTP/1.1 connection to 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+use std::io::BufRead as _;
+use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -306,3 +308,50 @@ pub async fn create_tcp_listener(client: &mut Client, lb: &str, port: &str) {
 /// A self-signed test certificate and its key in PEM (content is only shape-checked by the emulator).
 pub const TEST_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQk9HVVNURVNUQ0VSVElGSUNBVEUwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
 pub const TEST_PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+
+/// Starts the `slb-emulator` binary on an ephemeral loopback port; returns the process and its address.
+pub fn spawn_binary(
+    extra_args: &[&str],
+    state_file: Option<&std::path::Path>,
+) -> (Child, std::net::SocketAddr) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slb-emulator"));
+    command
+        .args(["--listen", "127.0.0.1:0", "--transition-delay-ms", "0"])
+        .args(extra_args)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(path) = state_file {
+        command.arg("--state-file").arg(path);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the emulator exited before serving")
+            .unwrap();
+        if let Some(at) = line.find("http://") {
+            let rest = &line[at + "http://".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                .unwrap_or(rest.len());
+            break rest[..end].parse().unwrap();
+        }
+    };
+    // Keep draining stdout (one log line per call) so that logging never blocks the emulator.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// A client of the demo account on a new connection to `addr`.
+pub async fn client_at(addr: std::net::SocketAddr) -> Client {
+    Client {
+        connection: Connection::open(addr).await,
+        access_key_id: DEMO_ACCESS_KEY_ID.into(),
+        access_key_secret: DEMO_ACCESS_KEY_SECRET.into(),
+        region: Some(REGION.into()),
+    }
+}
