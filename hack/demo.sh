@@ -27,10 +27,11 @@ kubectl() { "$BIN/kubectl" "$@"; }
 mkdir -p "$RUN"
 
 log "building the emulator and the operator"
-cargo build --locked --quiet --bin slb-emulator --bin slb-operator
+cargo build --locked --quiet -p slb-emulator -p slb-operator --bins
+TARGET=${CARGO_TARGET_DIR:-$REPO/target}/debug
 
 stop_pid "$RUN/emulator.pid"
-setsid target/debug/slb-emulator --listen "$EMULATOR_ADDR" \
+setsid "$TARGET/slb-emulator" --listen "$EMULATOR_ADDR" \
   --access-key-id "$ACCESS_KEY_ID" --access-key-secret "$ACCESS_KEY_SECRET" \
   --state-file "$RUN/emulator-state.json" >"$RUN/emulator.log" 2>&1 </dev/null &
 echo $! >"$RUN/emulator.pid"
@@ -40,8 +41,8 @@ log "emulator listening on http://$EMULATOR_ADDR"
 kubectl apply --server-side -f crds/ >/dev/null
 stop_pid "$RUN/operator.pid"
 ALIBABA_CLOUD_ACCESS_KEY_ID=$ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET=$ACCESS_KEY_SECRET \
-  setsid target/debug/slb-operator run --endpoint "http://$EMULATOR_ADDR" --region cn-hangzhou \
-  --cluster-id demo --leader-election=false >"$RUN/operator.log" 2>&1 </dev/null &
+  setsid "$TARGET/slb-operator" run --endpoint "http://$EMULATOR_ADDR" --region cn-hangzhou \
+  --cluster-id demo --metrics-addr 127.0.0.1:9090 >"$RUN/operator.log" 2>&1 </dev/null &
 echo $! >"$RUN/operator.pid"
 log "operator running (log: $RUN/operator.log)"
 
@@ -53,7 +54,7 @@ echo
 echo "== The custom resources"
 kubectl get slb -A
 echo
-echo "== The load balancers in SLB (DescribeLoadBalancers on the emulator)"
-curl -fsS "http://$EMULATOR_ADDR/__admin/state" | jq '[.. | objects | select(has("LoadBalancerId") and has("Address"))] | unique_by(.LoadBalancerId)'
+echo "== The load balancers in SLB, listed by the official Python SDK against the emulator"
+"$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$EMULATOR_ADDR" "$ACCESS_KEY_ID" "$ACCESS_KEY_SECRET" cn-hangzhou
 echo
 log "stop everything with: hack/demo.sh down"
