@@ -4,7 +4,7 @@ use crate::action::{Action, ActionFamily, to_params};
 use crate::config::{ClientConfig, HttpMethod, RetryPolicy};
 use crate::error::{ApiError, Error};
 use crate::lenient;
-use crate::signature::{percent_encode, sign};
+use crate::signature::{percent_encode, sign_string, string_to_sign};
 use crate::xml;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::de::DeserializeOwned;
@@ -121,11 +121,10 @@ impl Client {
         }
     }
 
-    /// The parameters one attempt sends for `request`, signed, with a fresh `Timestamp` and
-    /// `SignatureNonce` (so two calls never return the same set).
-    pub fn signed_params<A: Action>(&self, request: &A) -> Result<Vec<(String, String)>, Error> {
-        let params = self.action_params(request)?;
-        Ok(self.sign_attempt(&params))
+    /// One attempt's request as it is sent (form body or query string): the parameters with a fresh
+    /// `Timestamp`, `SignatureNonce` and `Signature`, percent-encoded with the signing rules.
+    pub fn signed_form<A: Action>(&self, request: &A) -> Result<String, Error> {
+        Ok(self.sign_attempt(&self.action_params(request)?))
     }
 
     /// Validated action parameters plus the common parameters that stay the same across attempts.
@@ -158,35 +157,39 @@ impl Client {
         Ok(params)
     }
 
-    /// Adds this attempt's `Timestamp`, `SignatureNonce` and `Signature`.
-    fn sign_attempt(&self, params: &[(String, String)]) -> Vec<(String, String)> {
+    /// Adds this attempt's `Timestamp`, `SignatureNonce` and `Signature`, and returns the encoded form.
+    ///
+    /// The sorted, encoded pairs are the canonicalized query of the signature, so they are encoded once and
+    /// serve as both the string to sign and the body; this is [`crate::signature::sign`] without encoding
+    /// everything twice.
+    fn sign_attempt(&self, params: &[(String, String)]) -> String {
         let config = &self.inner.config;
-        let mut signed = Vec::with_capacity(params.len() + 3);
-        signed.extend_from_slice(params);
-        signed.push((
-            "Timestamp".to_owned(),
-            jiff::Timestamp::now()
-                .strftime("%Y-%m-%dT%H:%M:%SZ")
-                .to_string(),
-        ));
-        signed.push((
-            "SignatureNonce".to_owned(),
-            uuid::Uuid::new_v4().to_string(),
-        ));
-        let signature = sign(
-            config.method.as_str(),
-            signed
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
+        let timestamp = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let mut encoded: Vec<(String, String)> = params
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .chain([
+                ("Timestamp", timestamp.as_str()),
+                ("SignatureNonce", nonce.as_str()),
+            ])
+            .map(|(name, value)| (percent_encode(name), percent_encode(value)))
+            .collect();
+        encoded.sort_unstable();
+        let mut form = join_pairs(&encoded);
+        let signature = sign_string(
             config.credentials.access_key_secret(),
+            &string_to_sign(config.method.as_str(), &form),
         );
-        signed.push(("Signature".to_owned(), signature));
-        signed
+        form.push_str("&Signature=");
+        form.push_str(&percent_encode(&signature));
+        form
     }
 
     async fn attempt<A: Action>(&self, params: &[(String, String)]) -> Result<A::Response, Error> {
-        let signed = self.sign_attempt(params);
-        let encoded = encode_form(&signed);
+        let encoded = self.sign_attempt(params);
         let inner = &self.inner;
         let request = match inner.config.method {
             HttpMethod::Get => {
@@ -215,16 +218,16 @@ impl Client {
     }
 }
 
-/// Encodes parameters with the signing rules (RFC 3986, `%20` for space), for a query or a form body.
-fn encode_form(params: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(params.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
-    for (i, (name, value)) in params.iter().enumerate() {
+/// Joins encoded pairs as `name=value&name=value`.
+fn join_pairs(encoded: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (i, (name, value)) in encoded.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&percent_encode(name));
+        out.push_str(name);
         out.push('=');
-        out.push_str(&percent_encode(value));
+        out.push_str(value);
     }
     out
 }
@@ -324,6 +327,7 @@ pub(crate) fn decode_response<R: DeserializeOwned>(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::credentials::Credentials;
     use crate::model::Acknowledged;
 
     fn policy() -> RetryPolicy {
@@ -400,14 +404,31 @@ mod tests {
     }
 
     #[test]
-    fn form_encoding_uses_the_signing_rules() {
+    fn the_form_is_signed_like_the_reference_signer() {
+        let credentials = Credentials::new("testid", "testsecret").unwrap();
+        let client = Client::new(ClientConfig::new(
+            "http://127.0.0.1:1",
+            "cn-hangzhou",
+            credentials,
+        ))
+        .unwrap();
         let params = vec![
-            ("A b".to_owned(), "x*y~".to_owned()),
+            ("A b".to_owned(), "x*y~ 杭州".to_owned()),
             ("C".to_owned(), "[{\"k\":1}]".to_owned()),
         ];
-        assert_eq!(
-            encode_form(&params),
-            "A%20b=x%2Ay~&C=%5B%7B%22k%22%3A1%7D%5D"
+        let form = client.sign_attempt(&params);
+        let url = reqwest::Url::parse(&format!("http://x/?{form}")).unwrap();
+        let decoded: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let (signature, rest): (Vec<_>, Vec<_>) = decoded
+            .into_iter()
+            .partition(|(name, _)| name == "Signature");
+        assert!(rest.iter().any(|(n, v)| n == "A b" && v == "x*y~ 杭州"));
+        assert!(form.contains("A%20b=x%2Ay~%20%E6%9D%AD%E5%B7%9E"));
+        let expected = crate::signature::sign(
+            "POST",
+            rest.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            "testsecret",
         );
+        assert_eq!(signature[0].1, expected);
     }
 }

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha1::Sha1;
+use std::borrow::Cow;
 
 /// Everything but the unreserved characters `A-Z a-z 0-9 - _ . ~` is encoded, byte by byte, in upper-case hex.
 /// A space becomes `%20` (never `+`) and `*` becomes `%2A`, which is what the reference asks for.
@@ -18,7 +19,8 @@ const SIGNING_SET: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes a value with the reference's rules.
 pub fn percent_encode(value: &str) -> String {
-    utf8_percent_encode(value, SIGNING_SET).to_string()
+    // Collecting through `Cow` appends slices directly, which is faster than `Display`.
+    Cow::from(utf8_percent_encode(value, SIGNING_SET)).into_owned()
 }
 
 /// The canonicalized query: every parameter but `Signature`, encoded, sorted by encoded name, joined with `&`.
