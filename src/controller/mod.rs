@@ -2,6 +2,7 @@
 //! branch: observe (I/O) → plan (pure) → apply (I/O) → status (server-side apply).
 
 pub mod instance;
+pub mod listener;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -25,7 +26,10 @@ pub async fn run_all<F>(ctx: Arc<Context>, shutdown: F)
 where
     F: std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
 {
-    tokio::join!(instance::run(ctx.clone(), shutdown.clone()),);
+    tokio::join!(
+        instance::run(ctx.clone(), shutdown.clone()),
+        listener::run(ctx.clone(), shutdown.clone()),
+    );
 }
 
 /// The one field manager of every write the operator makes.

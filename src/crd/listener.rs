@@ -287,6 +287,9 @@ pub struct SlbListenerStatus {
     /// The load balancer the listener was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_id: Option<String>,
+    /// The region of that load balancer, where the uploaded certificates live too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
     /// The port the listener was created with (differs from spec while a port change is applied).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener_port: Option<i32>,
@@ -302,6 +305,10 @@ pub struct SlbListenerStatus {
     /// The CA certificate in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificate_id: Option<String>,
+    /// Certificates the operator uploaded from Secrets for this listener. Each is deleted once the
+    /// listener no longer uses it, and all of them after the listener is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploaded_certificates: Vec<UploadedCertificate>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
@@ -309,4 +316,24 @@ pub struct SlbListenerStatus {
     /// The metadata.generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+/// A certificate the operator uploaded from a Secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadedCertificate {
+    /// Server (certificate and key) or CA.
+    pub kind: CertificateKind,
+    /// The certificate's ID in SLB.
+    pub id: String,
+    /// The name it was uploaded under: derived from the owner's uid and the certificate's fingerprint.
+    pub name: String,
+}
+
+/// The two kinds of certificate an HTTPS listener uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CertificateKind {
+    Server,
+    #[serde(rename = "CA")]
+    Ca,
 }

@@ -1,0 +1,532 @@
+use super::*;
+
+const LB: &str = "lb-1";
+
+fn spec(yaml: &str) -> SlbListenerSpec {
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| unreachable!("bad test spec: {e}"))
+}
+
+fn desired_from(spec: &SlbListenerSpec, resolved: &Resolved) -> Desired {
+    let backend_port = u16::try_from(spec.backend_server_port).unwrap_or(1);
+    Desired {
+        load_balancer_id: LB.into(),
+        address: Address {
+            port: u16::try_from(spec.listener_port).unwrap_or(1),
+            protocol: spec.protocol,
+        },
+        settings: desired_settings(spec, backend_port, resolved),
+        started: spec.started.unwrap_or(true),
+        access_control: spec.access_control.as_ref().map(|ac| AccessControlState {
+            enabled: ac.enabled,
+            source_items: ac.source_items.clone(),
+        }),
+        x_forwarded_for: OnOff::from_bool(spec.x_forwarded_for.unwrap_or(true)),
+        adopted_instance: false,
+    }
+}
+
+fn desired(yaml: &str) -> Desired {
+    desired_from(&spec(yaml), &Resolved::default())
+}
+
+const HTTP: &str =
+    "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080}";
+const TCP: &str =
+    "{instanceRef: {name: web}, listenerPort: 443, protocol: TCP, backendServerPort: 8443}";
+const UDP: &str =
+    "{instanceRef: {name: web}, listenerPort: 53, protocol: UDP, backendServerPort: 5353}";
+
+fn http_address() -> Address {
+    Address {
+        port: 80,
+        protocol: ListenerProtocol::Http,
+    }
+}
+
+/// What SLB reports for a running HTTP listener created from [`HTTP`].
+fn http_attribute() -> HttpListenerAttribute {
+    HttpListenerAttribute {
+        listener_port: Some(80),
+        backend_server_port: Some(8080),
+        bandwidth: Some(-1),
+        status: Some(ListenerStatus::Running),
+        x_forwarded_for: Some(OnOff::On),
+        scheduler: Some(Scheduler::WeightedRoundRobin),
+        sticky_session: Some(OnOff::Off),
+        health_check: Some(OnOff::On),
+        health_check_domain: Some("$_ip".into()),
+        health_check_uri: Some("/".into()),
+        health_check_connect_port: Some(8080),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_interval: Some(2),
+        health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+        gzip: Some(OnOff::On),
+        ..Default::default()
+    }
+}
+
+fn running(settings: Settings) -> Observed {
+    Observed {
+        claimed: Slot::Listener(Box::new(ObservedListener {
+            status: Some(ListenerStatus::Running),
+            settings,
+            access_control: None,
+        })),
+        target: None,
+    }
+}
+
+fn changes(plan: Plan) -> Vec<Change> {
+    match plan {
+        Plan::Changes(changes) => changes,
+        other => unreachable!("expected changes, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_new_listener_is_created_then_its_whitelist_set_then_started() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
+         accessControl: {enabled: true, sourceItems: [10.0.0.0/8]}}",
+    );
+    let observed = Observed {
+        claimed: Slot::Free,
+        target: Some(Slot::Free),
+    };
+    let planned = changes(plan(&desired, None, &observed));
+    let Some(Change::Create(create)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    let Create::Http(request) = create.as_ref() else {
+        unreachable!("expected an HTTP create: {create:?}");
+    };
+    assert_eq!(request.load_balancer_id, LB);
+    assert_eq!(request.listener_port, 80);
+    assert_eq!(request.backend_server_port, 8080);
+    assert_eq!(request.bandwidth, -1);
+    assert_eq!(request.health_check, OnOff::On);
+    assert_eq!(request.health_check_uri.as_deref(), Some("/"));
+    assert_eq!(request.health_check_connect_port, Some(8080));
+    assert_eq!(request.health_check_domain.as_deref(), Some("$_ip"));
+    assert_eq!(request.sticky_session, OnOff::Off);
+    assert_eq!(
+        planned[1..],
+        [
+            Change::AddSourceItems(vec!["10.0.0.0/8".into()]),
+            Change::SetAccessControl(true),
+            Change::Start,
+        ]
+    );
+}
+
+#[test]
+fn a_matching_listener_needs_no_call() {
+    let desired = desired(HTTP);
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    assert_eq!(
+        plan(&desired, Some(http_address()), &observed),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn x_forwarded_for_is_not_compared_as_the_api_forces_it_on() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, xForwardedFor: false}",
+    );
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    assert_eq!(
+        plan(&desired, Some(http_address()), &observed),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn a_changed_setting_sends_the_whole_configuration() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc, \
+         stickySession: {type: insert, cookieTimeout: 300}, healthCheck: {uri: /healthz, healthyThreshold: 5}}",
+    );
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let planned = changes(plan(&desired, Some(http_address()), &observed));
+    let [Change::Set(set)] = planned.as_slice() else {
+        unreachable!("expected one set: {planned:?}");
+    };
+    let Set::Http(request) = set.as_ref() else {
+        unreachable!("expected an HTTP set: {set:?}");
+    };
+    assert_eq!(request.scheduler, Some(Scheduler::WeightedLeastConnections));
+    assert_eq!(request.sticky_session, OnOff::On);
+    assert_eq!(request.sticky_session_type, Some(StickySessionType::Insert));
+    assert_eq!(request.cookie_timeout, Some(300));
+    assert_eq!(request.health_check_uri.as_deref(), Some("/healthz"));
+    assert_eq!(request.healthy_threshold, Some(5));
+    assert_eq!(request.unhealthy_threshold, Some(3));
+    assert_eq!(request.v_server_group, Some(OnOff::Off));
+}
+
+#[test]
+fn a_disabled_health_check_ignores_what_slb_keeps_of_it() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, healthCheck: {enabled: false}}",
+    );
+    let mut attribute = http_attribute();
+    attribute.health_check = Some(OnOff::Off);
+    attribute.health_check_uri = Some("/old".into());
+    let observed = running(observed_http(ListenerProtocol::Http, &attribute));
+    assert_eq!(
+        plan(&desired, Some(http_address()), &observed),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn started_false_stops_a_running_listener_and_true_starts_a_stopped_one() {
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let stop = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, started: false}",
+    );
+    assert_eq!(
+        changes(plan(&stop, Some(http_address()), &observed)),
+        [Change::Stop]
+    );
+    let Slot::Listener(mut listener) = observed.claimed else {
+        unreachable!()
+    };
+    listener.status = Some(ListenerStatus::Stopped);
+    let stopped = Observed {
+        claimed: Slot::Listener(listener),
+        target: None,
+    };
+    assert_eq!(
+        changes(plan(&desired(HTTP), Some(http_address()), &stopped)),
+        [Change::Start]
+    );
+}
+
+#[test]
+fn a_listener_between_states_is_left_to_settle() {
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let Slot::Listener(mut listener) = observed.claimed else {
+        unreachable!()
+    };
+    listener.status = Some(ListenerStatus::Configuring);
+    let configuring = Observed {
+        claimed: Slot::Listener(listener),
+        target: None,
+    };
+    let changed = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc}",
+    );
+    assert_eq!(
+        plan(&changed, Some(http_address()), &configuring),
+        Plan::Wait(ListenerStatus::Configuring)
+    );
+}
+
+#[test]
+fn a_port_change_deletes_the_old_listener_then_creates_the_new_one() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 8080, protocol: HTTP, backendServerPort: 8080}",
+    );
+    let mut observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    observed.target = Some(Slot::Free);
+    let planned = changes(plan(&desired, Some(http_address()), &observed));
+    assert!(
+        matches!(&planned[0], Change::Delete { address, reason } if *address == http_address() && reason.contains("port")),
+        "{planned:?}"
+    );
+    assert!(
+        matches!(&planned[1], Change::Create(create) if matches!(create.as_ref(), Create::Http(r) if r.listener_port == 8080)),
+        "{planned:?}"
+    );
+    assert_eq!(planned[2..], [Change::Start]);
+}
+
+#[test]
+fn a_protocol_change_on_the_same_port_deletes_then_creates() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: TCP, backendServerPort: 8080}",
+    );
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let planned = changes(plan(&desired, Some(http_address()), &observed));
+    assert!(
+        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("protocol")),
+        "{planned:?}"
+    );
+    assert!(
+        matches!(&planned[1], Change::Create(create) if matches!(create.as_ref(), Create::Tcp(_))),
+        "{planned:?}"
+    );
+}
+
+#[test]
+fn a_backend_port_change_recreates_as_the_api_cannot_set_it() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 9090}",
+    );
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let planned = changes(plan(&desired, Some(http_address()), &observed));
+    assert!(
+        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("backend port")),
+        "{planned:?}"
+    );
+}
+
+#[test]
+fn a_port_held_by_a_listener_of_someone_else_is_left_alone() {
+    let desired = desired(HTTP);
+    let held = Slot::Listener(Box::new(ObservedListener {
+        status: Some(ListenerStatus::Running),
+        settings: observed_http(ListenerProtocol::Http, &http_attribute()),
+        access_control: None,
+    }));
+    let observed = Observed {
+        claimed: Slot::Free,
+        target: Some(held.clone()),
+    };
+    assert_eq!(
+        plan(&desired, None, &observed),
+        Plan::Occupied(http_address())
+    );
+    let other_protocol = Observed {
+        claimed: Slot::Free,
+        target: Some(Slot::OtherProtocol),
+    };
+    assert_eq!(
+        plan(&desired, None, &other_protocol),
+        Plan::Occupied(http_address())
+    );
+    // Our own port taken over by a listener of another protocol.
+    let replaced = Observed {
+        claimed: Slot::OtherProtocol,
+        target: None,
+    };
+    assert_eq!(
+        plan(&desired, Some(http_address()), &replaced),
+        Plan::Occupied(http_address())
+    );
+    // A port change never deletes ours when the new port is taken.
+    let mut moving = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    moving.target = Some(held.clone());
+    let elsewhere = Desired {
+        address: Address {
+            port: 81,
+            protocol: ListenerProtocol::Http,
+        },
+        ..desired.clone()
+    };
+    assert!(matches!(
+        plan(&elsewhere, Some(http_address()), &moving),
+        Plan::Occupied(_)
+    ));
+    // On an adopted instance, the declared listener is taken over.
+    let adopted = Desired {
+        adopted_instance: true,
+        ..desired
+    };
+    assert_eq!(plan(&adopted, None, &observed), Plan::Adopt);
+}
+
+#[test]
+fn a_listener_deleted_outside_is_created_again() {
+    let observed = Observed {
+        claimed: Slot::Free,
+        target: None,
+    };
+    let planned = changes(plan(&desired(HTTP), Some(http_address()), &observed));
+    assert!(matches!(planned[0], Change::Create(_)), "{planned:?}");
+}
+
+#[test]
+fn the_whitelist_is_diffed_item_by_item() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
+         accessControl: {enabled: false, sourceItems: [10.0.0.0/8, 192.168.1.1]}}",
+    );
+    let observed = Observed {
+        claimed: Slot::Listener(Box::new(ObservedListener {
+            status: Some(ListenerStatus::Running),
+            settings: observed_http(ListenerProtocol::Http, &http_attribute()),
+            access_control: Some(AccessControlState {
+                enabled: true,
+                source_items: vec!["10.0.0.0/8".into(), "172.16.0.0/12".into()],
+            }),
+        })),
+        target: None,
+    };
+    assert_eq!(
+        changes(plan(&desired, Some(http_address()), &observed)),
+        [
+            Change::AddSourceItems(vec!["192.168.1.1".into()]),
+            Change::RemoveSourceItems(vec!["172.16.0.0/12".into()]),
+            Change::SetAccessControl(false),
+        ]
+    );
+}
+
+#[test]
+fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
+    let resolved = Resolved {
+        master_slave_server_group_id: Some("rsp-ms".into()),
+        ..Resolved::default()
+    };
+    let desired = desired_from(&spec(TCP), &resolved);
+    let attribute = Layer4ListenerAttribute {
+        backend_server_port: Some(8443),
+        bandwidth: Some(-1),
+        status: Some(ListenerStatus::Running),
+        scheduler: Some(Scheduler::WeightedRoundRobin),
+        persistence_timeout: Some(0),
+        health_check_type: Some(HealthCheckType::Tcp),
+        health_check: Some(OnOff::On),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_connect_port: Some(8443),
+        health_check_interval: Some(2),
+        health_check_uri: Some("/left-over".into()),
+        health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+        ..Default::default()
+    };
+    let address = Address {
+        port: 443,
+        protocol: ListenerProtocol::Tcp,
+    };
+    let mut observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
+    let planned = changes(plan(&desired, Some(address), &observed));
+    let [Change::Set(set)] = planned.as_slice() else {
+        unreachable!("expected one set for the group: {planned:?}");
+    };
+    let Set::Tcp(request) = set.as_ref() else {
+        unreachable!("expected a TCP set: {set:?}");
+    };
+    assert_eq!(request.master_slave_server_group, Some(OnOff::On));
+    assert_eq!(
+        request.master_slave_server_group_id.as_deref(),
+        Some("rsp-ms")
+    );
+    assert_eq!(request.v_server_group, Some(OnOff::Off));
+    assert_eq!(request.health_check_uri, None);
+
+    let mut with_group = attribute;
+    with_group.master_slave_server_group_id = Some("rsp-ms".into());
+    observed = running(observed_layer4(ListenerProtocol::Tcp, &with_group));
+    assert_eq!(
+        plan(&desired, Some(address), &observed),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn a_udp_listener_matches_what_slb_reports() {
+    let desired = desired(UDP);
+    let attribute = Layer4ListenerAttribute {
+        backend_server_port: Some(5353),
+        bandwidth: Some(-1),
+        status: Some(ListenerStatus::Running),
+        scheduler: Some(Scheduler::WeightedRoundRobin),
+        persistence_timeout: Some(0),
+        health_check: Some(OnOff::On),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_connect_port: Some(5353),
+        health_check_interval: Some(2),
+        ..Default::default()
+    };
+    let address = Address {
+        port: 53,
+        protocol: ListenerProtocol::Udp,
+    };
+    let observed = running(observed_layer4(ListenerProtocol::Udp, &attribute));
+    assert_eq!(
+        plan(&desired, Some(address), &observed),
+        Plan::Changes(vec![])
+    );
+}
+
+#[test]
+fn an_https_listener_swaps_its_certificate_in_place_but_recreates_to_drop_the_ca() {
+    let https = spec(
+        "{instanceRef: {name: web}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
+         serverCertificate: {certificateId: new}}",
+    );
+    let address = Address {
+        port: 443,
+        protocol: ListenerProtocol::Https,
+    };
+    let resolved = Resolved {
+        server_certificate_id: Some("new".into()),
+        ..Resolved::default()
+    };
+    let desired = desired_from(&https, &resolved);
+    let mut attribute = http_attribute();
+    attribute.server_certificate_id = Some("old".into());
+    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
+    let planned = changes(plan(&desired, Some(address), &observed));
+    assert!(
+        matches!(planned.as_slice(), [Change::Set(set)] if matches!(set.as_ref(), Set::Https(r) if r.server_certificate_id == "new")),
+        "{planned:?}"
+    );
+    attribute.server_certificate_id = Some("new".into());
+    attribute.ca_certificate_id = Some("ca".into());
+    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
+    let planned = changes(plan(&desired, Some(address), &observed));
+    assert!(
+        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("CA certificate")),
+        "{planned:?}"
+    );
+}
+
+#[test]
+fn certificate_names_follow_the_owner_and_the_content() {
+    let uid = "0b9d3a4e-6f1c-4a57-9a63-1d2f5c7e8a90";
+    let first = certificate_name(
+        uid,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    assert_eq!(
+        first,
+        certificate_name(
+            uid,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+        )
+    );
+    assert_ne!(
+        first,
+        certificate_name(
+            uid,
+            "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----"
+        )
+    );
+    assert!(first.starts_with(&format!("{CERTIFICATE_NAME_PREFIX}-{uid}-")));
+    assert!(first.len() <= 80, "{first}");
+    assert!(
+        first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-/._".contains(c)),
+        "{first}"
+    );
+}
+
+#[test]
+fn only_certificates_no_longer_in_use_are_deleted() {
+    let uploaded = |kind, id: &str| UploadedCertificate {
+        kind,
+        id: id.into(),
+        name: format!("name-{id}"),
+    };
+    let all = [
+        uploaded(CertificateKind::Server, "old"),
+        uploaded(CertificateKind::Server, "new"),
+        uploaded(CertificateKind::Ca, "ca"),
+    ];
+    assert_eq!(
+        unused_certificates(&all, Some("new"), Some("ca")),
+        [uploaded(CertificateKind::Server, "old")]
+    );
+    assert_eq!(unused_certificates(&all, None, None).len(), 3);
+}
