@@ -3,6 +3,10 @@
 
 pub mod instance;
 pub mod listener;
+pub mod master_slave_server_group;
+pub mod references;
+pub mod rule;
+pub mod vserver_group;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -29,6 +33,9 @@ where
     tokio::join!(
         instance::run(ctx.clone(), shutdown.clone()),
         listener::run(ctx.clone(), shutdown.clone()),
+        vserver_group::run(ctx.clone(), shutdown.clone()),
+        master_slave_server_group::run(ctx.clone(), shutdown.clone()),
+        rule::run(ctx.clone(), shutdown.clone()),
     );
 }
 

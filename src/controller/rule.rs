@@ -1,1 +1,519 @@
-//! Work in progress (three-controllers engineer): rule controller.
+//! The SlbRule controller: a forwarding rule on the listener of an SlbListener, sending matching
+//! requests to the group of an SlbVServerGroup. Only the target group can change (SetRule).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::{Api, ResourceExt};
+use slb_api::{
+    CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
+};
+
+use super::references::{get_instance, instance_region, referencing, unresolved_condition};
+use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::context::Context;
+use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
+use crate::error::{Error, Result};
+
+/// How soon to look again after changing SLB, to report the result.
+const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// A rule as SLB reports it; an empty domain or url is none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteRule {
+    pub id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub url: Option<String>,
+    pub v_server_group_id: Option<String>,
+}
+
+/// What to do about the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    InSync,
+    Create(NewRule),
+    /// SetRule: only the target group differs.
+    SetGroup {
+        rule_id: String,
+        group_id: String,
+    },
+    /// Domain or url differ, which SLB cannot change: delete `old_id`, then create.
+    Replace {
+        old_id: String,
+        create: NewRule,
+    },
+}
+
+/// Plans the calls for `desired`, given the rule SLB has (if any).
+pub fn plan(desired: NewRule, remote: Option<&RemoteRule>) -> Plan {
+    let Some(remote) = remote else {
+        return Plan::Create(desired);
+    };
+    if remote.domain != desired.domain || remote.url != desired.url {
+        return Plan::Replace {
+            old_id: remote.id.clone(),
+            create: desired,
+        };
+    }
+    match desired.v_server_group_id {
+        Some(group_id) if remote.v_server_group_id.as_ref() != Some(&group_id) => Plan::SetGroup {
+            rule_id: remote.id.clone(),
+            group_id,
+        },
+        _ => Plan::InSync,
+    }
+}
+
+/// The rule `id` among `rules`, else (after a crash before the status write) the one named `name`:
+/// rule names are unique within a listener.
+pub fn find<'a>(rules: &'a [RemoteRule], id: Option<&str>, name: &str) -> Option<&'a RemoteRule> {
+    match id {
+        Some(id) => rules.iter().find(|r| r.id == id),
+        None => rules.iter().find(|r| r.name == name),
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// Where the rule goes: the listener's load balancer, port and region, and the target group's ID.
+struct Resolved {
+    load_balancer_id: String,
+    listener_port: u16,
+    region: String,
+    group_id: String,
+}
+
+/// Runs the controller until `shutdown` completes.
+pub async fn run(
+    ctx: Arc<Context>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<SlbRule> = ctx.api();
+    let (reader, writer) = reflector::store();
+    let objects = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation.combine(predicates::finalizers),
+            Default::default(),
+        );
+    let (by_listener, by_group) = (reader.clone(), reader.clone());
+    let concurrency = ctx.config.concurrency;
+    Controller::for_stream(objects, reader)
+        .watches(
+            ctx.api::<SlbListener>(),
+            watcher::Config::default(),
+            move |listener| {
+                referencing(&by_listener, &listener, |rule: &SlbRule| {
+                    rule.spec.listener_ref.name == listener.name_any()
+                })
+            },
+        )
+        .watches(
+            ctx.api::<SlbVServerGroup>(),
+            watcher::Config::default(),
+            move |group| {
+                referencing(&by_group, &group, |rule: &SlbRule| {
+                    rule.spec.v_server_group_ref.name == group.name_any()
+                })
+            },
+        )
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "SlbRule controller event");
+            }
+        })
+        .await;
+}
+
+/// Reconciles one SlbRule: the finalizer decides between keeping it in sync and cleaning up.
+async fn reconcile(rule: Arc<SlbRule>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile_started("SlbRule");
+    let namespace = rule
+        .namespace()
+        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
+    let api: Api<SlbRule> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, rule, |event| async {
+        match event {
+            Finalizer::Apply(rule) => sync(&rule, &ctx).await,
+            Finalizer::Cleanup(rule) => cleanup(&rule, &ctx).await,
+        }
+    })
+    .await
+    .map_err(Error::from)
+}
+
+/// The region of the listener's SlbInstance, or the default when it is gone.
+async fn listener_region(ctx: &Context, namespace: &str, listener: &SlbListener) -> Result<String> {
+    match get_instance(ctx, namespace, &listener.spec.instance_ref.name).await {
+        Ok(instance) => Ok(instance_region(&instance, &ctx.config.default_region)),
+        Err(Error::ReferenceNotFound { .. }) => Ok(ctx.config.default_region.clone()),
+        Err(error) => Err(error),
+    }
+}
+
+async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resolved> {
+    let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), namespace);
+    let listener_name = &rule.spec.listener_ref.name;
+    let listener = listeners
+        .get_opt(listener_name)
+        .await?
+        .ok_or(Error::ReferenceNotFound {
+            kind: "SlbListener",
+            name: listener_name.clone(),
+        })?;
+    let listener_status = listener.status.clone().unwrap_or_default();
+    let not_ready = || Error::ReferenceNotReady {
+        kind: "SlbListener",
+        name: listener_name.clone(),
+    };
+    let load_balancer_id = listener_status.load_balancer_id.ok_or_else(not_ready)?;
+    let listener_port = listener_status
+        .listener_port
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(not_ready)?;
+    let groups: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), namespace);
+    let group_name = &rule.spec.v_server_group_ref.name;
+    let group = groups
+        .get_opt(group_name)
+        .await?
+        .ok_or(Error::ReferenceNotFound {
+            kind: "SlbVServerGroup",
+            name: group_name.clone(),
+        })?;
+    let group_status = group.status.unwrap_or_default();
+    let group_id = group_status
+        .v_server_group_id
+        .ok_or(Error::ReferenceNotReady {
+            kind: "SlbVServerGroup",
+            name: group_name.clone(),
+        })?;
+    if group_status.load_balancer_id.as_deref() != Some(load_balancer_id.as_str()) {
+        return Err(Error::InvalidSpec(format!(
+            "SlbVServerGroup {group_name:?} is on another load balancer than SlbListener {listener_name:?}"
+        )));
+    }
+    Ok(Resolved {
+        load_balancer_id,
+        listener_port,
+        region: listener_region(ctx, namespace, &listener).await?,
+        group_id,
+    })
+}
+
+async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
+    let key = ObjectKey::of(rule)?;
+    let current = rule.status.clone().unwrap_or_default();
+    let resolved = match resolve(rule, ctx, &key.namespace).await {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            let Some(condition) = unresolved_condition(&error) else {
+                return Err(error);
+            };
+            let mut status = current.clone();
+            status.conditions =
+                merge_condition(&status.conditions, condition, key.generation, now());
+            status.observed_generation = key.generation;
+            apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
+            return Ok(resync(ctx.config.resync_period));
+        }
+    };
+    let slb = ctx.slb.region(&resolved.region)?;
+    let name = rule
+        .spec
+        .name
+        .clone()
+        .unwrap_or_else(|| key.default_slb_name());
+    let desired = NewRule {
+        rule_name: name.clone(),
+        domain: rule.spec.domain.clone(),
+        url: rule.spec.url.clone(),
+        v_server_group_id: Some(resolved.group_id.clone()),
+    };
+
+    // observe: a rule recorded on another listener is not looked for here
+    let same_listener = current.load_balancer_id.as_deref()
+        == Some(resolved.load_balancer_id.as_str())
+        && current.listener_port == Some(i32::from(resolved.listener_port));
+    let recorded_id = current.rule_id.as_deref().filter(|_| same_listener);
+    let rules = describe_rules(
+        slb.as_ref(),
+        &resolved.load_balancer_id,
+        resolved.listener_port,
+    )
+    .await?;
+    let remote = find(&rules, recorded_id, &name);
+    let spec_changed = current.observed_generation != key.generation;
+
+    // plan (no I/O), apply, status
+    let mut status = current.clone();
+    status.load_balancer_id = Some(resolved.load_balancer_id.clone());
+    status.listener_port = Some(i32::from(resolved.listener_port));
+    status.rule_id = remote.map(|r| r.id.clone());
+    let (ready, action) = match plan(desired, remote) {
+        Plan::InSync => (
+            DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
+            resync(ctx.config.resync_period),
+        ),
+        Plan::Create(new_rule) => {
+            create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
+            (
+                DesiredCondition::ready(false, Reason::Progressing, "created"),
+                Action::requeue(SETTLE_DELAY),
+            )
+        }
+        Plan::SetGroup { rule_id, group_id } => {
+            slb.set_rule(&SetRuleRequest {
+                rule_id: rule_id.clone(),
+                v_server_group_id: Some(group_id.clone()),
+            })
+            .await?;
+            let (reason, note) = if spec_changed {
+                (
+                    "Updated",
+                    format!("Rule {rule_id} now forwards to {group_id}"),
+                )
+            } else {
+                (
+                    "DriftRestored",
+                    format!(
+                        "Restored rule {rule_id} to forward to {group_id} after a change made outside"
+                    ),
+                )
+            };
+            publish_normal(ctx, rule, reason, note).await?;
+            (
+                DesiredCondition::ready(false, Reason::Progressing, "target group set"),
+                Action::requeue(SETTLE_DELAY),
+            )
+        }
+        Plan::Replace {
+            old_id,
+            create: new_rule,
+        } => {
+            publish_normal(
+                ctx,
+                rule,
+                "Replacing",
+                format!("Rule {old_id} matches another domain or url, which SLB cannot change: deleting and creating it again"),
+            )
+            .await?;
+            delete_rule(slb.as_ref(), &old_id).await?;
+            create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
+            (
+                DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
+                Action::requeue(SETTLE_DELAY),
+            )
+        }
+    };
+    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
+    status.observed_generation = key.generation;
+    apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
+    Ok(action)
+}
+
+async fn describe_rules(
+    slb: &dyn SlbApi,
+    load_balancer_id: &str,
+    listener_port: u16,
+) -> Result<Vec<RemoteRule>> {
+    let described = slb
+        .describe_rules(&DescribeRulesRequest {
+            load_balancer_id: load_balancer_id.to_owned(),
+            listener_port,
+        })
+        .await?;
+    Ok(described
+        .rules
+        .into_iter()
+        .map(|r| RemoteRule {
+            id: r.rule_id,
+            name: r.rule_name,
+            domain: non_empty(r.domain),
+            url: non_empty(r.url),
+            v_server_group_id: non_empty(r.v_server_group_id),
+        })
+        .collect())
+}
+
+/// Creates the rule and records its ID in the status at once, so it is never created twice.
+async fn create(
+    ctx: &Context,
+    rule: &SlbRule,
+    slb: &dyn SlbApi,
+    resolved: &Resolved,
+    status: &mut SlbRuleStatus,
+    new_rule: NewRule,
+) -> Result<()> {
+    let name = new_rule.rule_name.clone();
+    let created = slb
+        .create_rules(&CreateRulesRequest {
+            load_balancer_id: resolved.load_balancer_id.clone(),
+            listener_port: resolved.listener_port,
+            rule_list: vec![new_rule],
+        })
+        .await?;
+    let id = created
+        .rules
+        .into_iter()
+        .find(|r| r.rule_name == name)
+        .map(|r| r.rule_id)
+        .unwrap_or_default();
+    status.rule_id = Some(id.clone()).filter(|id| !id.is_empty());
+    let mut recorded = status.clone();
+    recorded.conditions = merge_condition(
+        &recorded.conditions,
+        DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
+        rule.metadata.generation,
+        now(),
+    );
+    apply_status(ctx, rule, rule.status.as_ref(), &recorded).await?;
+    publish_normal(
+        ctx,
+        rule,
+        "Created",
+        format!(
+            "Created rule {id} on port {} of {}",
+            resolved.listener_port, resolved.load_balancer_id
+        ),
+    )
+    .await
+}
+
+/// Deletes a rule; one already gone (with its listener, say) is fine.
+async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
+    match slb
+        .delete_rules(&DeleteRulesRequest {
+            rule_ids: vec![id.to_owned()],
+        })
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(error) if error.is_not_found() => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Deletes the recorded rule (never one we did not create), then lets the object go.
+async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
+    let key = ObjectKey::of(rule)?;
+    let status = rule.status.clone().unwrap_or_default();
+    let Some(id) = status.rule_id else {
+        return Ok(Action::await_change());
+    };
+    let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let region = match listeners.get_opt(&rule.spec.listener_ref.name).await? {
+        Some(listener) => listener_region(ctx, &key.namespace, &listener).await?,
+        None => ctx.config.default_region.clone(),
+    };
+    let slb = ctx.slb.region(&region)?;
+    if delete_rule(slb.as_ref(), &id).await? {
+        publish_normal(ctx, rule, "Deleted", format!("Deleted rule {id}")).await?;
+    }
+    Ok(Action::await_change())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired(group: &str) -> NewRule {
+        NewRule {
+            rule_name: "ns/api".into(),
+            domain: Some("www.example.com".into()),
+            url: Some("/api".into()),
+            v_server_group_id: Some(group.into()),
+        }
+    }
+
+    fn remote(group: &str) -> RemoteRule {
+        RemoteRule {
+            id: "rule-1".into(),
+            name: "ns/api".into(),
+            domain: Some("www.example.com".into()),
+            url: Some("/api".into()),
+            v_server_group_id: Some(group.into()),
+        }
+    }
+
+    #[test]
+    fn a_missing_rule_is_created() {
+        assert_eq!(plan(desired("rsp-1"), None), Plan::Create(desired("rsp-1")));
+    }
+
+    #[test]
+    fn a_matching_rule_needs_no_call() {
+        assert_eq!(plan(desired("rsp-1"), Some(&remote("rsp-1"))), Plan::InSync);
+    }
+
+    #[test]
+    fn only_a_real_group_difference_calls_set_rule() {
+        assert_eq!(
+            plan(desired("rsp-2"), Some(&remote("rsp-1"))),
+            Plan::SetGroup {
+                rule_id: "rule-1".into(),
+                group_id: "rsp-2".into()
+            }
+        );
+        let mut without_group = remote("rsp-1");
+        without_group.v_server_group_id = None;
+        assert!(matches!(
+            plan(desired("rsp-1"), Some(&without_group)),
+            Plan::SetGroup { .. }
+        ));
+    }
+
+    #[test]
+    fn another_domain_or_url_is_a_replacement() {
+        let mut other_url = remote("rsp-1");
+        other_url.url = Some("/v2".into());
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&other_url)),
+            Plan::Replace {
+                old_id: "rule-1".into(),
+                create: desired("rsp-1")
+            }
+        );
+        let mut no_domain = remote("rsp-1");
+        no_domain.domain = None;
+        assert!(matches!(
+            plan(desired("rsp-1"), Some(&no_domain)),
+            Plan::Replace { .. }
+        ));
+    }
+
+    #[test]
+    fn a_rule_is_found_by_its_id_else_by_its_unique_name() {
+        let mut other = remote("rsp-1");
+        other.id = "rule-2".into();
+        other.name = "ns/other".into();
+        let rules = vec![other, remote("rsp-1")];
+        assert_eq!(
+            find(&rules, Some("rule-1"), "x").map(|r| r.id.as_str()),
+            Some("rule-1")
+        );
+        assert_eq!(
+            find(&rules, None, "ns/api").map(|r| r.id.as_str()),
+            Some("rule-1")
+        );
+        assert!(find(&rules, Some("rule-9"), "ns/api").is_none());
+    }
+
+    #[test]
+    fn empty_strings_from_slb_are_none() {
+        assert_eq!(non_empty(Some(String::new())), None);
+        assert_eq!(non_empty(Some("/a".into())), Some("/a".into()));
+    }
+}

@@ -1,1 +1,681 @@
-//! Work in progress (three-controllers engineer): vserver_group controller.
+//! The SlbVServerGroup controller: a VServer group on the load balancer of an SlbInstance, holding
+//! explicit backends or the nodes behind a Service, changed by diff in calls of at most 20 servers.
+
+mod plan;
+mod service;
+
+pub use plan::{BackendKey, Backends, Change, SERVERS_PER_CALL};
+pub use service::ecs_instance_id;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::ListParams;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::{Api, Resource, ResourceExt};
+use slb_api::{
+    AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
+    DescribeHealthStatusRequest, DescribeVServerGroupAttributeRequest,
+    DescribeVServerGroupsRequest, ModifyVServerGroupBackendServersRequest,
+    RemoveVServerGroupBackendServersRequest, ServerHealthStatus, SetVServerGroupAttributeRequest,
+    SlbApi,
+};
+
+use self::plan::{Desired, RemoteGroup};
+use super::references::{
+    LoadBalancerRef, get_instance, instance_region, load_balancer_of, matching, referencing,
+    unresolved_condition,
+};
+use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::context::Context;
+use crate::crd::{
+    HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup, SlbVServerGroupStatus,
+    Weighting,
+};
+use crate::error::{Error, Result};
+
+/// How soon to look again after changing SLB, to report the result.
+const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// How long a node that left a Service keeps weight 0 when `serviceRef.drainSeconds` is not set.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+
+/// The error code SLB answers DeleteVServerGroup with while a listener or rule uses the group.
+const IN_USE_CODE: &str = "ActionNotAllowed";
+
+/// When each draining backend of each group (by uid) started to drain. Kept in memory: after a
+/// restart a drain starts over, which only makes it longer.
+#[derive(Default)]
+struct DrainClock(Mutex<BTreeMap<String, BTreeMap<BackendKey, Instant>>>);
+
+impl DrainClock {
+    fn get(&self, uid: &str) -> BTreeMap<BackendKey, Instant> {
+        self.lock().get(uid).cloned().unwrap_or_default()
+    }
+
+    fn set(&self, uid: &str, since: BTreeMap<BackendKey, Instant>) {
+        let mut clock = self.lock();
+        if since.is_empty() {
+            clock.remove(uid);
+        } else {
+            clock.insert(uid.to_owned(), since);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<BackendKey, Instant>>> {
+        // A poisoned lock only means a reconcile panicked while holding it; the map is still valid.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The name a group is created under: derived from the uid, so that it is found again after a crash
+/// between the create and the status write, and never confused with a group someone else made.
+pub fn creation_name(uid: &str) -> String {
+    format!("slb-operator.{uid}")
+}
+
+/// Runs the controller until `shutdown` completes.
+pub async fn run(
+    ctx: Arc<Context>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<SlbVServerGroup> = ctx.api();
+    let (reader, writer) = reflector::store();
+    // Status writes do not change the generation, so our own writes trigger no reconcile.
+    let objects = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation.combine(predicates::finalizers),
+            Default::default(),
+        );
+    // Node heartbeats would reconcile every Service-backed group; only what maps a node to a backend counts.
+    let nodes = watcher(
+        Api::<Node>::all(ctx.client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects()
+    .predicate_filter(service::node_fingerprint, Default::default());
+    let slices_config = watcher::Config::default().labels(service::SERVICE_NAME_LABEL);
+    let (by_instance, by_service, by_slice, by_node) = (
+        reader.clone(),
+        reader.clone(),
+        reader.clone(),
+        reader.clone(),
+    );
+    let drains = Arc::new(DrainClock::default());
+    let concurrency = ctx.config.concurrency;
+    Controller::for_stream(objects, reader)
+        .watches(
+            ctx.api::<SlbInstance>(),
+            watcher::Config::default(),
+            move |instance| {
+                referencing(&by_instance, &instance, |group: &SlbVServerGroup| {
+                    group.spec.instance_ref.name == instance.name_any()
+                })
+            },
+        )
+        .watches(
+            ctx.api::<Service>(),
+            watcher::Config::default(),
+            move |svc| {
+                referencing(&by_service, &svc, |group: &SlbVServerGroup| {
+                    service_name(group) == Some(svc.name_any().as_str())
+                })
+            },
+        )
+        .watches(ctx.api::<EndpointSlice>(), slices_config, move |slice| {
+            let owner = slice.labels().get(service::SERVICE_NAME_LABEL).cloned();
+            referencing(&by_slice, &slice, |group: &SlbVServerGroup| {
+                owner.is_some() && service_name(group) == owner.as_deref()
+            })
+        })
+        .watches_stream(nodes, move |_node| {
+            matching(&by_node, |group: &SlbVServerGroup| {
+                group.spec.service_ref.is_some()
+            })
+        })
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(
+            move |group, ctx| reconcile(group, ctx, drains.clone()),
+            error_policy,
+            ctx,
+        )
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "SlbVServerGroup controller event");
+            }
+        })
+        .await;
+}
+
+fn service_name(group: &SlbVServerGroup) -> Option<&str> {
+    group.spec.service_ref.as_ref().map(|s| s.name.as_str())
+}
+
+/// Reconciles one SlbVServerGroup: the finalizer decides between keeping it in sync and cleaning up.
+async fn reconcile(
+    group: Arc<SlbVServerGroup>,
+    ctx: Arc<Context>,
+    drains: Arc<DrainClock>,
+) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile_started("SlbVServerGroup");
+    let namespace = group
+        .namespace()
+        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
+    let api: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, group, |event| async {
+        match event {
+            Finalizer::Apply(group) => sync(&group, &ctx, &drains).await,
+            Finalizer::Cleanup(group) => cleanup(&group, &ctx, &drains).await,
+        }
+    })
+    .await
+    .map_err(Error::from)
+}
+
+/// What the spec resolves to: the load balancer, and the backends wanted on it.
+struct Resolved {
+    load_balancer: LoadBalancerRef,
+    backends: Backends,
+    /// The drain period of a Service-backed group; `None` for explicit backends, removed at once.
+    drain_period: Option<Duration>,
+}
+
+async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Result<Action> {
+    let key = ObjectKey::of(group)?;
+    let current = group.status.clone().unwrap_or_default();
+    let resolved = match resolve(group, ctx, &key).await {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            let Some(condition) = unresolved_condition(&error) else {
+                return Err(error);
+            };
+            let mut status = current.clone();
+            status.conditions =
+                merge_condition(&status.conditions, condition, key.generation, now());
+            status.observed_generation = key.generation;
+            apply_status(ctx, group, group.status.as_ref(), &status).await?;
+            // The watch on the reference reconciles again when it appears.
+            return Ok(resync(ctx.config.resync_period));
+        }
+    };
+    let lb = &resolved.load_balancer;
+    let slb = ctx.slb.region(&lb.region)?;
+    let spec_changed = current.observed_generation != key.generation;
+
+    // observe
+    let recorded_id = current
+        .v_server_group_id
+        .clone()
+        .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
+    let remote = match &recorded_id {
+        Some(id) => describe(slb.as_ref(), id).await?,
+        None => recover(slb.as_ref(), &lb.load_balancer_id, &key.uid).await?,
+    };
+
+    // plan (no I/O)
+    let observed_backends = remote
+        .as_ref()
+        .map(|g| g.backends.clone())
+        .unwrap_or_default();
+    let (target, next_drain_check) = match resolved.drain_period {
+        Some(period) => {
+            let drained = plan::drain(
+                &resolved.backends,
+                &observed_backends,
+                &drains.get(&key.uid),
+                Instant::now(),
+                period,
+            );
+            drains.set(&key.uid, drained.draining_since);
+            (drained.target, drained.next_check)
+        }
+        None => (resolved.backends, None),
+    };
+    let desired = Desired {
+        name: group
+            .spec
+            .name
+            .clone()
+            .unwrap_or_else(|| key.default_slb_name()),
+        creation_name: creation_name(&key.uid),
+        backends: target,
+    };
+    let changes = plan::plan(&desired, remote.as_ref());
+
+    // apply, then status
+    let mut status = current.clone();
+    status.load_balancer_id = Some(lb.load_balancer_id.clone());
+    status.v_server_group_id = remote.as_ref().map(|g| g.id.clone());
+    let (ready, action) = if changes.is_empty() {
+        status.backends = plan::to_status(&observed_backends);
+        status.health = health(ctx, slb.as_ref(), group, &key, lb, &observed_backends).await?;
+        let action = match next_drain_check {
+            Some(check) => Action::requeue(check.min(ctx.config.resync_period)),
+            None => resync(ctx.config.resync_period),
+        };
+        let message = match next_drain_check {
+            Some(_) => "the group matches the spec; nodes that left the Service are draining",
+            None => "the group matches the spec",
+        };
+        (
+            DesiredCondition::ready(true, Reason::Available, message),
+            action,
+        )
+    } else {
+        let recorded = plan::from_spec(&current.backends).unwrap_or_default();
+        let drift = !spec_changed
+            && remote
+                .as_ref()
+                .is_some_and(|r| r.backends != recorded || r.name != desired.name);
+        let summary = describe_changes(&changes);
+        let existed = remote.is_some();
+        execute(ctx, group, slb.as_ref(), &mut status, changes).await?;
+        status.backends = plan::to_status(&desired.backends);
+        let id = status.v_server_group_id.clone().unwrap_or_default();
+        if drift {
+            publish_normal(
+                ctx,
+                group,
+                "DriftRestored",
+                format!("Restored {id} after changes made outside: {summary}"),
+            )
+            .await?;
+        } else if existed {
+            publish_normal(ctx, group, "Updated", format!("Updated {id}: {summary}")).await?;
+        }
+        (
+            DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
+            Action::requeue(SETTLE_DELAY),
+        )
+    };
+    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
+    status.observed_generation = key.generation;
+    apply_status(ctx, group, group.status.as_ref(), &status).await?;
+    Ok(action)
+}
+
+/// Resolves the instance reference and the backends the spec asks for.
+async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Result<Resolved> {
+    let load_balancer =
+        load_balancer_of(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    if let Some(backends) = &group.spec.backends {
+        return Ok(Resolved {
+            load_balancer,
+            backends: plan::from_spec(backends).map_err(Error::InvalidSpec)?,
+            drain_period: None,
+        });
+    }
+    let Some(service_ref) = &group.spec.service_ref else {
+        return Err(Error::InvalidSpec(
+            "set exactly one of backends and serviceRef".to_owned(),
+        ));
+    };
+    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let svc = services
+        .get_opt(&service_ref.name)
+        .await?
+        .ok_or(Error::ReferenceNotFound {
+            kind: "Service",
+            name: service_ref.name.clone(),
+        })?;
+    let slices: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let selector = format!("{}={}", service::SERVICE_NAME_LABEL, service_ref.name);
+    let slices = slices
+        .list(&ListParams::default().labels(&selector))
+        .await?;
+    let nodes: Api<Node> = Api::all(ctx.client.clone());
+    let nodes = nodes.list(&ListParams::default()).await?;
+    let found = service::service_backends(
+        &svc,
+        service_ref.port,
+        service_ref.weighting.unwrap_or(Weighting::PodsPerNode),
+        &slices.items,
+        &nodes.items,
+    )
+    .map_err(Error::InvalidSpec)?;
+    if !found.skipped.is_empty() {
+        // The first few are enough to act on, and keep the note under the Events API limit.
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .take(10)
+            .map(|(node, why)| format!("{node}: {why}"))
+            .collect();
+        publish_warning(
+            ctx,
+            group,
+            "NodeSkipped",
+            format!("Nodes left out of the group: {}", skipped.join("; ")),
+        )
+        .await;
+    }
+    let drain_seconds = service_ref
+        .drain_seconds
+        .and_then(|s| u64::try_from(s).ok())
+        .map_or(DEFAULT_DRAIN, Duration::from_secs);
+    Ok(Resolved {
+        load_balancer,
+        backends: found.backends,
+        drain_period: Some(drain_seconds),
+    })
+}
+
+async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
+    let request = DescribeVServerGroupAttributeRequest {
+        v_server_group_id: id.to_owned(),
+    };
+    match slb.describe_vserver_group_attribute(&request).await {
+        Ok(group) => Ok(Some(RemoteGroup {
+            id: id.to_owned(),
+            name: group.v_server_group_name.unwrap_or_default(),
+            backends: plan::from_api(&group.backend_servers),
+        })),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The group created under the uid-derived name before a crash kept its ID out of the status.
+/// Retried creates can leave more than one; those are ours, so the extras are deleted.
+async fn recover(
+    slb: &dyn SlbApi,
+    load_balancer_id: &str,
+    uid: &str,
+) -> Result<Option<RemoteGroup>> {
+    let ours = owned_group_ids(slb, load_balancer_id, uid).await?;
+    let Some((first, extras)) = ours.split_first() else {
+        return Ok(None);
+    };
+    for extra in extras {
+        delete_group(slb, extra).await?;
+    }
+    describe(slb, first).await
+}
+
+/// IDs of the groups on the load balancer that still carry the uid-derived creation name.
+async fn owned_group_ids(
+    slb: &dyn SlbApi,
+    load_balancer_id: &str,
+    uid: &str,
+) -> Result<Vec<String>> {
+    let name = creation_name(uid);
+    let groups = slb
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: load_balancer_id.to_owned(),
+        })
+        .await?;
+    Ok(groups
+        .v_server_groups
+        .into_iter()
+        .filter(|g| g.v_server_group_name == name)
+        .map(|g| g.v_server_group_id)
+        .collect())
+}
+
+/// Makes the planned calls, recording the ID in the status right after a create.
+async fn execute(
+    ctx: &Context,
+    group: &SlbVServerGroup,
+    slb: &dyn SlbApi,
+    status: &mut SlbVServerGroupStatus,
+    changes: Vec<Change>,
+) -> Result<()> {
+    let load_balancer_id = status.load_balancer_id.clone().unwrap_or_default();
+    let mut id = status.v_server_group_id.clone().unwrap_or_default();
+    for change in changes {
+        match change {
+            Change::Create { name, backends } => {
+                let created = slb
+                    .create_vserver_group(&CreateVServerGroupRequest {
+                        load_balancer_id: load_balancer_id.clone(),
+                        v_server_group_name: name,
+                        backend_servers: backends,
+                    })
+                    .await?;
+                id = created.v_server_group_id;
+                status.v_server_group_id = Some(id.clone());
+                status.backends = plan::to_status(&plan::from_api(&created.backend_servers));
+                // Recorded before anything else, so that the group is never created twice.
+                let mut recorded = status.clone();
+                recorded.conditions = merge_condition(
+                    &recorded.conditions,
+                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
+                    group.metadata.generation,
+                    now(),
+                );
+                apply_status(ctx, group, group.status.as_ref(), &recorded).await?;
+                publish_normal(
+                    ctx,
+                    group,
+                    "Created",
+                    format!("Created VServer group {id} on {load_balancer_id}"),
+                )
+                .await?;
+            }
+            Change::Rename(name) => {
+                slb.set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
+                    v_server_group_id: id.clone(),
+                    v_server_group_name: name,
+                    backend_servers: Vec::new(),
+                })
+                .await?;
+            }
+            Change::Add(backend_servers) => {
+                slb.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+                    v_server_group_id: id.clone(),
+                    backend_servers,
+                })
+                .await?;
+            }
+            Change::Modify { old, new } => {
+                slb.modify_vserver_group_backend_servers(
+                    &ModifyVServerGroupBackendServersRequest {
+                        v_server_group_id: id.clone(),
+                        old_backend_servers: old,
+                        new_backend_servers: new,
+                    },
+                )
+                .await?;
+            }
+            Change::Remove(backend_servers) => {
+                slb.remove_vserver_group_backend_servers(
+                    &RemoveVServerGroupBackendServersRequest {
+                        v_server_group_id: id.clone(),
+                        backend_servers,
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A short, human-readable account of the planned calls, for Events and conditions.
+fn describe_changes(changes: &[Change]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for change in changes {
+        let (what, servers) = match change {
+            Change::Create { backends, .. } => ("created with", backends.len()),
+            Change::Rename(_) => ("renamed", 0),
+            Change::Add(servers) => ("added", servers.len()),
+            Change::Modify { new, .. } => ("reweighted", new.len()),
+            Change::Remove(servers) => ("removed", servers.len()),
+        };
+        *counts.entry(what).or_insert(0) += servers;
+    }
+    counts
+        .into_iter()
+        .map(|(what, servers)| match what {
+            "renamed" => what.to_owned(),
+            _ => format!("{what} {servers} backend(s)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The health of the group's backends, when a listener or a rule sends traffic to it; one
+/// DescribeHealthStatus call for all of its listeners.
+async fn health(
+    ctx: &Context,
+    slb: &dyn SlbApi,
+    group: &SlbVServerGroup,
+    key: &ObjectKey,
+    lb: &LoadBalancerRef,
+    backends: &Backends,
+) -> Result<Option<HealthSummary>> {
+    let ports = listener_ports_using(ctx, &key.namespace, &group.name_any()).await?;
+    if ports.is_empty() {
+        return Ok(None);
+    }
+    let reported = slb
+        .describe_health_status(&DescribeHealthStatusRequest {
+            load_balancer_id: lb.load_balancer_id.clone(),
+            listener_port: None,
+        })
+        .await?;
+    let mut summary = HealthSummary::default();
+    for item in reported.backend_servers {
+        let ours = backends
+            .keys()
+            .any(|b| b.server_id == item.server_id && item.port.is_none_or(|port| port == b.port));
+        let on_our_listener = item.listener_port.is_none_or(|port| ports.contains(&port));
+        if !(ours && on_our_listener) {
+            continue;
+        }
+        match item.server_health_status {
+            Some(ServerHealthStatus::Normal) => summary.normal += 1,
+            Some(ServerHealthStatus::Abnormal) => summary.abnormal += 1,
+            _ => summary.unavailable += 1,
+        }
+    }
+    Ok(Some(summary))
+}
+
+/// Ports of the listeners that send traffic to the group: directly, or through one of their rules.
+async fn listener_ports_using(
+    ctx: &Context,
+    namespace: &str,
+    group: &str,
+) -> Result<BTreeSet<u16>> {
+    let params = ListParams::default();
+    let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), namespace);
+    let listeners = listeners.list(&params).await?.items;
+    let rules: Api<SlbRule> = Api::namespaced(ctx.client.clone(), namespace);
+    let rules = rules.list(&params).await?.items;
+    let routed_by_rule: BTreeSet<&str> = rules
+        .iter()
+        .filter(|rule| rule.spec.v_server_group_ref.name == group)
+        .map(|rule| rule.spec.listener_ref.name.as_str())
+        .collect();
+    Ok(listeners
+        .iter()
+        .filter(|listener| {
+            listener
+                .spec
+                .v_server_group_ref
+                .as_ref()
+                .map(|r| r.name.as_str())
+                == Some(group)
+                || routed_by_rule.contains(listener.name_any().as_str())
+        })
+        .filter_map(|listener| listener.status.as_ref()?.listener_port)
+        .filter_map(|port| u16::try_from(port).ok())
+        .collect())
+}
+
+/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go.
+async fn cleanup(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Result<Action> {
+    let key = ObjectKey::of(group)?;
+    let status = group.status.clone().unwrap_or_default();
+    let instance = match get_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await {
+        Ok(instance) => Some(instance),
+        Err(Error::ReferenceNotFound { .. }) => None,
+        Err(error) => return Err(error),
+    };
+    let region = instance
+        .as_ref()
+        .map_or(ctx.config.default_region.clone(), |i| {
+            instance_region(i, &ctx.config.default_region)
+        });
+    let slb = ctx.slb.region(&region)?;
+    let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
+        (Some(id), _) => vec![id.clone()],
+        (None, Some(load_balancer_id)) => {
+            owned_group_ids(slb.as_ref(), load_balancer_id, &key.uid).await?
+        }
+        (None, None) => Vec::new(),
+    };
+    for id in ids {
+        match delete_group(slb.as_ref(), &id).await {
+            Ok(true) => {
+                publish_normal(ctx, group, "Deleted", format!("Deleted VServer group {id}"))
+                    .await?;
+            }
+            Ok(false) => {}
+            Err(Error::Slb(error)) if error.code() == Some(IN_USE_CODE) => {
+                let message = format!(
+                    "cannot delete VServer group {id} yet: a listener or a forwarding rule still uses it; delete or repoint them first"
+                );
+                let mut blocked = status.clone();
+                blocked.conditions = merge_condition(
+                    &blocked.conditions,
+                    DesiredCondition::ready(false, Reason::ReconcileError, message.clone()),
+                    key.generation,
+                    now(),
+                );
+                apply_status(ctx, group, group.status.as_ref(), &blocked).await?;
+                return Err(Error::DependentsExist(message));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    drains.set(&key.uid, BTreeMap::new());
+    Ok(Action::await_change())
+}
+
+/// Deletes a group; `false` when it was already gone.
+async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
+    match slb
+        .delete_vserver_group(&DeleteVServerGroupRequest {
+            v_server_group_id: id.to_owned(),
+        })
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(error) if error.is_not_found() => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Publishes a Warning event about `object`; best effort, as the reconcile goes on regardless.
+async fn publish_warning<K>(ctx: &Context, object: &K, reason: &str, note: String)
+where
+    K: Resource<DynamicType = ()>,
+{
+    let event = Event {
+        type_: EventType::Warning,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: reason.to_owned(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish a Warning event");
+    }
+}

@@ -1,0 +1,105 @@
+//! References between the custom resources (same namespace, by name): resolving them, reporting a
+//! missing one in the Ready condition, and mapping a watched object back to the objects naming it.
+
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Resource};
+
+use crate::conditions::{DesiredCondition, Reason};
+use crate::context::Context;
+use crate::crd::SlbInstance;
+use crate::error::{Error, Result};
+
+/// Where an SlbInstance's load balancer lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadBalancerRef {
+    pub load_balancer_id: String,
+    pub region: String,
+}
+
+/// The region of an SlbInstance's load balancer: recorded at creation, else the spec's, else the default.
+pub fn instance_region(instance: &SlbInstance, default_region: &str) -> String {
+    instance
+        .status
+        .as_ref()
+        .and_then(|s| s.region_id.clone())
+        .or_else(|| instance.spec.region_id.clone())
+        .unwrap_or_else(|| default_region.to_owned())
+}
+
+/// The SlbInstance `name` in `namespace`, or ReferenceNotFound.
+pub async fn get_instance(ctx: &Context, namespace: &str, name: &str) -> Result<SlbInstance> {
+    let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), namespace);
+    api.get_opt(name).await?.ok_or(Error::ReferenceNotFound {
+        kind: "SlbInstance",
+        name: name.to_owned(),
+    })
+}
+
+/// The load balancer of the SlbInstance `name`: ReferenceNotFound while the object is missing,
+/// ReferenceNotReady until it has a load balancer.
+pub async fn load_balancer_of(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Result<LoadBalancerRef> {
+    let instance = get_instance(ctx, namespace, name).await?;
+    let load_balancer_id = instance
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer_id.clone())
+        .or_else(|| instance.spec.load_balancer_id.clone())
+        .ok_or(Error::ReferenceNotReady {
+            kind: "SlbInstance",
+            name: name.to_owned(),
+        })?;
+    Ok(LoadBalancerRef {
+        load_balancer_id,
+        region: instance_region(&instance, &ctx.config.default_region),
+    })
+}
+
+/// The Ready condition for an unresolved reference, or `None` for any other error.
+pub fn unresolved_condition(error: &Error) -> Option<DesiredCondition> {
+    match error {
+        Error::ReferenceNotFound { .. } => Some(DesiredCondition::ready(
+            false,
+            Reason::ReferenceNotFound,
+            error.to_string(),
+        )),
+        Error::ReferenceNotReady { .. } => Some(DesiredCondition::ready(
+            false,
+            Reason::ReferenceNotReady,
+            error.to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// The objects in `store` in the namespace of `watched` that satisfy `names_it`: a watch mapper.
+pub fn referencing<K, W>(
+    store: &Store<K>,
+    watched: &W,
+    names_it: impl Fn(&K) -> bool,
+) -> Vec<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+    W: Resource,
+{
+    let namespace = watched.meta().namespace.as_deref();
+    matching(store, |object| {
+        object.meta().namespace.as_deref() == namespace && names_it(object)
+    })
+}
+
+/// The objects in `store` that satisfy `selected`, in any namespace.
+pub fn matching<K>(store: &Store<K>, selected: impl Fn(&K) -> bool) -> Vec<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    store
+        .state()
+        .iter()
+        .filter(|object| selected(object))
+        .map(|object| ObjectRef::from_obj(object.as_ref()))
+        .collect()
+}
