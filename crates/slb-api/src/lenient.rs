@@ -25,7 +25,8 @@ const KEY_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Rewrites a decoded response in place: trims padded keys (`"LoadBalancerStatus "`, `" Fingerprint "`)
-/// and maps [`KEY_ALIASES`] to their canonical spelling, at every depth.
+/// and maps the spellings in `KEY_ALIASES` (`Schedule`, `VswitchId`, `MaterSlaveServerGroupId`, ...) to the
+/// canonical one, at every depth.
 pub fn normalize(value: &mut Value) {
     match value {
         Value::Object(map) => {

@@ -422,3 +422,21 @@ fn bad_endpoints_are_rejected() {
         assert_eq!(error.category(), "config", "{endpoint}");
     }
 }
+
+#[test]
+fn an_https_endpoint_gets_a_tls_client() {
+    // Only builds the client (ring provider, rustls); nothing is sent.
+    let credentials = Credentials::new("id", "secret").unwrap();
+    let client = Client::new(ClientConfig::new(
+        DEFAULT_ENDPOINT,
+        "cn-hangzhou",
+        credentials,
+    ))
+    .unwrap();
+    assert_eq!(client.config().endpoint, "https://slb.aliyuncs.com");
+    let debug = format!("{client:?}");
+    assert!(
+        debug.contains("<redacted>") && !debug.contains("\"secret\""),
+        "{debug}"
+    );
+}
