@@ -907,3 +907,44 @@ async fn access_control() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn set_defaults_the_health_check_port_to_the_backend_port() {
+    let (_emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    create_http_listener(&mut client, &lb, "80").await;
+    let health_check = [
+        ("LoadBalancerId", lb.as_str()),
+        ("ListenerPort", "80"),
+        ("Bandwidth", "-1"),
+        ("StickySession", "off"),
+        ("HealthCheck", "on"),
+        ("HealthCheckURI", "/"),
+        ("HealthyThreshold", "2"),
+        ("UnhealthyThreshold", "2"),
+        ("HealthCheckTimeout", "3"),
+        ("HealthCheckInterval", "2"),
+    ];
+    client
+        .ok("SetLoadBalancerHTTPListenerAttribute", &health_check)
+        .await;
+    let attr = client
+        .ok(
+            "DescribeLoadBalancerHTTPListenerAttribute",
+            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
+        )
+        .await;
+    assert_eq!(attr["HealthCheckConnectPort"], 8080);
+    assert_eq!(attr["HealthCheckHttpCode"], "http_2xx");
+    // -520 is documented for Create only.
+    let mut with_520 = health_check.to_vec();
+    with_520.push(("HealthCheckConnectPort", "-520"));
+    client
+        .expect_err(
+            "SetLoadBalancerHTTPListenerAttribute",
+            &with_520,
+            400,
+            "InvalidParameter",
+        )
+        .await;
+}

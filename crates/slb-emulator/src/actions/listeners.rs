@@ -382,6 +382,7 @@ fn is_on(attributes: &BTreeMap<String, Value>, name: &str, on: &str) -> bool {
 fn apply_conditionals(
     protocol: Protocol,
     attrs: &mut BTreeMap<String, Value>,
+    creating: bool,
 ) -> Result<(), ApiError> {
     if protocol.is_layer7() {
         // Forced on since 2015-05-15; the parameter is kept for compatibility only.
@@ -409,6 +410,14 @@ fn apply_conditionals(
             }
         }
         if is_on(attrs, "HealthCheck", "on") {
+            // On Set, an omitted health-check port means the backend port (the same cell also calls it required).
+            if !creating && !attrs.contains_key("HealthCheckConnectPort") {
+                let backend_port = attrs
+                    .get("BackendServerPort")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                attrs.insert("HealthCheckConnectPort".into(), backend_port);
+            }
             if let Some(missing) = HTTP_HEALTH_CHECK.iter().find(|n| !attrs.contains_key(**n)) {
                 return Err(ApiError::missing(missing));
             }
@@ -531,7 +540,7 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params, protocol: Protocol) -> Result<Respo
     for (name, value) in defaults(protocol) {
         attrs.entry(name.to_string()).or_insert(value);
     }
-    apply_conditionals(protocol, &mut attrs)?;
+    apply_conditionals(protocol, &mut attrs, true)?;
     let lb = ctx.lb(&lb_id)?.clone();
     if lb.listeners.contains_key(&port) {
         return Err(error::LISTENER_EXISTS);
@@ -603,7 +612,7 @@ pub fn set(ctx: &mut Ctx<'_>, p: &Params, protocol: Protocol) -> Result<Response
     if protocol != Protocol::Https {
         apply_group_switches(p, &mut attrs)?;
     }
-    apply_conditionals(protocol, &mut attrs)?;
+    apply_conditionals(protocol, &mut attrs, false)?;
     let lb = ctx.lb(&lb_id)?.clone();
     check_references(ctx, &lb, port, &attrs)?;
     let delay = millis(ctx.delays.configure);
