@@ -1,0 +1,647 @@
+//! SlbListener against the local control plane and an in-process slb-emulator: HTTP, TCP, UDP and
+//! HTTPS listeners created, updated (each class of field), moved to another port and deleted; an
+//! instance that appears after its listener; a certificate Secret rotated; drift restored; and no
+//! writes in the steady state.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use operator_support::*;
+use serde_json::json;
+use slb_api::{
+    AccessControlStatus, DescribeListenerAccessControlAttributeRequest,
+    DescribeLoadBalancerAttributeRequest, DescribeLoadBalancerHTTPListenerAttributeRequest,
+    DescribeLoadBalancerHTTPSListenerAttributeRequest,
+    DescribeLoadBalancerTCPListenerAttributeRequest,
+    DescribeLoadBalancerUDPListenerAttributeRequest, DescribeServerCertificatesRequest,
+    HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
+    SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySessionType,
+};
+use slb_operator::conditions::is_ready;
+use slb_operator::controller::listener::CERTIFICATE_NAME_PREFIX;
+use slb_operator::crd::{SlbInstance, SlbListener};
+
+const TIMEOUT: Duration = Duration::from_secs(40);
+
+fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
+    serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+fn listener(name: &str, spec: serde_json::Value) -> SlbListener {
+    let mut spec = spec;
+    spec["instanceRef"] = json!({"name": "web"});
+    object("SlbListener", name, spec)
+}
+
+/// Creates the SlbInstance `web` and returns its load balancer ID once it is Ready.
+async fn ready_instance(client: &Client, namespace: &str) -> String {
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+    api.create(
+        &PostParams::default(),
+        &object::<SlbInstance>("SlbInstance", "web", json!({})),
+    )
+    .await
+    .unwrap();
+    eventually("SlbInstance web to be Ready", TIMEOUT, || async {
+        let object = api.get("web").await.ok()?;
+        let status = object.status.as_ref()?;
+        is_ready(&status.conditions, object.metadata.generation)
+            .then(|| status.load_balancer_id.clone())
+            .flatten()
+    })
+    .await
+}
+
+/// Waits until the listener is Ready for its current generation.
+async fn ready(api: &Api<SlbListener>, name: &str) -> SlbListener {
+    eventually(
+        &format!("SlbListener {name} to be Ready"),
+        TIMEOUT,
+        || async {
+            let object = api.get(name).await.ok()?;
+            let status = object.status.as_ref()?;
+            is_ready(&status.conditions, object.metadata.generation).then_some(object.clone())
+        },
+    )
+    .await
+}
+
+async fn patch_spec(api: &Api<SlbListener>, name: &str, spec: serde_json::Value) {
+    api.patch(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(&json!({ "spec": spec })),
+    )
+    .await
+    .unwrap();
+}
+
+async fn delete_and_wait(api: &Api<SlbListener>, name: &str) {
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    eventually(
+        &format!("SlbListener {name} to be gone"),
+        TIMEOUT,
+        || async { api.get_opt(name).await.unwrap().is_none().then_some(()) },
+    )
+    .await;
+}
+
+async fn delete_instance(client: &Client, namespace: &str) {
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+    api.delete("web", &DeleteParams::default()).await.unwrap();
+    eventually("SlbInstance web to be gone", TIMEOUT, || async {
+        api.get_opt("web").await.unwrap().is_none().then_some(())
+    })
+    .await;
+}
+
+async fn http(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<HttpListenerAttribute> {
+    slb.describe_load_balancer_http_listener_attribute(
+        &DescribeLoadBalancerHTTPListenerAttributeRequest {
+            load_balancer_id: lb.into(),
+            listener_port: port,
+        },
+    )
+    .await
+    .ok()
+}
+
+async fn https(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<HttpListenerAttribute> {
+    slb.describe_load_balancer_https_listener_attribute(
+        &DescribeLoadBalancerHTTPSListenerAttributeRequest {
+            load_balancer_id: lb.into(),
+            listener_port: port,
+        },
+    )
+    .await
+    .ok()
+}
+
+async fn tcp(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<Layer4ListenerAttribute> {
+    slb.describe_load_balancer_tcp_listener_attribute(
+        &DescribeLoadBalancerTCPListenerAttributeRequest {
+            load_balancer_id: lb.into(),
+            listener_port: port,
+        },
+    )
+    .await
+    .ok()
+}
+
+async fn udp(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<Layer4ListenerAttribute> {
+    slb.describe_load_balancer_udp_listener_attribute(
+        &DescribeLoadBalancerUDPListenerAttributeRequest {
+            load_balancer_id: lb.into(),
+            listener_port: port,
+        },
+    )
+    .await
+    .ok()
+}
+
+/// The ports the load balancer has listeners on.
+async fn listener_ports(slb: &dyn SlbApi, lb: &str) -> Vec<u16> {
+    let mut ports = slb
+        .describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
+            load_balancer_id: lb.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .listener_ports;
+    ports.sort_unstable();
+    ports
+}
+
+async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let listed = events.list(&ListParams::default()).await.unwrap();
+    listed
+        .items
+        .into_iter()
+        .filter_map(|event| event.reason)
+        .collect()
+}
+
+async fn wait_for_event(client: &Client, namespace: &str, reason: &str) {
+    eventually(&format!("a {reason} event"), TIMEOUT, || async {
+        event_reasons(client, namespace)
+            .await
+            .iter()
+            .any(|r| r == reason)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn http_tcp_and_udp_listeners_are_created_updated_moved_and_deleted() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+
+    let specs = [
+        (
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 8080}),
+        ),
+        (
+            "tcp",
+            json!({"listenerPort": 443, "protocol": "TCP", "backendServerPort": 8443}),
+        ),
+        (
+            "udp",
+            json!({"listenerPort": 53, "protocol": "UDP", "backendServerPort": 5353}),
+        ),
+    ];
+    for (name, spec) in specs {
+        api.create(&PostParams::default(), &listener(name, spec))
+            .await
+            .unwrap();
+    }
+    for name in ["http", "tcp", "udp"] {
+        let status = ready(&api, name).await.status.unwrap();
+        assert_eq!(status.load_balancer_id.as_deref(), Some(lb.as_str()));
+        assert_eq!(status.listener_state.as_deref(), Some("running"));
+        assert!(
+            status
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Synced" && c.status == "True"),
+            "{status:?}"
+        );
+    }
+    assert_eq!(listener_ports(slb, &lb).await, [53, 80, 443]);
+    let created = http(slb, &lb, 80).await.unwrap();
+    assert_eq!(created.status, Some(ListenerStatus::Running));
+    assert_eq!(created.backend_server_port, Some(8080));
+    assert_eq!(created.health_check, Some(OnOff::On));
+    assert_eq!(
+        tcp(slb, &lb, 443).await.unwrap().status,
+        Some(ListenerStatus::Running)
+    );
+    assert_eq!(
+        udp(slb, &lb, 53).await.unwrap().status,
+        Some(ListenerStatus::Running)
+    );
+
+    // Scheduler, sticky sessions, health check and whitelist of the HTTP listener.
+    patch_spec(
+        &api,
+        "http",
+        json!({
+            "scheduler": "wlc",
+            "stickySession": {"type": "insert", "cookieTimeout": 600},
+            "healthCheck": {"uri": "/healthz", "healthyThreshold": 5, "intervalSeconds": 4},
+            "accessControl": {"enabled": true, "sourceItems": ["10.0.0.0/8", "192.168.1.10"]},
+        }),
+    )
+    .await;
+    ready(&api, "http").await;
+    let updated = http(slb, &lb, 80).await.unwrap();
+    assert_eq!(updated.scheduler, Some(Scheduler::WeightedLeastConnections));
+    assert_eq!(updated.sticky_session, Some(OnOff::On));
+    assert_eq!(updated.sticky_session_type, Some(StickySessionType::Insert));
+    assert_eq!(updated.cookie_timeout, Some(600));
+    assert_eq!(updated.health_check_uri.as_deref(), Some("/healthz"));
+    assert_eq!(updated.healthy_threshold, Some(5));
+    assert_eq!(updated.health_check_interval, Some(4));
+    let access = slb
+        .describe_listener_access_control_attribute(
+            &DescribeListenerAccessControlAttributeRequest {
+                load_balancer_id: lb.clone(),
+                listener_port: 80,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        access.access_control_status,
+        Some(AccessControlStatus::OpenWhiteList)
+    );
+    assert_eq!(access.source_items, ["10.0.0.0/8", "192.168.1.10"]);
+
+    // One whitelist item replaced: only the difference is sent.
+    let before = emulator.calls().len();
+    patch_spec(
+        &api,
+        "http",
+        json!({"accessControl": {"enabled": true, "sourceItems": ["10.0.0.0/8", "172.16.0.0/12"]}}),
+    )
+    .await;
+    eventually("the whitelist to change", TIMEOUT, || async {
+        let access = slb
+            .describe_listener_access_control_attribute(
+                &DescribeListenerAccessControlAttributeRequest {
+                    load_balancer_id: lb.clone(),
+                    listener_port: 80,
+                },
+            )
+            .await
+            .ok()?;
+        (access.source_items == ["10.0.0.0/8", "172.16.0.0/12"]).then_some(())
+    })
+    .await;
+    ready(&api, "http").await;
+    let writes: Vec<String> = emulator.calls()[before..]
+        .iter()
+        .filter(|call| call.write)
+        .map(|call| call.action.clone())
+        .collect();
+    assert_eq!(
+        writes,
+        ["AddListenerWhiteListItem", "RemoveListenerWhiteListItem"],
+        "only the whitelist difference is written"
+    );
+
+    // Persistence of the TCP listener; started=false stops the UDP listener.
+    patch_spec(&api, "tcp", json!({"persistenceTimeout": 120})).await;
+    patch_spec(&api, "udp", json!({"started": false})).await;
+    ready(&api, "tcp").await;
+    let stopped = ready(&api, "udp").await;
+    assert_eq!(
+        tcp(slb, &lb, 443).await.unwrap().persistence_timeout,
+        Some(120)
+    );
+    assert_eq!(
+        udp(slb, &lb, 53).await.unwrap().status,
+        Some(ListenerStatus::Stopped)
+    );
+    assert_eq!(
+        stopped.status.unwrap().listener_state.as_deref(),
+        Some("stopped")
+    );
+
+    // A port change: the old listener is deleted, a new one created, with an Event.
+    patch_spec(&api, "tcp", json!({"listenerPort": 8443})).await;
+    let moved = ready(&api, "tcp").await.status.unwrap();
+    assert_eq!(moved.listener_port, Some(8443));
+    assert_eq!(listener_ports(slb, &lb).await, [53, 80, 8443]);
+    assert_eq!(
+        tcp(slb, &lb, 8443).await.unwrap().persistence_timeout,
+        Some(120),
+        "the new listener has the whole spec"
+    );
+    wait_for_event(&client, &namespace.name, "Recreating").await;
+
+    for name in ["http", "tcp", "udp"] {
+        delete_and_wait(&api, name).await;
+    }
+    assert!(listener_ports(slb, &lb).await.is_empty());
+    let reasons = event_reasons(&client, &namespace.name).await;
+    for reason in ["Created", "Updated", "Deleted"] {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "no {reason} event in {reasons:?}"
+        );
+    }
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_listener_waits_for_its_instance_and_follows_when_it_appears() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-ref").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
+        ),
+    )
+    .await
+    .unwrap();
+    eventually("Ready=False ReferenceNotFound", TIMEOUT, || async {
+        let object = api.get("http").await.ok()?;
+        object
+            .status?
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "False" && c.reason == "ReferenceNotFound")
+            .then_some(())
+    })
+    .await;
+
+    // The instance's watch, not a timer (the resync is 10 minutes), brings the listener up.
+    let lb = ready_instance(&client, &namespace.name).await;
+    let status = ready(&api, "http").await.status.unwrap();
+    assert_eq!(status.load_balancer_id.as_deref(), Some(lb.as_str()));
+    assert!(http(slb.as_ref(), &lb, 80).await.is_some());
+
+    delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+/// A self-signed certificate and its key, as PEM, from the `openssl` CLI.
+fn self_signed(dir: &Path, common_name: &str) -> (String, String) {
+    let key = dir.join(format!("{common_name}.key"));
+    let certificate = dir.join(format!("{common_name}.crt"));
+    let output = Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj"])
+        .arg(format!("/CN={common_name}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        std::fs::read_to_string(certificate).unwrap(),
+        std::fs::read_to_string(key).unwrap(),
+    )
+}
+
+fn tls_secret(name: &str, (certificate, key): &(String, String)) -> Secret {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "type": "kubernetes.io/tls",
+        "stringData": {"tls.crt": certificate, "tls.key": key},
+    }))
+    .unwrap()
+}
+
+/// The IDs and names of the server certificates in the emulator.
+async fn server_certificates(slb: &dyn SlbApi) -> Vec<(String, String)> {
+    slb.describe_server_certificates(&DescribeServerCertificatesRequest::default())
+        .await
+        .unwrap()
+        .server_certificates
+        .into_iter()
+        .map(|c| (c.server_certificate_id, c.server_certificate_name))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-tls").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &tls_secret("web-tls", &self_signed(dir.path(), "first")),
+        )
+        .await
+        .unwrap();
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "https",
+            json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 8080,
+                   "serverCertificate": {"secretRef": {"name": "web-tls"}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let created = ready(&api, "https").await;
+    let status = created.status.clone().unwrap();
+    let first = status
+        .server_certificate_id
+        .clone()
+        .expect("a certificate ID");
+    assert_eq!(status.uploaded_certificates.len(), 1, "{status:?}");
+    let uid = created.metadata.uid.clone().unwrap();
+    let uploaded = server_certificates(slb).await;
+    assert_eq!(uploaded.len(), 1, "{uploaded:?}");
+    assert_eq!(uploaded[0].0, first);
+    assert!(
+        uploaded[0]
+            .1
+            .starts_with(&format!("{CERTIFICATE_NAME_PREFIX}-{uid}-")),
+        "{uploaded:?}"
+    );
+    assert_eq!(
+        https(slb, &lb, 443).await.unwrap().server_certificate_id,
+        Some(first.clone())
+    );
+
+    // A renewal (as cert-manager does it): the new certificate is uploaded and swapped in, and the
+    // old one deleted once the listener no longer uses it.
+    secrets
+        .replace(
+            "web-tls",
+            &PostParams::default(),
+            &tls_secret("web-tls", &self_signed(dir.path(), "second")),
+        )
+        .await
+        .unwrap();
+    let second = eventually("the renewed certificate in use", TIMEOUT, || async {
+        let remote = https(slb, &lb, 443).await?.server_certificate_id?;
+        (remote != first).then_some(remote)
+    })
+    .await;
+    eventually("the old certificate to be deleted", TIMEOUT, || async {
+        let ids: Vec<String> = server_certificates(slb)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        (ids == [second.clone()]).then_some(())
+    })
+    .await;
+    let status = ready(&api, "https").await.status.unwrap();
+    assert_eq!(
+        status.server_certificate_id.as_deref(),
+        Some(second.as_str())
+    );
+    assert_eq!(status.uploaded_certificates.len(), 1, "{status:?}");
+    wait_for_event(&client, &namespace.name, "CertificateDeleted").await;
+
+    delete_and_wait(&api, "https").await;
+    assert!(listener_ports(slb, &lb).await.is_empty());
+    assert!(
+        server_certificates(slb).await.is_empty(),
+        "the uploaded certificate is deleted after the listener"
+    );
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn drift_is_restored_and_the_steady_state_writes_nothing() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-drift").await;
+    let emulator = start_emulator().await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+
+    // A long resync first: once Ready, nothing at all may be called while idle.
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 8080,
+                   "accessControl": {"enabled": true, "sourceItems": ["10.0.0.0/8"]}}),
+        ),
+    )
+    .await
+    .unwrap();
+    ready(&api, "http").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = emulator.calls().len();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle = &emulator.calls()[before..];
+    assert!(idle.is_empty(), "calls while idle: {idle:?}");
+    operator.stop().await;
+
+    // A short resync: a change made outside is noticed and undone, with an Event.
+    let operator =
+        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    slb.set_load_balancer_http_listener_attribute(&SetLoadBalancerHTTPListenerAttributeRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        bandwidth: -1,
+        scheduler: Some(Scheduler::WeightedLeastConnections),
+        sticky_session: OnOff::Off,
+        health_check: OnOff::On,
+        health_check_uri: Some("/".into()),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_interval: Some(2),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    eventually("the scheduler to be restored", TIMEOUT, || async {
+        let remote = http(slb, &lb, 80).await?;
+        (remote.scheduler == Some(Scheduler::WeightedRoundRobin)).then_some(())
+    })
+    .await;
+    wait_for_event(&client, &namespace.name, "DriftRestored").await;
+
+    // Idle again: resyncs describe (the listener and its whitelist), but never write.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = emulator.calls().len();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let idle = &emulator.calls()[before..];
+    let writes: Vec<&str> = idle
+        .iter()
+        .filter(|call| call.write)
+        .map(|call| call.action.as_str())
+        .collect();
+    assert!(writes.is_empty(), "writes in the steady state: {writes:?}");
+    let listener_describes = idle
+        .iter()
+        .filter(|call| call.action == "DescribeLoadBalancerHTTPListenerAttribute")
+        .count();
+    assert!(
+        (1..=4).contains(&listener_describes),
+        "one describe per resync period of 2 s over 6 s, got {listener_describes}"
+    );
+
+    delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
