@@ -170,8 +170,8 @@ impl Error {
         match self {
             Error::Api { error, .. } => error.is_retryable(),
             Error::Transport { .. } => true,
-            Error::Decode { http_status, .. } => *http_status >= 500,
-            Error::Validation { .. } | Error::Config(_) => false,
+            // Only a 2xx answer can fail to decode (error statuses become `Api`); repeating it repeats that.
+            Error::Decode { .. } | Error::Validation { .. } | Error::Config(_) => false,
         }
     }
 

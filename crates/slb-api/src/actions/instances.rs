@@ -180,6 +180,10 @@ pub struct DescribeLoadBalancersRequest {
     /// At most 10 tags.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// Not in the reference; the official SDK pages with it (from 1).
+    pub page_number: Option<u32>,
+    /// Not in the reference; the official SDK pages with it (at most 100).
+    pub page_size: Option<u32>,
 }
 
 impl Validate for DescribeLoadBalancersRequest {
@@ -193,6 +197,8 @@ impl Validate for DescribeLoadBalancersRequest {
         if !self.tags.is_empty() {
             check::count("Tags", self.tags.len(), 10)?;
         }
+        check::opt_range("PageNumber", self.page_number, 1, u32::MAX)?;
+        check::opt_range("PageSize", self.page_size, 1, 100)?;
         self.tags.iter().try_for_each(Tag::validate)
     }
 }
@@ -239,6 +245,13 @@ pub struct DescribeLoadBalancersResponse {
     /// `LoadBalancers.LoadBalancer[]` on the wire.
     #[serde(deserialize_with = "lenient::list")]
     pub load_balancers: Vec<LoadBalancerSummary>,
+    /// Paging, when the service reports it (official SDK model).
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub total_count: Option<u32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub page_number: Option<u32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub page_size: Option<u32>,
 }
 
 action!(DescribeLoadBalancersRequest => DescribeLoadBalancersResponse, "DescribeLoadBalancers", LoadBalancer);
