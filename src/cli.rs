@@ -65,6 +65,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "slb-operator")]
     pub lease_name: String,
 
+    /// How long the Lease stays valid without renewal; a standby takes over at most this long after
+    /// the leader dies (at once when it shuts down cleanly).
+    #[arg(long, env = "SLB_LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+
     /// Namespace of the leader election Lease; defaults to the namespace of the pod, else `default`.
     #[arg(long, env = "POD_NAMESPACE")]
     pub lease_namespace: Option<String>,

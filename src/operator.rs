@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::FutureExt;
 use kube::Client;
 use kube::api::ListParams;
 use kube::runtime::events::{Recorder, Reporter};
-use kube_lease_manager::LeaseManagerBuilder;
+use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use prometheus_client::registry::Registry;
 use slb_api::{ClientConfig, SlbApi};
 use tokio::sync::watch;
@@ -79,49 +80,106 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     admin_state.ready.store(true, Ordering::Relaxed);
 
     let signals = tokio::spawn(shutdown_on_signal(shutdown_sender.clone()));
-    if args.leader_elect {
-        let namespace = args
-            .lease_namespace
-            .clone()
-            .unwrap_or_else(|| "default".to_owned());
-        let mut builder =
-            LeaseManagerBuilder::new(client.clone(), &args.lease_name).with_namespace(namespace);
-        if let Some(identity) = &args.identity {
-            builder = builder.with_identity(identity);
+    let leadership = if args.leader_elect {
+        match lead(&args, client.clone(), &shutdown_sender).await? {
+            Some(leadership) => Some(leadership),
+            // Shut down while standing by.
+            None => return Ok(()),
         }
-        let lease = builder
-            .build()
-            .await
-            .context("cannot set up leader election")?;
-        let (mut leading, lease_task) = lease.watch().await;
-        tracing::info!(lease = %args.lease_name, "waiting for leadership");
-        let mut stopping = shutdown.clone();
-        tokio::select! {
-            acquired = leading.wait_for(|leading| *leading) => { acquired.context("leader election stopped")?; }
-            _ = stopping.wait_for(|stop| *stop) => {
-                lease_task.abort();
-                return Ok(());
-            }
-        }
-        tracing::info!("acquired leadership");
-        // Losing the lease means another replica may act: stop at once and let Kubernetes restart us.
-        let lost = shutdown_sender.clone();
-        tokio::spawn(async move {
-            let _ = leading.wait_for(|leading| !*leading).await;
-            tracing::error!("lost leadership; shutting down");
-            let _ = lost.send(true);
-        });
-    }
+    } else {
+        None
+    };
 
     tracing::info!(endpoint = %args.endpoint, region = %args.region, "starting the controllers");
     controller::run_all(ctx, wait_for(shutdown.clone())).await;
     let _ = shutdown_sender.send(true);
     signals.abort();
+    if let Some(leadership) = leadership {
+        leadership.release().await;
+    }
     admin_server
         .await
         .context("the admin server task failed")?
         .context("the admin server failed")?;
     Ok(())
+}
+
+/// The held Lease: watched for loss, and released on shutdown so a standby takes over at once.
+struct Leadership {
+    loss_watch: tokio::task::JoinHandle<()>,
+    lease_task:
+        tokio::task::JoinHandle<kube_lease_manager::Result<kube_lease_manager::LeaseManager>>,
+}
+
+impl Leadership {
+    async fn release(self) {
+        // The loss watch drops the lease channel when shutdown starts, which makes the lease task
+        // release the Lease and end.
+        let _ = self.loss_watch.await;
+        match tokio::time::timeout(Duration::from_secs(5), self.lease_task).await {
+            Ok(Ok(Ok(_))) => tracing::info!("released the leader election Lease"),
+            Ok(Ok(Err(error))) => {
+                tracing::warn!(%error, "could not release the leader election Lease")
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "the leader election task failed"),
+            Err(_) => tracing::warn!("timed out releasing the leader election Lease"),
+        }
+    }
+}
+
+/// Waits until this replica holds the Lease; `None` when shutdown comes first. Losing the Lease later
+/// shuts the operator down, since another replica may then act.
+async fn lead(
+    args: &RunArgs,
+    client: Client,
+    shutdown_sender: &watch::Sender<bool>,
+) -> anyhow::Result<Option<Leadership>> {
+    let namespace = args
+        .lease_namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
+    // kube-lease-manager needs 0 < grace < duration.
+    let duration = args.lease_duration.as_secs().max(2);
+    let grace = (duration / 5).clamp(1, duration - 1);
+    let identity = args
+        .identity
+        .clone()
+        .unwrap_or_else(|| format!("slb-operator-{:016x}", rand::random::<u64>()));
+    let lease = LeaseManagerBuilder::new(client, &args.lease_name)
+        .with_namespace(namespace)
+        .with_parameters(LeaseParams::new(identity, duration, grace))
+        .build()
+        .await
+        .context("cannot set up leader election")?;
+    let (mut leading, lease_task) = lease.watch().await;
+    tracing::info!(lease = %args.lease_name, "waiting for leadership");
+    let mut stopping = shutdown_sender.subscribe();
+    let acquired = tokio::select! {
+        acquired = leading.wait_for(|leading| *leading) => {
+            acquired.map(|_| true).context("leader election stopped")?
+        }
+        _ = stopping.wait_for(|stop| *stop) => false,
+    };
+    if !acquired {
+        drop(leading);
+        let _ = tokio::time::timeout(Duration::from_secs(5), lease_task).await;
+        return Ok(None);
+    }
+    tracing::info!(lease = %args.lease_name, "acquired leadership");
+    let lost = shutdown_sender.clone();
+    let loss_watch = tokio::spawn(async move {
+        tokio::select! {
+            _ = leading.wait_for(|leading| !*leading) => {
+                tracing::error!("lost leadership; shutting down");
+                let _ = lost.send(true);
+            }
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
+    });
+    Ok(Some(Leadership {
+        loss_watch,
+        lease_task,
+    }))
 }
 
 /// Completes when `true` is sent on `shutdown` (or the sender is gone).

@@ -134,7 +134,13 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     assert_eq!(tag(CLUSTER_ID_TAG).as_deref(), Some("test-cluster"));
     assert_eq!(tag("team").as_deref(), Some("shop"));
 
-    let change = json!({"spec": {"name": "shop-renamed", "status": "inactive", "bandwidth": 20}});
+    let change = json!({"spec": {
+        "name": "shop-renamed",
+        "status": "inactive",
+        "bandwidth": 20,
+        "loadBalancerSpec": "slb.s2.small",
+        "tags": {"team": "shop", "env": "prod"},
+    }});
     api.patch("web", &PatchParams::default(), &Patch::Merge(&change))
         .await
         .unwrap();
@@ -151,6 +157,23 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     let remote = attribute(slb.as_ref(), &id).await.unwrap();
     assert_eq!(remote.load_balancer_name, "shop-renamed");
     assert_eq!(remote.bandwidth, Some(20));
+    assert_eq!(
+        remote.load_balancer_spec,
+        Some(slb_api::LoadBalancerSpec::S2Small)
+    );
+    let tags = slb
+        .describe_tags(&DescribeTagsRequest {
+            load_balancer_id: Some(id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .tag_sets;
+    assert!(
+        tags.iter()
+            .any(|t| t.tag_key == "env" && t.tag_value.as_deref() == Some("prod")),
+        "{tags:?}"
+    );
     assert_eq!(
         load_balancer_ids(slb.as_ref()).await,
         std::slice::from_ref(&id),
