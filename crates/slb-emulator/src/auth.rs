@@ -2,6 +2,7 @@
 //! over every parameter with the request's own method, and SignatureNonce replay protection.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use parking_lot::Mutex;
 use slb_api::signature;
@@ -13,7 +14,8 @@ use crate::params::Params;
 
 pub const API_VERSION: &str = "2014-05-15";
 
-/// Nonces seen within the tolerance window, per access key.
+/// Nonces seen within the tolerance window, per access key. Only a 64-bit hash of (access key, nonce) is kept, so
+/// that a window of millions of calls stays small; a collision would refuse one call as a replay.
 #[derive(Debug, Default)]
 pub struct NonceRegistry {
     inner: Mutex<NonceWindow>,
@@ -21,8 +23,15 @@ pub struct NonceRegistry {
 
 #[derive(Debug, Default)]
 struct NonceWindow {
-    seen: HashMap<(String, String), u64>,
-    expiries: VecDeque<(u64, (String, String))>,
+    /// Hash → expiry (ms).
+    seen: HashMap<u64, u64>,
+    expiries: VecDeque<(u64, u64)>,
+}
+
+fn nonce_key(access_key_id: &str, nonce: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (access_key_id, nonce).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl NonceRegistry {
@@ -40,12 +49,12 @@ impl NonceRegistry {
                 window.seen.remove(&key);
             }
         }
-        let key = (access_key_id.to_string(), nonce.to_string());
+        let key = nonce_key(access_key_id, nonce);
         if window.seen.get(&key).is_some_and(|expiry| *expiry > now_ms) {
             return false;
         }
         let expiry = now_ms + window_ms;
-        window.seen.insert(key.clone(), expiry);
+        window.seen.insert(key, expiry);
         window.expiries.push_back((expiry, key));
         true
     }

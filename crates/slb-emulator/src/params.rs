@@ -233,7 +233,8 @@ mod tests {
         assert!(is_valid_name("web-1/a.b_c"));
         assert!(!is_valid_name(""));
         assert!(!is_valid_name("has space"));
-        assert!(is_valid_uri("/health?x=1&y#z"));
+        assert!(is_valid_uri("/health?x&y#z%20"));
+        assert!(!is_valid_uri("/health?x=1"));
         assert!(!is_valid_uri("health"));
         assert!(is_valid_health_check_domain("$_ip"));
         assert!(!is_valid_health_check_domain("a_b"));
