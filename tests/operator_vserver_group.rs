@@ -1,1 +1,697 @@
-//! Work in progress (three-controllers engineer): operator_vserver_group cluster tests.
+//! SlbVServerGroup and SlbMasterSlaveServerGroup against the local control plane and an in-process
+//! slb-emulator whose ECS inventory holds i-0001..i-0040 (the kwok nodes are i-0001..i-0003):
+//! explicit backends changed in chunks of 20, backends that follow a Service's endpoints, a missing
+//! instance that appears, drift restored, and master-slave groups.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use operator_support::*;
+use serde_json::json;
+use slb_api::{
+    DescribeMasterSlaveServerGroupsRequest, DescribeVServerGroupAttributeRequest,
+    DescribeVServerGroupsRequest, ModifyVServerGroupBackendServersRequest,
+    RemoveVServerGroupBackendServersRequest, SlbApi, VServerBackendServer,
+};
+use slb_emulator::RunningEmulator;
+use slb_operator::conditions::is_ready;
+use slb_operator::controller::vserver_group::SERVERS_PER_CALL;
+use slb_operator::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbVServerGroup};
+
+const TIMEOUT: Duration = Duration::from_secs(40);
+
+fn ecs_inventory() -> Vec<String> {
+    (1..=40).map(|i| format!("i-{i:04}")).collect()
+}
+
+fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
+    serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+fn group(name: &str, spec: serde_json::Value) -> SlbVServerGroup {
+    object("SlbVServerGroup", name, spec)
+}
+
+/// Waits until `probe` says the object is Ready for its current generation.
+async fn wait_ready<K>(api: &Api<K>, name: &str, conditions: fn(&K) -> Vec<Condition>) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    eventually(&format!("{name} to be Ready"), TIMEOUT, || async {
+        let object = api.get(name).await.ok()?;
+        is_ready(&conditions(&object), object.meta().generation).then_some(object)
+    })
+    .await
+}
+
+fn group_conditions(group: &SlbVServerGroup) -> Vec<Condition> {
+    group
+        .status
+        .as_ref()
+        .map(|s| s.conditions.clone())
+        .unwrap_or_default()
+}
+
+async fn ready_group(api: &Api<SlbVServerGroup>, name: &str) -> SlbVServerGroup {
+    wait_ready(api, name, group_conditions).await
+}
+
+/// Creates the SlbInstance `name` and returns its load balancer ID once it is Ready.
+async fn ready_instance(client: &Client, namespace: &str, name: &str) -> String {
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+    api.create(
+        &PostParams::default(),
+        &object::<SlbInstance>("SlbInstance", name, json!({})),
+    )
+    .await
+    .unwrap();
+    let instance = wait_ready(&api, name, |i| {
+        i.status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
+    })
+    .await;
+    instance.status.unwrap().load_balancer_id.unwrap()
+}
+
+async fn delete_and_wait<K>(api: &Api<K>, name: &str)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    eventually(&format!("{name} to be gone"), TIMEOUT, || async {
+        api.get_opt(name).await.unwrap().is_none().then_some(())
+    })
+    .await;
+}
+
+/// The group's backends in SLB, as `server:port → weight`.
+async fn remote_backends(slb: &dyn SlbApi, id: &str) -> BTreeMap<String, u32> {
+    let group = slb
+        .describe_vserver_group_attribute(&DescribeVServerGroupAttributeRequest {
+            v_server_group_id: id.to_owned(),
+        })
+        .await
+        .unwrap();
+    group
+        .backend_servers
+        .into_iter()
+        .map(|b| {
+            (
+                format!("{}:{}", b.server_id, b.port.unwrap()),
+                b.weight.unwrap_or(100),
+            )
+        })
+        .collect()
+}
+
+async fn group_names(slb: &dyn SlbApi, lb: &str) -> Vec<String> {
+    slb.describe_vserver_groups(&DescribeVServerGroupsRequest {
+        load_balancer_id: lb.to_owned(),
+    })
+    .await
+    .unwrap()
+    .v_server_groups
+    .into_iter()
+    .map(|g| g.v_server_group_name)
+    .collect()
+}
+
+async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let listed = events.list(&ListParams::default()).await.unwrap();
+    listed
+        .items
+        .into_iter()
+        .filter_map(|event| event.reason)
+        .collect()
+}
+
+async fn wait_for_event(client: &Client, namespace: &str, reason: &str) {
+    eventually(&format!("a {reason} event"), TIMEOUT, || async {
+        event_reasons(client, namespace)
+            .await
+            .iter()
+            .any(|r| r == reason)
+            .then_some(())
+    })
+    .await;
+}
+
+/// Successful calls of `action` since call `after`. (The call log cuts long parameters, so calls are
+/// counted; the emulator rejects any list of more than 20 servers, so a count proves the chunking.)
+fn successful_calls(emulator: &RunningEmulator, action: &str, after: u64) -> usize {
+    emulator
+        .calls()
+        .iter()
+        .filter(|c| c.sequence > after && c.action == action && c.code == "OK")
+        .count()
+}
+
+fn last_sequence(emulator: &RunningEmulator) -> u64 {
+    emulator.calls().last().map_or(0, |c| c.sequence)
+}
+
+fn backends_json(entries: &[(&str, u16, Option<u32>)]) -> serde_json::Value {
+    entries
+        .iter()
+        .map(|(id, port, weight)| match weight {
+            Some(weight) => json!({"serverId": id, "port": port, "weight": weight}),
+            None => json!({"serverId": id, "port": port}),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let lb = ready_instance(&client, &namespace.name, "lb").await;
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+
+    let initial = backends_json(&[
+        ("i-0001", 80, None),
+        ("i-0002", 80, Some(50)),
+        ("i-0003", 8080, Some(0)),
+    ]);
+    api.create(
+        &PostParams::default(),
+        &group(
+            "explicit",
+            json!({"instanceRef": {"name": "lb"}, "backends": initial}),
+        ),
+    )
+    .await
+    .unwrap();
+    let created = ready_group(&api, "explicit").await;
+    let status = created.status.clone().unwrap();
+    let id = status
+        .v_server_group_id
+        .clone()
+        .expect("the ID is recorded");
+    assert_eq!(status.load_balancer_id.as_deref(), Some(lb.as_str()));
+    assert_eq!(status.backends.len(), 3);
+    assert_eq!(
+        group_names(slb.as_ref(), &lb).await,
+        [format!("{}/explicit", namespace.name)],
+        "one group, under the declared name"
+    );
+    let expected: BTreeMap<String, u32> = [
+        ("i-0001:80".to_owned(), 100),
+        ("i-0002:80".to_owned(), 50),
+        ("i-0003:8080".to_owned(), 0),
+    ]
+    .into();
+    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+
+    // 25 backends: 23 added, two reweighted, one removed.
+    let before_update = last_sequence(&emulator);
+    let mut wanted: Vec<(String, u16, Option<u32>)> = (1..=25)
+        .map(|i| (format!("i-{i:04}"), 80, Some(10)))
+        .collect();
+    wanted[0].2 = Some(100);
+    let wanted_json: Vec<serde_json::Value> = wanted
+        .iter()
+        .map(|(id, port, weight)| json!({"serverId": id, "port": port, "weight": weight}))
+        .collect();
+    api.patch(
+        "explicit",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"spec": {"backends": wanted_json}})),
+    )
+    .await
+    .unwrap();
+    let updated = ready_group(&api, "explicit").await;
+    let expected: BTreeMap<String, u32> = wanted
+        .iter()
+        .map(|(id, port, weight)| (format!("{id}:{port}"), weight.unwrap()))
+        .collect();
+    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+    assert_eq!(updated.status.unwrap().backends.len(), 25);
+    let calls = |action| successful_calls(&emulator, action, before_update);
+    assert_eq!(
+        calls("AddVServerGroupBackendServers"),
+        23usize.div_ceil(SERVERS_PER_CALL),
+        "23 additions in calls of at most 20"
+    );
+    assert_eq!(
+        calls("ModifyVServerGroupBackendServers"),
+        1,
+        "i-0002 reweighted (i-0001 keeps 100)"
+    );
+    assert_eq!(
+        calls("RemoveVServerGroupBackendServers"),
+        1,
+        "i-0003:8080 removed"
+    );
+    assert_eq!(
+        calls("SetVServerGroupAttribute"),
+        0,
+        "SetVServerGroupAttribute replaces everything and is not used for backends"
+    );
+    assert_eq!(
+        emulator.counters().by_code.get("TooManyBackendServers"),
+        None
+    );
+
+    // Removing most backends: 24 removals in two calls.
+    let before_shrink = last_sequence(&emulator);
+    api.patch(
+        "explicit",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"spec": {"backends": backends_json(&[("i-0001", 80, None)])}})),
+    )
+    .await
+    .unwrap();
+    ready_group(&api, "explicit").await;
+    assert_eq!(
+        remote_backends(slb.as_ref(), &id).await,
+        [("i-0001:80".to_owned(), 100)].into()
+    );
+    assert_eq!(
+        successful_calls(&emulator, "RemoveVServerGroupBackendServers", before_shrink),
+        2,
+        "24 removals in calls of at most 20"
+    );
+
+    delete_and_wait(&api, "explicit").await;
+    assert!(
+        group_names(slb.as_ref(), &lb).await.is_empty(),
+        "the group is deleted"
+    );
+    let reasons = event_reasons(&client, &namespace.name).await;
+    for reason in ["Created", "Updated", "Deleted"] {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "no {reason} event in {reasons:?}"
+        );
+    }
+
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_group_waits_for_its_instance_then_follows_when_it_appears() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg-ref").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &group(
+            "early",
+            json!({"instanceRef": {"name": "late"}, "backends": backends_json(&[("i-0001", 80, None)])}),
+        ),
+    )
+    .await
+    .unwrap();
+    let waiting = eventually("ReferenceNotFound on the group", TIMEOUT, || async {
+        let object = api.get("early").await.ok()?;
+        let ready = group_conditions(&object)
+            .into_iter()
+            .find(|c| c.type_ == "Ready")?;
+        (ready.reason == "ReferenceNotFound").then_some(ready)
+    })
+    .await;
+    assert_eq!(waiting.status, "False");
+    assert!(waiting.message.contains("late"), "{}", waiting.message);
+    assert_eq!(
+        emulator.counters().by_action.get("CreateVServerGroup"),
+        None,
+        "nothing is created without the instance"
+    );
+
+    // Well below the resync period: only the watch on SlbInstances can bring the group along.
+    let lb = ready_instance(&client, &namespace.name, "late").await;
+    let ready = ready_group(&api, "early").await;
+    assert_eq!(
+        ready.status.unwrap().load_balancer_id.as_deref(),
+        Some(lb.as_str())
+    );
+
+    delete_and_wait(&api, "early").await;
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "late").await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn drift_is_restored_and_the_steady_state_writes_nothing() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg-drift").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator =
+        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(3)).await;
+    let slb = slb_client(&emulator);
+    ready_instance(&client, &namespace.name, "lb").await;
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &group(
+            "drift",
+            json!({"instanceRef": {"name": "lb"}, "backends": backends_json(&[("i-0001", 80, None), ("i-0002", 80, Some(40))])}),
+        ),
+    )
+    .await
+    .unwrap();
+    let created = ready_group(&api, "drift").await;
+    let id = created.status.unwrap().v_server_group_id.unwrap();
+    let declared = remote_backends(slb.as_ref(), &id).await;
+
+    // Idle for more than two resync periods: describes only, no write.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let writes_before = emulator.counters().writes;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        emulator.counters().writes,
+        writes_before,
+        "no write in the steady state"
+    );
+
+    // Changes made outside: one backend removed, the other reweighted.
+    let server = |id: &str, weight| VServerBackendServer {
+        server_id: id.into(),
+        port: Some(80),
+        weight: Some(weight),
+    };
+    slb.remove_vserver_group_backend_servers(&RemoveVServerGroupBackendServersRequest {
+        v_server_group_id: id.clone(),
+        backend_servers: vec![server("i-0002", 40)],
+    })
+    .await
+    .unwrap();
+    slb.modify_vserver_group_backend_servers(&ModifyVServerGroupBackendServersRequest {
+        v_server_group_id: id.clone(),
+        old_backend_servers: vec![server("i-0001", 100)],
+        new_backend_servers: vec![server("i-0001", 7)],
+    })
+    .await
+    .unwrap();
+    eventually("the declared backends to be restored", TIMEOUT, || async {
+        (remote_backends(slb.as_ref(), &id).await == declared).then_some(())
+    })
+    .await;
+    wait_for_event(&client, &namespace.name, "DriftRestored").await;
+
+    delete_and_wait(&api, "drift").await;
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+/// The kwok node each Ready pod of the Deployment runs on, as ECS instance ID → pod count.
+async fn pods_per_instance(client: &Client, namespace: &str) -> BTreeMap<String, u32> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let mut counts = BTreeMap::new();
+    for pod in pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .unwrap()
+    {
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        if !ready || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
+        let number = node.trim_start_matches("kwok-node-");
+        let number: u32 = number.parse().expect("a kwok node");
+        *counts.entry(format!("i-{number:04}")).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The weights pods-per-node gives: 100 for the busiest node, the others in proportion.
+fn expected_weights(pods: &BTreeMap<String, u32>, node_port: u16) -> BTreeMap<String, u32> {
+    let most = pods.values().copied().max().unwrap_or(0);
+    pods.iter()
+        .map(|(id, count)| (format!("{id}:{node_port}"), (count * 100).div_ceil(most)))
+        .collect()
+}
+
+async fn scale(client: &Client, namespace: &str, replicas: i32) {
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    deployments
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
+        )
+        .await
+        .unwrap();
+}
+
+/// Waits until `replicas` pods are Ready and SLB holds exactly their nodes with the expected weights.
+async fn backends_follow(
+    client: &Client,
+    namespace: &str,
+    slb: &dyn SlbApi,
+    id: &str,
+    node_port: u16,
+    replicas: u32,
+) -> BTreeMap<String, u32> {
+    eventually(
+        &format!("the backends to follow {replicas} pods"),
+        Duration::from_secs(90),
+        || async {
+            let pods = pods_per_instance(client, namespace).await;
+            if pods.values().sum::<u32>() != replicas {
+                return None;
+            }
+            let expected = expected_weights(&pods, node_port);
+            (remote_backends(slb, id).await == expected).then_some(expected)
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn service_backends_follow_the_endpoints_of_a_deployment() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg-svc").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    ready_instance(&client, &namespace.name, "lb").await;
+
+    let labels = json!({"app": "web"});
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace.name);
+    deployments
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": 3,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        // The image is never pulled: kwok plays the kubelet.
+                        "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
+                    }
+                }
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let service = services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "web"},
+                "spec": {
+                    "type": "NodePort",
+                    // Only the nodes hosting pods are backends.
+                    "externalTrafficPolicy": "Local",
+                    "selector": labels,
+                    "ports": [{"port": 80, "targetPort": 8080}]
+                }
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let node_port = service.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
+    let node_port = u16::try_from(node_port).unwrap();
+
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &group(
+            "web",
+            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "web", "port": 80, "drainSeconds": 2}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let created = ready_group(&api, "web").await;
+    let id = created.status.unwrap().v_server_group_id.unwrap();
+    let three = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 3).await;
+    assert!(
+        three
+            .keys()
+            .all(|k| k.ends_with(&format!(":{node_port}")) && k.starts_with("i-000")),
+        "kwok nodes on the NodePort: {three:?}"
+    );
+
+    // Scaled down: the nodes that lose their pods drain at weight 0, then go.
+    let before_scale = last_sequence(&emulator);
+    scale(&client, &namespace.name, 1).await;
+    let one = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 1).await;
+    assert_eq!(one.len(), 1);
+    if three.len() > 1 {
+        let drained_to_zero = emulator.calls().iter().any(|c| {
+            c.sequence > before_scale
+                && c.action == "ModifyVServerGroupBackendServers"
+                && c.parameters
+                    .get("NewBackendServers")
+                    .is_some_and(|v| v.contains("\"Weight\":0"))
+        });
+        assert!(drained_to_zero, "a node left at weight 0 before removal");
+    }
+    let status = ready_group(&api, "web").await.status.unwrap();
+    assert_eq!(status.backends.len(), 1, "{status:?}");
+
+    // Scaled up again: the nodes come back.
+    scale(&client, &namespace.name, 3).await;
+    backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 3).await;
+
+    delete_and_wait(&api, "web").await;
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_master_slave_group_is_created_and_deleted() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-mssg").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let lb = ready_instance(&client, &namespace.name, "lb").await;
+    let api: Api<SlbMasterSlaveServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &object::<SlbMasterSlaveServerGroup>(
+            "SlbMasterSlaveServerGroup",
+            "db",
+            json!({
+                "instanceRef": {"name": "lb"},
+                "master": {"serverId": "i-0001", "port": 5432},
+                "slave": {"serverId": "i-0002", "port": 5432, "weight": 50}
+            }),
+        ),
+    )
+    .await
+    .unwrap();
+    let created = wait_ready(&api, "db", |g| {
+        g.status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
+    })
+    .await;
+    let id = created
+        .status
+        .unwrap()
+        .master_slave_server_group_id
+        .unwrap();
+    let listed = slb
+        .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
+            load_balancer_id: lb.clone(),
+        })
+        .await
+        .unwrap()
+        .master_slave_server_groups;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].master_slave_server_group_id, id);
+    assert_eq!(
+        listed[0].master_slave_server_group_name,
+        format!("{}/db", namespace.name)
+    );
+
+    // The spec is immutable: the apiserver says so.
+    let change = api
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"slave": {"serverId": "i-0003", "port": 5432}}})),
+        )
+        .await;
+    let message = change.expect_err("an immutable spec").to_string();
+    assert!(message.contains("cannot be changed"), "{message}");
+
+    delete_and_wait(&api, "db").await;
+    let left = slb
+        .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
+            load_balancer_id: lb,
+        })
+        .await
+        .unwrap()
+        .master_slave_server_groups;
+    assert!(left.is_empty(), "the group is deleted: {left:?}");
+    let reasons = event_reasons(&client, &namespace.name).await;
+    assert!(reasons.iter().any(|r| r == "Created"), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r == "Deleted"), "{reasons:?}");
+
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    operator.stop().await;
+    namespace.delete().await;
+}

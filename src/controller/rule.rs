@@ -155,8 +155,11 @@ async fn reconcile(rule: Arc<SlbRule>, ctx: Arc<Context>) -> Result<Action> {
     .map_err(Error::from)
 }
 
-/// The region of the listener's SlbInstance, or the default when it is gone.
+/// The region the listener records, else its SlbInstance's, else the default.
 async fn listener_region(ctx: &Context, namespace: &str, listener: &SlbListener) -> Result<String> {
+    if let Some(region) = listener.status.as_ref().and_then(|s| s.region_id.clone()) {
+        return Ok(region);
+    }
     match get_instance(ctx, namespace, &listener.spec.instance_ref.name).await {
         Ok(instance) => Ok(instance_region(&instance, &ctx.config.default_region)),
         Err(Error::ReferenceNotFound { .. }) => Ok(ctx.config.default_region.clone()),

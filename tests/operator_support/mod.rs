@@ -17,7 +17,8 @@ use prometheus_client::registry::Registry;
 use serde_json::json;
 use slb_api::{ClientConfig, Credentials, SlbApi};
 use slb_emulator::{
-    Config as EmulatorConfig, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, RunningEmulator,
+    Config as EmulatorConfig, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EcsInstance, Emulator,
+    RunningEmulator,
 };
 use slb_operator::context::{Config, Context, SlbClients};
 use slb_operator::controller;
@@ -112,6 +113,15 @@ pub async fn start_emulator() -> RunningEmulator {
     Emulator::start(EmulatorConfig::for_tests())
         .await
         .expect("the emulator starts")
+}
+
+/// An emulator that knows only these ECS instances (all running), so it checks backend ServerIds.
+pub async fn start_emulator_with_ecs(instance_ids: &[String]) -> RunningEmulator {
+    let config = EmulatorConfig {
+        ecs_instances: Some(instance_ids.iter().map(EcsInstance::running).collect()),
+        ..EmulatorConfig::for_tests()
+    };
+    Emulator::start(config).await.expect("the emulator starts")
 }
 
 /// The operator's controllers, in-process, watching one namespace. Stops when dropped.
