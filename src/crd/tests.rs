@@ -4,18 +4,26 @@ use super::*;
 use kube::Resource;
 use serde::Deserialize;
 
-/// Every document of every file in examples/, as (kind, document).
+/// The YAML files under `dir`, recursively, in a stable order.
+fn yaml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(yaml_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "yaml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every document of every file under examples/, as (kind, document).
 fn example_documents() -> Vec<(String, serde_yaml::Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut documents = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .collect();
-    paths.sort();
-    for path in paths {
+    for path in yaml_files(&dir) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         for document in serde_yaml::Deserializer::from_str(&text) {
             let value = serde_yaml::Value::deserialize(document);
