@@ -403,6 +403,43 @@ mod tests {
         assert_eq!(error.category(), "decode");
     }
 
+    /// Building a client is slow (TLS setup), so the property test shares a GET and a POST client.
+    static CLIENTS: std::sync::LazyLock<(Client, Client)> = std::sync::LazyLock::new(|| {
+        let client = |method| {
+            let credentials = Credentials::new("testid", "testsecret").unwrap();
+            let mut config = ClientConfig::new("http://127.0.0.1:1", "cn-hangzhou", credentials);
+            config.method = method;
+            Client::new(config).unwrap()
+        };
+        (client(HttpMethod::Get), client(HttpMethod::Post))
+    });
+
+    proptest::proptest! {
+        /// Whatever the parameters, the form decodes to them plus the attempt's parameters, and its
+        /// signature is the reference signer's over all of them.
+        #[test]
+        fn any_form_round_trips_and_verifies(
+            pairs in proptest::collection::btree_map("[A-Za-z][A-Za-z0-9_]{0,12}", ".{0,16}", 0..8),
+            get in proptest::bool::ANY,
+        ) {
+            let client = if get { &CLIENTS.0 } else { &CLIENTS.1 };
+            let params: Vec<(String, String)> = pairs.clone().into_iter().collect();
+            let form = client.sign_attempt(&params);
+            let url = reqwest::Url::parse(&format!("http://x/?{form}")).unwrap();
+            let mut decoded: std::collections::BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+            let signature = decoded.remove("Signature").unwrap();
+            let expected = crate::signature::sign(
+                if get { "GET" } else { "POST" },
+                decoded.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                "testsecret",
+            );
+            proptest::prop_assert_eq!(signature, expected);
+            proptest::prop_assert!(decoded.remove("Timestamp").is_some());
+            proptest::prop_assert!(decoded.remove("SignatureNonce").is_some());
+            proptest::prop_assert_eq!(decoded, pairs);
+        }
+    }
+
     #[test]
     fn the_form_is_signed_like_the_reference_signer() {
         let credentials = Credentials::new("testid", "testsecret").unwrap();

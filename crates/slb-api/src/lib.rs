@@ -11,6 +11,23 @@
 //! Where the reference is silent or contradicts itself, the choices are recorded in `docs/api-decisions.md`
 //! ("Client (crates/slb-api)").
 //!
+//! # Example
+//!
+//! ```no_run
+//! use slb_api::{Client, ClientConfig, Credentials, DEFAULT_ENDPOINT, DescribeLoadBalancersRequest, SlbApi};
+//!
+//! # async fn demo() -> Result<(), slb_api::Error> {
+//! // Or an emulator: ClientConfig::new("http://127.0.0.1:9080", ...).
+//! let config = ClientConfig::new(DEFAULT_ENDPOINT, "cn-hangzhou", Credentials::from_env()?);
+//! let client = Client::new(config)?;
+//! let listed = client.describe_load_balancers(&DescribeLoadBalancersRequest::default()).await?;
+//! for lb in listed.load_balancers {
+//!     println!("{} {}", lb.load_balancer_id, lb.address);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Actions
 //!
 //! All 62 actions of the reference:
