@@ -140,6 +140,30 @@ async fn throughput() {
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
     );
+    // The emulator's own view: handling time of the most recent calls, from its call log.
+    let mut admin = common::Connection::open(addr).await;
+    let calls = admin
+        .send(
+            "GET",
+            "/__admin/calls?action=DescribeLoadBalancerAttribute",
+            None,
+        )
+        .await;
+    let calls: serde_json::Value = serde_json::from_str(&calls.body).unwrap();
+    let mut handling: Vec<u32> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["latency_ms"].as_f64().unwrap() * 1000.0) as u32)
+        .collect();
+    handling.sort_unstable();
+    println!(
+        "server-side handling of the last {} calls: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        handling.len(),
+        percentile(&handling, 0.50),
+        percentile(&handling, 0.99),
+        percentile(&handling, 1.0),
+    );
     println!(
         "emulator RSS with 1,000 load balancers: {:.1} MiB",
         resident_mib(child.id(), "VmRSS:")
