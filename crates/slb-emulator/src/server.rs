@@ -47,7 +47,6 @@ pub struct Shared {
     pub faults: Mutex<FaultState>,
     pub calls: Mutex<CallLog>,
     pub nonces: NonceRegistry,
-    id_seed: u64,
 }
 
 impl Shared {
@@ -76,7 +75,6 @@ impl Shared {
             faults: Mutex::new(FaultState::new(config.faults.clone())),
             calls: Mutex::new(CallLog::new(config.call_log_capacity)),
             nonces: NonceRegistry::default(),
-            id_seed: config.id_seed,
         })
     }
 
@@ -89,13 +87,11 @@ impl Shared {
         write_atomically(path, &serde_json::to_vec(store)?)
     }
 
-    /// Clears every account's resources, the call log, overrides and used nonces.
+    /// Clears every account's resources, the call log, overrides and used nonces. The ID generator and address
+    /// counter keep going, so that an ID handed out before a reset never names a different resource after it.
     pub fn reset(&self) -> std::io::Result<()> {
         let mut store = self.store.lock();
-        *store = Store {
-            id_state: self.id_seed,
-            ..Store::default()
-        };
+        store.accounts.clear();
         self.persist(&store)?;
         drop(store);
         self.calls.lock().clear();

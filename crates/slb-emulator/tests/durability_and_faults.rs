@@ -233,7 +233,9 @@ async fn admin_endpoints() {
             "InvalidLoadBalancerId.NotFound",
         )
         .await;
-    let lb = create_lb(&mut client, &[]).await;
+    let after_reset = create_lb(&mut client, &[]).await;
+    assert_ne!(after_reset, lb, "IDs are not reissued after a reset");
+    let lb = after_reset;
     let deleted = admin
         .send("DELETE", &format!("/__admin/load-balancers/{lb}"), None)
         .await;
