@@ -48,6 +48,10 @@ pub trait Action: Serialize + Validate + Send + Sync {
     /// Whether the action takes a `ClientToken`; the client then supplies one when the request has none, so
     /// that retries stay idempotent.
     const TAKES_CLIENT_TOKEN: bool = false;
+    /// Whether repeating a call that may already have been processed is harmless. Creates that take no
+    /// `ClientToken` are not (a second VServer group, a second certificate, or a confusing "already
+    /// exists"): the client retries them only when the request certainly was not processed.
+    const IDEMPOTENT: bool = true;
     type Response: DeserializeOwned + Send;
 }
 
@@ -77,11 +81,12 @@ pub fn to_params<A: Serialize>(request: &A) -> Result<Vec<(String, String)>, Str
 
 /// Declares the [`Action`] impl of a request type.
 macro_rules! action {
-    ($request:ty => $response:ty, $name:literal, $family:ident $(, client_token = $token:literal)?) => {
+    ($request:ty => $response:ty, $name:literal, $family:ident $(, client_token = $token:literal)? $(, idempotent = $idempotent:literal)?) => {
         impl $crate::action::Action for $request {
             const NAME: &'static str = $name;
             const FAMILY: $crate::action::ActionFamily = $crate::action::ActionFamily::$family;
             $(const TAKES_CLIENT_TOKEN: bool = $token;)?
+            $(const IDEMPOTENT: bool = $idempotent;)?
             type Response = $response;
         }
     };

@@ -108,10 +108,15 @@ impl Client {
             if let Some(limiter) = self.inner.limiters.get(&A::FAMILY) {
                 limiter.until_ready().await;
             }
-            let error = match self.attempt::<A>(&params).await {
+            let (error, maybe_processed) = match self.attempt::<A>(&params).await {
                 Ok(response) => return Ok(response),
-                Err(error) => error,
+                Err(failure) => failure,
             };
+            // The service may have acted on a request whose answer was lost; repeating a create then makes a
+            // second resource.
+            if maybe_processed && !A::IDEMPOTENT {
+                return Err(error);
+            }
             let Some(delay) = retry_delay(&policy, attempt, started.elapsed(), &error) else {
                 return Err(error);
             };
@@ -188,7 +193,12 @@ impl Client {
         form
     }
 
-    async fn attempt<A: Action>(&self, params: &[(String, String)]) -> Result<A::Response, Error> {
+    /// One HTTP exchange. An error comes with whether the service may have processed the request (it was
+    /// sent, but no answer arrived).
+    async fn attempt<A: Action>(
+        &self,
+        params: &[(String, String)],
+    ) -> Result<A::Response, (Error, bool)> {
         let encoded = self.sign_attempt(params);
         let inner = &self.inner;
         let request = match inner.config.method {
@@ -206,15 +216,18 @@ impl Client {
                 )
                 .body(encoded),
         };
-        let transport = |e: reqwest::Error| Error::Transport {
-            action: A::NAME,
-            message: error_chain(&e),
-            timed_out: e.is_timeout(),
+        let transport = |e: reqwest::Error| {
+            let error = Error::Transport {
+                action: A::NAME,
+                message: error_chain(&e),
+                timed_out: e.is_timeout(),
+            };
+            (error, !e.is_connect())
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(transport)?;
-        decode_response::<A::Response>(A::NAME, status, &body)
+        decode_response::<A::Response>(A::NAME, status, &body).map_err(|error| (error, false))
     }
 }
 

@@ -330,6 +330,61 @@ async fn a_slow_answer_times_out_and_is_retried() {
 }
 
 #[tokio::test]
+async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
+    let slow = (
+        200,
+        r#"{"RequestId":"late","VServerGroupId":"rsp-1"}"#.to_owned(),
+        Duration::from_millis(500),
+    );
+    let (endpoint, script) = server(vec![slow, unavailable(), unavailable(), unavailable()]).await;
+    let mut config = config(&endpoint);
+    config.timeout = Duration::from_millis(100);
+    let client = Client::new(config).unwrap();
+    let request = CreateVServerGroupRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        v_server_group_name: "g".to_owned(),
+        backend_servers: vec![],
+    };
+    let error = client.create_vserver_group(&request).await.unwrap_err();
+    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(
+        script.seen.lock().unwrap().len(),
+        1,
+        "the outcome is unknown, so no second create"
+    );
+
+    // An answer that says the call failed is safe to repeat.
+    let error = client.create_vserver_group(&request).await.unwrap_err();
+    assert_eq!(error.code(), Some("ServiceUnavailable"));
+    assert_eq!(script.seen.lock().unwrap().len(), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_even_for_creates() {
+    // Bind, then drop, to get a loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::new(config(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let request = CreateVServerGroupRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        v_server_group_name: "g".to_owned(),
+        backend_servers: vec![],
+    };
+    let started = Instant::now();
+    let error = client.create_vserver_group(&request).await.unwrap_err();
+    assert_eq!(error.category(), "transport", "{error}");
+    // Three attempts with backoff between them.
+    assert!(
+        started.elapsed() >= Duration::from_millis(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn invalid_requests_are_never_sent() {
     let (endpoint, script) = server(vec![]).await;
     let client = Client::new(config(&endpoint)).unwrap();

@@ -59,7 +59,7 @@ pub struct UploadServerCertificateResponse {
     pub fingerprint: String,
 }
 
-action!(UploadServerCertificateRequest => UploadServerCertificateResponse, "UploadServerCertificate", Certificate);
+action!(UploadServerCertificateRequest => UploadServerCertificateResponse, "UploadServerCertificate", Certificate, idempotent = false);
 
 /// `DeleteServerCertificate`: refused while a listener uses the certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -177,7 +177,7 @@ pub struct UploadCACertificateResponse {
     pub fingerprint: String,
 }
 
-action!(UploadCACertificateRequest => UploadCACertificateResponse, "UploadCACertificate", Certificate);
+action!(UploadCACertificateRequest => UploadCACertificateResponse, "UploadCACertificate", Certificate, idempotent = false);
 
 /// `DeleteCACertificate`: refused while a listener uses the certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -159,7 +159,7 @@ impl Validate for CreateLoadBalancerHTTPListenerRequest {
 }
 
 pub type CreateLoadBalancerHTTPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse, "CreateLoadBalancerHTTPListener", Listener);
+action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse, "CreateLoadBalancerHTTPListener", Listener, idempotent = false);
 
 /// `CreateLoadBalancerHTTPSListener`. The new listener is `stopped`; start it with `StartLoadBalancerListener`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -232,7 +232,7 @@ impl Validate for CreateLoadBalancerHTTPSListenerRequest {
 }
 
 pub type CreateLoadBalancerHTTPSListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse, "CreateLoadBalancerHTTPSListener", Listener);
+action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse, "CreateLoadBalancerHTTPSListener", Listener, idempotent = false);
 
 /// `CreateLoadBalancerTCPListener`. Health checking is always on for TCP; the new listener is `stopped`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -297,7 +297,7 @@ impl Validate for CreateLoadBalancerTCPListenerRequest {
 }
 
 pub type CreateLoadBalancerTCPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse, "CreateLoadBalancerTCPListener", Listener);
+action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse, "CreateLoadBalancerTCPListener", Listener, idempotent = false);
 
 /// `CreateLoadBalancerUDPListener`. Health checking is always on for UDP; the new listener is `stopped`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -352,7 +352,7 @@ impl Validate for CreateLoadBalancerUDPListenerRequest {
 }
 
 pub type CreateLoadBalancerUDPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse, "CreateLoadBalancerUDPListener", Listener);
+action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse, "CreateLoadBalancerUDPListener", Listener, idempotent = false);
 
 /// `SetLoadBalancerHTTPListenerAttribute`. Optional parameters left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -74,7 +74,7 @@ pub struct CreateRulesResponse {
     pub rules: Vec<RuleIdentity>,
 }
 
-action!(CreateRulesRequest => CreateRulesResponse, "CreateRules", Rule);
+action!(CreateRulesRequest => CreateRulesResponse, "CreateRules", Rule, idempotent = false);
 
 /// `DeleteRules`: deletes up to 10 rules by ID.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

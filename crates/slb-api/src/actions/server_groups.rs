@@ -53,7 +53,7 @@ impl Validate for CreateVServerGroupRequest {
 }
 
 pub type CreateVServerGroupResponse = VServerGroupResponse;
-action!(CreateVServerGroupRequest => CreateVServerGroupResponse, "CreateVServerGroup", ServerGroup);
+action!(CreateVServerGroupRequest => CreateVServerGroupResponse, "CreateVServerGroup", ServerGroup, idempotent = false);
 
 /// `SetVServerGroupAttribute`: renames a group and changes weights of servers already in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -271,7 +271,7 @@ pub struct MasterSlaveServerGroupResponse {
 }
 
 pub type CreateMasterSlaveServerGroupResponse = MasterSlaveServerGroupResponse;
-action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", ServerGroup);
+action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", ServerGroup, idempotent = false);
 
 /// `DeleteMasterSlaveServerGroup`: refused while a listener uses the group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
