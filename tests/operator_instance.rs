@@ -139,7 +139,8 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
         "status": "inactive",
         "bandwidth": 20,
         "loadBalancerSpec": "slb.s2.small",
-        "tags": {"team": "shop", "env": "prod"},
+        // A merge patch: null removes the key.
+        "tags": {"env": "prod", "team": null},
     }});
     api.patch("web", &PatchParams::default(), &Patch::Merge(&change))
         .await
@@ -173,6 +174,14 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
         tags.iter()
             .any(|t| t.tag_key == "env" && t.tag_value.as_deref() == Some("prod")),
         "{tags:?}"
+    );
+    assert!(
+        !tags.iter().any(|t| t.tag_key == "team"),
+        "a tag removed from the spec is removed: {tags:?}"
+    );
+    assert!(
+        tags.iter().any(|t| t.tag_key == OWNER_UID_TAG),
+        "the ownership tags stay: {tags:?}"
     );
     assert_eq!(
         load_balancer_ids(slb.as_ref()).await,

@@ -19,7 +19,7 @@ use slb_api::{
     AddTagsRequest, DeleteLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
     DescribeLoadBalancerAttributeResponse, DescribeLoadBalancersRequest, DescribeTagsRequest,
     ModifyLoadBalancerInstanceSpecRequest, ModifyLoadBalancerInternetSpecRequest,
-    SetLoadBalancerNameRequest, SetLoadBalancerStatusRequest, SlbApi, Tag,
+    RemoveTagsRequest, SetLoadBalancerNameRequest, SetLoadBalancerStatusRequest, SlbApi, Tag,
 };
 
 use self::plan::{Change, Identity, Observed, Plan};
@@ -348,6 +348,13 @@ async fn execute(
                 })
                 .await?;
             }
+            Change::RemoveTags(tags) => {
+                slb.remove_tags(&RemoveTagsRequest {
+                    load_balancer_id: id.clone(),
+                    tags,
+                })
+                .await?;
+            }
         }
     }
     Ok(id)
@@ -363,7 +370,7 @@ fn describe_changes(changes: &[Change]) -> String {
             Change::SetStatus(_) => "status",
             Change::ModifyInternetSpec { .. } => "billing and bandwidth",
             Change::ModifyInstanceSpec(_) => "instance spec",
-            Change::AddTags(_) => "tags",
+            Change::AddTags(_) | Change::RemoveTags(_) => "tags",
         })
         .collect();
     let mut names = names;

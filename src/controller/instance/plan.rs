@@ -49,6 +49,8 @@ pub enum Change {
     ModifyInstanceSpec(slb_api::LoadBalancerSpec),
     /// At most [`TAGS_PER_CALL`] tags each.
     AddTags(Vec<Tag>),
+    /// Tags the spec does not declare (any longer); at most [`TAGS_PER_CALL`] each.
+    RemoveTags(Vec<Tag>),
 }
 
 /// The outcome of planning.
@@ -199,8 +201,27 @@ fn create_request(
     }
 }
 
-/// AddTags calls for the desired tags that are missing or have another value.
+/// AddTags calls for the desired tags that are missing or have another value, and RemoveTags calls
+/// for the tags the spec does not declare: the load balancer is ours, so its tags are the spec's.
 fn tag_changes(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {
+    let undeclared: Vec<Tag> = remote
+        .iter()
+        .filter(|tag| !desired.contains_key(&tag.tag_key))
+        .map(|tag| Tag {
+            tag_key: tag.tag_key.clone(),
+            tag_value: tag.tag_value.clone(),
+        })
+        .collect();
+    let mut changes = added_tags(desired, remote);
+    changes.extend(
+        undeclared
+            .chunks(TAGS_PER_CALL)
+            .map(|chunk| Change::RemoveTags(chunk.to_vec())),
+    );
+    changes
+}
+
+fn added_tags(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {
     let missing: Vec<Tag> = desired
         .iter()
         .filter(|(key, value)| {

@@ -283,3 +283,21 @@ fn deletion_policy_defaults_to_delete_for_created_and_orphan_for_adopted() {
         DeletionPolicy::Orphan
     );
 }
+
+#[test]
+fn tags_the_spec_no_longer_declares_are_removed() {
+    let mut tags = our_tags();
+    tags.push(TagSet {
+        tag_key: "team".into(),
+        tag_value: Some("old".into()),
+        instance_count: None,
+    });
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(tags),
+    };
+    assert_eq!(
+        changes(plan(&spec("{}"), &identity(), &observed, None)),
+        [Change::RemoveTags(vec![Tag::new("team", "old")])]
+    );
+}
