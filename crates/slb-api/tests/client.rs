@@ -429,20 +429,20 @@ async fn the_rate_limit_spaces_out_calls_of_a_family() {
         "{:?}",
         started.elapsed()
     );
-    // Other families are not limited.
+    // Other families are not limited: 25 calls would take at least 1.5 s at 10 per second.
     let started = Instant::now();
-    for _ in 0..15 {
+    for _ in 0..25 {
         client
             .add_backend_servers(&add_backend_servers())
             .await
             .unwrap();
     }
     assert!(
-        started.elapsed() < Duration::from_millis(400),
+        started.elapsed() < Duration::from_secs(1),
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(script.seen.lock().unwrap().len(), 30);
+    assert_eq!(script.seen.lock().unwrap().len(), 40);
 }
 
 #[tokio::test]
