@@ -17,7 +17,8 @@ use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
-    AccessControlStatus, DescribeListenerAccessControlAttributeRequest,
+    AccessControlStatus, CreateLoadBalancerHTTPListenerRequest, CreateLoadBalancerRequest,
+    DescribeCACertificatesRequest, DescribeListenerAccessControlAttributeRequest,
     DescribeLoadBalancerAttributeRequest, DescribeLoadBalancerHTTPListenerAttributeRequest,
     DescribeLoadBalancerHTTPSListenerAttributeRequest,
     DescribeLoadBalancerTCPListenerAttributeRequest,
@@ -25,9 +26,10 @@ use slb_api::{
     HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
     SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySessionType,
 };
+use slb_emulator::{Config as EmulatorConfig, Emulator, TransitionDelays};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::listener::CERTIFICATE_NAME_PREFIX;
-use slb_operator::crd::{SlbInstance, SlbListener};
+use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -49,15 +51,25 @@ fn listener(name: &str, spec: serde_json::Value) -> SlbListener {
 
 /// Creates the SlbInstance `web` and returns its load balancer ID once it is Ready.
 async fn ready_instance(client: &Client, namespace: &str) -> String {
+    instance_with(client, namespace, "web", json!({})).await
+}
+
+/// Creates an SlbInstance and returns its load balancer ID once it is Ready.
+async fn instance_with(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    spec: serde_json::Value,
+) -> String {
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
     api.create(
         &PostParams::default(),
-        &object::<SlbInstance>("SlbInstance", "web", json!({})),
+        &object::<SlbInstance>("SlbInstance", name, spec),
     )
     .await
     .unwrap();
-    eventually("SlbInstance web to be Ready", TIMEOUT, || async {
-        let object = api.get("web").await.ok()?;
+    eventually("the SlbInstance to be Ready", TIMEOUT, || async {
+        let object = api.get(name).await.ok()?;
         let status = object.status.as_ref()?;
         is_ready(&status.conditions, object.metadata.generation)
             .then(|| status.load_balancer_id.clone())
@@ -101,12 +113,34 @@ async fn delete_and_wait(api: &Api<SlbListener>, name: &str) {
 }
 
 async fn delete_instance(client: &Client, namespace: &str) {
+    delete_instance_named(client, namespace, "web").await;
+}
+
+async fn delete_instance_named(client: &Client, namespace: &str, name: &str) {
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
-    api.delete("web", &DeleteParams::default()).await.unwrap();
-    eventually("SlbInstance web to be gone", TIMEOUT, || async {
-        api.get_opt("web").await.unwrap().is_none().then_some(())
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt(name).await.unwrap().is_none().then_some(())
     })
     .await;
+}
+
+/// Waits until the listener's Ready condition is False with `reason`.
+async fn not_ready_because(api: &Api<SlbListener>, name: &str, reason: &str) -> String {
+    eventually(
+        &format!("SlbListener {name} to be Ready=False with {reason}"),
+        TIMEOUT,
+        || async {
+            let object = api.get(name).await.ok()?;
+            object
+                .status?
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == "Ready" && c.status == "False" && c.reason == reason)
+                .map(|c| c.message)
+        },
+    )
+    .await
 }
 
 async fn http(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<HttpListenerAttribute> {
@@ -457,6 +491,17 @@ async fn server_certificates(slb: &dyn SlbApi) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The IDs of the CA certificates in the emulator.
+async fn ca_certificates(slb: &dyn SlbApi) -> Vec<String> {
+    slb.describe_ca_certificates(&DescribeCACertificatesRequest::default())
+        .await
+        .unwrap()
+        .ca_certificates
+        .into_iter()
+        .map(|c| c.ca_certificate_id)
+        .collect()
+}
+
 #[tokio::test]
 async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
     let client = cluster_client().await;
@@ -472,8 +517,46 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "https",
+            json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 8080,
+                   "serverCertificate": {"secretRef": {"name": "web-tls"}},
+                   "caCertificate": {"secretRef": {"name": "client-ca"}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    eventually("Ready=False for the missing Secret", TIMEOUT, || async {
+        let object = api.get("https").await.ok()?;
+        object
+            .status?
+            .conditions
+            .iter()
+            .any(|c| {
+                c.type_ == "Ready"
+                    && c.reason == "ReferenceNotFound"
+                    && c.message.contains("Secret")
+            })
+            .then_some(())
+    })
+    .await;
+
+    // The Secrets' watch brings the listener up.
     let dir = tempfile::tempdir().unwrap();
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
+    let client_ca = self_signed(dir.path(), "client-ca");
+    let ca_secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "client-ca"},
+        "stringData": {"ca.crt": client_ca.0},
+    }))
+    .unwrap();
+    secrets
+        .create(&PostParams::default(), &ca_secret)
+        .await
+        .unwrap();
     secrets
         .create(
             &PostParams::default(),
@@ -481,24 +564,22 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         )
         .await
         .unwrap();
-    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &listener(
-            "https",
-            json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 8080,
-                   "serverCertificate": {"secretRef": {"name": "web-tls"}}}),
-        ),
-    )
-    .await
-    .unwrap();
     let created = ready(&api, "https").await;
     let status = created.status.clone().unwrap();
     let first = status
         .server_certificate_id
         .clone()
         .expect("a certificate ID");
-    assert_eq!(status.uploaded_certificates.len(), 1, "{status:?}");
+    let ca = status
+        .ca_certificate_id
+        .clone()
+        .expect("a CA certificate ID");
+    assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
+    assert_eq!(ca_certificates(slb).await, [ca.clone()]);
+    assert_eq!(
+        https(slb, &lb, 443).await.unwrap().ca_certificate_id,
+        Some(ca.clone())
+    );
     let uid = created.metadata.uid.clone().unwrap();
     let uploaded = server_certificates(slb).await;
     assert_eq!(uploaded.len(), 1, "{uploaded:?}");
@@ -543,7 +624,8 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         status.server_certificate_id.as_deref(),
         Some(second.as_str())
     );
-    assert_eq!(status.uploaded_certificates.len(), 1, "{status:?}");
+    assert_eq!(status.ca_certificate_id.as_deref(), Some(ca.as_str()));
+    assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
     wait_for_event(&client, &namespace.name, "CertificateDeleted").await;
 
     delete_and_wait(&api, "https").await;
@@ -552,6 +634,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         server_certificates(slb).await.is_empty(),
         "the uploaded certificate is deleted after the listener"
     );
+    assert!(ca_certificates(slb).await.is_empty());
     delete_instance(&client, &namespace.name).await;
     operator.stop().await;
     namespace.delete().await;
@@ -639,6 +722,259 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
         (1..=4).contains(&listener_describes),
         "one describe per resync period of 2 s over 6 s, got {listener_describes}"
     );
+
+    delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+/// An HTTP listener made by hand, as in the console.
+fn hand_made_http(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest {
+    CreateLoadBalancerHTTPListenerRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        backend_server_port: port,
+        bandwidth: -1,
+        sticky_session: OnOff::Off,
+        health_check: OnOff::Off,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn only_declared_listeners_are_touched_and_an_adopted_instance_keeps_them() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-own").await;
+    let emulator = start_emulator().await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    // A load balancer made by hand, with two listeners; only port 80 will be declared.
+    let legacy = slb
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            load_balancer_name: Some("made-by-hand".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .load_balancer_id;
+    slb.create_load_balancer_http_listener(&hand_made_http(&legacy, 80))
+        .await
+        .unwrap();
+    slb.create_load_balancer_http_listener(&hand_made_http(&legacy, 81))
+        .await
+        .unwrap();
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let adopted = instance_with(
+        &client,
+        &namespace.name,
+        "legacy",
+        json!({"loadBalancerId": legacy}),
+    )
+    .await;
+    assert_eq!(adopted, legacy);
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let mut declared = listener(
+        "http",
+        json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80, "scheduler": "wlc"}),
+    );
+    declared.spec.instance_ref.name = "legacy".into();
+    api.create(&PostParams::default(), &declared).await.unwrap();
+    ready(&api, "http").await;
+    let taken_over = http(slb, &legacy, 80).await.unwrap();
+    assert_eq!(
+        taken_over.scheduler,
+        Some(Scheduler::WeightedLeastConnections)
+    );
+    assert_eq!(taken_over.status, Some(ListenerStatus::Running));
+    wait_for_event(&client, &namespace.name, "Adopted").await;
+    let undeclared = http(slb, &legacy, 81).await.unwrap();
+    assert_eq!(undeclared.status, Some(ListenerStatus::Stopped));
+    assert_eq!(undeclared.scheduler, Some(Scheduler::WeightedRoundRobin));
+
+    // The adopted instance is Orphan: deleting the object leaves the listener in place.
+    delete_and_wait(&api, "http").await;
+    assert!(http(slb, &legacy, 80).await.is_some(), "the listener stays");
+    wait_for_event(&client, &namespace.name, "Orphaned").await;
+
+    // On a load balancer the operator created, a listener made by hand at the declared port is
+    // never changed or deleted.
+    let made = instance_with(&client, &namespace.name, "web", json!({})).await;
+    slb.create_load_balancer_http_listener(&hand_made_http(&made, 8080))
+        .await
+        .unwrap();
+    let writes_before = emulator.counters().writes;
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "clash",
+            json!({"listenerPort": 8080, "protocol": "TCP", "backendServerPort": 8080}),
+        ),
+    )
+    .await
+    .unwrap();
+    let message = not_ready_because(&api, "clash", "ReconcileError").await;
+    assert!(message.contains("8080"), "{message}");
+    delete_and_wait(&api, "clash").await;
+    assert!(
+        http(slb, &made, 8080).await.is_some(),
+        "the hand-made listener stays"
+    );
+    assert_eq!(
+        emulator.counters().writes,
+        writes_before,
+        "nothing was written for the clashing listener"
+    );
+
+    delete_instance_named(&client, &namespace.name, "legacy").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_listener_follows_its_vserver_group_reference() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-group").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "tcp",
+            json!({"listenerPort": 443, "protocol": "TCP", "backendServerPort": 443,
+                   "vServerGroupRef": {"name": "pool"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    not_ready_because(&api, "tcp", "ReferenceNotFound").await;
+
+    let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    groups
+        .create(
+            &PostParams::default(),
+            &object::<SlbVServerGroup>(
+                "SlbVServerGroup",
+                "pool",
+                json!({"instanceRef": {"name": "web"}, "backends": [{"serverId": "i-pool-1", "port": 443}]}),
+            ),
+        )
+        .await
+        .unwrap();
+    let group_id = eventually("the group to have an ID", TIMEOUT, || async {
+        groups.get("pool").await.ok()?.status?.v_server_group_id
+    })
+    .await;
+    ready(&api, "tcp").await;
+    assert_eq!(
+        tcp(slb, &lb, 443).await.unwrap().v_server_group_id,
+        Some(group_id)
+    );
+
+    // Without the reference the listener goes back to the default server group.
+    api.patch(
+        "tcp",
+        &PatchParams::default(),
+        &Patch::Json::<()>(
+            serde_json::from_value(json!([
+                {"op": "remove", "path": "/spec/vServerGroupRef"}
+            ]))
+            .unwrap(),
+        ),
+    )
+    .await
+    .unwrap();
+    ready(&api, "tcp").await;
+    assert_eq!(tcp(slb, &lb, 443).await.unwrap().v_server_group_id, None);
+
+    delete_and_wait(&api, "tcp").await;
+    groups
+        .delete("pool", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the group to be gone", TIMEOUT, || async {
+        groups
+            .get_opt("pool")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn listener_transitions_are_waited_out_without_errors() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-slow").await;
+    // Every start, stop and reconfiguration takes a second, as on the real service.
+    let emulator = Emulator::start(EmulatorConfig {
+        delays: TransitionDelays::uniform(Duration::from_secs(1)),
+        ..EmulatorConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
+        ),
+    )
+    .await
+    .unwrap();
+    ready(&api, "http").await;
+    patch_spec(
+        &api,
+        "http",
+        json!({"scheduler": "wlc", "accessControl": {"enabled": true, "sourceItems": ["10.0.0.0/8"]},
+               "started": false}),
+    )
+    .await;
+    let stopped = ready(&api, "http").await.status.unwrap();
+    assert_eq!(stopped.listener_state.as_deref(), Some("stopped"));
+    let remote = http(slb, &lb, 80).await.unwrap();
+    assert_eq!(remote.scheduler, Some(Scheduler::WeightedLeastConnections));
+    assert_eq!(remote.status, Some(ListenerStatus::Stopped));
+    let refused: Vec<String> = emulator
+        .calls()
+        .iter()
+        // The one expected miss is the look at the free port before the create.
+        .filter(|call| call.code != "OK" && call.code != "ListenerNotFound")
+        .map(|call| format!("{} {}", call.action, call.code))
+        .collect();
+    assert!(refused.is_empty(), "calls refused: {refused:?}");
 
     delete_and_wait(&api, "http").await;
     delete_instance(&client, &namespace.name).await;

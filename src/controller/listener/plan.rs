@@ -518,6 +518,11 @@ fn update(desired: &Desired, listener: &ObservedListener) -> Vec<Change> {
         (false, Some(ListenerStatus::Running)) => changes.push(Change::Stop),
         _ => {}
     }
+    // Each change puts a running listener in `configuring`, where the API refuses the next one
+    // until it settles: one change per reconcile, the rest after it has settled.
+    if listener.status == Some(ListenerStatus::Running) {
+        changes.truncate(1);
+    }
     changes
 }
 

@@ -122,6 +122,41 @@ fn a_new_listener_is_created_then_its_whitelist_set_then_started() {
 }
 
 #[test]
+fn a_running_listener_gets_one_change_per_reconcile_as_each_reconfigures_it() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc, \
+         started: false, accessControl: {enabled: true, sourceItems: [10.0.0.0/8]}}",
+    );
+    let settings = observed_http(ListenerProtocol::Http, &http_attribute());
+    let listener = |status| {
+        Slot::Listener(Box::new(ObservedListener {
+            status: Some(status),
+            settings: settings.clone(),
+            access_control: Some(AccessControlState::default()),
+        }))
+    };
+    let running = Observed {
+        claimed: listener(ListenerStatus::Running),
+        target: None,
+    };
+    let planned = changes(plan(&desired, Some(http_address()), &running));
+    assert!(
+        matches!(planned.as_slice(), [Change::Set(_)]),
+        "{planned:?}"
+    );
+    let stopped = Observed {
+        claimed: listener(ListenerStatus::Stopped),
+        target: None,
+    };
+    let planned = changes(plan(&desired, Some(http_address()), &stopped));
+    assert_eq!(
+        planned.len(),
+        3,
+        "a stopped listener takes them all: {planned:?}"
+    );
+}
+
+#[test]
 fn a_matching_listener_needs_no_call() {
     let desired = desired(HTTP);
     let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
@@ -344,11 +379,11 @@ fn a_listener_deleted_outside_is_created_again() {
 fn the_whitelist_is_diffed_item_by_item() {
     let desired = desired(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
-         accessControl: {enabled: false, sourceItems: [10.0.0.0/8, 192.168.1.1]}}",
+         started: false, accessControl: {enabled: false, sourceItems: [10.0.0.0/8, 192.168.1.1]}}",
     );
     let observed = Observed {
         claimed: Slot::Listener(Box::new(ObservedListener {
-            status: Some(ListenerStatus::Running),
+            status: Some(ListenerStatus::Stopped),
             settings: observed_http(ListenerProtocol::Http, &http_attribute()),
             access_control: Some(AccessControlState {
                 enabled: true,
