@@ -575,7 +575,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         .clone()
         .expect("a CA certificate ID");
     assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
-    assert_eq!(ca_certificates(slb).await, [ca.clone()]);
+    assert_eq!(ca_certificates(slb).await, std::slice::from_ref(&ca));
     assert_eq!(
         https(slb, &lb, 443).await.unwrap().ca_certificate_id,
         Some(ca.clone())
