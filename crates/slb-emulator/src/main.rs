@@ -121,6 +121,7 @@ fn ecs_instances(path: Option<&PathBuf>) -> anyhow::Result<Option<Vec<EcsInstanc
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -156,7 +157,17 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(accounts = ?account_ids, regions = ?config.regions, "starting");
     let emulator = Emulator::start(config).await?;
     tracing::info!(url = %emulator.url(), "serving the SLB 2014-05-15 API");
-    tokio::signal::ctrl_c().await?;
+    stop_signal().await?;
     tracing::info!("shutting down");
     emulator.shutdown().await
+}
+
+/// Ctrl-C, or SIGTERM (how Kubernetes and most supervisors stop a process).
+async fn stop_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
 }
