@@ -395,6 +395,13 @@ async fn describe_load_balancers_filters_and_pages() {
         )
         .await;
     assert_eq!(lbs(&tagged).len(), 1);
+    let tagged = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
+        )
+        .await;
+    assert_eq!(lbs(&tagged).len(), 1);
     let with_server = client
         .ok("DescribeLoadBalancers", &[("ServerId", "i-web")])
         .await;

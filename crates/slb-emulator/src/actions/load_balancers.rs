@@ -314,6 +314,20 @@ fn parse_tags(
     Ok(Some(tags))
 }
 
+/// The newer SDKs' `Tag.N.Key` / `Tag.N.Value` form of a tag filter.
+fn repeated_tags(p: &Params) -> Option<Vec<TagSpec>> {
+    let tags: Vec<TagSpec> = (1..=20)
+        .filter_map(|n| {
+            let key = p.get(&format!("Tag.{n}.Key"))?;
+            Some((
+                key.to_string(),
+                p.get(&format!("Tag.{n}.Value")).map(str::to_string),
+            ))
+        })
+        .collect();
+    (!tags.is_empty()).then_some(tags)
+}
+
 fn has_tag(lb: &LoadBalancer, key: &str, value: Option<&str>) -> bool {
     lb.tags
         .iter()
@@ -341,7 +355,10 @@ pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
     let ids = filter_values(p, &["LoadBalancerId"])?;
     let names = filter_values(p, &["LoadBalancerName"])?;
     let intranet_addresses = filter_values(p, &["ServerIntranetAddress"])?;
-    let tags = parse_tags(p, 10, true)?;
+    let tags = match parse_tags(p, 10, true)? {
+        Some(tags) => Some(tags),
+        None => repeated_tags(p),
+    };
     let exact = |name: &str| p.get(name).map(str::to_string);
     let address_type = exact("AddressType");
     let network_type = exact("NetworkType");
