@@ -48,14 +48,24 @@ pub enum Plan {
         old_id: String,
         create: NewRule,
     },
+    /// A rule we did not record has the name but matches other requests: not ours to replace.
+    NameTaken {
+        rule_id: String,
+    },
 }
 
-/// Plans the calls for `desired`, given the rule SLB has (if any).
-pub fn plan(desired: NewRule, remote: Option<&RemoteRule>) -> Plan {
+/// Plans the calls for `desired`, given the rule SLB has (if any). `recorded` says whether that rule
+/// is the one whose ID the status holds, rather than one found by name.
+pub fn plan(desired: NewRule, remote: Option<&RemoteRule>, recorded: bool) -> Plan {
     let Some(remote) = remote else {
         return Plan::Create(desired);
     };
     if remote.domain != desired.domain || remote.url != desired.url {
+        if !recorded {
+            return Plan::NameTaken {
+                rule_id: remote.id.clone(),
+            };
+        }
         return Plan::Replace {
             old_id: remote.id.clone(),
             create: desired,
@@ -265,7 +275,14 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     status.load_balancer_id = Some(resolved.load_balancer_id.clone());
     status.listener_port = Some(i32::from(resolved.listener_port));
     status.rule_id = remote.map(|r| r.id.clone());
-    let (ready, action) = match plan(desired, remote) {
+    let (ready, action) = match plan(desired, remote, recorded_id.is_some()) {
+        Plan::NameTaken { rule_id } => {
+            return Err(Error::NotOwned {
+                what: format!(
+                    "rule {rule_id}, which has the name {name:?} on this listener but matches another domain or url"
+                ),
+            });
+        }
         Plan::InSync => (
             DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
             resync(ctx.config.resync_period),
@@ -453,18 +470,24 @@ mod tests {
 
     #[test]
     fn a_missing_rule_is_created() {
-        assert_eq!(plan(desired("rsp-1"), None), Plan::Create(desired("rsp-1")));
+        assert_eq!(
+            plan(desired("rsp-1"), None, false),
+            Plan::Create(desired("rsp-1"))
+        );
     }
 
     #[test]
     fn a_matching_rule_needs_no_call() {
-        assert_eq!(plan(desired("rsp-1"), Some(&remote("rsp-1"))), Plan::InSync);
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&remote("rsp-1")), true),
+            Plan::InSync
+        );
     }
 
     #[test]
     fn only_a_real_group_difference_calls_set_rule() {
         assert_eq!(
-            plan(desired("rsp-2"), Some(&remote("rsp-1"))),
+            plan(desired("rsp-2"), Some(&remote("rsp-1")), false),
             Plan::SetGroup {
                 rule_id: "rule-1".into(),
                 group_id: "rsp-2".into()
@@ -473,7 +496,7 @@ mod tests {
         let mut without_group = remote("rsp-1");
         without_group.v_server_group_id = None;
         assert!(matches!(
-            plan(desired("rsp-1"), Some(&without_group)),
+            plan(desired("rsp-1"), Some(&without_group), true),
             Plan::SetGroup { .. }
         ));
     }
@@ -483,7 +506,7 @@ mod tests {
         let mut other_url = remote("rsp-1");
         other_url.url = Some("/v2".into());
         assert_eq!(
-            plan(desired("rsp-1"), Some(&other_url)),
+            plan(desired("rsp-1"), Some(&other_url), true),
             Plan::Replace {
                 old_id: "rule-1".into(),
                 create: desired("rsp-1")
@@ -492,9 +515,21 @@ mod tests {
         let mut no_domain = remote("rsp-1");
         no_domain.domain = None;
         assert!(matches!(
-            plan(desired("rsp-1"), Some(&no_domain)),
+            plan(desired("rsp-1"), Some(&no_domain), true),
             Plan::Replace { .. }
         ));
+    }
+
+    #[test]
+    fn a_rule_found_by_name_with_other_requests_is_not_replaced() {
+        let mut foreign = remote("rsp-1");
+        foreign.url = Some("/other".into());
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&foreign), false),
+            Plan::NameTaken {
+                rule_id: "rule-1".into()
+            }
+        );
     }
 
     #[test]
