@@ -975,6 +975,11 @@ async fn listener_transitions_are_waited_out_without_errors() {
         .map(|call| format!("{} {}", call.action, call.code))
         .collect();
     assert!(refused.is_empty(), "calls refused: {refused:?}");
+    let reasons = event_reasons(&client, &namespace.name).await;
+    assert!(
+        !reasons.iter().any(|r| r == "DriftRestored"),
+        "the later steps of a spec change are not drift: {reasons:?}"
+    );
 
     delete_and_wait(&api, "http").await;
     delete_instance(&client, &namespace.name).await;

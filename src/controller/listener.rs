@@ -44,7 +44,7 @@ use self::plan::{
 };
 use super::instance::deletion_policy;
 use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
-use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::conditions::{DesiredCondition, Reason, is_ready, merge_condition};
 use crate::context::Context;
 use crate::crd::{
     CertificateKind, CertificateSource, DeletionPolicy, ListenerProtocol, SlbInstance, SlbListener,
@@ -56,8 +56,9 @@ use crate::error::{Error, Result};
 /// How soon to look again after changing SLB, or while the listener is between states.
 const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
-/// The second condition: whether the SLB configuration matches the spec (Ready also needs the
-/// listener to be in the declared state).
+/// The second condition: whether the last reconcile could apply the spec to SLB (False while a
+/// reference is missing or the port is held by another listener). Ready is True only once SLB
+/// reports the listener as declared, in its declared state.
 const SYNCED: &str = "Synced";
 
 /// The API's error code for a port held by a listener of another protocol.
@@ -236,7 +237,7 @@ struct Placement {
 async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(listener)?;
     let mut status = listener.status.clone().unwrap_or_default();
-    let spec_changed = status.observed_generation != key.generation;
+    let was_ready = is_ready(&status.conditions, key.generation);
 
     // Resolve the references (Kubernetes reads only). A missing one is reported in the status; its
     // watch reconciles the listener again when it appears.
@@ -294,7 +295,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
             status.listener_state = Some(state.as_str().to_owned());
             let message = format!("the listener is {state}; waiting for it to settle");
             (
-                DesiredCondition::ready(false, Reason::Progressing, message.clone()),
+                DesiredCondition::ready(true, Reason::Progressing, message.clone()),
                 DesiredCondition::ready(false, Reason::Progressing, message),
                 Action::requeue(SETTLE_DELAY),
             )
@@ -323,7 +324,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
             .await?;
             let message = format!("took over listener {}", desired.address);
             (
-                DesiredCondition::ready(false, Reason::Progressing, message.clone()),
+                DesiredCondition::ready(true, Reason::Progressing, message.clone()),
                 DesiredCondition::ready(false, Reason::Progressing, message),
                 Action::requeue(SETTLE_DELAY),
             )
@@ -331,11 +332,12 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
         Plan::Changes(changes) if changes.is_empty() => {
             let state = current_listener(&observed).and_then(|l| l.status);
             status.listener_state = state.map(|s| s.as_str().to_owned());
+            // The listener matches the spec, so it uses the resolved certificates.
             status.server_certificate_id = resolved.server_certificate_id.clone();
             status.ca_certificate_id = resolved.ca_certificate_id.clone();
             delete_unused_certificates(ctx, listener, slb.as_ref(), &mut status).await?;
             (
-                DesiredCondition::ready(true, Reason::Available, "the listener matches the spec"),
+                DesiredCondition::ready(true, Reason::Available, "the spec is applied"),
                 DesiredCondition::ready(
                     true,
                     Reason::Available,
@@ -348,16 +350,25 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
             )
         }
         Plan::Changes(changes) => {
-            let existed = current_listener(&observed).is_some();
-            // Not drift when a reference moved on (a renewed certificate is an update).
-            let drift = !spec_changed
-                && claimed.is_some()
+            let existing = current_listener(&observed);
+            // Drift: the listener had converged on this generation and its references are the
+            // same (a renewed certificate is an update, not drift).
+            let drift = was_ready
                 && status.server_certificate_id == resolved.server_certificate_id
                 && status.ca_certificate_id == resolved.ca_certificate_id;
+            let reconfigured = changes
+                .iter()
+                .any(|change| matches!(change, Change::Set(_) | Change::Create(_)));
             let summary = describe_changes(&changes);
             execute(ctx, listener, slb.as_ref(), &desired, &mut status, changes).await?;
-            status.server_certificate_id = resolved.server_certificate_id.clone();
-            status.ca_certificate_id = resolved.ca_certificate_id.clone();
+            // Certificates are in use as the listener now has them: swapped only by a set or create.
+            if reconfigured {
+                status.server_certificate_id = resolved.server_certificate_id.clone();
+                status.ca_certificate_id = resolved.ca_certificate_id.clone();
+            } else if let Some(existing) = existing {
+                status.server_certificate_id = existing.settings.server_certificate_id.clone();
+                status.ca_certificate_id = existing.settings.ca_certificate_id.clone();
+            }
             delete_unused_certificates(ctx, listener, slb.as_ref(), &mut status).await?;
             let address = desired.address;
             if drift {
@@ -368,7 +379,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
                     format!("Restored listener {address} after changes made outside: {summary}"),
                 )
                 .await?;
-            } else if existed {
+            } else if existing.is_some() {
                 publish_normal(
                     ctx,
                     listener,
@@ -377,15 +388,17 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
                 )
                 .await?;
             }
-            let message = format!("applied: {summary}");
             (
-                DesiredCondition::ready(false, Reason::Progressing, message.clone()),
-                DesiredCondition::ready(false, Reason::Progressing, message),
+                DesiredCondition::ready(true, Reason::Available, format!("applied: {summary}")),
+                DesiredCondition::ready(
+                    false,
+                    Reason::Progressing,
+                    format!("applied {summary}; checking the result"),
+                ),
                 Action::requeue(SETTLE_DELAY),
             )
         }
     };
-    // Synced says the same as Ready except that Ready also waits for the declared state.
     let synced = DesiredCondition {
         type_: SYNCED,
         ..synced
