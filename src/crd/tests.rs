@@ -19,7 +19,7 @@ fn yaml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Every document of every file under examples/, as (kind, document).
+/// Every slb.operator.dev document of every file under examples/, as (kind, document).
 fn example_documents() -> Vec<(String, serde_yaml::Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut documents = Vec::new();
@@ -29,8 +29,15 @@ fn example_documents() -> Vec<(String, serde_yaml::Value)> {
             let value = serde_yaml::Value::deserialize(document);
             assert!(value.is_ok(), "{} is not YAML: {value:?}", path.display());
             let value = value.unwrap_or_default();
-            let kind = value["kind"].as_str().unwrap_or_default().to_owned();
-            documents.push((kind, value));
+            // Examples may include the workloads they route to (Deployments, Services); only our
+            // kinds are checked here.
+            let ours = value["apiVersion"]
+                .as_str()
+                .is_some_and(|version| version.starts_with(GROUP));
+            if ours {
+                let kind = value["kind"].as_str().unwrap_or_default().to_owned();
+                documents.push((kind, value));
+            }
         }
     }
     documents
