@@ -57,6 +57,15 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_WATCH_NAMESPACE")]
     pub watch_namespace: Option<String>,
 
+    /// Services of type LoadBalancer with this spec.loadBalancerClass get an SLB.
+    #[arg(long, env = "SLB_SERVICE_LOAD_BALANCER_CLASS", default_value = "slb.operator.dev/slb")]
+    pub service_load_balancer_class: String,
+
+    /// Whether Services of type LoadBalancer without a spec.loadBalancerClass get an SLB too, as with
+    /// the cloud controller manager. Turn it off when another controller serves those.
+    #[arg(long, env = "SLB_MANAGE_SERVICES_WITHOUT_CLASS", default_value_t = true, action = ArgAction::Set)]
+    pub manage_services_without_class: bool,
+
     /// Run the controllers only while holding a Lease, so replicas can stand by.
     #[arg(long, env = "SLB_LEADER_ELECT", default_value_t = false, action = ArgAction::Set)]
     pub leader_elect: bool,
@@ -121,6 +130,8 @@ mod tests {
         assert_eq!(args.resync_period, Duration::from_secs(600));
         assert_eq!(args.concurrency, 4);
         assert!(!args.leader_elect);
+        assert_eq!(args.service_load_balancer_class, "slb.operator.dev/slb");
+        assert!(args.manage_services_without_class);
     }
 
     #[test]

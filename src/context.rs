@@ -25,6 +25,10 @@ pub struct Config {
     pub concurrency: u16,
     /// Watch only this namespace; all namespaces when `None`.
     pub watch_namespace: Option<String>,
+    /// Services of type LoadBalancer with this loadBalancerClass get an SLB.
+    pub service_load_balancer_class: String,
+    /// Whether Services of type LoadBalancer without a loadBalancerClass get an SLB too.
+    pub manage_services_without_class: bool,
 }
 
 /// Builds the SLB client of a region.

@@ -65,6 +65,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             resync_period: args.resync_period,
             concurrency: args.concurrency,
             watch_namespace: args.watch_namespace.clone(),
+            service_load_balancer_class: args.service_load_balancer_class.clone(),
+            manage_services_without_class: args.manage_services_without_class,
         },
         metrics,
     });

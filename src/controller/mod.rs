@@ -6,6 +6,7 @@ pub mod listener;
 pub mod master_slave_server_group;
 pub mod references;
 pub mod rule;
+pub mod service;
 pub mod vserver_group;
 
 use std::fmt::Debug;
@@ -36,6 +37,7 @@ where
         vserver_group::run(ctx.clone(), shutdown.clone()),
         master_slave_server_group::run(ctx.clone(), shutdown.clone()),
         rule::run(ctx.clone(), shutdown.clone()),
+        service::run(ctx.clone(), shutdown.clone()),
     );
 }
 

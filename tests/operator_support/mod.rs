@@ -163,6 +163,8 @@ impl Operator {
                 resync_period,
                 concurrency: 4,
                 watch_namespace: Some(namespace.to_owned()),
+                service_load_balancer_class: "slb.operator.dev/slb".into(),
+                manage_services_without_class: true,
             },
             metrics,
         });

@@ -1,0 +1,484 @@
+//! The Service controller: a Service of `type: LoadBalancer` gets an SLB, configured by the cloud
+//! controller manager's annotations, by composition: it server-side applies child custom resources
+//! owned by the Service (an SlbInstance named after it, and per port an SlbVServerGroup that follows
+//! the Service's EndpointSlices and an SlbListener), then writes the instance's address into
+//! `status.loadBalancer.ingress`. The SLB calls all happen in the children's controllers.
+//!
+//! Annotations (prefix `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy
+//! `alicloud-loadbalancer-` prefix read too): `id` (adopt; listeners only with
+//! `force-override-listeners: "true"`, and then only on the Service's ports), `name`,
+//! `address-type`, `charge-type`, `bandwidth`, `spec`, `vswitch-id`, `master-zoneid`,
+//! `slave-zoneid`, `additional-resource-tags`, `protocol-port`, `cert-id`, `scheduler` (wrr, wlc),
+//! `persistence-timeout`, `health-check-flag`, `health-check-type`, `health-check-connect-port`,
+//! `healthy-threshold`, `unhealthy-threshold`, `health-check-interval`,
+//! `health-check-connect-timeout`, `health-check-timeout`, `health-check-uri`,
+//! `health-check-domain`, `health-check-httpcode`, `sticky-session`, `sticky-session-type`,
+//! `cookie-timeout`, `cookie`.
+//!
+//! Not supported, because the custom resources cannot express them: `acl-status`, `acl-id`,
+//! `acl-type` (SlbListener takes whitelist entries, not ACL IDs), `delete-protection`,
+//! `modification-protection`, `resource-group-id`, `instance-charge-type`, `network-type`,
+//! `ip-version`, `ip`, `vgroup-port`, `forward-port`, `domain-extensions`, `tls-cipher-policy`,
+//! `http2-enabled`, `established-timeout`, `idle-timeout`, `request-timeout`, `connection-drain*`,
+//! `proxy-protocol`, `xforwardedfor-*`, `weight`, `backend-label`, `backend-type`, and the
+//! scheduler `rr`. An invalid annotation gets a Warning Event and changes nothing.
+//!
+//! The finalizer `slb.operator.dev/service` is the single top-level branch: a served Service is
+//! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
+//! order (listeners, groups, instance: their own finalizers delete the SLB objects), and is released
+//! once the instance is gone.
+
+mod plan;
+
+pub use plan::ANNOTATION_PREFIX;
+
+use self::plan::{children, is_served};
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::watcher;
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
+use crate::context::Context;
+use crate::crd::{SlbInstance, SlbListener, SlbVServerGroup};
+use crate::error::{Error, Result};
+
+/// Held on a served Service until its SlbInstance is gone, so no SLB object outlives it.
+pub const SERVICE_FINALIZER: &str = "slb.operator.dev/service";
+
+/// On every child: the name of the Service it belongs to.
+pub const SERVICE_LABEL: &str = "slb.operator.dev/service";
+
+/// How soon to look again while children are being deleted.
+const CLEANUP_DELAY: Duration = Duration::from_secs(2);
+
+/// Runs the controller until `shutdown` completes.
+pub async fn run(
+    ctx: Arc<Context>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let concurrency = ctx.config.concurrency;
+    // The children are watched so that an address that appears, or a child deleted by hand,
+    // brings the Service back.
+    Controller::new(ctx.api::<Service>(), watcher::Config::default())
+        .owns(ctx.api::<SlbInstance>(), watcher::Config::default())
+        .owns(ctx.api::<SlbVServerGroup>(), watcher::Config::default())
+        .owns(ctx.api::<SlbListener>(), watcher::Config::default())
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "Service controller event");
+            }
+        })
+        .await;
+}
+
+/// Reconciles one Service: served ones are synced, the others released once their children are gone.
+pub async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
+    let served = service.metadata.deletion_timestamp.is_none() && is_served(&service, &ctx.config);
+    let held = service.finalizers().iter().any(|f| f == SERVICE_FINALIZER);
+    if !served && !held {
+        return Ok(Action::await_change());
+    }
+    let _timer = ctx.metrics.reconcile_started("Service");
+    if served {
+        if !held {
+            set_finalizer(&ctx, &service, true).await?;
+        }
+        sync(&service, &ctx).await
+    } else {
+        cleanup(&service, &ctx).await
+    }
+}
+
+/// The children of one Service that exist, by kind and name.
+struct Owned {
+    instance: Option<SlbInstance>,
+    groups: BTreeMap<String, SlbVServerGroup>,
+    listeners: BTreeMap<String, SlbListener>,
+}
+
+async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
+    let key = ObjectKey::of(service)?;
+
+    // plan (pure): an invalid annotation stops everything before the first write.
+    let desired = match children(service) {
+        Ok(desired) => desired,
+        Err(problems) => {
+            publish_warning(
+                ctx,
+                service,
+                "InvalidAnnotation",
+                format!("Nothing was changed: {}", problems.join("; ")),
+            )
+            .await;
+            return Ok(Action::await_change());
+        }
+    };
+
+    // observe
+    let (owned, foreign) = observe(ctx, &key).await?;
+    let taken: Vec<&String> = std::iter::once(&key.name)
+        .chain(desired.groups.keys())
+        .chain(desired.listeners.keys())
+        .filter(|name| foreign.contains(name))
+        .collect();
+    if !taken.is_empty() {
+        let names: Vec<&str> = taken.iter().map(|n| n.as_str()).collect();
+        publish_warning(
+            ctx,
+            service,
+            "NameTaken",
+            format!(
+                "Nothing was changed: custom resources named {} exist and belong to something else; rename them or the Service",
+                names.join(", ")
+            ),
+        )
+        .await;
+        return Ok(Action::await_change());
+    }
+
+    // apply: a dry run of every change first, so that a value the apiserver refuses (an immutable
+    // field changed, say) changes nothing.
+    let owner = service
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingObjectKey("metadata.uid"))?;
+    let mut writes: Vec<Write> = Vec::new();
+    if owned.instance.as_ref().map(|i| &i.spec) != Some(&desired.instance) {
+        writes.push(Write::Instance(&desired.instance));
+    }
+    for (name, spec) in &desired.groups {
+        if owned.groups.get(name).map(|g| &g.spec) != Some(spec) {
+            writes.push(Write::Group(name, spec));
+        }
+    }
+    for (name, spec) in &desired.listeners {
+        if owned.listeners.get(name).map(|l| &l.spec) != Some(spec) {
+            writes.push(Write::Listener(name, spec));
+        }
+    }
+    for dry_run in [true, false] {
+        for write in &writes {
+            let applied = match write {
+                Write::Instance(spec) => {
+                    apply_child::<SlbInstance, _>(ctx, &key, &key.name, &owner, spec, dry_run).await
+                }
+                Write::Group(name, spec) => {
+                    apply_child::<SlbVServerGroup, _>(ctx, &key, name, &owner, spec, dry_run).await
+                }
+                Write::Listener(name, spec) => {
+                    apply_child::<SlbListener, _>(ctx, &key, name, &owner, spec, dry_run).await
+                }
+            };
+            match applied {
+                Err(Error::Kube(kube::Error::Api(refused))) if refused.code == 422 => {
+                    publish_warning(
+                        ctx,
+                        service,
+                        "InvalidAnnotation",
+                        format!("Nothing was changed: {}", refused.message),
+                    )
+                    .await;
+                    return Ok(Action::await_change());
+                }
+                other => other?,
+            }
+        }
+    }
+    if owned.instance.is_none() {
+        publish_normal(
+            ctx,
+            service,
+            "EnsuringLoadBalancer",
+            format!(
+                "Created SlbInstance {} with {} listener(s)",
+                key.name,
+                desired.listeners.len()
+            ),
+        )
+        .await?;
+    }
+
+    // Children no longer declared (a port removed): listeners first, as they use the groups.
+    let stale_listeners: Vec<&String> = owned
+        .listeners
+        .keys()
+        .filter(|name| !desired.listeners.contains_key(*name))
+        .collect();
+    for name in &stale_listeners {
+        delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
+    }
+    if stale_listeners.is_empty() {
+        for name in owned.groups.keys() {
+            if !desired.groups.contains_key(name) {
+                delete_child::<SlbVServerGroup>(ctx, &key.namespace, name).await?;
+            }
+        }
+    }
+
+    // status
+    let address = owned
+        .instance
+        .as_ref()
+        .and_then(|i| i.status.as_ref())
+        .and_then(|s| s.address.clone());
+    let had_address = !current_ingress(service).is_empty();
+    apply_ingress(ctx, service, &key, address.as_deref()).await?;
+    if let (Some(address), false) = (&address, had_address) {
+        publish_normal(
+            ctx,
+            service,
+            "EnsuredLoadBalancer",
+            format!(
+                "The load balancer of SlbInstance {} is at {address}",
+                key.name
+            ),
+        )
+        .await?;
+    }
+    Ok(resync(ctx.config.resync_period))
+}
+
+/// A child whose spec differs from what the Service asks for.
+enum Write<'a> {
+    Instance(&'a crate::crd::SlbInstanceSpec),
+    Group(&'a String, &'a crate::crd::SlbVServerGroupSpec),
+    Listener(&'a String, &'a crate::crd::SlbListenerSpec),
+}
+
+/// The children this Service controls, and the names of same-kind objects that belong to
+/// something else (which the Service must not take over).
+async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Vec<String>)> {
+    let mut foreign = Vec::new();
+    let (instances, others) = list_children::<SlbInstance>(ctx, key).await?;
+    foreign.extend(others);
+    let (groups, others) = list_children::<SlbVServerGroup>(ctx, key).await?;
+    foreign.extend(others);
+    let (listeners, others) = list_children::<SlbListener>(ctx, key).await?;
+    foreign.extend(others);
+    Ok((
+        Owned {
+            instance: instances.into_values().find(|i| i.name_any() == key.name),
+            groups,
+            listeners,
+        },
+        foreign,
+    ))
+}
+
+/// The objects of kind `K` in the Service's namespace: those it controls by name, and the names of the others.
+async fn list_children<K>(
+    ctx: &Context,
+    key: &ObjectKey,
+) -> Result<(BTreeMap<String, K>, Vec<String>)>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let mut owned = BTreeMap::new();
+    let mut foreign = Vec::new();
+    for object in api.list(&ListParams::default()).await? {
+        let controlled = object
+            .owner_references()
+            .iter()
+            .any(|o| o.controller == Some(true) && o.uid == key.uid);
+        if controlled {
+            owned.insert(object.name_any(), object);
+        } else {
+            foreign.push(object.name_any());
+        }
+    }
+    Ok((owned, foreign))
+}
+
+/// Server-side applies one child, owned by the Service (so garbage collection removes it with the
+/// Service, should the finalizer ever be removed by hand).
+async fn apply_child<K, S>(
+    ctx: &Context,
+    key: &ObjectKey,
+    name: &str,
+    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+    spec: &S,
+    dry_run: bool,
+) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    S: Serialize,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let body = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {
+            "name": name,
+            "namespace": key.namespace,
+            "labels": {SERVICE_LABEL: key.name},
+            "ownerReferences": [owner],
+        },
+        "spec": spec,
+    });
+    let mut params = PatchParams::apply(FIELD_MANAGER).force();
+    params.dry_run = dry_run;
+    api.patch(name, &params, &Patch::Apply(body)).await?;
+    Ok(())
+}
+
+/// Deletes a child unless it is already going; its own finalizer deletes the SLB object.
+async fn delete_child<K>(ctx: &Context, namespace: &str, name: &str) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(response)) if response.code == 404 => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Deletes the children in order (listeners, then groups, then the instance), then clears the
+/// Service's address and releases it.
+async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
+    let key = ObjectKey::of(service)?;
+    let (owned, _) = observe(ctx, &key).await?;
+    if !owned.listeners.is_empty() {
+        for (name, listener) in &owned.listeners {
+            if listener.metadata.deletion_timestamp.is_none() {
+                delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
+            }
+        }
+        return Ok(Action::requeue(CLEANUP_DELAY));
+    }
+    if !owned.groups.is_empty() {
+        for (name, group) in &owned.groups {
+            if group.metadata.deletion_timestamp.is_none() {
+                delete_child::<SlbVServerGroup>(ctx, &key.namespace, name).await?;
+            }
+        }
+        return Ok(Action::requeue(CLEANUP_DELAY));
+    }
+    if let Some(instance) = &owned.instance {
+        if instance.metadata.deletion_timestamp.is_none() {
+            delete_child::<SlbInstance>(ctx, &key.namespace, &key.name).await?;
+        }
+        return Ok(Action::requeue(CLEANUP_DELAY));
+    }
+    if service.metadata.deletion_timestamp.is_none() {
+        apply_ingress(ctx, service, &key, None).await?;
+    }
+    publish_normal(
+        ctx,
+        service,
+        "DeletedLoadBalancer",
+        "Deleted the SlbInstance, its listeners and its VServer groups".to_owned(),
+    )
+    .await?;
+    set_finalizer(ctx, service, false).await?;
+    Ok(Action::await_change())
+}
+
+fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
+    service
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.clone())
+        .unwrap_or_default()
+}
+
+/// Writes `status.loadBalancer.ingress` (the address, or nothing) with server-side apply, unless
+/// the Service already says so.
+async fn apply_ingress(
+    ctx: &Context,
+    service: &Service,
+    key: &ObjectKey,
+    address: Option<&str>,
+) -> Result<()> {
+    let ingress: Vec<LoadBalancerIngress> = address
+        .map(|ip| LoadBalancerIngress {
+            ip: Some(ip.to_owned()),
+            ..Default::default()
+        })
+        .into_iter()
+        .collect();
+    if current_ingress(service) == ingress {
+        return Ok(());
+    }
+    let api: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "status": {"loadBalancer": {"ingress": ingress}},
+    });
+    api.patch_status(
+        &key.name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds or removes our finalizer; the resourceVersion makes the patch fail rather than overwrite
+/// a finalizer list that changed meanwhile.
+async fn set_finalizer(ctx: &Context, service: &Service, held: bool) -> Result<()> {
+    let key = ObjectKey::of(service)?;
+    let mut finalizers: Vec<String> = service
+        .finalizers()
+        .iter()
+        .filter(|f| *f != SERVICE_FINALIZER)
+        .cloned()
+        .collect();
+    if held {
+        finalizers.push(SERVICE_FINALIZER.to_owned());
+    }
+    let api: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    let patch = json!({
+        "metadata": {
+            "finalizers": finalizers,
+            "resourceVersion": service.resource_version(),
+        }
+    });
+    api.patch(&key.name, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    Ok(())
+}
+
+/// Publishes a Warning Event about the Service; best effort, as the reconcile waits for a change anyway.
+async fn publish_warning(ctx: &Context, service: &Service, reason: &str, note: String) {
+    tracing::warn!(service = %service.name_any(), reason, %note, "Service not applied");
+    let event = Event {
+        type_: EventType::Warning,
+        reason: reason.to_owned(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &service.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish a Warning event");
+    }
+}

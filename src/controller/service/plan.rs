@@ -1,0 +1,595 @@
+//! The pure part of the Service controller: which Services it serves, and the child custom
+//! resources a Service's spec and annotations ask for. Every annotation is checked before anything
+//! is written, so an invalid one changes nothing.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Service, ServicePort};
+use serde::de::DeserializeOwned;
+
+use crate::context::Config;
+use crate::crd::{
+    CertificateSource, HealthCheck, HealthCheckType, HttpCode, ListenerProtocol,
+    LocalObjectReference, ServiceBackendReference, SlbInstanceSpec, SlbListenerSpec,
+    SlbVServerGroupSpec, StickySession, StickySessionType,
+};
+
+/// The prefix of the cloud controller manager's annotations, whose names we keep.
+pub const ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
+
+/// The older prefix the cloud controller manager still reads.
+const LEGACY_ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/alicloud-loadbalancer-";
+
+/// The annotations that shape a load balancer the operator creates; an adopted one (`id`) is used
+/// as it is, so they cannot be combined with it.
+const INSTANCE_ANNOTATIONS: [&str; 9] = [
+    "name",
+    "address-type",
+    "charge-type",
+    "bandwidth",
+    "spec",
+    "vswitch-id",
+    "master-zoneid",
+    "slave-zoneid",
+    "additional-resource-tags",
+];
+
+/// The SlbInstance spec allows 8 tags of its own.
+const MAX_ADDITIONAL_TAGS: usize = 8;
+
+/// Whether the operator gives `service` an SLB: type LoadBalancer, and a loadBalancerClass that is
+/// ours (or none, when `--manage-services-without-class`).
+pub fn is_served(service: &Service, config: &Config) -> bool {
+    let Some(spec) = &service.spec else {
+        return false;
+    };
+    if spec.type_.as_deref() != Some("LoadBalancer") {
+        return false;
+    }
+    match &spec.load_balancer_class {
+        Some(class) => *class == config.service_load_balancer_class,
+        None => config.manage_services_without_class,
+    }
+}
+
+/// The child custom resources of a Service, by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Children {
+    /// Named after the Service.
+    pub instance: SlbInstanceSpec,
+    /// One per Service port, named `<service>-<port>`.
+    pub groups: BTreeMap<String, SlbVServerGroupSpec>,
+    /// One per Service port (none on an adopted load balancer without
+    /// `force-override-listeners: "true"`), named `<service>-<port>`.
+    pub listeners: BTreeMap<String, SlbListenerSpec>,
+}
+
+/// The name of the group and the listener of a Service port.
+pub fn port_child_name(service_name: &str, port: i32) -> String {
+    format!("{service_name}-{port}")
+}
+
+/// The children `service` asks for, or every problem with its annotations and ports.
+pub fn children(service: &Service) -> Result<Children, Vec<String>> {
+    let name = service.metadata.name.clone().unwrap_or_default();
+    let annotations = Annotations(service.metadata.annotations.clone().unwrap_or_default());
+    let mut errors = Errors::default();
+
+    let instance = instance_spec(&annotations, &mut errors);
+    let adopted = instance.load_balancer_id.is_some();
+    let override_listeners = annotations
+        .on_off("force-override-listeners", &mut errors, "true", "false")
+        .unwrap_or(false);
+    let ports = service
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.ports.clone())
+        .unwrap_or_default();
+    let protocols = protocol_overrides(&annotations, &ports, &mut errors);
+    let settings = ListenerSettings::read(&annotations, &mut errors);
+
+    let mut groups = BTreeMap::new();
+    let mut listeners = BTreeMap::new();
+    for port in &ports {
+        let child = port_child_name(&name, port.port);
+        if groups.contains_key(&child) {
+            errors.push(format!(
+                "port {} appears twice (once per protocol); an SLB port has one protocol",
+                port.port
+            ));
+            continue;
+        }
+        let Some(node_port) = port.node_port.filter(|p| *p > 0) else {
+            errors.push(format!(
+                "port {} has no nodePort; the backends are the nodes on the NodePort, so keep allocateLoadBalancerNodePorts on",
+                port.port
+            ));
+            continue;
+        };
+        let Some(protocol) = listener_protocol(port, protocols.get(&port.port), &mut errors) else {
+            continue;
+        };
+        groups.insert(
+            child.clone(),
+            SlbVServerGroupSpec {
+                instance_ref: LocalObjectReference { name: name.clone() },
+                name: None,
+                backends: None,
+                service_ref: Some(ServiceBackendReference {
+                    name: name.clone(),
+                    port: port.port,
+                    weighting: None,
+                    drain_seconds: None,
+                }),
+            },
+        );
+        if adopted && !override_listeners {
+            continue;
+        }
+        let listener =
+            settings.listener(&name, &child, port.port, node_port, protocol, &mut errors);
+        listeners.insert(child, listener);
+    }
+    errors.into_result(Children {
+        instance,
+        groups,
+        listeners,
+    })
+}
+
+/// Problems found so far, each naming its annotation or port.
+#[derive(Default)]
+struct Errors(Vec<String>);
+
+impl Errors {
+    fn push(&mut self, message: String) {
+        self.0.push(message);
+    }
+
+    fn into_result<T>(self, value: T) -> Result<T, Vec<String>> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// The Service's annotations, read by their short names under either prefix.
+struct Annotations(BTreeMap<String, String>);
+
+impl Annotations {
+    fn get(&self, short_name: &str) -> Option<&str> {
+        self.0
+            .get(&format!("{ANNOTATION_PREFIX}{short_name}"))
+            .or_else(|| {
+                self.0
+                    .get(&format!("{LEGACY_ANNOTATION_PREFIX}{short_name}"))
+            })
+            .map(|value| value.trim())
+    }
+
+    fn string(
+        &self,
+        short_name: &str,
+        errors: &mut Errors,
+        max_len: usize,
+        allowed: impl Fn(char) -> bool,
+    ) -> Option<String> {
+        let value = self.get(short_name)?;
+        if value.is_empty() || value.len() > max_len || !value.chars().all(allowed) {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be 1-{max_len} characters of the allowed set"
+            ));
+            return None;
+        }
+        Some(value.to_owned())
+    }
+
+    fn int(&self, short_name: &str, errors: &mut Errors, min: i32, max: i32) -> Option<i32> {
+        let value = self.get(short_name)?;
+        match value.parse::<i32>() {
+            Ok(number) if (min..=max).contains(&number) => Some(number),
+            _ => {
+                errors.push(format!(
+                    "{ANNOTATION_PREFIX}{short_name}: {value:?} must be a whole number from {min} to {max}"
+                ));
+                None
+            }
+        }
+    }
+
+    /// A value of one of the CRD's enums, by its serialized name.
+    fn one_of<T: DeserializeOwned>(
+        &self,
+        short_name: &str,
+        errors: &mut Errors,
+        allowed: &str,
+    ) -> Option<T> {
+        let value = self.get(short_name)?;
+        match serde_json::from_value(serde_json::Value::String(value.to_owned())) {
+            Ok(parsed) => Some(parsed),
+            Err(_) => {
+                errors.push(format!(
+                    "{ANNOTATION_PREFIX}{short_name}: {value:?} must be one of {allowed}"
+                ));
+                None
+            }
+        }
+    }
+
+    fn on_off(&self, short_name: &str, errors: &mut Errors, on: &str, off: &str) -> Option<bool> {
+        let value = self.get(short_name)?;
+        if value.eq_ignore_ascii_case(on) {
+            Some(true)
+        } else if value.eq_ignore_ascii_case(off) {
+            Some(false)
+        } else {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be {on} or {off}"
+            ));
+            None
+        }
+    }
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+}
+
+fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceSpec {
+    let load_balancer_id = annotations.string("id", errors, 64, is_id_char);
+    if load_balancer_id.is_some() {
+        let shaping: Vec<&str> = INSTANCE_ANNOTATIONS
+            .into_iter()
+            .filter(|short_name| annotations.get(short_name).is_some())
+            .collect();
+        if !shaping.is_empty() {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}id adopts an existing load balancer as it is, so {} cannot be set with it",
+                shaping.join(", ")
+            ));
+        }
+    }
+    let address_type = annotations.one_of("address-type", errors, "internet, intranet");
+    let internet_charge_type =
+        annotations.one_of("charge-type", errors, "paybytraffic, paybybandwidth");
+    let bandwidth = annotations.int("bandwidth", errors, 1, 1000);
+    if bandwidth.is_some()
+        && internet_charge_type != Some(crate::crd::InternetChargeType::Paybybandwidth)
+    {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}bandwidth needs {ANNOTATION_PREFIX}charge-type: paybybandwidth"
+        ));
+    }
+    if internet_charge_type.is_some() && address_type == Some(crate::crd::AddressType::Intranet) {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}charge-type applies only to address-type internet"
+        ));
+    }
+    SlbInstanceSpec {
+        region_id: None,
+        name: annotations.string("name", errors, 80, |c| is_id_char(c) || c == '/'),
+        address_type,
+        internet_charge_type,
+        bandwidth,
+        load_balancer_spec: annotations.one_of(
+            "spec",
+            errors,
+            "slb.s1.small, slb.s2.small, slb.s2.medium, slb.s3.small, slb.s3.medium, slb.s3.large",
+        ),
+        v_switch_id: annotations.string("vswitch-id", errors, 64, is_id_char),
+        master_zone_id: annotations.string("master-zoneid", errors, 64, is_id_char),
+        slave_zone_id: annotations.string("slave-zoneid", errors, 64, is_id_char),
+        status: None,
+        tags: additional_tags(annotations, errors),
+        load_balancer_id,
+        deletion_policy: None,
+    }
+}
+
+/// `k1=v1,k2=v2`, as the cloud controller manager writes them.
+fn additional_tags(
+    annotations: &Annotations,
+    errors: &mut Errors,
+) -> Option<BTreeMap<String, String>> {
+    let key = "additional-resource-tags";
+    let value = annotations.get(key)?;
+    let mut tags = BTreeMap::new();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((tag_key, tag_value)) = pair.split_once('=') else {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {pair:?} is not of the form key=value"
+            ));
+            continue;
+        };
+        let (tag_key, tag_value) = (tag_key.trim(), tag_value.trim());
+        let reserved = tag_key.starts_with("aliyun")
+            || tag_key.starts_with("acs:")
+            || tag_key.starts_with("slb.operator.dev/")
+            || tag_value.starts_with("aliyun");
+        if tag_key.is_empty() || tag_key.len() > 64 || tag_value.len() > 128 || reserved {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: tag {pair:?} needs a key of 1-64 characters and a value of at most 128, neither starting with aliyun (nor the key with acs: or slb.operator.dev/)"
+            ));
+            continue;
+        }
+        tags.insert(tag_key.to_owned(), tag_value.to_owned());
+    }
+    if tags.len() > MAX_ADDITIONAL_TAGS {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}{key}: at most {MAX_ADDITIONAL_TAGS} tags (the operator adds its own)"
+        ));
+    }
+    Some(tags).filter(|tags| !tags.is_empty())
+}
+
+/// `protocol-port`: `https:443,http:80` picks the listener protocol of Service ports.
+fn protocol_overrides(
+    annotations: &Annotations,
+    ports: &[ServicePort],
+    errors: &mut Errors,
+) -> BTreeMap<i32, ListenerProtocol> {
+    let key = "protocol-port";
+    let mut overrides = BTreeMap::new();
+    let Some(value) = annotations.get(key) else {
+        return overrides;
+    };
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = entry.split_once(':').and_then(|(protocol, port)| {
+            let protocol = match protocol.trim().to_ascii_lowercase().as_str() {
+                "http" => ListenerProtocol::Http,
+                "https" => ListenerProtocol::Https,
+                "tcp" => ListenerProtocol::Tcp,
+                "udp" => ListenerProtocol::Udp,
+                _ => return None,
+            };
+            Some((protocol, port.trim().parse::<i32>().ok()?))
+        });
+        match parsed {
+            Some((protocol, port)) if ports.iter().any(|p| p.port == port) => {
+                overrides.insert(port, protocol);
+            }
+            Some((_, port)) => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: the Service has no port {port}"
+            )),
+            None => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {entry:?} is not of the form protocol:port with protocol http, https, tcp or udp"
+            )),
+        }
+    }
+    overrides
+}
+
+/// The listener protocol of a Service port: the `protocol-port` choice, else its own TCP or UDP.
+fn listener_protocol(
+    port: &ServicePort,
+    chosen: Option<&ListenerProtocol>,
+    errors: &mut Errors,
+) -> Option<ListenerProtocol> {
+    let own = match port.protocol.as_deref().unwrap_or("TCP") {
+        "TCP" => ListenerProtocol::Tcp,
+        "UDP" => ListenerProtocol::Udp,
+        other => {
+            errors.push(format!(
+                "port {}: protocol {other} cannot be load balanced by SLB (TCP or UDP only)",
+                port.port
+            ));
+            return None;
+        }
+    };
+    match (own, chosen.copied()) {
+        (own, None) => Some(own),
+        (ListenerProtocol::Udp, Some(ListenerProtocol::Udp)) => Some(ListenerProtocol::Udp),
+        (ListenerProtocol::Udp, Some(_)) => {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}protocol-port: port {} is UDP, so its listener can only be udp",
+                port.port
+            ));
+            None
+        }
+        (_, Some(ListenerProtocol::Udp)) => {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}protocol-port: port {} is TCP, so its listener cannot be udp",
+                port.port
+            ));
+            None
+        }
+        (_, Some(chosen)) => Some(chosen),
+    }
+}
+
+/// The listener annotations, read once and applied to every listener whose protocol takes them
+/// (as the cloud controller manager does: a TCP-only setting is not an error on an HTTP port).
+struct ListenerSettings {
+    certificate_id: Option<String>,
+    scheduler: Option<crate::crd::Scheduler>,
+    persistence_timeout: Option<i32>,
+    health_check_enabled: Option<bool>,
+    health_check_type: Option<HealthCheckType>,
+    health_check_connect_port: Option<i32>,
+    healthy_threshold: Option<i32>,
+    unhealthy_threshold: Option<i32>,
+    health_check_interval: Option<i32>,
+    /// `health-check-connect-timeout`, the TCP and UDP name.
+    connect_timeout: Option<i32>,
+    /// `health-check-timeout`, the HTTP and HTTPS name.
+    http_timeout: Option<i32>,
+    health_check_uri: Option<String>,
+    health_check_domain: Option<String>,
+    health_check_http_codes: Option<Vec<HttpCode>>,
+    sticky_session: Option<StickySession>,
+}
+
+impl ListenerSettings {
+    fn read(annotations: &Annotations, errors: &mut Errors) -> Self {
+        let scheduler = match annotations.get("scheduler") {
+            Some("rr") => {
+                errors.push(format!(
+                    "{ANNOTATION_PREFIX}scheduler: rr is not offered here; use wrr (with equal weights it is round robin) or wlc"
+                ));
+                None
+            }
+            _ => annotations.one_of("scheduler", errors, "wrr, wlc"),
+        };
+        let uri_char = |c: char| c.is_ascii_alphanumeric() || "-/.%?#&".contains(c);
+        let health_check_uri = annotations.string("health-check-uri", errors, 80, uri_char);
+        if health_check_uri
+            .as_ref()
+            .is_some_and(|uri| !uri.starts_with('/'))
+        {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}health-check-uri must start with /"
+            ));
+        }
+        let health_check_domain = annotations.string("health-check-domain", errors, 80, |c| {
+            c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '$' || c == '_'
+        });
+        Self {
+            certificate_id: annotations.string("cert-id", errors, 128, is_id_char),
+            scheduler,
+            persistence_timeout: annotations.int("persistence-timeout", errors, 0, 3600),
+            health_check_enabled: annotations.on_off("health-check-flag", errors, "on", "off"),
+            health_check_type: annotations.one_of("health-check-type", errors, "tcp, http"),
+            health_check_connect_port: annotations.int(
+                "health-check-connect-port",
+                errors,
+                1,
+                65535,
+            ),
+            healthy_threshold: annotations.int("healthy-threshold", errors, 1, 10),
+            unhealthy_threshold: annotations.int("unhealthy-threshold", errors, 1, 10),
+            health_check_interval: annotations.int("health-check-interval", errors, 1, 5),
+            connect_timeout: annotations.int("health-check-connect-timeout", errors, 1, 50),
+            http_timeout: annotations.int("health-check-timeout", errors, 1, 50),
+            health_check_uri,
+            health_check_domain,
+            health_check_http_codes: http_codes(annotations, errors),
+            sticky_session: sticky_session(annotations, errors),
+        }
+    }
+
+    fn listener(
+        &self,
+        instance: &str,
+        group: &str,
+        port: i32,
+        node_port: i32,
+        protocol: ListenerProtocol,
+        errors: &mut Errors,
+    ) -> SlbListenerSpec {
+        let layer7 = matches!(protocol, ListenerProtocol::Http | ListenerProtocol::Https);
+        let server_certificate = match (protocol, &self.certificate_id) {
+            (ListenerProtocol::Https, Some(id)) => Some(CertificateSource {
+                secret_ref: None,
+                certificate_id: Some(id.clone()),
+            }),
+            (ListenerProtocol::Https, None) => {
+                errors.push(format!(
+                    "port {port} is https, which needs {ANNOTATION_PREFIX}cert-id"
+                ));
+                None
+            }
+            _ => None,
+        };
+        SlbListenerSpec {
+            instance_ref: LocalObjectReference {
+                name: instance.to_owned(),
+            },
+            listener_port: port,
+            protocol,
+            backend_server_port: node_port,
+            bandwidth: None,
+            scheduler: self.scheduler,
+            persistence_timeout: self.persistence_timeout.filter(|_| !layer7),
+            health_check: self.health_check(protocol),
+            sticky_session: self.sticky_session.clone().filter(|_| layer7),
+            x_forwarded_for: None,
+            gzip: None,
+            server_certificate,
+            ca_certificate: None,
+            v_server_group_ref: Some(LocalObjectReference {
+                name: group.to_owned(),
+            }),
+            master_slave_server_group_ref: None,
+            access_control: None,
+            started: None,
+        }
+    }
+
+    /// The health check settings that `protocol` takes; `None` when no annotation applies.
+    fn health_check(&self, protocol: ListenerProtocol) -> Option<HealthCheck> {
+        let layer7 = matches!(protocol, ListenerProtocol::Http | ListenerProtocol::Https);
+        let check_type = self
+            .health_check_type
+            .filter(|_| protocol == ListenerProtocol::Tcp);
+        let http_checks = layer7 || check_type == Some(HealthCheckType::Http);
+        let health_check = HealthCheck {
+            enabled: self.health_check_enabled.filter(|_| layer7),
+            check_type,
+            domain: self.health_check_domain.clone().filter(|_| http_checks),
+            uri: self.health_check_uri.clone().filter(|_| http_checks),
+            connect_port: self.health_check_connect_port,
+            healthy_threshold: self.healthy_threshold,
+            unhealthy_threshold: self.unhealthy_threshold,
+            timeout_seconds: if layer7 {
+                self.http_timeout
+            } else {
+                self.connect_timeout
+            },
+            interval_seconds: self.health_check_interval,
+            http_codes: self.health_check_http_codes.clone().filter(|_| http_checks),
+        };
+        Some(health_check).filter(|h| *h != HealthCheck::default())
+    }
+}
+
+/// `health-check-httpcode`: `http_2xx,http_3xx`.
+fn http_codes(annotations: &Annotations, errors: &mut Errors) -> Option<Vec<HttpCode>> {
+    let key = "health-check-httpcode";
+    let value = annotations.get(key)?;
+    let mut codes = Vec::new();
+    for code in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match serde_json::from_value::<HttpCode>(serde_json::Value::String(code.to_owned())) {
+            Ok(parsed) if !codes.contains(&parsed) => codes.push(parsed),
+            Ok(_) => {}
+            Err(_) => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {code:?} must be one of http_2xx, http_3xx, http_4xx, http_5xx"
+            )),
+        }
+    }
+    codes.sort();
+    Some(codes).filter(|codes| !codes.is_empty())
+}
+
+/// `sticky-session: on` with `sticky-session-type` insert (and `cookie-timeout`) or server (and `cookie`).
+fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<StickySession> {
+    let enabled = annotations.on_off("sticky-session", errors, "on", "off")?;
+    let session_type: Option<StickySessionType> =
+        annotations.one_of("sticky-session-type", errors, "insert, server");
+    let cookie_timeout = annotations.int("cookie-timeout", errors, 1, 86400);
+    let cookie = annotations.string("cookie", errors, 200, |c| c.is_ascii_alphanumeric());
+    if !enabled {
+        return None;
+    }
+    let session = match (session_type, cookie_timeout, cookie) {
+        (Some(StickySessionType::Insert), Some(timeout), None) => StickySession {
+            session_type: StickySessionType::Insert,
+            cookie_timeout: Some(timeout),
+            cookie: None,
+        },
+        (Some(StickySessionType::Server), None, Some(cookie)) => StickySession {
+            session_type: StickySessionType::Server,
+            cookie_timeout: None,
+            cookie: Some(cookie),
+        },
+        _ => {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}sticky-session: on needs sticky-session-type insert with cookie-timeout, or sticky-session-type server with cookie"
+            ));
+            return None;
+        }
+    };
+    Some(session)
+}
+
