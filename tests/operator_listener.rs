@@ -18,17 +18,19 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::{
     AccessControlStatus, CreateLoadBalancerHTTPListenerRequest, CreateLoadBalancerRequest,
-    DescribeCACertificatesRequest, DescribeListenerAccessControlAttributeRequest,
-    DescribeLoadBalancerAttributeRequest, DescribeLoadBalancerHTTPListenerAttributeRequest,
+    DeleteLoadBalancerListenerRequest, DescribeCACertificatesRequest,
+    DescribeListenerAccessControlAttributeRequest, DescribeLoadBalancerAttributeRequest,
+    DescribeLoadBalancerHTTPListenerAttributeRequest,
     DescribeLoadBalancerHTTPSListenerAttributeRequest,
     DescribeLoadBalancerTCPListenerAttributeRequest,
     DescribeLoadBalancerUDPListenerAttributeRequest, DescribeServerCertificatesRequest,
     HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
     SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySessionType,
+    UploadServerCertificateRequest,
 };
 use slb_emulator::{Config as EmulatorConfig, Emulator, TransitionDelays};
 use slb_operator::conditions::is_ready;
-use slb_operator::controller::listener::CERTIFICATE_NAME_PREFIX;
+use slb_operator::controller::listener::{CERTIFICATE_NAME_PREFIX, certificate_name};
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
@@ -703,6 +705,30 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     .await;
     wait_for_event(&client, &namespace.name, "DriftRestored").await;
 
+    // A listener deleted outside is created again, whitelist included.
+    slb.delete_load_balancer_listener(&DeleteLoadBalancerListenerRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+    })
+    .await
+    .unwrap();
+    eventually("the listener to be back and running", TIMEOUT, || async {
+        let remote = http(slb, &lb, 80).await?;
+        (remote.status == Some(ListenerStatus::Running)).then_some(())
+    })
+    .await;
+    ready(&api, "http").await;
+    let access = slb
+        .describe_listener_access_control_attribute(
+            &DescribeListenerAccessControlAttributeRequest {
+                load_balancer_id: lb.clone(),
+                listener_port: 80,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(access.source_items, ["10.0.0.0/8"]);
+
     // Idle again: resyncs describe (the listener and its whitelist), but never write.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = emulator.calls().len();
@@ -982,6 +1008,74 @@ async fn listener_transitions_are_waited_out_without_errors() {
     );
 
     delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded_again() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-cert").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let created = api
+        .create(
+            &PostParams::default(),
+            &listener(
+                "https",
+                json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 8080,
+                       "serverCertificate": {"secretRef": {"name": "web-tls"}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    not_ready_because(&api, "https", "ReferenceNotFound").await;
+
+    // What an operator that crashed after the upload, before the status write, leaves behind.
+    let dir = tempfile::tempdir().unwrap();
+    let pair = self_signed(dir.path(), "web");
+    let uid = created.metadata.uid.clone().unwrap();
+    let earlier = slb
+        .upload_server_certificate(&UploadServerCertificateRequest {
+            server_certificate: pair.0.clone(),
+            private_key: pair.1.clone(),
+            server_certificate_name: Some(certificate_name(&uid, &pair.0)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .server_certificate_id;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
+    secrets
+        .create(&PostParams::default(), &tls_secret("web-tls", &pair))
+        .await
+        .unwrap();
+    let status = ready(&api, "https").await.status.unwrap();
+    assert_eq!(
+        status.server_certificate_id.as_deref(),
+        Some(earlier.as_str())
+    );
+    let ids: Vec<String> = server_certificates(slb)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, [earlier], "no second upload");
+
+    delete_and_wait(&api, "https").await;
+    assert!(server_certificates(slb).await.is_empty());
+    assert!(listener_ports(slb, &lb).await.is_empty());
     delete_instance(&client, &namespace.name).await;
     operator.stop().await;
     namespace.delete().await;
