@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
-    CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
+    CreateLoadBalancerRequest, DeleteLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
     DescribeLoadBalancerAttributeResponse, DescribeLoadBalancersRequest, DescribeTagsRequest,
     SetLoadBalancerNameRequest, SlbApi,
 };
@@ -328,6 +328,27 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
             .then_some(())
     })
     .await;
+    // Deleted outside: a new one is created in its place, and recorded.
+    slb.delete_load_balancer(&DeleteLoadBalancerRequest {
+        load_balancer_id: id.clone(),
+    })
+    .await
+    .unwrap();
+    let id = eventually("a replacement load balancer", TIMEOUT, || async {
+        let object = api.get("web").await.ok()?;
+        let status = object.status?;
+        let replacement = status.load_balancer_id.filter(|new| *new != id)?;
+        is_ready(&status.conditions, object.metadata.generation).then_some(replacement)
+    })
+    .await;
+    assert_eq!(
+        attribute(slb.as_ref(), &id)
+            .await
+            .unwrap()
+            .load_balancer_name,
+        "declared"
+    );
+
     // Idle again: resyncs describe, but never write.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = emulator.counters();

@@ -184,6 +184,14 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
             } else if observed.load_balancer.is_some() {
                 publish_normal(ctx, instance, "Updated", format!("Updated {id}: {summary}"))
                     .await?;
+            } else if let Some(replaced) = replaced_id {
+                publish_normal(
+                    ctx,
+                    instance,
+                    "DriftRestored",
+                    format!("Load balancer {replaced} was deleted outside the operator; created {id} in its place"),
+                )
+                .await?;
             }
             (
                 DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
