@@ -32,6 +32,13 @@ impl Params {
         Self { values }
     }
 
+    /// Sets a parameter the request did not carry (header-signed requests name their action in a header).
+    pub fn insert_if_absent(&mut self, name: &str, value: &str) {
+        if self.get(name).is_none() {
+            self.values.insert(name.to_string(), value.to_string());
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

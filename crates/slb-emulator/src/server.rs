@@ -226,7 +226,27 @@ async fn api(
 ) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
-    let params = merge_parameters(&uri, &headers, &body);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|a| a.starts_with("ACS3-"));
+    let mut params = merge_parameters(&uri, &headers, &body);
+    if authorization.is_some()
+        && let Ok(params) = params.as_mut()
+    {
+        // The header signature carries the action in x-acs-action, and its clients expect JSON.
+        if let Some(action) = headers.get("x-acs-action").and_then(|v| v.to_str().ok()) {
+            params.insert_if_absent("Action", action);
+        }
+        params.insert_if_absent("Format", "JSON");
+    }
+    let header_signed = authorization.map(|authorization| auth::HeaderSigned {
+        method: method.as_str(),
+        authorization,
+        headers: &headers,
+        query: uri.query(),
+        body: &body,
+    });
     let format = params
         .as_ref()
         .ok()
@@ -244,7 +264,14 @@ async fn api(
         (Err(e), _) => Err(e.clone()),
         (Ok(_), None) => Err(error::ILLEGAL_FORMAT),
         (Ok(params), Some(_)) => {
-            let outcome = serve(&shared, method.as_str(), params, &mut account_id).await;
+            let outcome = serve(
+                &shared,
+                method.as_str(),
+                params,
+                header_signed.as_ref(),
+                &mut account_id,
+            )
+            .await;
             write = outcome
                 .as_ref()
                 .is_ok_and(|(action, _)| actions::is_write(action));
@@ -305,15 +332,14 @@ async fn serve(
     shared: &Arc<Shared>,
     method: &str,
     params: &Params,
+    header_signed: Option<&auth::HeaderSigned<'_>>,
     account_id: &mut String,
 ) -> Result<(&'static str, actions::Response), ApiError> {
-    let account = auth::authenticate(
-        method,
-        params,
-        &shared.accounts,
-        &shared.nonces,
-        shared.tolerance_ms,
-    )?
+    let (accounts, nonces, tolerance) = (&shared.accounts, &shared.nonces, shared.tolerance_ms);
+    let account = match header_signed {
+        Some(request) => auth::authenticate_header_signed(request, accounts, nonces, tolerance)?,
+        None => auth::authenticate(method, params, accounts, nonces, tolerance)?,
+    }
     .clone();
     *account_id = account.account_id.clone();
     let action = params.required("Action")?;

@@ -37,7 +37,7 @@ async fn sdk_python() -> String {
     python
 }
 
-async fn run_script(script: &str) -> String {
+async fn run_script(script: &str, extra_args: &[&str]) -> String {
     let python = sdk_python().await;
     let config = Config {
         delays: TransitionDelays::uniform(Duration::from_millis(50)),
@@ -52,6 +52,7 @@ async fn run_script(script: &str) -> String {
         .arg(emulator.endpoint())
         .arg(DEMO_ACCESS_KEY_ID)
         .arg(DEMO_ACCESS_KEY_SECRET)
+        .args(extra_args)
         .output()
         .await
         .unwrap();
@@ -68,12 +69,19 @@ async fn run_script(script: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aliyun_python_sdk_full_lifecycle() {
-    let stdout = run_script("lifecycle.py").await;
+    let stdout = run_script("lifecycle.py", &[]).await;
     assert!(stdout.contains("LIFECYCLE OK"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alibabacloud_slb20140515_client_lifecycle() {
-    let stdout = run_script("lifecycle_tea.py").await;
-    assert!(stdout.contains("TEA LIFECYCLE OK"), "{stdout}");
+async fn alibabacloud_slb20140515_client_lifecycle_hmac_sha1() {
+    let stdout = run_script("lifecycle_tea.py", &["v2"]).await;
+    assert!(stdout.contains("TEA LIFECYCLE OK (v2)"), "{stdout}");
+}
+
+/// The newer client with its default configuration signs with ACS3-HMAC-SHA256 headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibabacloud_slb20140515_client_lifecycle_acs3() {
+    let stdout = run_script("lifecycle_tea.py", &["acs3"]).await;
+    assert!(stdout.contains("TEA LIFECYCLE OK (acs3)"), "{stdout}");
 }

@@ -1,11 +1,11 @@
 """A lifecycle driven by the newer official client (alibabacloud-slb20140515 on alibabacloud-tea-openapi),
 unchanged, against an emulator.
 
-Usage: lifecycle_tea.py ENDPOINT ACCESS_KEY_ID ACCESS_KEY_SECRET   (ENDPOINT is host:port, plain HTTP)
+Usage: lifecycle_tea.py ENDPOINT ACCESS_KEY_ID ACCESS_KEY_SECRET [v2|acs3]   (ENDPOINT is host:port, plain HTTP)
 
-The client is configured with `signature_algorithm='v2'`, its supported switch to the HMAC-SHA1 RPC signature of
-API version 2014-05-15 (its default is the newer ACS3-HMAC-SHA256 header signature, which this API version does
-not define). It sends POST with parameters in the query string and Format=json.
+`v2` (the default here) configures `signature_algorithm='v2'`, the client's switch to the HMAC-SHA1 query
+signature that API version 2014-05-15 defines (POST, parameters in the query string, Format=json). `acs3` keeps
+the client's own default, the ACS3-HMAC-SHA256 header signature.
 """
 
 import sys
@@ -17,13 +17,15 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.utils_models import Config
 
 ENDPOINT, KEY_ID, KEY_SECRET = sys.argv[1], sys.argv[2], sys.argv[3]
+MODE = sys.argv[4] if len(sys.argv) > 4 else "v2"
 REGION = "cn-hangzhou"
 STEPS = 0
 
 
 def client(secret=KEY_SECRET):
+    signing = {"signature_algorithm": "v2"} if MODE == "v2" else {}
     return Client(Config(access_key_id=KEY_ID, access_key_secret=secret, endpoint=ENDPOINT, protocol="http",
-                         region_id=REGION, signature_algorithm="v2"))
+                         region_id=REGION, **signing))
 
 
 CLIENT = client()
@@ -69,11 +71,11 @@ def main():
     assert REGION in [r.region_id for r in regions.regions.region]
 
     created = call("create_load_balancer", models.CreateLoadBalancerRequest(
-        region_id=REGION, load_balancer_name="tea-lb", address_type="internet", client_token="tea-token"))
+        region_id=REGION, load_balancer_name="tea-lb", address_type="internet", client_token="tea-token-" + MODE))
     lb = created.load_balancer_id
     LB.append(lb)
     again = call("create_load_balancer", models.CreateLoadBalancerRequest(
-        region_id=REGION, load_balancer_name="tea-lb", address_type="internet", client_token="tea-token"))
+        region_id=REGION, load_balancer_name="tea-lb", address_type="internet", client_token="tea-token-" + MODE))
     assert again.load_balancer_id == lb
 
     listed = call("describe_load_balancers", models.DescribeLoadBalancersRequest(region_id=REGION,
@@ -111,7 +113,7 @@ def main():
     global CLIENT
     CLIENT = client(KEY_SECRET + "-wrong")
     fails("describe_regions", models.DescribeRegionsRequest(region_id=REGION), "InternalError", 400)
-    print("TEA LIFECYCLE OK: %d steps" % STEPS)
+    print("TEA LIFECYCLE OK (%s): %d steps" % (MODE, STEPS))
 
 
 if __name__ == "__main__":
