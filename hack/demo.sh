@@ -12,9 +12,10 @@ ACCESS_KEY_ID=demo-access-key
 ACCESS_KEY_SECRET=demo-access-secret
 log() { echo "demo: $*" >&2; }
 
-stop_pid() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; }
+stop_pid() { if [ -f "$1" ]; then kill "$(cat "$1")" 2>/dev/null || true; rm -f "$1"; fi; }
 if [ "${1:-}" = down ]; then
   stop_pid "$RUN/operator.pid"; stop_pid "$RUN/emulator.pid"
+  rm -rf "$RUN"
   "$HACK/cluster.sh" down
   exit 0
 fi
@@ -42,17 +43,36 @@ kubectl apply --server-side -f crds/ >/dev/null
 stop_pid "$RUN/operator.pid"
 ALIBABA_CLOUD_ACCESS_KEY_ID=$ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET=$ACCESS_KEY_SECRET \
   setsid "$TARGET/slb-operator" run --endpoint "http://$EMULATOR_ADDR" --region cn-hangzhou \
-  --cluster-id demo --metrics-addr 127.0.0.1:9090 >"$RUN/operator.log" 2>&1 </dev/null &
+  --cluster-id demo --watch-namespace default --metrics-addr 127.0.0.1:9090 >"$RUN/operator.log" 2>&1 </dev/null &
 echo $! >"$RUN/operator.pid"
 log "operator running (log: $RUN/operator.log)"
 
+# The HTTPS example takes its certificate from a kubernetes.io/tls Secret, as cert-manager would write it.
+if ! kubectl -n default get secret web-tls >/dev/null 2>&1; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj "/CN=www.example.com" \
+    -keyout "$RUN/web-tls.key" -out "$RUN/web-tls.crt" 2>/dev/null
+  kubectl -n default create secret tls web-tls --cert "$RUN/web-tls.crt" --key "$RUN/web-tls.key" >/dev/null
+fi
 kubectl apply -f examples/ >/dev/null
 log "waiting for the examples to become Ready"
-kubectl wait --for=condition=Ready --timeout=120s slbinstances,slblisteners,slbvservergroups,slbrules --all -A || true
-
+kinds=slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules
+not_ready() {
+  kubectl -n default get "$kinds" -o json \
+    | jq -r '.items[] | select(([.status.conditions[]? | select(.type == "Ready" and .status == "True")] | length) == 0)
+             | "\(.kind)/\(.metadata.name): \([.status.conditions[]? | select(.type == "Ready") | "\(.reason): \(.message)"] | first // "no status yet")"'
+}
+for _ in $(seq 120); do
+  [ -z "$(not_ready)" ] && break
+  sleep 1
+done
+if [ -n "$(not_ready)" ]; then
+  not_ready
+  log "some examples did not become Ready; the operator's log is $RUN/operator.log"
+  exit 1
+fi
 echo
 echo "== The custom resources"
-kubectl get slb -A
+kubectl -n default get slb
 echo
 echo "== The load balancers in SLB, listed by the official Python SDK against the emulator"
 "$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$EMULATOR_ADDR" "$ACCESS_KEY_ID" "$ACCESS_KEY_SECRET" cn-hangzhou

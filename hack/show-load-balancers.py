@@ -10,6 +10,7 @@ import sys
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkslb.request.v20140515.DescribeLoadBalancerAttributeRequest import DescribeLoadBalancerAttributeRequest
 from aliyunsdkslb.request.v20140515.DescribeLoadBalancersRequest import DescribeLoadBalancersRequest
+from aliyunsdkslb.request.v20140515.DescribeVServerGroupAttributeRequest import DescribeVServerGroupAttributeRequest
 from aliyunsdkslb.request.v20140515.DescribeVServerGroupsRequest import DescribeVServerGroupsRequest
 
 endpoint, key_id, key_secret, region = sys.argv[1:5]
@@ -37,3 +38,6 @@ for lb in balancers:
     groups = call(DescribeVServerGroupsRequest(), LoadBalancerId=lb_id).get("VServerGroups", {}).get("VServerGroup", [])
     for group in groups:
         print("    vserver group %s  %s" % (group["VServerGroupId"], group["VServerGroupName"]))
+        attribute = call(DescribeVServerGroupAttributeRequest(), VServerGroupId=group["VServerGroupId"])
+        for server in attribute.get("BackendServers", {}).get("BackendServer", []):
+            print("        backend %s:%s weight %s" % (server["ServerId"], server["Port"], server["Weight"]))
