@@ -387,3 +387,60 @@ async fn immutable_fields_cannot_change() {
 
     namespace.delete().await;
 }
+
+/// The YAML files under `dir`, recursively.
+fn yaml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(yaml_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "yaml") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn every_example_is_accepted_by_the_apiserver() {
+    use serde::Deserialize;
+
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-examples").await;
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut checked = 0;
+    for path in yaml_files(&examples) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value =
+                serde_json::to_value(serde_yaml::Value::deserialize(document).unwrap()).unwrap();
+            let ours = value["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("slb.operator.dev/"));
+            if !ours {
+                continue;
+            }
+            let kind = value["kind"].as_str().unwrap().to_owned();
+            let mut object: DynamicObject = serde_json::from_value(value).unwrap();
+            object.metadata.namespace = Some(namespace.name.clone());
+            let dry_run = PostParams {
+                dry_run: true,
+                ..Default::default()
+            };
+            if let Err(error) = api(&client, &namespace.name, &kind)
+                .create(&dry_run, &object)
+                .await
+            {
+                panic!(
+                    "{} ({kind} {:?}) is rejected: {error}",
+                    path.display(),
+                    object.metadata.name
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} examples found");
+    namespace.delete().await;
+}
