@@ -206,7 +206,7 @@ fn create_request(
 fn tag_changes(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {
     let undeclared: Vec<Tag> = remote
         .iter()
-        .filter(|tag| !desired.contains_key(&tag.tag_key))
+        .filter(|tag| !desired.contains_key(&tag.tag_key) && !is_system_tag(&tag.tag_key))
         .map(|tag| Tag {
             tag_key: tag.tag_key.clone(),
             tag_value: tag.tag_value.clone(),
@@ -219,6 +219,11 @@ fn tag_changes(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Cha
             .map(|chunk| Change::RemoveTags(chunk.to_vec())),
     );
     changes
+}
+
+/// Tags the cloud itself manages (`acs:`, `aliyun`), which users cannot set and we never remove.
+fn is_system_tag(key: &str) -> bool {
+    key.starts_with("acs:") || key.starts_with("aliyun")
 }
 
 fn added_tags(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {

@@ -301,3 +301,23 @@ fn tags_the_spec_no_longer_declares_are_removed() {
         [Change::RemoveTags(vec![Tag::new("team", "old")])]
     );
 }
+
+#[test]
+fn system_tags_are_never_removed() {
+    let mut tags = our_tags();
+    for key in ["acs:rm:rgId", "aliyun-managed"] {
+        tags.push(TagSet {
+            tag_key: key.into(),
+            tag_value: Some("x".into()),
+            instance_count: None,
+        });
+    }
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(tags),
+    };
+    assert_eq!(
+        plan(&spec("{}"), &identity(), &observed, None),
+        Plan::Changes(vec![])
+    );
+}
