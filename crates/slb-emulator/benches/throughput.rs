@@ -91,7 +91,7 @@ fn spawn_quiet_binary() -> (std::process::Child, SocketAddr) {
         .unwrap()
         .local_addr()
         .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slb-emulator"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slb-emulator"))
         .args(["--listen", &addr.to_string(), "--transition-delay-ms", "0"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -103,6 +103,8 @@ fn spawn_quiet_binary() -> (std::process::Child, SocketAddr) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    child.kill().unwrap();
+    child.wait().unwrap();
     panic!("the emulator did not start on {addr}");
 }
 
