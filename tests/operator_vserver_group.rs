@@ -24,8 +24,8 @@ use slb_api::{
 };
 use slb_emulator::RunningEmulator;
 use slb_operator::conditions::is_ready;
-use slb_operator::controller::vserver_group::SERVERS_PER_CALL;
-use slb_operator::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbVServerGroup};
+use slb_operator::controller::vserver_group::{SERVERS_PER_CALL, creation_name};
+use slb_operator::crd::{SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -397,12 +397,16 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     // Idle for more than two resync periods: describes only, no write.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let writes_before = emulator.counters().writes;
+    let idle_from = last_sequence(&emulator);
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_eq!(
         emulator.counters().writes,
         writes_before,
         "no write in the steady state"
     );
+    // One describe per resync period (3 s, plus up to 10% jitter) over 8 s.
+    let describes = successful_calls(&emulator, "DescribeVServerGroupAttribute", idle_from);
+    assert!((1..=3).contains(&describes), "{describes} describes in 8 s");
 
     // Changes made outside: one backend removed, the other reweighted.
     let server = |id: &str, weight| VServerBackendServer {
@@ -612,17 +616,12 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
 }
 
 #[tokio::test]
-async fn a_master_slave_group_is_created_and_deleted() {
+async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_deleted() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-mssg").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator =
+        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(3)).await;
     let slb = slb_client(&emulator);
     let lb = ready_instance(&client, &namespace.name, "lb").await;
     let api: Api<SlbMasterSlaveServerGroup> = Api::namespaced(client.clone(), &namespace.name);
@@ -677,7 +676,69 @@ async fn a_master_slave_group_is_created_and_deleted() {
     let message = change.expect_err("an immutable spec").to_string();
     assert!(message.contains("cannot be changed"), "{message}");
 
-    delete_and_wait(&api, "db").await;
+    // Deleted outside: created again at the next resync.
+    slb.delete_master_slave_server_group(&slb_api::DeleteMasterSlaveServerGroupRequest {
+        master_slave_server_group_id: id.clone(),
+    })
+    .await
+    .unwrap();
+    let id = eventually("the group to be created again", TIMEOUT, || async {
+        let status = api.get("db").await.ok()?.status?;
+        status.master_slave_server_group_id.filter(|new| *new != id)
+    })
+    .await;
+    eventually("a DriftRestored event", TIMEOUT, || async {
+        event_reasons(&client, &namespace.name)
+            .await
+            .iter()
+            .any(|r| r == "DriftRestored")
+            .then_some(())
+    })
+    .await;
+
+    // A listener uses the group: deleting the object leaves it, and says why.
+    let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    listeners
+        .create(
+            &PostParams::default(),
+            &object::<SlbListener>(
+                "SlbListener",
+                "db",
+                json!({"instanceRef": {"name": "lb"}, "listenerPort": 5432, "protocol": "TCP",
+                       "backendServerPort": 5432, "masterSlaveServerGroupRef": {"name": "db"}}),
+            ),
+        )
+        .await
+        .unwrap();
+    wait_ready(&listeners, "db", |l| {
+        l.status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
+    })
+    .await;
+    api.delete("db", &DeleteParams::default()).await.unwrap();
+    eventually("the group to report it is in use", TIMEOUT, || async {
+        let object = api.get("db").await.ok()?;
+        let conditions = object.status?.conditions;
+        let ready = conditions.into_iter().find(|c| c.type_ == "Ready")?;
+        ready.message.contains("still uses it").then_some(())
+    })
+    .await;
+    let listed = slb
+        .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
+            load_balancer_id: lb.clone(),
+        })
+        .await
+        .unwrap()
+        .master_slave_server_groups;
+    assert_eq!(listed.len(), 1, "never half-deleted");
+    assert_eq!(listed[0].master_slave_server_group_id, id);
+    delete_and_wait(&listeners, "db").await;
+    eventually("the group object to be gone", TIMEOUT, || async {
+        api.get_opt("db").await.unwrap().is_none().then_some(())
+    })
+    .await;
     let left = slb
         .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
             load_balancer_id: lb,
@@ -690,6 +751,159 @@ async fn a_master_slave_group_is_created_and_deleted() {
     assert!(reasons.iter().any(|r| r == "Created"), "{reasons:?}");
     assert!(reasons.iter().any(|r| r == "Deleted"), "{reasons:?}");
 
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_removed() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg-crash").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let slb = slb_client(&emulator);
+    let first = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let lb = ready_instance(&client, &namespace.name, "lb").await;
+    first.stop().await;
+
+    // While no operator runs: the object, and the groups a crashed create (retried once) left behind.
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    let object = api
+        .create(
+            &PostParams::default(),
+            &group(
+                "crash",
+                json!({"instanceRef": {"name": "lb"}, "backends": backends_json(&[("i-0001", 80, None)])}),
+            ),
+        )
+        .await
+        .unwrap();
+    let uid = object.metadata.uid.unwrap();
+    let mut left_behind = Vec::new();
+    for _ in 0..2 {
+        let created = slb
+            .create_vserver_group(&slb_api::CreateVServerGroupRequest {
+                load_balancer_id: lb.clone(),
+                v_server_group_name: creation_name(&uid),
+                backend_servers: vec![VServerBackendServer {
+                    server_id: "i-0001".into(),
+                    port: Some(80),
+                    weight: Some(100),
+                }],
+            })
+            .await
+            .unwrap();
+        left_behind.push(created.v_server_group_id);
+    }
+
+    let second = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let ready = ready_group(&api, "crash").await;
+    let id = ready.status.unwrap().v_server_group_id.unwrap();
+    assert!(left_behind.contains(&id), "{id} is one of {left_behind:?}");
+    assert_eq!(
+        group_names(slb.as_ref(), &lb).await,
+        [format!("{}/crash", namespace.name)],
+        "one group, renamed; the duplicate is gone"
+    );
+    assert_eq!(
+        emulator.counters().by_action.get("CreateVServerGroup"),
+        Some(&2),
+        "no third group"
+    );
+
+    delete_and_wait(&api, "crash").await;
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
+    second.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-vsg-svcref").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    ready_instance(&client, &namespace.name, "lb").await;
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &group(
+            "svc",
+            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "edge", "port": 80, "weighting": "Equal"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let ready_reason = |reason: &'static str, needle: &'static str| {
+        let api = api.clone();
+        async move {
+            eventually(&format!("Ready reason {reason}"), TIMEOUT, || async {
+                let object = api.get("svc").await.ok()?;
+                let ready = group_conditions(&object)
+                    .into_iter()
+                    .find(|c| c.type_ == "Ready")?;
+                (ready.reason == reason && ready.message.contains(needle)).then_some(())
+            })
+            .await
+        }
+    };
+    ready_reason("ReferenceNotFound", "Service").await;
+
+    // A ClusterIP Service has no NodePort to send traffic to.
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "edge"},
+                "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    ready_reason("ReconcileError", "nodePort").await;
+
+    // As a NodePort Service with the default externalTrafficPolicy (Cluster), every ready node is a
+    // backend, even with no endpoint at all.
+    let changed = services
+        .patch(
+            "edge",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"type": "NodePort"}})),
+        )
+        .await
+        .unwrap();
+    let node_port = changed.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
+    let ready = ready_group(&api, "svc").await;
+    let id = ready.status.unwrap().v_server_group_id.unwrap();
+    let expected: BTreeMap<String, u32> = (1..=3)
+        .map(|i| (format!("i-{i:04}:{node_port}"), 100))
+        .collect();
+    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+
+    delete_and_wait(&api, "svc").await;
     let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
     delete_and_wait(&instances, "lb").await;
     operator.stop().await;

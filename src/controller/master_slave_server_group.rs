@@ -17,7 +17,7 @@ use slb_api::{
 };
 
 use super::references::{
-    get_instance, instance_region, load_balancer_of, referencing, unresolved_condition,
+    after_blocked, blocked_condition, get_instance, instance_region, load_balancer_of, referencing,
 };
 use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
@@ -187,7 +187,7 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     let lb = match load_balancer_of(ctx, &key.namespace, &group.spec.instance_ref.name).await {
         Ok(lb) => lb,
         Err(error) => {
-            let Some(condition) = unresolved_condition(&error) else {
+            let Some(condition) = blocked_condition(&error) else {
                 return Err(error);
             };
             let mut status = current.clone();
@@ -195,7 +195,7 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
                 merge_condition(&status.conditions, condition, key.generation, now());
             status.observed_generation = key.generation;
             apply_status(ctx, group, group.status.as_ref(), &status).await?;
-            return Ok(resync(ctx.config.resync_period));
+            return after_blocked(error, resync(ctx.config.resync_period));
         }
     };
     let slb = ctx.slb.region(&lb.region)?;
@@ -232,6 +232,19 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
         ),
         Plan::Create(request) => {
             create(ctx, group, slb.as_ref(), &mut status, &request).await?;
+            if let Some(deleted) = &recorded_id {
+                let id = status
+                    .master_slave_server_group_id
+                    .clone()
+                    .unwrap_or_default();
+                publish_normal(
+                    ctx,
+                    group,
+                    "DriftRestored",
+                    format!("Group {deleted} was deleted outside; created {id} in its place"),
+                )
+                .await?;
+            }
             (
                 DesiredCondition::ready(false, Reason::Progressing, "created"),
                 Action::requeue(SETTLE_DELAY),

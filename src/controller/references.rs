@@ -1,6 +1,7 @@
 //! References between the custom resources (same namespace, by name): resolving them, reporting a
 //! missing one in the Ready condition, and mapping a watched object back to the objects naming it.
 
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
 
@@ -58,20 +59,24 @@ pub async fn load_balancer_of(
     })
 }
 
-/// The Ready condition for an unresolved reference, or `None` for any other error.
-pub fn unresolved_condition(error: &Error) -> Option<DesiredCondition> {
+/// The Ready condition for an error that only a change to the spec or to a reference can fix, or
+/// `None` for any other error.
+pub fn blocked_condition(error: &Error) -> Option<DesiredCondition> {
+    let reason = match error {
+        Error::ReferenceNotFound { .. } => Reason::ReferenceNotFound,
+        Error::ReferenceNotReady { .. } => Reason::ReferenceNotReady,
+        Error::InvalidSpec(_) | Error::NotOwned { .. } => Reason::ReconcileError,
+        _ => return None,
+    };
+    Some(DesiredCondition::ready(false, reason, error.to_string()))
+}
+
+/// What a reconcile returns once the condition of a blocked error is written: a missing reference
+/// waits quietly for its watch; anything else goes on to the error policy, which publishes a Warning.
+pub fn after_blocked(error: Error, resync: Action) -> Result<Action> {
     match error {
-        Error::ReferenceNotFound { .. } => Some(DesiredCondition::ready(
-            false,
-            Reason::ReferenceNotFound,
-            error.to_string(),
-        )),
-        Error::ReferenceNotReady { .. } => Some(DesiredCondition::ready(
-            false,
-            Reason::ReferenceNotReady,
-            error.to_string(),
-        )),
-        _ => None,
+        Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => Ok(resync),
+        error => Err(error),
     }
 }
 

@@ -13,7 +13,9 @@ use slb_api::{
     CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
 };
 
-use super::references::{get_instance, instance_region, referencing, unresolved_condition};
+use super::references::{
+    after_blocked, blocked_condition, get_instance, instance_region, referencing,
+};
 use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
@@ -232,7 +234,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let resolved = match resolve(rule, ctx, &key.namespace).await {
         Ok(resolved) => resolved,
         Err(error) => {
-            let Some(condition) = unresolved_condition(&error) else {
+            let Some(condition) = blocked_condition(&error) else {
                 return Err(error);
             };
             let mut status = current.clone();
@@ -240,7 +242,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
                 merge_condition(&status.conditions, condition, key.generation, now());
             status.observed_generation = key.generation;
             apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
-            return Ok(resync(ctx.config.resync_period));
+            return after_blocked(error, resync(ctx.config.resync_period));
         }
     };
     let slb = ctx.slb.region(&resolved.region)?;
@@ -277,11 +279,19 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     status.rule_id = remote.map(|r| r.id.clone());
     let (ready, action) = match plan(desired, remote, recorded_id.is_some()) {
         Plan::NameTaken { rule_id } => {
-            return Err(Error::NotOwned {
+            let error = Error::NotOwned {
                 what: format!(
                     "rule {rule_id}, which has the name {name:?} on this listener but matches another domain or url"
                 ),
-            });
+            };
+            let condition =
+                DesiredCondition::ready(false, Reason::ReconcileError, error.to_string());
+            status.conditions =
+                merge_condition(&status.conditions, condition, key.generation, now());
+            status.observed_generation = key.generation;
+            status.rule_id = None;
+            apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
+            return Err(error);
         }
         Plan::InSync => (
             DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
@@ -289,6 +299,16 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
         ),
         Plan::Create(new_rule) => {
             create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
+            if let Some(deleted) = recorded_id {
+                let id = status.rule_id.clone().unwrap_or_default();
+                publish_normal(
+                    ctx,
+                    rule,
+                    "DriftRestored",
+                    format!("Rule {deleted} was deleted outside; created {id} in its place"),
+                )
+                .await?;
+            }
             (
                 DesiredCondition::ready(false, Reason::Progressing, "created"),
                 Action::requeue(SETTLE_DELAY),

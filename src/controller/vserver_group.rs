@@ -30,8 +30,8 @@ use slb_api::{
 
 use self::plan::{Desired, RemoteGroup};
 use super::references::{
-    LoadBalancerRef, get_instance, instance_region, load_balancer_of, matching, referencing,
-    unresolved_condition,
+    LoadBalancerRef, after_blocked, blocked_condition, get_instance, instance_region,
+    load_balancer_of, matching, referencing,
 };
 use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
@@ -201,7 +201,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
     let resolved = match resolve(group, ctx, &key).await {
         Ok(resolved) => resolved,
         Err(error) => {
-            let Some(condition) = unresolved_condition(&error) else {
+            let Some(condition) = blocked_condition(&error) else {
                 return Err(error);
             };
             let mut status = current.clone();
@@ -209,8 +209,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
                 merge_condition(&status.conditions, condition, key.generation, now());
             status.observed_generation = key.generation;
             apply_status(ctx, group, group.status.as_ref(), &status).await?;
-            // The watch on the reference reconciles again when it appears.
-            return Ok(resync(ctx.config.resync_period));
+            return after_blocked(error, resync(ctx.config.resync_period));
         }
     };
     let lb = &resolved.load_balancer;
@@ -297,6 +296,14 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
             .await?;
         } else if existed {
             publish_normal(ctx, group, "Updated", format!("Updated {id}: {summary}")).await?;
+        } else if let Some(deleted) = &recorded_id {
+            publish_normal(
+                ctx,
+                group,
+                "DriftRestored",
+                format!("Group {deleted} was deleted outside; created {id} in its place"),
+            )
+            .await?;
         }
         (
             DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
