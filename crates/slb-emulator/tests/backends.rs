@@ -595,6 +595,37 @@ async fn master_slave_groups_in_both_spellings() {
             "InvalidParameter",
         )
         .await;
+    // Detached, the V-spelled group can be deleted through the V-spelled action.
+    client
+        .ok(
+            "SetLoadBalancerTCPListenerAttribute",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("Bandwidth", "-1"),
+                ("MasterSlaveServerGroup", "off"),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "DeleteMasterSlaveVServerGroup",
+            &[("MasterSlaveVServerGroupId", &v_id)],
+        )
+        .await;
+    let listed = client
+        .ok(
+            "DescribeMasterSlaveVServerGroups",
+            &[("LoadBalancerId", &lb)],
+        )
+        .await;
+    assert_eq!(
+        listed["MasterSlaveVServerGroups"]["MasterSlaveVServerGroup"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     client
         .expect_err(
             "SetLoadBalancerTCPListenerAttribute",
