@@ -108,3 +108,56 @@ where
         .map(|object| ObjectRef::from_obj(object.as_ref()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(spec_region: Option<&str>, status_region: Option<&str>) -> SlbInstance {
+        let spec = serde_json::json!({"regionId": spec_region});
+        let spec = serde_json::from_value(spec).unwrap_or_else(|e| unreachable!("{e}"));
+        let mut instance = SlbInstance::new("web", spec);
+        if let Some(region) = status_region {
+            instance.status = Some(crate::crd::SlbInstanceStatus {
+                region_id: Some(region.to_owned()),
+                ..Default::default()
+            });
+        }
+        instance
+    }
+
+    #[test]
+    fn the_region_recorded_at_creation_wins_then_the_spec_then_the_default() {
+        let both = instance(Some("cn-beijing"), Some("cn-shanghai"));
+        assert_eq!(instance_region(&both, "cn-hangzhou"), "cn-shanghai");
+        let spec_only = instance(Some("cn-beijing"), None);
+        assert_eq!(instance_region(&spec_only, "cn-hangzhou"), "cn-beijing");
+        assert_eq!(
+            instance_region(&instance(None, None), "cn-hangzhou"),
+            "cn-hangzhou"
+        );
+    }
+
+    #[test]
+    fn missing_references_wait_quietly_and_bad_specs_are_reported() {
+        let missing = Error::ReferenceNotFound {
+            kind: "SlbInstance",
+            name: "web".into(),
+        };
+        let condition = blocked_condition(&missing);
+        assert_eq!(condition.map(|c| c.reason), Some(Reason::ReferenceNotFound));
+        assert!(after_blocked(missing, Action::await_change()).is_ok());
+
+        let invalid = Error::InvalidSpec("no nodePort".into());
+        let condition = blocked_condition(&invalid);
+        assert_eq!(
+            condition.as_ref().map(|c| (c.status, c.reason)),
+            Some((false, Reason::ReconcileError))
+        );
+        assert!(condition.is_some_and(|c| c.message.contains("no nodePort")));
+        assert!(after_blocked(invalid, Action::await_change()).is_err());
+
+        let transient = Error::DependentsExist("a rule".into());
+        assert_eq!(blocked_condition(&transient), None);
+    }
+}
