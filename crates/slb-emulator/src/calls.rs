@@ -29,6 +29,8 @@ pub struct Counters {
     pub writes: u64,
     pub errors: u64,
     pub by_action: BTreeMap<String, u64>,
+    /// Successful state-changing calls per action.
+    pub writes_by_action: BTreeMap<String, u64>,
     pub by_code: BTreeMap<String, u64>,
 }
 
@@ -56,6 +58,11 @@ impl CallLog {
         self.counters.calls += 1;
         if record.write {
             self.counters.writes += 1;
+            *self
+                .counters
+                .writes_by_action
+                .entry(record.action.clone())
+                .or_default() += 1;
         }
         if record.code != "OK" {
             self.counters.errors += 1;
