@@ -1080,3 +1080,58 @@ async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded
     operator.stop().await;
     namespace.delete().await;
 }
+
+#[tokio::test]
+async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-bad").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    // Billed by bandwidth: a listener must name its share, as unlimited (-1) is refused.
+    let lb = instance_with(
+        &client,
+        &namespace.name,
+        "web",
+        json!({"internetChargeType": "paybybandwidth", "bandwidth": 10}),
+    )
+    .await;
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
+        ),
+    )
+    .await
+    .unwrap();
+    let message = not_ready_because(&api, "http", "ReconcileError").await;
+    assert!(message.contains("bandwidth"), "{message}");
+    let synced = api.get("http").await.unwrap().status.unwrap();
+    assert!(
+        synced
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Synced" && c.status == "False" && c.message.contains("bandwidth")),
+        "{synced:?}"
+    );
+
+    patch_spec(&api, "http", json!({"bandwidth": 5})).await;
+    ready(&api, "http").await;
+    assert_eq!(
+        http(slb.as_ref(), &lb, 80).await.unwrap().bandwidth,
+        Some(5)
+    );
+
+    delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}

@@ -234,25 +234,33 @@ struct Placement {
     adopted_instance: bool,
 }
 
+/// Keeps the listener as the spec says; a failure is recorded in the conditions as well.
 async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(listener)?;
+    // Updated as the reconcile goes, so a failure is recorded on top of what was written before it.
     let mut status = listener.status.clone().unwrap_or_default();
+    match converge(listener, ctx, &key, &mut status).await {
+        Ok(action) => Ok(action),
+        Err(error) => {
+            record_failure(ctx, listener, &key, status, &error).await;
+            Err(error)
+        }
+    }
+}
+
+async fn converge(
+    listener: &SlbListener,
+    ctx: &Context,
+    key: &ObjectKey,
+    status: &mut SlbListenerStatus,
+) -> Result<Action> {
     let was_ready = is_ready(&status.conditions, key.generation);
 
     // Resolve the references (Kubernetes reads only). A missing one is reported in the status; its
     // watch reconciles the listener again when it appears.
-    let placement = match resolve_instance(ctx, &key, &listener.spec).await {
-        Ok(placement) => placement,
-        Err(error) => return report_blocked(ctx, listener, &key, status, error).await,
-    };
-    let groups = match resolve_groups(ctx, &key, &listener.spec, &placement).await {
-        Ok(groups) => groups,
-        Err(error) => return report_blocked(ctx, listener, &key, status, error).await,
-    };
-    let certificates = match read_certificates(ctx, &key, &listener.spec).await {
-        Ok(certificates) => certificates,
-        Err(error) => return report_blocked(ctx, listener, &key, status, error).await,
-    };
+    let placement = resolve_instance(ctx, key, &listener.spec).await?;
+    let groups = resolve_groups(ctx, key, &listener.spec, &placement).await?;
+    let certificates = read_certificates(ctx, key, &listener.spec).await?;
 
     let slb = ctx.slb.region(&placement.region)?;
     status.region_id = Some(placement.region.clone());
@@ -264,16 +272,10 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     status.load_balancer_id = Some(placement.load_balancer_id.clone());
 
     // Certificates from Secrets are uploaded first (and recorded at once), as the listener needs their IDs.
-    let server_certificate_id = ensure_certificate(
-        ctx,
-        listener,
-        slb.as_ref(),
-        &mut status,
-        certificates.server,
-    )
-    .await?;
+    let server_certificate_id =
+        ensure_certificate(ctx, listener, slb.as_ref(), status, certificates.server).await?;
     let ca_certificate_id =
-        ensure_certificate(ctx, listener, slb.as_ref(), &mut status, certificates.ca).await?;
+        ensure_certificate(ctx, listener, slb.as_ref(), status, certificates.ca).await?;
     let resolved = Resolved {
         v_server_group_id: groups.v_server_group_id,
         master_slave_server_group_id: groups.master_slave_server_group_id,
@@ -281,7 +283,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
         ca_certificate_id,
     };
     let desired = desired_listener(&listener.spec, &placement, &resolved)?;
-    let claimed = claimed_address(&status);
+    let claimed = claimed_address(status);
 
     // observe
     let observed = observe(slb.as_ref(), &desired, claimed).await?;
@@ -302,16 +304,15 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
         }
         Plan::Occupied(address) => {
             status.listener_state = None;
-            let error = Error::NotOwned {
+            return Err(Error::NotOwned {
                 what: format!(
                     "listener {address} of {}, which exists already",
                     desired.load_balancer_id
                 ),
-            };
-            return report_blocked(ctx, listener, &key, status, error).await;
+            });
         }
         Plan::Adopt => {
-            record_address(&mut status, desired.address);
+            record_address(status, desired.address);
             publish_normal(
                 ctx,
                 listener,
@@ -335,7 +336,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
             // The listener matches the spec, so it uses the resolved certificates.
             status.server_certificate_id = resolved.server_certificate_id.clone();
             status.ca_certificate_id = resolved.ca_certificate_id.clone();
-            delete_unused_certificates(ctx, listener, slb.as_ref(), &mut status).await?;
+            delete_unused_certificates(ctx, listener, slb.as_ref(), status).await?;
             (
                 DesiredCondition::ready(true, Reason::Available, "the spec is applied"),
                 DesiredCondition::ready(
@@ -360,7 +361,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
                 .iter()
                 .any(|change| matches!(change, Change::Set(_) | Change::Create(_)));
             let summary = describe_changes(&changes);
-            execute(ctx, listener, slb.as_ref(), &desired, &mut status, changes).await?;
+            execute(ctx, listener, slb.as_ref(), &desired, status, changes).await?;
             // Certificates are in use as the listener now has them: swapped only by a set or create.
             if reconfigured {
                 status.server_certificate_id = resolved.server_certificate_id.clone();
@@ -369,7 +370,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
                 status.server_certificate_id = existing.settings.server_certificate_id.clone();
                 status.ca_certificate_id = existing.settings.ca_certificate_id.clone();
             }
-            delete_unused_certificates(ctx, listener, slb.as_ref(), &mut status).await?;
+            delete_unused_certificates(ctx, listener, slb.as_ref(), status).await?;
             let address = desired.address;
             if drift {
                 publish_normal(
@@ -406,40 +407,48 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     status.conditions = merge_condition(&status.conditions, synced, key.generation, now());
     status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
     status.observed_generation = key.generation;
-    apply_status(ctx, listener, listener.status.as_ref(), &status).await?;
+    apply_status(ctx, listener, listener.status.as_ref(), status).await?;
     Ok(action)
 }
 
-/// Records why the listener cannot be reconciled (a missing or unready reference, a port held by
-/// another listener) in the status, then fails with it, so that error_policy reports it too. The
-/// reference's watch, not a timer, reconciles the listener again.
-async fn report_blocked(
+/// Records a failed reconcile in the conditions (best effort: error_policy reports it too). Synced
+/// goes False; Ready too, unless the failure is transient (SLB or Kubernetes unavailable for a
+/// moment), which says nothing about the listener itself.
+async fn record_failure(
     ctx: &Context,
     listener: &SlbListener,
     key: &ObjectKey,
     mut status: SlbListenerStatus,
-    error: Error,
-) -> Result<Action> {
-    let reason = match &error {
+    error: &Error,
+) {
+    let reason = match error {
         Error::ReferenceNotFound { .. } => Reason::ReferenceNotFound,
         Error::ReferenceNotReady { .. } => Reason::ReferenceNotReady,
         _ => Reason::ReconcileError,
     };
-    let message = error.to_string();
+    let message = error.chain();
     let synced = DesiredCondition {
         type_: SYNCED,
         ..DesiredCondition::ready(false, reason, message.clone())
     };
     status.conditions = merge_condition(&status.conditions, synced, key.generation, now());
-    status.conditions = merge_condition(
-        &status.conditions,
-        DesiredCondition::ready(false, reason, message),
-        key.generation,
-        now(),
-    );
+    let transient = match error {
+        Error::Kube(_) => true,
+        Error::Slb(error) => error.is_retryable(),
+        _ => false,
+    };
+    if !transient {
+        status.conditions = merge_condition(
+            &status.conditions,
+            DesiredCondition::ready(false, reason, message),
+            key.generation,
+            now(),
+        );
+    }
     status.observed_generation = key.generation;
-    apply_status(ctx, listener, listener.status.as_ref(), &status).await?;
-    Err(error)
+    if let Err(write_error) = apply_status(ctx, listener, listener.status.as_ref(), &status).await {
+        tracing::debug!(error = %write_error.chain(), "could not record the failure in the status");
+    }
 }
 
 /// The load balancer of the SlbInstance the spec names.
