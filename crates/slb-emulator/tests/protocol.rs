@@ -325,6 +325,8 @@ async fn call_log_records_calls_without_secrets() {
         (counters.calls, counters.writes, counters.errors),
         (2, 1, 1)
     );
+    assert_eq!(counters.writes_by_action["UploadServerCertificate"], 1);
+    assert_eq!(counters.by_code["InvalidLoadBalancerId.NotFound"], 1);
 
     // The same through the admin endpoint.
     let mut admin = common::Connection::open(emulator.addr()).await;
