@@ -368,3 +368,64 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
     operator.stop().await;
     namespace.delete().await;
 }
+
+#[tokio::test]
+async fn an_slb_error_shows_in_the_ready_condition_and_a_warning_event() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-error").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+
+    api.create(
+        &PostParams::default(),
+        &instance("nowhere", json!({"regionId": "mars-north-1"})),
+    )
+    .await
+    .unwrap();
+    let message = eventually("Ready False with the SLB error", TIMEOUT, || async {
+        let object = api.get("nowhere").await.ok()?;
+        let ready = object
+            .status?
+            .conditions
+            .into_iter()
+            .find(|c| c.type_ == "Ready")?;
+        (ready.status == "False" && ready.reason == "ReconcileError").then_some(ready.message)
+    })
+    .await;
+    assert!(message.starts_with("SLB API call failed"), "{message}");
+    let events: Api<Event> = Api::namespaced(client.clone(), &namespace.name);
+    eventually("a Warning event", TIMEOUT, || async {
+        let listed = events.list(&ListParams::default()).await.ok()?;
+        listed
+            .items
+            .into_iter()
+            .any(|e| {
+                e.type_.as_deref() == Some("Warning")
+                    && e.reason.as_deref().is_some_and(|r| r.starts_with("Slb"))
+            })
+            .then_some(())
+    })
+    .await;
+    assert!(emulator.counters().writes == 0, "nothing was created");
+
+    api.delete("nowhere", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt("nowhere")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    operator.stop().await;
+    namespace.delete().await;
+}

@@ -74,12 +74,35 @@ pub async fn reconcile(instance: Arc<SlbInstance>, ctx: Arc<Context>) -> Result<
     let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), &namespace);
     finalizer(&api, FINALIZER, instance, |event| async {
         match event {
-            Finalizer::Apply(instance) => sync(&instance, &ctx).await,
+            Finalizer::Apply(instance) => match sync(&instance, &ctx).await {
+                Ok(action) => Ok(action),
+                Err(error) => {
+                    report_failure(&instance, &ctx, &error).await;
+                    Err(error)
+                }
+            },
             Finalizer::Cleanup(instance) => cleanup(&instance, &ctx).await,
         }
     })
     .await
     .map_err(Error::from)
+}
+
+/// Shows a failed reconcile in the Ready condition, so `kubectl get` says why the object is not ready.
+/// Best effort: the error itself still goes to the error policy (log, metric, Warning event, retry).
+async fn report_failure(instance: &SlbInstance, ctx: &Context, error: &Error) {
+    let mut status = instance.status.clone().unwrap_or_default();
+    let ready = DesiredCondition::ready(false, Reason::ReconcileError, error.chain());
+    status.conditions = merge_condition(
+        &status.conditions,
+        ready,
+        instance.metadata.generation,
+        now(),
+    );
+    if let Err(status_error) = apply_status(ctx, instance, instance.status.as_ref(), &status).await
+    {
+        tracing::debug!(error = %status_error.chain(), "could not report the failure in the status");
+    }
 }
 
 /// The region of the load balancer: the spec's, else the one recorded at creation, else the default.
@@ -432,7 +455,14 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     let slb = ctx.slb.region(&region_of(instance, ctx))?;
     let id = match known_id {
         Some(id) => Some(id),
-        None if !plan::is_adopted(&instance.spec) => find_owned(slb.as_ref(), &key.uid).await?,
+        // A crash between create and status write leaves only the owner tag to find it by. Not found
+        // (even the region) means there is nothing to delete.
+        None if !plan::is_adopted(&instance.spec) => match find_owned(slb.as_ref(), &key.uid).await
+        {
+            Ok(found) => found,
+            Err(Error::Slb(error)) if error.is_not_found() => None,
+            Err(error) => return Err(error),
+        },
         None => None,
     };
     if let Some(id) = id {
