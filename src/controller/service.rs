@@ -7,8 +7,9 @@
 //! Annotations (prefix `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy
 //! `alicloud-loadbalancer-` prefix read too): `id` (adopt; listeners only with
 //! `force-override-listeners: "true"`, and then only on the Service's ports), `name`,
-//! `address-type`, `charge-type`, `bandwidth`, `spec`, `vswitch-id`, `master-zoneid`,
-//! `slave-zoneid`, `additional-resource-tags`, `protocol-port`, `cert-id`, `scheduler` (wrr, wlc),
+//! `address-type`, `charge-type`, `bandwidth` (shared equally by the listeners), `spec`,
+//! `vswitch-id`, `master-zoneid`, `slave-zoneid`, `additional-resource-tags`, `protocol-port`,
+//! `cert-id`, `scheduler` (wrr, wlc),
 //! `persistence-timeout`, `health-check-flag`, `health-check-type`, `health-check-connect-port`,
 //! `healthy-threshold`, `unhealthy-threshold`, `health-check-interval`,
 //! `health-check-connect-timeout`, `health-check-timeout`, `health-check-uri`,

@@ -130,11 +130,35 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
             settings.listener(&name, &child, port.port, node_port, protocol, &mut errors);
         listeners.insert(child, listener);
     }
+    share_bandwidth(&instance, &mut listeners, &mut errors);
     errors.into_result(Children {
         instance,
         groups,
         listeners,
     })
+}
+
+/// A load balancer billed by bandwidth needs a peak bandwidth on each listener, and SLB refuses
+/// listeners whose peaks add up to more than the instance's: each gets an equal share.
+fn share_bandwidth(
+    instance: &SlbInstanceSpec,
+    listeners: &mut BTreeMap<String, SlbListenerSpec>,
+    errors: &mut Errors,
+) {
+    let Some(total) = instance.bandwidth else {
+        return;
+    };
+    let count = i32::try_from(listeners.len()).unwrap_or(i32::MAX).max(1);
+    let share = total / count;
+    if share < 1 {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}bandwidth: {total} Mbps cannot be shared by {count} listeners (at least 1 Mbps each)"
+        ));
+        return;
+    }
+    for listener in listeners.values_mut() {
+        listener.bandwidth = Some(share);
+    }
 }
 
 /// Problems found so far, each naming its annotation or port.
@@ -592,4 +616,3 @@ fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<Stic
     };
     Some(session)
 }
-

@@ -1,0 +1,536 @@
+//! Services of type LoadBalancer against the local control plane and an in-process slb-emulator
+//! whose ECS inventory holds the kwok nodes (i-0001..i-0003, from their providerIDs
+//! `cn-hangzhou.i-000N`): an annotated two-port Service gets an SLB with two listeners on the
+//! nodes' NodePorts and its address in the Service status; annotation changes and scaling follow;
+//! switching to ClusterIP or deleting the Service removes everything; invalid annotations and other
+//! classes change nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use operator_support::*;
+use serde_json::json;
+use slb_api::{
+    DescribeLoadBalancerAttributeRequest, DescribeLoadBalancerAttributeResponse,
+    DescribeLoadBalancerTCPListenerAttributeRequest, DescribeLoadBalancersRequest,
+    DescribeVServerGroupAttributeRequest, ListenerProtocol, Scheduler, SlbApi,
+};
+use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
+
+fn ecs_inventory() -> Vec<String> {
+    (1..=40).map(|i| format!("i-{i:04}")).collect()
+}
+
+fn annotation(short_name: &str) -> String {
+    format!("{PREFIX}{short_name}")
+}
+
+async fn create_deployment(client: &Client, namespace: &str, replicas: i32) {
+    let labels = json!({"app": "web"});
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    deployments
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": replicas,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        // The image is never pulled: kwok plays the kubelet.
+                        "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
+                    }
+                }
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn scale(client: &Client, namespace: &str, replicas: i32) {
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    deployments
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
+        )
+        .await
+        .unwrap();
+}
+
+async fn create_service(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    annotations: serde_json::Value,
+    spec: serde_json::Value,
+) -> Service {
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": name, "annotations": annotations},
+                "spec": spec,
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
+fn node_ports(service: &Service) -> BTreeMap<i32, u16> {
+    service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_ref())
+        .unwrap()
+        .iter()
+        .map(|p| (p.port, u16::try_from(p.node_port.unwrap()).unwrap()))
+        .collect()
+}
+
+fn ingress_ip(service: &Service) -> Option<String> {
+    service
+        .status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?
+        .first()?
+        .ip
+        .clone()
+}
+
+async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
+    slb.describe_load_balancers(&DescribeLoadBalancersRequest::default())
+        .await
+        .unwrap()
+        .load_balancers
+        .into_iter()
+        .map(|lb| lb.load_balancer_id)
+        .collect()
+}
+
+async fn attribute(slb: &dyn SlbApi, id: &str) -> DescribeLoadBalancerAttributeResponse {
+    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
+        load_balancer_id: id.to_owned(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn listeners(lb: &DescribeLoadBalancerAttributeResponse) -> BTreeMap<u16, ListenerProtocol> {
+    lb.listener_ports_and_protocol
+        .iter()
+        .filter_map(|l| Some((l.listener_port?, l.listener_protocol?)))
+        .collect()
+}
+
+/// The backends with traffic (weight above 0; nodes that lost their pods drain at 0 for a while).
+async fn weighted_backends(slb: &dyn SlbApi, group_id: &str) -> BTreeSet<String> {
+    slb.describe_vserver_group_attribute(&DescribeVServerGroupAttributeRequest {
+        v_server_group_id: group_id.to_owned(),
+    })
+    .await
+    .unwrap()
+    .backend_servers
+    .into_iter()
+    .filter(|b| b.weight.unwrap_or(100) > 0)
+    .map(|b| format!("{}:{}", b.server_id, b.port.unwrap()))
+    .collect()
+}
+
+/// The ECS instances (from the kwok node names) hosting Ready pods of the Deployment.
+async fn instances_with_ready_pods(client: &Client, namespace: &str) -> (BTreeSet<String>, usize) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let mut instances = BTreeSet::new();
+    let mut ready_pods = 0;
+    for pod in pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .unwrap()
+    {
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        if !ready || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
+        let number: u32 = node
+            .trim_start_matches("kwok-node-")
+            .parse()
+            .expect("a kwok node");
+        instances.insert(format!("i-{number:04}"));
+        ready_pods += 1;
+    }
+    (instances, ready_pods)
+}
+
+/// Waits until the group of each port holds, with weight, exactly the nodes of the `replicas` Ready pods.
+async fn backends_follow(
+    client: &Client,
+    namespace: &str,
+    slb: &dyn SlbApi,
+    groups: &BTreeMap<i32, String>,
+    node_ports: &BTreeMap<i32, u16>,
+    replicas: usize,
+) -> BTreeSet<String> {
+    eventually(
+        &format!("the backends to follow {replicas} pods"),
+        Duration::from_secs(90),
+        || async {
+            let (instances, ready) = instances_with_ready_pods(client, namespace).await;
+            if ready != replicas {
+                return None;
+            }
+            for (port, group_id) in groups {
+                let node_port = node_ports[port];
+                let expected: BTreeSet<String> = instances
+                    .iter()
+                    .map(|id| format!("{id}:{node_port}"))
+                    .collect();
+                if weighted_backends(slb, group_id).await != expected {
+                    return None;
+                }
+            }
+            Some(instances)
+        },
+    )
+    .await
+}
+
+async fn group_ids(client: &Client, namespace: &str, service: &str) -> BTreeMap<i32, String> {
+    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), namespace);
+    let mut ids = BTreeMap::new();
+    for group in api.list(&ListParams::default()).await.unwrap() {
+        let Some(service_ref) = group.spec.service_ref.as_ref() else {
+            continue;
+        };
+        if service_ref.name != service {
+            continue;
+        }
+        if let Some(id) = group.status.and_then(|s| s.v_server_group_id) {
+            ids.insert(service_ref.port, id);
+        }
+    }
+    ids
+}
+
+async fn event_reasons(client: &Client, namespace: &str) -> Vec<(String, String)> {
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|event| Some((event.reason?, event.note.unwrap_or_default())))
+        .collect()
+}
+
+/// Waits until no SLB object and no child custom resource is left, and the Service is released.
+async fn everything_gone(client: &Client, namespace: &str, slb: &dyn SlbApi) {
+    eventually(
+        "the SLB objects and children to be gone",
+        TIMEOUT,
+        || async {
+            let instances: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+            let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), namespace);
+            let listeners: Api<SlbListener> = Api::namespaced(client.clone(), namespace);
+            let params = ListParams::default();
+            let none_left = load_balancer_ids(slb).await.is_empty()
+                && instances.list(&params).await.unwrap().items.is_empty()
+                && groups.list(&params).await.unwrap().items.is_empty()
+                && listeners.list(&params).await.unwrap().items.is_empty();
+            none_left.then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_and_goes_with_cluster_ip()
+ {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-svc").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    create_deployment(&client, &namespace.name, 3).await;
+    let service = create_service(
+        &client,
+        &namespace.name,
+        "web",
+        json!({
+            annotation("protocol-port"): "http:80",
+            annotation("charge-type"): "paybybandwidth",
+            annotation("bandwidth"): "10",
+            annotation("spec"): "slb.s2.small",
+            annotation("scheduler"): "wrr",
+            annotation("health-check-uri"): "/healthz",
+            annotation("persistence-timeout"): "60",
+            annotation("additional-resource-tags"): "team=web,env=test",
+        }),
+        json!({
+            "type": "LoadBalancer",
+            // Only the nodes hosting pods are backends, so scaling shows.
+            "externalTrafficPolicy": "Local",
+            "selector": {"app": "web"},
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": 8080},
+                {"name": "grpc", "port": 9000, "targetPort": 9000},
+            ]
+        }),
+    )
+    .await;
+    let node_ports = node_ports(&service);
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+
+    // One SLB, two listeners, the address in the Service status.
+    let address = eventually("the Service's ingress address", TIMEOUT, || async {
+        ingress_ip(&services.get("web").await.ok()?)
+    })
+    .await;
+    let ids = load_balancer_ids(slb.as_ref()).await;
+    assert_eq!(ids.len(), 1, "one load balancer: {ids:?}");
+    let lb_id = ids[0].clone();
+    let lb = eventually("both listeners", TIMEOUT, || async {
+        let lb = attribute(slb.as_ref(), &lb_id).await;
+        (listeners(&lb).len() == 2).then_some(lb)
+    })
+    .await;
+    assert_eq!(lb.address, address);
+    assert_eq!(
+        listeners(&lb),
+        BTreeMap::from([(80, ListenerProtocol::Http), (9000, ListenerProtocol::Tcp)])
+    );
+    assert_eq!(lb.bandwidth, Some(10));
+    let tcp = slb
+        .describe_load_balancer_tcp_listener_attribute(
+            &DescribeLoadBalancerTCPListenerAttributeRequest {
+                load_balancer_id: lb_id.clone(),
+                listener_port: 9000,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(tcp.persistence_timeout, Some(60));
+    assert_eq!(tcp.backend_server_port, Some(node_ports[&9000]));
+
+    // The backends are the kwok nodes of the pods, on the NodePorts.
+    let groups = eventually("both groups", TIMEOUT, || async {
+        let ids = group_ids(&client, &namespace.name, "web").await;
+        (ids.len() == 2).then_some(ids)
+    })
+    .await;
+    let three = backends_follow(
+        &client,
+        &namespace.name,
+        slb.as_ref(),
+        &groups,
+        &node_ports,
+        3,
+    )
+    .await;
+    assert!(
+        three
+            .iter()
+            .all(|id| ["i-0001", "i-0002", "i-0003"].contains(&id.as_str())),
+        "kwok nodes: {three:?}"
+    );
+
+    // Annotations change: the SLB follows.
+    services
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"metadata": {"annotations": {
+                annotation("bandwidth"): "20",
+                annotation("scheduler"): "wlc",
+            }}})),
+        )
+        .await
+        .unwrap();
+    eventually("the new bandwidth and scheduler", TIMEOUT, || async {
+        let lb = attribute(slb.as_ref(), &lb_id).await;
+        let tcp = slb
+            .describe_load_balancer_tcp_listener_attribute(
+                &DescribeLoadBalancerTCPListenerAttributeRequest {
+                    load_balancer_id: lb_id.clone(),
+                    listener_port: 9000,
+                },
+            )
+            .await
+            .ok()?;
+        (lb.bandwidth == Some(20) && tcp.scheduler == Some(Scheduler::WeightedLeastConnections))
+            .then_some(())
+    })
+    .await;
+
+    // Scaled: the backends follow.
+    scale(&client, &namespace.name, 1).await;
+    let one = backends_follow(
+        &client,
+        &namespace.name,
+        slb.as_ref(),
+        &groups,
+        &node_ports,
+        1,
+    )
+    .await;
+    assert_eq!(one.len(), 1);
+
+    // ClusterIP: everything goes, and the Service is released.
+    services
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"type": "ClusterIP", "externalTrafficPolicy": null}})),
+        )
+        .await
+        .unwrap();
+    everything_gone(&client, &namespace.name, slb.as_ref()).await;
+    let released = eventually("the Service to be released", TIMEOUT, || async {
+        let service = services.get("web").await.ok()?;
+        let finalizers = service.metadata.finalizers.clone().unwrap_or_default();
+        (finalizers.is_empty() && ingress_ip(&service).is_none()).then_some(service)
+    })
+    .await;
+    assert_eq!(
+        released.spec.and_then(|s| s.type_).as_deref(),
+        Some("ClusterIP")
+    );
+    let reasons = event_reasons(&client, &namespace.name).await;
+    for reason in ["EnsuredLoadBalancer", "DeletedLoadBalancer"] {
+        assert!(
+            reasons.iter().any(|(r, _)| r == reason),
+            "a {reason} event: {reasons:?}"
+        );
+    }
+
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_nothing() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-svc-del").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    create_deployment(&client, &namespace.name, 2).await;
+    let spec = json!({
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"port": 80, "targetPort": 8080}]
+    });
+
+    // Invalid annotations: a Warning, and nothing is created.
+    create_service(
+        &client,
+        &namespace.name,
+        "invalid",
+        json!({annotation("bandwidth"): "lots", annotation("scheduler"): "rr"}),
+        spec.clone(),
+    )
+    .await;
+    // Another class: left to whoever serves it.
+    let mut foreign_spec = spec.clone();
+    foreign_spec["loadBalancerClass"] = json!("example.com/other");
+    create_service(&client, &namespace.name, "foreign", json!({}), foreign_spec).await;
+    let note = eventually("an InvalidAnnotation warning", TIMEOUT, || async {
+        event_reasons(&client, &namespace.name)
+            .await
+            .into_iter()
+            .find(|(reason, _)| reason == "InvalidAnnotation")
+            .map(|(_, note)| note)
+    })
+    .await;
+    assert!(
+        note.contains(&annotation("bandwidth")) && note.contains("scheduler"),
+        "{note}"
+    );
+
+    // A served Service: an SLB with its address, then nothing left after the Service is deleted.
+    create_service(&client, &namespace.name, "web", json!({}), spec).await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    eventually("the Service's ingress address", TIMEOUT, || async {
+        ingress_ip(&services.get("web").await.ok()?)
+    })
+    .await;
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let names: Vec<String> = instances
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|i| i.metadata.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["web".to_owned()],
+        "only the served Service has an SLB"
+    );
+    assert_eq!(load_balancer_ids(slb.as_ref()).await.len(), 1);
+    for name in ["invalid", "foreign"] {
+        let service = services.get(name).await.unwrap();
+        assert!(ingress_ip(&service).is_none(), "{name} has no address");
+    }
+    let foreign = services.get("foreign").await.unwrap();
+    assert!(
+        foreign.metadata.finalizers.unwrap_or_default().is_empty(),
+        "a Service of another class carries no finalizer"
+    );
+
+    // Deleted while the operator runs, so that no finalizer outlives it.
+    for name in ["web", "invalid"] {
+        services
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    everything_gone(&client, &namespace.name, slb.as_ref()).await;
+    eventually("the Services to be gone", TIMEOUT, || async {
+        let web = services.get_opt("web").await.unwrap();
+        let invalid = services.get_opt("invalid").await.unwrap();
+        (web.is_none() && invalid.is_none()).then_some(())
+    })
+    .await;
+
+    operator.stop().await;
+    namespace.delete().await;
+}
