@@ -442,10 +442,19 @@ fn apply_conditionals(
     Ok(())
 }
 
-/// The VServerGroup / MasterSlaveServerGroup switches of the Set actions.
-fn apply_group_switches(p: &Params, attrs: &mut BTreeMap<String, Value>) -> Result<(), ApiError> {
+/// The VServerGroup / MasterSlaveServerGroup switches of the Set actions (HTTP and HTTPS listeners have no
+/// master-slave groups).
+fn apply_group_switches(
+    p: &Params,
+    protocol: Protocol,
+    attrs: &mut BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
     let vserver = p.on_off("VServerGroup", error::INVALID_PARAMETER)?;
-    let master_slave = p.on_off("MasterSlaveServerGroup", error::INVALID_PARAMETER)?;
+    let master_slave = if protocol.is_layer7() {
+        None
+    } else {
+        p.on_off("MasterSlaveServerGroup", error::INVALID_PARAMETER)?
+    };
     if vserver.as_deref() == Some("on") && master_slave.as_deref() == Some("on") {
         return Err(error::PARAMETER_COMBINATION);
     }
@@ -609,9 +618,7 @@ pub fn set(ctx: &mut Ctx<'_>, p: &Params, protocol: Protocol) -> Result<Response
     }
     let mut attrs = current.attributes.clone();
     attrs.extend(given);
-    if protocol != Protocol::Https {
-        apply_group_switches(p, &mut attrs)?;
-    }
+    apply_group_switches(p, protocol, &mut attrs)?;
     apply_conditionals(protocol, &mut attrs, false)?;
     let lb = ctx.lb(&lb_id)?.clone();
     check_references(ctx, &lb, port, &attrs)?;
