@@ -393,7 +393,7 @@ async fn execute(
 
 /// A short, human-readable list of the planned calls, for Events and conditions.
 fn describe_changes(changes: &[Change]) -> String {
-    let names: Vec<&str> = changes
+    let mut names: Vec<&str> = changes
         .iter()
         .map(|change| match change {
             Change::Create(_) => "create",
@@ -404,7 +404,6 @@ fn describe_changes(changes: &[Change]) -> String {
             Change::AddTags(_) | Change::RemoveTags(_) => "tags",
         })
         .collect();
-    let mut names = names;
     names.dedup();
     names.join(", ")
 }
