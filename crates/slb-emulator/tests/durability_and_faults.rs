@@ -267,3 +267,39 @@ async fn shutdown_frees_the_port() {
     assert_eq!(again.addr(), addr);
     assert!(again.url().starts_with("http://127.0.0.1:"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_all_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        state_file: Some(dir.path().join("state.json")),
+        ..Config::for_tests()
+    };
+    let emulator = Emulator::start(config.clone()).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let addr = emulator.addr();
+        tasks.push(tokio::spawn(async move {
+            let mut client = common::client_at(addr).await;
+            let mut ids = Vec::new();
+            for _ in 0..5 {
+                ids.push(create_lb(&mut client, &[]).await);
+            }
+            ids
+        }));
+    }
+    let mut created = HashSet::new();
+    for task in tasks {
+        created.extend(task.await.unwrap());
+    }
+    emulator.shutdown().await.unwrap();
+    let (_emulator, mut client) = start_with(config).await;
+    let listed = client.ok("DescribeLoadBalancers", &[]).await;
+    let listed: HashSet<String> = listed["LoadBalancers"]["LoadBalancer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lb| lb["LoadBalancerId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, created);
+}
