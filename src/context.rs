@@ -86,3 +86,25 @@ impl Context {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn one_client_is_built_per_region() {
+        let built = Arc::new(AtomicUsize::new(0));
+        let counter = built.clone();
+        let clients = SlbClients::new(Box::new(move |region: &str| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            let credentials = slb_api::Credentials::new("id", "secret")?;
+            let config = slb_api::ClientConfig::new("http://127.0.0.1:9", region, credentials);
+            Ok(Arc::new(slb_api::Client::new(config)?) as Arc<dyn SlbApi>)
+        }));
+        for region in ["cn-hangzhou", "cn-beijing", "cn-hangzhou"] {
+            assert!(clients.region(region).is_ok());
+        }
+        assert_eq!(built.load(Ordering::Relaxed), 2);
+    }
+}
