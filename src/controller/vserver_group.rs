@@ -100,14 +100,19 @@ pub async fn run(
             predicates::generation.combine(predicates::finalizers),
             Default::default(),
         );
-    // Node heartbeats would reconcile every Service-backed group; only what maps a node to a backend counts.
+    let mut node_changes = service::NodeChanges::default();
     let nodes = watcher(
         Api::<Node>::all(ctx.client.clone()),
         watcher::Config::default(),
     )
     .default_backoff()
-    .touched_objects()
-    .predicate_filter(service::node_fingerprint, Default::default());
+    .filter_map(move |event| {
+        let relevant = match event {
+            Ok(event) => node_changes.relevant(event).map(Ok),
+            Err(error) => Some(Err(error)),
+        };
+        std::future::ready(relevant)
+    });
     let slices_config = watcher::Config::default().labels(service::SERVICE_NAME_LABEL);
     let (by_instance, by_service, by_slice, by_node) = (
         reader.clone(),

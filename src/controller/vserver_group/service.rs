@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::watcher;
 
 use super::plan::{BackendKey, Backends};
 use crate::crd::Weighting;
@@ -178,8 +179,8 @@ fn is_excluded(node: &Node) -> bool {
         .is_some_and(|labels| labels.contains_key(EXCLUDE_LABEL))
 }
 
-/// What about a node matters to the groups: a change elsewhere (a heartbeat) triggers no reconcile.
-pub fn node_fingerprint(node: &Node) -> Option<u64> {
+/// What about a node matters to the groups: its ECS instance, readiness and exclusion.
+fn node_fingerprint(node: &Node) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
     node.spec
@@ -188,8 +189,32 @@ pub fn node_fingerprint(node: &Node) -> Option<u64> {
         .hash(&mut hasher);
     is_ready(node).hash(&mut hasher);
     is_excluded(node).hash(&mut hasher);
-    node.metadata.deletion_timestamp.is_some().hash(&mut hasher);
-    Some(hasher.finish())
+    hasher.finish()
+}
+
+/// Passes on the node events that can change a group: a node that appears, goes, or changes what
+/// [`node_fingerprint`] covers. Heartbeats, which would reconcile every Service-backed group, do not.
+#[derive(Default)]
+pub struct NodeChanges {
+    seen: BTreeMap<String, u64>,
+}
+
+impl NodeChanges {
+    pub fn relevant(&mut self, event: watcher::Event<Node>) -> Option<Node> {
+        match event {
+            watcher::Event::Apply(node) | watcher::Event::InitApply(node) => {
+                let name = node.metadata.name.clone().unwrap_or_default();
+                let fingerprint = node_fingerprint(&node);
+                (self.seen.insert(name, fingerprint) != Some(fingerprint)).then_some(node)
+            }
+            watcher::Event::Delete(node) => {
+                self.seen
+                    .remove(node.metadata.name.as_deref().unwrap_or_default());
+                Some(node)
+            }
+            watcher::Event::Init | watcher::Event::InitDone => None,
+        }
+    }
 }
 
 #[cfg(test)]

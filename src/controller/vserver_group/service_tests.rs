@@ -241,15 +241,41 @@ fn weights_are_proportional_and_never_zero_for_a_node_with_pods() {
 }
 
 #[test]
-fn the_node_fingerprint_ignores_heartbeats() {
-    let mut a = node("node-1", Some("cn-hangzhou.i-0001"), true);
-    let before = node_fingerprint(&a);
-    a.metadata.resource_version = Some("999".into());
-    a.metadata
+fn node_heartbeats_are_dropped_while_real_changes_and_deletions_pass() {
+    let mut changes = NodeChanges::default();
+    let first = node("node-1", Some("cn-hangzhou.i-0001"), true);
+    assert!(
+        changes
+            .relevant(watcher::Event::InitApply(first.clone()))
+            .is_some()
+    );
+    let mut heartbeat = first.clone();
+    heartbeat.metadata.resource_version = Some("999".into());
+    heartbeat
+        .metadata
         .annotations
         .get_or_insert_default()
         .insert("heartbeat".into(), "now".into());
-    assert_eq!(node_fingerprint(&a), before);
+    assert!(changes.relevant(watcher::Event::Apply(heartbeat)).is_none());
     let not_ready = node("node-1", Some("cn-hangzhou.i-0001"), false);
-    assert_ne!(node_fingerprint(&not_ready), before);
+    assert!(
+        changes
+            .relevant(watcher::Event::Apply(not_ready.clone()))
+            .is_some()
+    );
+    assert!(
+        changes
+            .relevant(watcher::Event::Apply(not_ready.clone()))
+            .is_none()
+    );
+    assert!(
+        changes
+            .relevant(watcher::Event::Delete(not_ready.clone()))
+            .is_some()
+    );
+    assert!(
+        changes.relevant(watcher::Event::Apply(not_ready)).is_some(),
+        "a node that comes back"
+    );
+    assert!(changes.relevant(watcher::Event::Init).is_none());
 }
