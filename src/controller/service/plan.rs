@@ -2,7 +2,7 @@
 //! resources a Service's spec and annotations ask for. Every annotation is checked before anything
 //! is written, so an invalid one changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 use serde::de::DeserializeOwned;
@@ -90,9 +90,10 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
 
     let mut groups = BTreeMap::new();
     let mut listeners = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for port in &ports {
         let child = port_child_name(&name, port.port);
-        if groups.contains_key(&child) {
+        if !seen.insert(port.port) {
             errors.push(format!(
                 "port {} appears twice (once per protocol); an SLB port has one protocol",
                 port.port
@@ -616,3 +617,7 @@ fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<Stic
     };
     Some(session)
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

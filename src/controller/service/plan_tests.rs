@@ -1,0 +1,305 @@
+use std::time::Duration;
+
+use super::*;
+use crate::crd::{AddressType, InternetChargeType, LoadBalancerSpec, Scheduler};
+
+fn config(manage_without_class: bool) -> Config {
+    Config {
+        cluster_id: "c1".into(),
+        default_region: "cn-hangzhou".into(),
+        resync_period: Duration::from_secs(600),
+        concurrency: 1,
+        watch_namespace: None,
+        service_load_balancer_class: "slb.operator.dev/slb".into(),
+        manage_services_without_class: manage_without_class,
+    }
+}
+
+/// A Service `web` of type LoadBalancer with ports 80 (nodePort 30080) and 9000 (30900).
+fn service(annotations: &[(&str, &str)]) -> Service {
+    let annotations: BTreeMap<String, String> = annotations
+        .iter()
+        .map(|(k, v)| (format!("{ANNOTATION_PREFIX}{k}"), (*v).to_owned()))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web", "namespace": "default", "annotations": annotations},
+        "spec": {
+            "type": "LoadBalancer",
+            "ports": [
+                {"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
+                {"name": "grpc", "port": 9000, "protocol": "TCP", "nodePort": 30900},
+            ]
+        }
+    }))
+    .unwrap_or_else(|e| unreachable!("bad test Service: {e}"))
+}
+
+fn planned(service: &Service) -> Children {
+    children(service).unwrap_or_else(|e| unreachable!("unexpected errors: {e:?}"))
+}
+
+fn problems(service: &Service) -> String {
+    match children(service) {
+        Ok(children) => unreachable!("expected errors, planned {children:?}"),
+        Err(problems) => problems.join("\n"),
+    }
+}
+
+#[test]
+fn only_load_balancer_services_of_our_class_or_none_are_served() {
+    let mut svc = service(&[]);
+    assert!(is_served(&svc, &config(true)));
+    assert!(!is_served(&svc, &config(false)));
+    if let Some(spec) = svc.spec.as_mut() {
+        spec.load_balancer_class = Some("slb.operator.dev/slb".into());
+    }
+    assert!(is_served(&svc, &config(false)));
+    if let Some(spec) = svc.spec.as_mut() {
+        spec.load_balancer_class = Some("example.com/other".into());
+    }
+    assert!(!is_served(&svc, &config(true)));
+    if let Some(spec) = svc.spec.as_mut() {
+        spec.load_balancer_class = None;
+        spec.type_ = Some("ClusterIP".into());
+    }
+    assert!(!is_served(&svc, &config(true)));
+}
+
+#[test]
+fn each_port_gets_a_group_following_the_service_and_a_listener_on_its_node_port() {
+    let children = planned(&service(&[]));
+    assert_eq!(children.instance.load_balancer_id, None);
+    assert_eq!(
+        children.groups.keys().collect::<Vec<_>>(),
+        ["web-80", "web-9000"]
+    );
+    let group = &children.groups["web-9000"];
+    assert_eq!(group.instance_ref.name, "web");
+    let service_ref = group.service_ref.as_ref();
+    assert_eq!(
+        service_ref.map(|s| (s.name.as_str(), s.port)),
+        Some(("web", 9000))
+    );
+    let listener = &children.listeners["web-9000"];
+    assert_eq!(listener.protocol, ListenerProtocol::Tcp);
+    assert_eq!(listener.listener_port, 9000);
+    assert_eq!(listener.backend_server_port, 30900);
+    assert_eq!(
+        listener
+            .v_server_group_ref
+            .as_ref()
+            .map(|r| r.name.as_str()),
+        Some("web-9000")
+    );
+    assert_eq!(listener.health_check, None);
+    assert_eq!(listener.bandwidth, None);
+}
+
+#[test]
+fn instance_annotations_shape_the_slb_instance() {
+    let children = planned(&service(&[
+        ("address-type", "internet"),
+        ("charge-type", "paybybandwidth"),
+        ("bandwidth", "11"),
+        ("spec", "slb.s2.small"),
+        ("master-zoneid", "cn-hangzhou-b"),
+        ("slave-zoneid", "cn-hangzhou-c"),
+        ("name", "web-lb"),
+        ("additional-resource-tags", "team=web, env=prod"),
+    ]));
+    let instance = &children.instance;
+    assert_eq!(instance.address_type, Some(AddressType::Internet));
+    assert_eq!(
+        instance.internet_charge_type,
+        Some(InternetChargeType::Paybybandwidth)
+    );
+    assert_eq!(instance.bandwidth, Some(11));
+    assert_eq!(instance.load_balancer_spec, Some(LoadBalancerSpec::S2Small));
+    assert_eq!(instance.master_zone_id.as_deref(), Some("cn-hangzhou-b"));
+    assert_eq!(instance.slave_zone_id.as_deref(), Some("cn-hangzhou-c"));
+    assert_eq!(instance.name.as_deref(), Some("web-lb"));
+    let tags = instance.tags.clone().unwrap_or_default();
+    assert_eq!(tags.get("team").map(String::as_str), Some("web"));
+    assert_eq!(tags.get("env").map(String::as_str), Some("prod"));
+    // Two listeners share 11 Mbps: 5 each, so they never add up to more than the instance's.
+    for listener in children.listeners.values() {
+        assert_eq!(listener.bandwidth, Some(5));
+    }
+}
+
+#[test]
+fn protocol_port_cert_id_and_listener_settings_apply_where_the_protocol_takes_them() {
+    let children = planned(&service(&[
+        ("protocol-port", "https:80"),
+        (
+            "cert-id",
+            "1231579085529123_17a1d1a0d53_-1795124416_1548101412",
+        ),
+        ("scheduler", "wlc"),
+        ("persistence-timeout", "60"),
+        ("health-check-flag", "on"),
+        ("health-check-type", "tcp"),
+        ("health-check-uri", "/healthz"),
+        ("health-check-httpcode", "http_3xx,http_2xx"),
+        ("health-check-connect-port", "8080"),
+        ("healthy-threshold", "4"),
+        ("unhealthy-threshold", "5"),
+        ("health-check-interval", "3"),
+        ("health-check-timeout", "7"),
+        ("health-check-connect-timeout", "6"),
+        ("sticky-session", "on"),
+        ("sticky-session-type", "insert"),
+        ("cookie-timeout", "1800"),
+    ]));
+    let https = &children.listeners["web-80"];
+    assert_eq!(https.protocol, ListenerProtocol::Https);
+    assert_eq!(https.scheduler, Some(Scheduler::Wlc));
+    assert_eq!(
+        https
+            .server_certificate
+            .as_ref()
+            .and_then(|c| c.certificate_id.as_deref()),
+        Some("1231579085529123_17a1d1a0d53_-1795124416_1548101412")
+    );
+    assert_eq!(https.persistence_timeout, None);
+    let session = https.sticky_session.as_ref();
+    assert_eq!(
+        session.map(|s| s.session_type),
+        Some(StickySessionType::Insert)
+    );
+    assert_eq!(session.and_then(|s| s.cookie_timeout), Some(1800));
+    let check = https.health_check.clone().unwrap_or_default();
+    assert_eq!(check.enabled, Some(true));
+    assert_eq!(check.check_type, None);
+    assert_eq!(check.uri.as_deref(), Some("/healthz"));
+    assert_eq!(
+        check.http_codes,
+        Some(vec![HttpCode::Http2xx, HttpCode::Http3xx])
+    );
+    assert_eq!(check.timeout_seconds, Some(7));
+    assert_eq!(check.connect_port, Some(8080));
+
+    let tcp = &children.listeners["web-9000"];
+    assert_eq!(tcp.protocol, ListenerProtocol::Tcp);
+    assert_eq!(tcp.persistence_timeout, Some(60));
+    assert_eq!(tcp.sticky_session, None);
+    assert_eq!(tcp.server_certificate, None);
+    let check = tcp.health_check.clone().unwrap_or_default();
+    assert_eq!(check.enabled, None);
+    assert_eq!(check.check_type, Some(HealthCheckType::Tcp));
+    // A TCP check sends no HTTP request, so it takes no URI.
+    assert_eq!(check.uri, None);
+    assert_eq!(check.timeout_seconds, Some(6));
+    assert_eq!(
+        (
+            check.healthy_threshold,
+            check.unhealthy_threshold,
+            check.interval_seconds
+        ),
+        (Some(4), Some(5), Some(3))
+    );
+}
+
+#[test]
+fn every_invalid_annotation_is_reported_and_nothing_is_planned() {
+    let message = problems(&service(&[
+        ("bandwidth", "lots"),
+        ("scheduler", "rr"),
+        ("address-type", "public"),
+        ("protocol-port", "https:80,ftp:21"),
+        ("health-check-uri", "healthz"),
+        ("sticky-session", "on"),
+        ("additional-resource-tags", "aliyun-x=1,plain"),
+    ]));
+    for expected in [
+        "bandwidth: \"lots\"",
+        "rr is not offered",
+        "address-type: \"public\"",
+        "\"ftp:21\"",
+        "port 80 is https, which needs",
+        "health-check-uri must start with /",
+        "sticky-session: on needs",
+        "\"plain\" is not of the form key=value",
+        "tag \"aliyun-x=1\"",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in:\n{message}");
+    }
+}
+
+#[test]
+fn bandwidth_needs_billing_by_bandwidth_and_enough_for_every_listener() {
+    let message = problems(&service(&[("bandwidth", "10")]));
+    assert!(message.contains("needs"), "{message}");
+    let message = problems(&service(&[
+        ("charge-type", "paybybandwidth"),
+        ("bandwidth", "1"),
+    ]));
+    assert!(
+        message.contains("cannot be shared by 2 listeners"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_adopted_load_balancer_is_used_as_it_is_and_gets_listeners_only_when_forced() {
+    let adopted = planned(&service(&[("id", "lb-existing")]));
+    assert_eq!(
+        adopted.instance.load_balancer_id.as_deref(),
+        Some("lb-existing")
+    );
+    assert_eq!(adopted.instance.tags, None);
+    assert_eq!(adopted.groups.len(), 2);
+    assert!(adopted.listeners.is_empty());
+
+    let forced = planned(&service(&[
+        ("id", "lb-existing"),
+        ("force-override-listeners", "true"),
+    ]));
+    assert_eq!(forced.listeners.len(), 2);
+
+    let message = problems(&service(&[("id", "lb-existing"), ("spec", "slb.s2.small")]));
+    assert!(message.contains("cannot be set with it"), "{message}");
+}
+
+#[test]
+fn ports_that_slb_cannot_serve_are_reported() {
+    let svc: Service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "dns", "annotations": {
+            format!("{ANNOTATION_PREFIX}protocol-port"): "http:53"
+        }},
+        "spec": {
+            "type": "LoadBalancer",
+            "ports": [
+                {"name": "udp", "port": 53, "protocol": "UDP", "nodePort": 30053},
+                {"name": "tcp", "port": 53, "protocol": "TCP", "nodePort": 30054},
+                {"name": "sctp", "port": 99, "protocol": "SCTP", "nodePort": 30099},
+                {"name": "none", "port": 100, "protocol": "TCP"},
+            ]
+        }
+    }))
+    .unwrap_or_else(|e| unreachable!("bad test Service: {e}"));
+    let message = problems(&svc);
+    for expected in [
+        "port 53 is UDP, so its listener can only be udp",
+        "port 53 appears twice",
+        "protocol SCTP cannot be load balanced",
+        "port 100 has no nodePort",
+    ] {
+        assert!(message.contains(expected), "{expected:?} in:\n{message}");
+    }
+}
+
+#[test]
+fn the_legacy_prefix_is_read_too() {
+    let svc: Service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web", "annotations": {
+            "service.beta.kubernetes.io/alicloud-loadbalancer-address-type": "intranet"
+        }},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "nodePort": 30080}]}
+    }))
+    .unwrap_or_else(|e| unreachable!("bad test Service: {e}"));
+    assert_eq!(
+        planned(&svc).instance.address_type,
+        Some(AddressType::Intranet)
+    );
+}
