@@ -95,10 +95,11 @@ async fn the_standby_takes_over_when_the_leader_shuts_down() {
         .status()
         .unwrap();
     assert!(terminated.success());
-    tokio::time::timeout(Duration::from_secs(15), leader.wait())
+    let exit = tokio::time::timeout(Duration::from_secs(15), leader.wait())
         .await
         .expect("the leader exits on SIGTERM")
         .unwrap();
+    assert!(exit.success(), "a SIGTERM is a clean shutdown: {exit}");
     let second = eventually(
         "the standby to take the Lease",
         Duration::from_secs(20),
