@@ -299,6 +299,26 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         "24 removals in calls of at most 20"
     );
 
+    // A new name: SetVServerGroupAttribute with the name only, the backends stay.
+    let before_rename = last_sequence(&emulator);
+    api.patch(
+        "explicit",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"spec": {"name": "renamed-group"}})),
+    )
+    .await
+    .unwrap();
+    ready_group(&api, "explicit").await;
+    assert_eq!(group_names(slb.as_ref(), &lb).await, ["renamed-group"]);
+    assert_eq!(
+        successful_calls(&emulator, "SetVServerGroupAttribute", before_rename),
+        1
+    );
+    assert_eq!(
+        remote_backends(slb.as_ref(), &id).await,
+        [("i-0001:80".to_owned(), 100)].into()
+    );
+
     delete_and_wait(&api, "explicit").await;
     assert!(
         group_names(slb.as_ref(), &lb).await.is_empty(),
