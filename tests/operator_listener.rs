@@ -28,7 +28,7 @@ use slb_api::{
     SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySessionType,
     UploadServerCertificateRequest,
 };
-use slb_emulator::{Config as EmulatorConfig, Emulator, TransitionDelays};
+use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, TransitionDelays};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::listener::{CERTIFICATE_NAME_PREFIX, certificate_name};
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
@@ -1131,6 +1131,109 @@ async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
     );
 
     delete_and_wait(&api, "http").await;
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn listeners_converge_through_injected_faults_without_leaks() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-faults").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    emulator.set_faults(Faults {
+        error_503_rate: 0.10,
+        processing_same_request_rate: 0.05,
+        latency_ms: 50,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &tls_secret("web-tls", &self_signed(dir.path(), "web")),
+        )
+        .await
+        .unwrap();
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let specs = [
+        (
+            "http",
+            json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80,
+                   "accessControl": {"enabled": true, "sourceItems": ["10.0.0.0/8"]}}),
+        ),
+        (
+            "https",
+            json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 80,
+                   "serverCertificate": {"secretRef": {"name": "web-tls"}}}),
+        ),
+        (
+            "udp",
+            json!({"listenerPort": 53, "protocol": "UDP", "backendServerPort": 53}),
+        ),
+    ];
+    for (name, spec) in specs {
+        api.create(&PostParams::default(), &listener(name, spec))
+            .await
+            .unwrap();
+    }
+    for name in ["http", "https", "udp"] {
+        ready(&api, name).await;
+    }
+    patch_spec(
+        &api,
+        "http",
+        json!({"scheduler": "wlc", "listenerPort": 8080}),
+    )
+    .await;
+    secrets
+        .replace(
+            "web-tls",
+            &PostParams::default(),
+            &tls_secret("web-tls", &self_signed(dir.path(), "renewed")),
+        )
+        .await
+        .unwrap();
+    ready(&api, "http").await;
+    eventually("one certificate, in use", TIMEOUT, || async {
+        let in_use = https(slb, &lb, 443).await?.server_certificate_id?;
+        let ids: Vec<String> = server_certificates(slb)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        (ids == [in_use]).then_some(())
+    })
+    .await;
+    assert_eq!(
+        listener_ports(slb, &lb).await,
+        [53, 443, 8080],
+        "no duplicate"
+    );
+
+    for name in ["http", "https", "udp"] {
+        delete_and_wait(&api, name).await;
+    }
+    emulator.set_faults(Faults::default());
+    assert!(
+        listener_ports(slb, &lb).await.is_empty(),
+        "no leaked listener"
+    );
+    assert!(
+        server_certificates(slb).await.is_empty(),
+        "no leaked certificate"
+    );
     delete_instance(&client, &namespace.name).await;
     operator.stop().await;
     namespace.delete().await;
