@@ -303,3 +303,32 @@ fn the_legacy_prefix_is_read_too() {
         Some(AddressType::Intranet)
     );
 }
+
+#[test]
+fn the_example_service_is_valid() {
+    use serde::Deserialize;
+
+    let text = include_str!("../../../examples/service-loadbalancer.yaml");
+    let mut services = serde_yaml::Deserializer::from_str(text)
+        .filter_map(|document| serde_yaml::Value::deserialize(document).ok())
+        .filter(|value| value["kind"].as_str() == Some("Service"))
+        .filter_map(|value| serde_yaml::from_value::<Service>(value).ok());
+    let Some(mut svc) = services.next() else {
+        unreachable!("the example holds a Service");
+    };
+    // The apiserver allocates the NodePorts.
+    for (port, node_port) in svc
+        .spec
+        .iter_mut()
+        .flat_map(|spec| spec.ports.iter_mut().flatten())
+        .zip(30000..)
+    {
+        port.node_port = Some(node_port);
+    }
+    assert!(is_served(&svc, &config(true)));
+    let children = planned(&svc);
+    assert_eq!(children.listeners.len(), 2);
+    for listener in children.listeners.values() {
+        assert_eq!(listener.bandwidth, Some(10));
+    }
+}
