@@ -58,7 +58,11 @@ pub struct RunArgs {
     pub watch_namespace: Option<String>,
 
     /// Services of type LoadBalancer with this spec.loadBalancerClass get an SLB.
-    #[arg(long, env = "SLB_SERVICE_LOAD_BALANCER_CLASS", default_value = "slb.operator.dev/slb")]
+    #[arg(
+        long,
+        env = "SLB_SERVICE_LOAD_BALANCER_CLASS",
+        default_value = "slb.operator.dev/slb"
+    )]
     pub service_load_balancer_class: String,
 
     /// Whether Services of type LoadBalancer without a spec.loadBalancerClass get an SLB too, as with
