@@ -19,9 +19,10 @@ use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
-    DescribeLoadBalancerAttributeRequest, DescribeLoadBalancerAttributeResponse,
-    DescribeLoadBalancerTCPListenerAttributeRequest, DescribeLoadBalancersRequest,
-    DescribeVServerGroupAttributeRequest, ListenerProtocol, Scheduler, SlbApi,
+    CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
+    DescribeLoadBalancerAttributeResponse, DescribeLoadBalancerTCPListenerAttributeRequest,
+    DescribeLoadBalancersRequest, DescribeVServerGroupAttributeRequest,
+    DescribeVServerGroupsRequest, ListenerProtocol, Scheduler, SlbApi,
 };
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
@@ -530,6 +531,83 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
         (web.is_none() && invalid.is_none()).then_some(())
     })
     .await;
+
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn an_adopted_load_balancer_gets_the_services_listeners_and_loses_only_them() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-svc-id").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let existing = slb
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            load_balancer_name: Some("made-elsewhere".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    create_deployment(&client, &namespace.name, 1).await;
+    create_service(
+        &client,
+        &namespace.name,
+        "web",
+        json!({
+            annotation("id"): existing.load_balancer_id,
+            annotation("force-override-listeners"): "true",
+        }),
+        json!({
+            "type": "LoadBalancer",
+            "selector": {"app": "web"},
+            "ports": [{"port": 80, "targetPort": 8080}]
+        }),
+    )
+    .await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let address = eventually("the Service's ingress address", TIMEOUT, || async {
+        ingress_ip(&services.get("web").await.ok()?)
+    })
+    .await;
+    assert_eq!(address, existing.address);
+    eventually("the listener on the adopted SLB", TIMEOUT, || async {
+        let lb = attribute(slb.as_ref(), &existing.load_balancer_id).await;
+        (listeners(&lb) == BTreeMap::from([(80, ListenerProtocol::Tcp)])).then_some(())
+    })
+    .await;
+
+    services
+        .delete("web", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the Service to be gone", TIMEOUT, || async {
+        services
+            .get_opt("web")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // The load balancer stays, without what the Service added to it.
+    let lb = attribute(slb.as_ref(), &existing.load_balancer_id).await;
+    assert!(listeners(&lb).is_empty(), "{lb:?}");
+    let groups = slb
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: existing.load_balancer_id.clone(),
+        })
+        .await
+        .unwrap()
+        .v_server_groups;
+    assert!(groups.is_empty(), "{groups:?}");
 
     operator.stop().await;
     namespace.delete().await;

@@ -6,10 +6,10 @@
 //!
 //! Annotations (prefix `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy
 //! `alicloud-loadbalancer-` prefix read too): `id` (adopt; listeners only with
-//! `force-override-listeners: "true"`, and then only on the Service's ports), `name`,
-//! `address-type`, `charge-type`, `bandwidth` (shared equally by the listeners), `spec`,
-//! `vswitch-id`, `master-zoneid`, `slave-zoneid`, `additional-resource-tags`, `protocol-port`,
-//! `cert-id`, `scheduler` (wrr, wlc),
+//! `force-override-listeners: "true"`, and then only on the Service's ports: taken over if they
+//! exist, removed with the Service), `name`, `address-type`, `charge-type`, `bandwidth` (shared
+//! equally by the listeners), `spec`, `vswitch-id`, `master-zoneid`, `slave-zoneid`,
+//! `additional-resource-tags`, `protocol-port`, `cert-id`, `scheduler` (wrr, wlc),
 //! `persistence-timeout`, `health-check-flag`, `health-check-type`, `health-check-connect-port`,
 //! `healthy-threshold`, `unhealthy-threshold`, `health-check-interval`,
 //! `health-check-connect-timeout`, `health-check-timeout`, `health-check-uri`,
@@ -31,11 +31,9 @@
 
 mod plan;
 
-pub use plan::ANNOTATION_PREFIX;
-
 use self::plan::{children, is_served};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +49,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use slb_api::DeleteLoadBalancerListenerRequest;
 
 use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
 use crate::context::Context;
@@ -133,21 +132,35 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     };
 
     // observe
-    let (owned, foreign) = observe(ctx, &key).await?;
-    let taken: Vec<&String> = std::iter::once(&key.name)
-        .chain(desired.groups.keys())
-        .chain(desired.listeners.keys())
-        .filter(|name| foreign.contains(name))
-        .collect();
-    if !taken.is_empty() {
-        let names: Vec<&str> = taken.iter().map(|n| n.as_str()).collect();
+    let (owned, taken) = observe(ctx, &key).await?;
+    let mut conflicts: Vec<String> = Vec::new();
+    if taken.instances.contains(&key.name) {
+        conflicts.push(format!("SlbInstance {}", key.name));
+    }
+    for (kind, names, wanted) in [
+        (
+            "SlbVServerGroup",
+            &taken.groups,
+            desired.groups.keys().collect::<Vec<_>>(),
+        ),
+        (
+            "SlbListener",
+            &taken.listeners,
+            desired.listeners.keys().collect(),
+        ),
+    ] {
+        for name in wanted.into_iter().filter(|name| names.contains(*name)) {
+            conflicts.push(format!("{kind} {name}"));
+        }
+    }
+    if !conflicts.is_empty() {
         publish_warning(
             ctx,
             service,
             "NameTaken",
             format!(
-                "Nothing was changed: custom resources named {} exist and belong to something else; rename them or the Service",
-                names.join(", ")
+                "Nothing was changed: {} already exist and belong to something else; rename them or the Service",
+                conflicts.join(", ")
             ),
         )
         .await;
@@ -262,23 +275,30 @@ enum Write<'a> {
     Listener(&'a String, &'a crate::crd::SlbListenerSpec),
 }
 
-/// The children this Service controls, and the names of same-kind objects that belong to
-/// something else (which the Service must not take over).
-async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Vec<String>)> {
-    let mut foreign = Vec::new();
-    let (instances, others) = list_children::<SlbInstance>(ctx, key).await?;
-    foreign.extend(others);
-    let (groups, others) = list_children::<SlbVServerGroup>(ctx, key).await?;
-    foreign.extend(others);
-    let (listeners, others) = list_children::<SlbListener>(ctx, key).await?;
-    foreign.extend(others);
+/// Names of objects of each child kind that belong to something else, which the Service must not take over.
+#[derive(Default)]
+struct Taken {
+    instances: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    listeners: BTreeSet<String>,
+}
+
+/// The children this Service controls, and the names the others hold.
+async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Taken)> {
+    let (instances, taken_instances) = list_children::<SlbInstance>(ctx, key).await?;
+    let (groups, taken_groups) = list_children::<SlbVServerGroup>(ctx, key).await?;
+    let (listeners, taken_listeners) = list_children::<SlbListener>(ctx, key).await?;
     Ok((
         Owned {
             instance: instances.into_values().find(|i| i.name_any() == key.name),
             groups,
             listeners,
         },
-        foreign,
+        Taken {
+            instances: taken_instances,
+            groups: taken_groups,
+            listeners: taken_listeners,
+        },
     ))
 }
 
@@ -286,7 +306,7 @@ async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Vec<String>)>
 async fn list_children<K>(
     ctx: &Context,
     key: &ObjectKey,
-) -> Result<(BTreeMap<String, K>, Vec<String>)>
+) -> Result<(BTreeMap<String, K>, BTreeSet<String>)>
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + Clone
@@ -295,7 +315,7 @@ where
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let mut owned = BTreeMap::new();
-    let mut foreign = Vec::new();
+    let mut taken = BTreeSet::new();
     for object in api.list(&ListParams::default()).await? {
         let controlled = object
             .owner_references()
@@ -304,10 +324,10 @@ where
         if controlled {
             owned.insert(object.name_any(), object);
         } else {
-            foreign.push(object.name_any());
+            taken.insert(object.name_any());
         }
     }
-    Ok((owned, foreign))
+    Ok((owned, taken))
 }
 
 /// Server-side applies one child, owned by the Service (so garbage collection removes it with the
@@ -367,7 +387,14 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
     let (owned, _) = observe(ctx, &key).await?;
     if !owned.listeners.is_empty() {
+        let adopted = owned
+            .instance
+            .as_ref()
+            .is_some_and(|instance| instance.spec.load_balancer_id.is_some());
         for (name, listener) in &owned.listeners {
+            if adopted {
+                delete_adopted_listener(ctx, listener).await?;
+            }
             if listener.metadata.deletion_timestamp.is_none() {
                 delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
             }
@@ -400,6 +427,40 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     .await?;
     set_finalizer(ctx, service, false).await?;
     Ok(Action::await_change())
+}
+
+/// On an adopted load balancer an SlbListener leaves its listener in place when deleted (the
+/// instance's deletionPolicy is Orphan), which would keep the Service's VServer groups in use. The
+/// Service declared the listener (with `force-override-listeners`), so it removes it.
+async fn delete_adopted_listener(ctx: &Context, listener: &SlbListener) -> Result<()> {
+    let Some(status) = &listener.status else {
+        return Ok(());
+    };
+    let (Some(load_balancer_id), Some(port)) = (&status.load_balancer_id, status.listener_port)
+    else {
+        return Ok(());
+    };
+    let Ok(listener_port) = u16::try_from(port) else {
+        return Ok(());
+    };
+    let region = status
+        .region_id
+        .clone()
+        .unwrap_or_else(|| ctx.config.default_region.clone());
+    let request = DeleteLoadBalancerListenerRequest {
+        load_balancer_id: load_balancer_id.clone(),
+        listener_port,
+    };
+    match ctx
+        .slb
+        .region(&region)?
+        .delete_load_balancer_listener(&request)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {

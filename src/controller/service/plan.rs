@@ -199,12 +199,12 @@ impl Annotations {
         short_name: &str,
         errors: &mut Errors,
         max_len: usize,
-        allowed: impl Fn(char) -> bool,
+        (allowed, described): (fn(char) -> bool, &str),
     ) -> Option<String> {
         let value = self.get(short_name)?;
         if value.is_empty() || value.len() > max_len || !value.chars().all(allowed) {
             errors.push(format!(
-                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be 1-{max_len} characters of the allowed set"
+                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be 1-{max_len} {described}"
             ));
             return None;
         }
@@ -258,12 +258,35 @@ impl Annotations {
     }
 }
 
-fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
-}
+/// The characters of IDs: letters, digits, `-`, `_` and `.`.
+const ID: (fn(char) -> bool, &str) = (
+    |c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.',
+    "letters, digits, '-', '_' or '.'",
+);
+
+/// The characters of an SLB name: those of IDs and `/`.
+const SLB_NAME: (fn(char) -> bool, &str) = (
+    |c| c.is_ascii_alphanumeric() || "-_./".contains(c),
+    "letters, digits, '-', '_', '.' or '/'",
+);
+
+/// The characters of a health check path.
+const URI: (fn(char) -> bool, &str) = (
+    |c| c.is_ascii_alphanumeric() || "-/.%?#&".contains(c),
+    "letters, digits or any of -/.%?#&",
+);
+
+/// The characters of a health check Host header: a domain, or `$_ip`.
+const DOMAIN: (fn(char) -> bool, &str) = (
+    |c| c.is_ascii_alphanumeric() || "-.$_".contains(c),
+    "letters, digits, '-' or '.' (or $_ip)",
+);
+
+/// The characters of a cookie name.
+const COOKIE: (fn(char) -> bool, &str) = (|c| c.is_ascii_alphanumeric(), "letters or digits");
 
 fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceSpec {
-    let load_balancer_id = annotations.string("id", errors, 64, is_id_char);
+    let load_balancer_id = annotations.string("id", errors, 64, ID);
     if load_balancer_id.is_some() {
         let shaping: Vec<&str> = INSTANCE_ANNOTATIONS
             .into_iter()
@@ -294,7 +317,7 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
     }
     SlbInstanceSpec {
         region_id: None,
-        name: annotations.string("name", errors, 80, |c| is_id_char(c) || c == '/'),
+        name: annotations.string("name", errors, 80, SLB_NAME),
         address_type,
         internet_charge_type,
         bandwidth,
@@ -303,9 +326,9 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
             errors,
             "slb.s1.small, slb.s2.small, slb.s2.medium, slb.s3.small, slb.s3.medium, slb.s3.large",
         ),
-        v_switch_id: annotations.string("vswitch-id", errors, 64, is_id_char),
-        master_zone_id: annotations.string("master-zoneid", errors, 64, is_id_char),
-        slave_zone_id: annotations.string("slave-zoneid", errors, 64, is_id_char),
+        v_switch_id: annotations.string("vswitch-id", errors, 64, ID),
+        master_zone_id: annotations.string("master-zoneid", errors, 64, ID),
+        slave_zone_id: annotations.string("slave-zoneid", errors, 64, ID),
         status: None,
         tags: additional_tags(annotations, errors),
         load_balancer_id,
@@ -457,8 +480,7 @@ impl ListenerSettings {
             }
             _ => annotations.one_of("scheduler", errors, "wrr, wlc"),
         };
-        let uri_char = |c: char| c.is_ascii_alphanumeric() || "-/.%?#&".contains(c);
-        let health_check_uri = annotations.string("health-check-uri", errors, 80, uri_char);
+        let health_check_uri = annotations.string("health-check-uri", errors, 80, URI);
         if health_check_uri
             .as_ref()
             .is_some_and(|uri| !uri.starts_with('/'))
@@ -467,11 +489,9 @@ impl ListenerSettings {
                 "{ANNOTATION_PREFIX}health-check-uri must start with /"
             ));
         }
-        let health_check_domain = annotations.string("health-check-domain", errors, 80, |c| {
-            c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '$' || c == '_'
-        });
+        let health_check_domain = annotations.string("health-check-domain", errors, 80, DOMAIN);
         Self {
-            certificate_id: annotations.string("cert-id", errors, 128, is_id_char),
+            certificate_id: annotations.string("cert-id", errors, 128, ID),
             scheduler,
             persistence_timeout: annotations.int("persistence-timeout", errors, 0, 3600),
             health_check_enabled: annotations.on_off("health-check-flag", errors, "on", "off"),
@@ -593,7 +613,7 @@ fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<Stic
     let session_type: Option<StickySessionType> =
         annotations.one_of("sticky-session-type", errors, "insert, server");
     let cookie_timeout = annotations.int("cookie-timeout", errors, 1, 86400);
-    let cookie = annotations.string("cookie", errors, 200, |c| c.is_ascii_alphanumeric());
+    let cookie = annotations.string("cookie", errors, 200, COOKIE);
     if !enabled {
         return None;
     }
