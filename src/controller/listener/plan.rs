@@ -42,7 +42,7 @@ impl std::fmt::Display for Address {
     }
 }
 
-pub fn protocol_name(protocol: ListenerProtocol) -> &'static str {
+fn protocol_name(protocol: ListenerProtocol) -> &'static str {
     match protocol {
         ListenerProtocol::Http => "HTTP",
         ListenerProtocol::Https => "HTTPS",
@@ -456,7 +456,7 @@ pub fn plan(desired: &Desired, claimed: Option<Address>, observed: &Observed) ->
     Plan::Changes(changes)
 }
 
-pub fn is_transitional(status: ListenerStatus) -> bool {
+fn is_transitional(status: ListenerStatus) -> bool {
     matches!(
         status,
         ListenerStatus::Starting | ListenerStatus::Configuring | ListenerStatus::Stopping
