@@ -7,5 +7,6 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod error;
+pub mod metered;
 pub mod metrics;
 pub mod operator;

@@ -19,6 +19,7 @@ use crate::cli::RunArgs;
 use crate::context::{Config, Context, SlbClients};
 use crate::controller::{self, FIELD_MANAGER};
 use crate::crd::SlbInstance;
+use crate::metered::{Metered, SlbCallMetrics};
 use crate::metrics::Metrics;
 
 /// Runs the operator until SIGTERM or Ctrl-C, or until leadership is lost.
@@ -35,6 +36,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let mut registry = Registry::default();
     let metrics = Metrics::register(&mut registry);
+    let call_metrics = SlbCallMetrics::register(&mut registry);
     let admin_state = Arc::new(AdminState {
         registry,
         ready: AtomicBool::new(false),
@@ -49,7 +51,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let endpoint = args.endpoint.clone();
     let slb = SlbClients::new(Box::new(move |region: &str| {
         let config = ClientConfig::new(endpoint.clone(), region, credentials.clone());
-        Ok(Arc::new(slb_api::Client::new(config)?) as Arc<dyn SlbApi>)
+        let client = Arc::new(slb_api::Client::new(config)?);
+        Ok(Arc::new(Metered::new(client, call_metrics.clone())) as Arc<dyn SlbApi>)
     }));
     let reporter = Reporter {
         controller: FIELD_MANAGER.to_owned(),
