@@ -15,9 +15,12 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::{DescribeRulesRequest, DescribeVServerGroupsRequest, SetRuleRequest, SlbApi};
 use slb_operator::conditions::is_ready;
-use slb_operator::crd::{SlbInstance, SlbListener, SlbRule, SlbVServerGroup};
+use slb_operator::crd::{
+    SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
+};
 
-const TIMEOUT: Duration = Duration::from_secs(40);
+/// Generous, for the run with injected faults; the other tests finish long before.
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
     serde_json::from_value(json!({
@@ -383,6 +386,163 @@ async fn a_rule_waits_for_its_references_and_drift_is_restored() {
     );
 
     delete_all(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn groups_and_rules_converge_under_faults_without_duplicates_or_leaks() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-rule-faults").await;
+    let mut config = slb_emulator::Config::for_tests();
+    config.faults = slb_emulator::Faults {
+        error_503_rate: 0.10,
+        processing_same_request_rate: 0.05,
+        latency_ms: 50,
+        seed: 11,
+        ..slb_emulator::Faults::default()
+    };
+    let emulator = slb_emulator::Emulator::start(config)
+        .await
+        .expect("the emulator starts");
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
+    let slb = slb_client(&emulator);
+    let lb = create_instance(&client, &namespace.name).await;
+
+    let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    let many: Vec<serde_json::Value> = (1..=25)
+        .map(|i| json!({"serverId": format!("i-{i:04}"), "port": 80, "weight": i}))
+        .collect();
+    groups
+        .create(
+            &PostParams::default(),
+            &object::<SlbVServerGroup>(
+                "SlbVServerGroup",
+                "a",
+                json!({"instanceRef": {"name": "lb"}, "backends": many}),
+            ),
+        )
+        .await
+        .unwrap();
+    create_group(&client, &namespace.name, "b").await;
+    let pairs: Api<SlbMasterSlaveServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    pairs
+        .create(
+            &PostParams::default(),
+            &object::<SlbMasterSlaveServerGroup>(
+                "SlbMasterSlaveServerGroup",
+                "pair",
+                json!({"instanceRef": {"name": "lb"},
+                       "master": {"serverId": "i-0001", "port": 5432},
+                       "slave": {"serverId": "i-0002", "port": 5432}}),
+            ),
+        )
+        .await
+        .unwrap();
+    create_listener(&client, &namespace.name).await;
+    let rules: Api<SlbRule> = Api::namespaced(client.clone(), &namespace.name);
+    rules
+        .create(
+            &PostParams::default(),
+            &object::<SlbRule>("SlbRule", "api", rule_spec("b")),
+        )
+        .await
+        .unwrap();
+    let group_a = wait_ready(&groups, "a", group_conditions).await;
+    listener_ready(&client, &namespace.name).await;
+    wait_ready(&rules, "api", rule_conditions).await;
+    wait_ready(&pairs, "pair", |p| {
+        p.status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
+    })
+    .await;
+
+    // Exactly one of each, whatever was retried.
+    let mut names: Vec<String> = slb
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: lb.clone(),
+        })
+        .await
+        .unwrap()
+        .v_server_groups
+        .into_iter()
+        .map(|g| g.v_server_group_name)
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            format!("{}/a", namespace.name),
+            format!("{}/b", namespace.name)
+        ]
+    );
+    let id_a = group_a.status.unwrap().v_server_group_id.unwrap();
+    let backends = slb
+        .describe_vserver_group_attribute(&slb_api::DescribeVServerGroupAttributeRequest {
+            v_server_group_id: id_a,
+        })
+        .await
+        .unwrap()
+        .backend_servers;
+    assert_eq!(backends.len(), 25);
+    assert_eq!(remote_rules(slb.as_ref(), &lb).await.len(), 1);
+    let master_slave = || async {
+        slb.describe_master_slave_server_groups(&slb_api::DescribeMasterSlaveServerGroupsRequest {
+            load_balancer_id: lb.clone(),
+        })
+        .await
+        .unwrap()
+        .master_slave_server_groups
+    };
+    assert_eq!(master_slave().await.len(), 1);
+
+    // Everything but the instance deleted at once: the rule and the listener release the groups.
+    rules.delete("api", &DeleteParams::default()).await.unwrap();
+    let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    listeners
+        .delete("http", &DeleteParams::default())
+        .await
+        .unwrap();
+    for name in ["a", "b"] {
+        groups.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    pairs
+        .delete("pair", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("every object to be gone", TIMEOUT, || async {
+        let left = rules.list(&ListParams::default()).await.ok()?.items.len()
+            + listeners
+                .list(&ListParams::default())
+                .await
+                .ok()?
+                .items
+                .len()
+            + groups.list(&ListParams::default()).await.ok()?.items.len()
+            + pairs.list(&ListParams::default()).await.ok()?.items.len();
+        (left == 0).then_some(())
+    })
+    .await;
+    assert!(
+        group_ids(slb.as_ref(), &lb).await.is_empty(),
+        "no group leaked"
+    );
+    assert!(
+        master_slave().await.is_empty(),
+        "no master-slave group leaked"
+    );
+    // The rules went with the listener: SLB keeps no rule without its listener.
+
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    delete_and_wait(&instances, "lb").await;
     operator.stop().await;
     namespace.delete().await;
 }
