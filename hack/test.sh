@@ -10,6 +10,9 @@ cd "$REPO"
 trap '"$HACK/cluster.sh" down' EXIT
 "$HACK/cluster.sh" up
 eval "$("$HACK/cluster.sh" env)"
+# The tests call kubectl and helm: the ones built for this control plane come first.
+PATH="$("$HACK/build-tools.sh"):$PATH"
+export PATH
 SLB_SDK_PYTHON=$("$HACK/python-venv.sh")
 export SLB_SDK_PYTHON
 cargo test --workspace --locked --no-fail-fast "$@"
