@@ -31,7 +31,7 @@
 
 mod plan;
 
-use self::plan::{children, is_served};
+use self::plan::{Children, children, is_served};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -53,7 +53,10 @@ use slb_api::DeleteLoadBalancerListenerRequest;
 
 use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
 use crate::context::Context;
-use crate::crd::{SlbInstance, SlbListener, SlbVServerGroup};
+use crate::crd::{
+    SlbInstance, SlbInstanceSpec, SlbListener, SlbListenerSpec, SlbVServerGroup,
+    SlbVServerGroupSpec,
+};
 use crate::error::{Error, Result};
 
 /// Held on a served Service until its SlbInstance is gone, so no SLB object outlives it.
@@ -133,26 +136,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
 
     // observe
     let (owned, taken) = observe(ctx, &key).await?;
-    let mut conflicts: Vec<String> = Vec::new();
-    if taken.instances.contains(&key.name) {
-        conflicts.push(format!("SlbInstance {}", key.name));
-    }
-    for (kind, names, wanted) in [
-        (
-            "SlbVServerGroup",
-            &taken.groups,
-            desired.groups.keys().collect::<Vec<_>>(),
-        ),
-        (
-            "SlbListener",
-            &taken.listeners,
-            desired.listeners.keys().collect(),
-        ),
-    ] {
-        for name in wanted.into_iter().filter(|name| names.contains(*name)) {
-            conflicts.push(format!("{kind} {name}"));
-        }
-    }
+    let conflicts = name_conflicts(&key.name, &desired, &taken);
     if !conflicts.is_empty() {
         publish_warning(
             ctx,
@@ -172,20 +156,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let owner = service
         .controller_owner_ref(&())
         .ok_or(Error::MissingObjectKey("metadata.uid"))?;
-    let mut writes: Vec<Write> = Vec::new();
-    if owned.instance.as_ref().map(|i| &i.spec) != Some(&desired.instance) {
-        writes.push(Write::Instance(&desired.instance));
-    }
-    for (name, spec) in &desired.groups {
-        if owned.groups.get(name).map(|g| &g.spec) != Some(spec) {
-            writes.push(Write::Group(name, spec));
-        }
-    }
-    for (name, spec) in &desired.listeners {
-        if owned.listeners.get(name).map(|l| &l.spec) != Some(spec) {
-            writes.push(Write::Listener(name, spec));
-        }
-    }
+    let writes = changed_children(&desired, &owned);
     for dry_run in [true, false] {
         for write in &writes {
             let applied = match write {
@@ -234,7 +205,11 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         .keys()
         .filter(|name| !desired.listeners.contains_key(*name))
         .collect();
+    let adopted = is_adopted(&owned);
     for name in &stale_listeners {
+        if let (true, Some(listener)) = (adopted, owned.listeners.get(*name)) {
+            delete_adopted_listener(ctx, listener).await?;
+        }
         delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
     }
     if stale_listeners.is_empty() {
@@ -270,9 +245,61 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
 
 /// A child whose spec differs from what the Service asks for.
 enum Write<'a> {
-    Instance(&'a crate::crd::SlbInstanceSpec),
-    Group(&'a String, &'a crate::crd::SlbVServerGroupSpec),
-    Listener(&'a String, &'a crate::crd::SlbListenerSpec),
+    Instance(&'a SlbInstanceSpec),
+    Group(&'a String, &'a SlbVServerGroupSpec),
+    Listener(&'a String, &'a SlbListenerSpec),
+}
+
+/// The children named in `desired` whose names objects of something else already hold.
+fn name_conflicts(instance_name: &str, desired: &Children, taken: &Taken) -> Vec<String> {
+    let instance = taken
+        .instances
+        .contains(instance_name)
+        .then(|| format!("SlbInstance {instance_name}"));
+    let groups = desired
+        .groups
+        .keys()
+        .filter(|name| taken.groups.contains(*name))
+        .map(|name| format!("SlbVServerGroup {name}"));
+    let listeners = desired
+        .listeners
+        .keys()
+        .filter(|name| taken.listeners.contains(*name))
+        .map(|name| format!("SlbListener {name}"));
+    instance
+        .into_iter()
+        .chain(groups)
+        .chain(listeners)
+        .collect()
+}
+
+/// The children whose spec differs from `desired` (or that do not exist yet), in the order they
+/// are applied: the instance, the groups, then the listeners that use both.
+fn changed_children<'a>(desired: &'a Children, owned: &Owned) -> Vec<Write<'a>> {
+    let instance = (owned.instance.as_ref().map(|i| &i.spec) != Some(&desired.instance))
+        .then_some(Write::Instance(&desired.instance));
+    let groups = desired
+        .groups
+        .iter()
+        .filter(|(name, spec)| owned.groups.get(*name).map(|g| &g.spec) != Some(*spec))
+        .map(|(name, spec)| Write::Group(name, spec));
+    let listeners = desired
+        .listeners
+        .iter()
+        .filter(|(name, spec)| owned.listeners.get(*name).map(|l| &l.spec) != Some(*spec))
+        .map(|(name, spec)| Write::Listener(name, spec));
+    instance
+        .into_iter()
+        .chain(groups)
+        .chain(listeners)
+        .collect()
+}
+
+fn is_adopted(owned: &Owned) -> bool {
+    owned
+        .instance
+        .as_ref()
+        .is_some_and(|instance| instance.spec.load_balancer_id.is_some())
 }
 
 /// Names of objects of each child kind that belong to something else, which the Service must not take over.
@@ -387,10 +414,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
     let (owned, _) = observe(ctx, &key).await?;
     if !owned.listeners.is_empty() {
-        let adopted = owned
-            .instance
-            .as_ref()
-            .is_some_and(|instance| instance.spec.load_balancer_id.is_some());
+        let adopted = is_adopted(&owned);
         for (name, listener) in &owned.listeners {
             if adopted {
                 delete_adopted_listener(ctx, listener).await?;
