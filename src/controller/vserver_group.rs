@@ -4,8 +4,7 @@
 mod plan;
 mod service;
 
-pub use plan::{BackendKey, Backends, Change, SERVERS_PER_CALL};
-pub use service::ecs_instance_id;
+pub use plan::SERVERS_PER_CALL;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -28,7 +27,7 @@ use slb_api::{
     SlbApi,
 };
 
-use self::plan::{Desired, RemoteGroup};
+use self::plan::{BackendKey, Backends, Change, Desired, RemoteGroup};
 use super::references::{
     LoadBalancerRef, after_blocked, blocked_condition, get_instance, instance_region,
     load_balancer_of, matching, referencing,
@@ -46,7 +45,7 @@ use crate::error::{Error, Result};
 const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// How long a node that left a Service keeps weight 0 when `serviceRef.drainSeconds` is not set.
-pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 /// The error code SLB answers DeleteVServerGroup with while a listener or rule uses the group.
 const IN_USE_CODE: &str = "ActionNotAllowed";
