@@ -407,6 +407,26 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     .await;
     assert_eq!(one.len(), 1);
 
+    // A port removed: its listener and group go, the other port keeps its bandwidth share and more.
+    services
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"ports": [
+                {"name": "http", "port": 80, "targetPort": 8080, "nodePort": node_ports[&80]},
+            ]}})),
+        )
+        .await
+        .unwrap();
+    eventually("only the listener of port 80", TIMEOUT, || async {
+        let lb = attribute(slb.as_ref(), &lb_id).await;
+        let groups = group_ids(&client, &namespace.name, "web").await;
+        (listeners(&lb) == BTreeMap::from([(80, ListenerProtocol::Http)])
+            && groups.keys().eq([&80]))
+        .then_some(())
+    })
+    .await;
+
     // ClusterIP: everything goes, and the Service is released.
     services
         .patch(
