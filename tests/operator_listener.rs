@@ -879,18 +879,39 @@ async fn a_listener_follows_its_vserver_group_reference() {
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
+    // A certificate uploaded by hand, which the HTTPS listener names by ID.
+    let dir = tempfile::tempdir().unwrap();
+    let (certificate, private_key) = self_signed(dir.path(), "by-hand");
+    let by_hand = slb
+        .upload_server_certificate(&UploadServerCertificateRequest {
+            server_certificate: certificate,
+            private_key,
+            server_certificate_name: Some("by-hand".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .server_certificate_id;
     let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &listener(
+    let specs = [
+        (
             "tcp",
             json!({"listenerPort": 443, "protocol": "TCP", "backendServerPort": 443,
                    "vServerGroupRef": {"name": "pool"}}),
         ),
-    )
-    .await
-    .unwrap();
-    not_ready_because(&api, "tcp", "ReferenceNotFound").await;
+        (
+            "https",
+            json!({"listenerPort": 8443, "protocol": "HTTPS", "backendServerPort": 443,
+                   "serverCertificate": {"certificateId": by_hand},
+                   "vServerGroupRef": {"name": "pool"}}),
+        ),
+    ];
+    for (name, spec) in specs {
+        api.create(&PostParams::default(), &listener(name, spec))
+            .await
+            .unwrap();
+        not_ready_because(&api, name, "ReferenceNotFound").await;
+    }
 
     let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
     groups
@@ -909,28 +930,57 @@ async fn a_listener_follows_its_vserver_group_reference() {
     })
     .await;
     ready(&api, "tcp").await;
+    ready(&api, "https").await;
     assert_eq!(
         tcp(slb, &lb, 443).await.unwrap().v_server_group_id,
-        Some(group_id)
+        Some(group_id.clone())
     );
+    let bound = https(slb, &lb, 8443).await.unwrap();
+    assert_eq!(bound.v_server_group_id, Some(group_id));
+    assert_eq!(bound.server_certificate_id, Some(by_hand.clone()));
 
     // Without the reference the listener goes back to the default server group.
-    api.patch(
-        "tcp",
-        &PatchParams::default(),
-        &Patch::Json::<()>(
-            serde_json::from_value(json!([
-                {"op": "remove", "path": "/spec/vServerGroupRef"}
-            ]))
-            .unwrap(),
-        ),
-    )
-    .await
-    .unwrap();
-    ready(&api, "tcp").await;
+    for name in ["tcp", "https"] {
+        api.patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Json::<()>(
+                serde_json::from_value(json!([
+                    {"op": "remove", "path": "/spec/vServerGroupRef"}
+                ]))
+                .unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+        ready(&api, name).await;
+    }
     assert_eq!(tcp(slb, &lb, 443).await.unwrap().v_server_group_id, None);
+    assert_eq!(https(slb, &lb, 8443).await.unwrap().v_server_group_id, None);
+    assert_eq!(
+        listener_ports(slb, &lb).await,
+        [443, 8443],
+        "unbound in place, not recreated"
+    );
+    assert!(
+        !event_reasons(&client, &namespace.name)
+            .await
+            .iter()
+            .any(|r| r == "Recreating")
+    );
 
     delete_and_wait(&api, "tcp").await;
+    delete_and_wait(&api, "https").await;
+    let remaining: Vec<String> = server_certificates(slb)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        remaining,
+        [by_hand],
+        "a certificate given by ID is never deleted"
+    );
     groups
         .delete("pool", &DeleteParams::default())
         .await

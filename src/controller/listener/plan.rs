@@ -485,20 +485,14 @@ fn recreate_reason(desired: &Desired, claimed: Address, observed: &Settings) -> 
     {
         return Some("the backend port changed, which the API cannot change in place".to_owned());
     }
-    // SetLoadBalancerHTTPSListenerAttribute can replace but not remove these two.
-    if wanted.protocol == ListenerProtocol::Https {
-        if observed.v_server_group_id.is_some() && settings.v_server_group_id.is_none() {
-            return Some(
-                "the VServer group was removed, which an HTTPS listener cannot do in place"
-                    .to_owned(),
-            );
-        }
-        if observed.ca_certificate_id.is_some() && settings.ca_certificate_id.is_none() {
-            return Some(
-                "the CA certificate was removed, which an HTTPS listener cannot do in place"
-                    .to_owned(),
-            );
-        }
+    // SetLoadBalancerHTTPSListenerAttribute can replace the CA certificate but not remove it.
+    if wanted.protocol == ListenerProtocol::Https
+        && observed.ca_certificate_id.is_some()
+        && settings.ca_certificate_id.is_none()
+    {
+        return Some(
+            "the CA certificate was removed, which an HTTPS listener cannot do in place".to_owned(),
+        );
     }
     None
 }
@@ -785,8 +779,7 @@ fn set_request(desired: &Desired) -> Set {
             health_check_http_code: health.http_codes,
             server_certificate_id: s.server_certificate_id.clone().unwrap_or_default(),
             ca_certificate_id: s.ca_certificate_id.clone(),
-            // Removing a group is a recreate (see `recreate_reason`), so only a group is ever sent.
-            v_server_group: s.v_server_group_id.as_ref().map(|_| OnOff::On),
+            v_server_group,
             v_server_group_id,
             gzip: s.gzip,
             ..Default::default()

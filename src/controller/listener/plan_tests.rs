@@ -517,6 +517,33 @@ fn an_https_listener_swaps_its_certificate_in_place_but_recreates_to_drop_the_ca
 }
 
 #[test]
+fn an_https_listener_leaves_its_vserver_group_in_place() {
+    let https = spec(
+        "{instanceRef: {name: web}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
+         serverCertificate: {certificateId: cert}}",
+    );
+    let resolved = Resolved {
+        server_certificate_id: Some("cert".into()),
+        ..Resolved::default()
+    };
+    let desired = desired_from(&https, &resolved);
+    let mut attribute = http_attribute();
+    attribute.server_certificate_id = Some("cert".into());
+    attribute.v_server_group_id = Some("rsp-old".into());
+    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
+    let address = Address {
+        port: 443,
+        protocol: ListenerProtocol::Https,
+    };
+    let planned = changes(plan(&desired, Some(address), &observed));
+    assert!(
+        matches!(planned.as_slice(), [Change::Set(set)] if matches!(set.as_ref(),
+            Set::Https(r) if r.v_server_group == Some(OnOff::Off) && r.v_server_group_id.is_none())),
+        "{planned:?}"
+    );
+}
+
+#[test]
 fn certificate_names_follow_the_owner_and_the_content() {
     let uid = "0b9d3a4e-6f1c-4a57-9a63-1d2f5c7e8a90";
     let first = certificate_name(
