@@ -568,3 +568,7 @@ async fn publish_warning(ctx: &Context, service: &Service, reason: &str, note: S
         tracing::debug!(%error, "could not publish a Warning event");
     }
 }
+
+#[cfg(test)]
+#[path = "service/service_tests.rs"]
+mod tests;

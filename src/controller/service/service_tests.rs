@@ -1,0 +1,101 @@
+use super::*;
+
+fn service() -> Service {
+    serde_json::from_value(json!({
+        "metadata": {"name": "web", "namespace": "default", "uid": "u1"},
+        "spec": {
+            "type": "LoadBalancer",
+            "ports": [
+                {"port": 80, "nodePort": 30080},
+                {"port": 9000, "nodePort": 30900},
+            ]
+        }
+    }))
+    .unwrap_or_else(|e| unreachable!("bad test Service: {e}"))
+}
+
+fn desired() -> Children {
+    children(&service()).unwrap_or_else(|e| unreachable!("unexpected errors: {e:?}"))
+}
+
+/// The children as they exist after `desired` was applied.
+fn applied(desired: &Children) -> Owned {
+    Owned {
+        instance: Some(SlbInstance::new("web", desired.instance.clone())),
+        groups: desired
+            .groups
+            .iter()
+            .map(|(name, spec)| (name.clone(), SlbVServerGroup::new(name, spec.clone())))
+            .collect(),
+        listeners: desired
+            .listeners
+            .iter()
+            .map(|(name, spec)| (name.clone(), SlbListener::new(name, spec.clone())))
+            .collect(),
+    }
+}
+
+fn written(writes: &[Write]) -> Vec<String> {
+    writes
+        .iter()
+        .map(|write| match write {
+            Write::Instance(_) => "instance".to_owned(),
+            Write::Group(name, _) => format!("group {name}"),
+            Write::Listener(name, _) => format!("listener {name}"),
+        })
+        .collect()
+}
+
+#[test]
+fn everything_is_applied_first_the_instance_then_the_groups_then_the_listeners() {
+    let desired = desired();
+    let none = Owned {
+        instance: None,
+        groups: BTreeMap::new(),
+        listeners: BTreeMap::new(),
+    };
+    assert_eq!(
+        written(&changed_children(&desired, &none)),
+        [
+            "instance",
+            "group web-80",
+            "group web-9000",
+            "listener web-80",
+            "listener web-9000"
+        ]
+    );
+}
+
+#[test]
+fn only_children_whose_spec_changed_are_applied_again() {
+    let desired = desired();
+    let mut owned = applied(&desired);
+    assert!(changed_children(&desired, &owned).is_empty());
+    if let Some(listener) = owned.listeners.get_mut("web-9000") {
+        listener.spec.scheduler = Some(crate::crd::Scheduler::Wlc);
+    }
+    assert_eq!(
+        written(&changed_children(&desired, &owned)),
+        ["listener web-9000"]
+    );
+}
+
+#[test]
+fn names_held_by_other_objects_are_conflicts_of_their_own_kind_only() {
+    let desired = desired();
+    // Another Service's instance named like our group, and a listener of someone else named like ours.
+    let taken = Taken {
+        instances: BTreeSet::from(["web-80".to_owned()]),
+        groups: BTreeSet::new(),
+        listeners: BTreeSet::from(["web-9000".to_owned(), "unrelated".to_owned()]),
+    };
+    assert_eq!(
+        name_conflicts("web", &desired, &taken),
+        ["SlbListener web-9000"]
+    );
+    let taken = Taken {
+        instances: BTreeSet::from(["web".to_owned()]),
+        ..Taken::default()
+    };
+    assert_eq!(name_conflicts("web", &desired, &taken), ["SlbInstance web"]);
+}
