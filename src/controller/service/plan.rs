@@ -65,7 +65,7 @@ pub struct Children {
 }
 
 /// The name of the group and the listener of a Service port.
-pub fn port_child_name(service_name: &str, port: i32) -> String {
+fn port_child_name(service_name: &str, port: i32) -> String {
     format!("{service_name}-{port}")
 }
 
