@@ -396,15 +396,41 @@ async fn delete_or_report_in_use(
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let Some(id) = status.master_slave_server_group_id.clone() else {
-        return Ok(Action::await_change());
-    };
-    let region = match get_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await {
-        Ok(instance) => instance_region(&instance, &ctx.config.default_region),
-        Err(Error::ReferenceNotFound { .. }) => ctx.config.default_region.clone(),
+    let instance = match get_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await {
+        Ok(instance) => Some(instance),
+        Err(Error::ReferenceNotFound { .. }) => None,
         Err(error) => return Err(error),
     };
+    let region = instance
+        .as_ref()
+        .map_or(ctx.config.default_region.clone(), |i| {
+            instance_region(i, &ctx.config.default_region)
+        });
     let slb = ctx.slb.region(&region)?;
+    let recorded = status.master_slave_server_group_id.clone();
+    // Without a recorded ID, a crash may have come between the create and the status write.
+    let load_balancer_id = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));
+    let id = match (recorded, load_balancer_id) {
+        (Some(id), _) => id,
+        (None, Some(load_balancer_id)) => {
+            let name = group
+                .spec
+                .name
+                .clone()
+                .unwrap_or_else(|| key.default_slb_name());
+            let desired = desired_request(
+                &load_balancer_id,
+                &name,
+                &group.spec.master,
+                &group.spec.slave,
+            );
+            match recover(slb.as_ref(), &desired).await? {
+                Some(remote) => remote.id,
+                None => return Ok(Action::await_change()),
+            }
+        }
+        (None, None) => return Ok(Action::await_change()),
+    };
     if !delete_or_report_in_use(ctx, group, slb.as_ref(), &id, &status).await? {
         return Err(Error::DependentsExist(in_use_message(&id, "delete")));
     }
