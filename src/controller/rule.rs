@@ -450,15 +450,43 @@ async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
 async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(rule)?;
     let status = rule.status.clone().unwrap_or_default();
-    let Some(id) = status.rule_id else {
-        return Ok(Action::await_change());
-    };
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let region = match listeners.get_opt(&rule.spec.listener_ref.name).await? {
-        Some(listener) => listener_region(ctx, &key.namespace, &listener).await?,
+    let listener = listeners.get_opt(&rule.spec.listener_ref.name).await?;
+    let region = match &listener {
+        Some(listener) => listener_region(ctx, &key.namespace, listener).await?,
         None => ctx.config.default_region.clone(),
     };
     let slb = ctx.slb.region(&region)?;
+    let id = match (status.rule_id, listener.and_then(|l| l.status)) {
+        (Some(id), _) => id,
+        // Without a recorded ID, a crash may have come between the create and the status write:
+        // the rule with our name that matches our requests is ours.
+        (None, Some(listener)) => {
+            let (Some(load_balancer_id), Some(port)) = (
+                listener.load_balancer_id,
+                listener.listener_port.and_then(|p| u16::try_from(p).ok()),
+            ) else {
+                return Ok(Action::await_change());
+            };
+            let name = rule
+                .spec
+                .name
+                .clone()
+                .unwrap_or_else(|| key.default_slb_name());
+            let rules = match describe_rules(slb.as_ref(), &load_balancer_id, port).await {
+                Ok(rules) => rules,
+                Err(Error::Slb(error)) if error.is_not_found() => Vec::new(),
+                Err(error) => return Err(error),
+            };
+            match find(&rules, None, &name)
+                .filter(|r| r.domain == rule.spec.domain && r.url == rule.spec.url)
+            {
+                Some(remote) => remote.id.clone(),
+                None => return Ok(Action::await_change()),
+            }
+        }
+        (None, None) => return Ok(Action::await_change()),
+    };
     if delete_rule(slb.as_ref(), &id).await? {
         publish_normal(ctx, rule, "Deleted", format!("Deleted rule {id}")).await?;
     }
