@@ -446,7 +446,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
         ctx,
         service,
         "DeletedLoadBalancer",
-        "Deleted the SlbInstance, its listeners and its VServer groups".to_owned(),
+        "The SlbInstance, its listeners and its VServer groups are gone".to_owned(),
     )
     .await?;
     set_finalizer(ctx, service, false).await?;
