@@ -52,6 +52,7 @@ use serde_json::json;
 use slb_api::DeleteLoadBalancerListenerRequest;
 
 use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
+use crate::conditions::{READY, Reason};
 use crate::context::Context;
 use crate::crd::{
     SlbInstance, SlbInstanceSpec, SlbListener, SlbListenerSpec, SlbVServerGroup,
@@ -240,7 +241,42 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         )
         .await?;
     }
+    // The children's own Events explain failures; the Service's owner looks here first.
+    let failing = failing_children(&owned);
+    if !failing.is_empty() {
+        publish_warning(ctx, service, "LoadBalancerNotReady", failing.join("; ")).await;
+    }
     Ok(resync(ctx.config.resync_period))
+}
+
+/// `<kind> <name>: <message>` for each child whose last reconcile failed.
+fn failing_children(owned: &Owned) -> Vec<String> {
+    let instance = owned.instance.iter().map(|i| {
+        let conditions = i.status.as_ref().map(|s| s.conditions.as_slice());
+        ("SlbInstance", i.name_any(), conditions)
+    });
+    let groups = owned.groups.values().map(|g| {
+        let conditions = g.status.as_ref().map(|s| s.conditions.as_slice());
+        ("SlbVServerGroup", g.name_any(), conditions)
+    });
+    let listeners = owned.listeners.values().map(|l| {
+        let conditions = l.status.as_ref().map(|s| s.conditions.as_slice());
+        ("SlbListener", l.name_any(), conditions)
+    });
+    instance
+        .chain(groups)
+        .chain(listeners)
+        .filter_map(|(kind, name, conditions)| {
+            let failed = conditions?.iter().find(|c| {
+                c.type_ == READY
+                    && c.status == "False"
+                    && [Reason::ReconcileError, Reason::RemoteNotFound]
+                        .iter()
+                        .any(|r| r.as_str() == c.reason)
+            })?;
+            Some(format!("{kind} {name}: {}", failed.message))
+        })
+        .collect()
 }
 
 /// A child whose spec differs from what the Service asks for.

@@ -99,3 +99,36 @@ fn names_held_by_other_objects_are_conflicts_of_their_own_kind_only() {
     };
     assert_eq!(name_conflicts("web", &desired, &taken), ["SlbInstance web"]);
 }
+
+#[test]
+fn children_whose_reconcile_failed_are_named_with_their_message() {
+    let desired = desired();
+    let mut owned = applied(&desired);
+    assert!(failing_children(&owned).is_empty());
+    let condition = |reason: &str, message: &str| {
+        serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>(json!({
+            "type": "Ready",
+            "status": "False",
+            "reason": reason,
+            "message": message,
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap_or_else(|e| unreachable!("bad test condition: {e}"))
+    };
+    if let Some(listener) = owned.listeners.get_mut("web-80") {
+        listener.status = Some(crate::crd::SlbListenerStatus {
+            conditions: vec![condition("ReconcileError", "quota exceeded")],
+            ..Default::default()
+        });
+    }
+    if let Some(group) = owned.groups.get_mut("web-80") {
+        group.status = Some(crate::crd::SlbVServerGroupStatus {
+            conditions: vec![condition("Progressing", "applied: create")],
+            ..Default::default()
+        });
+    }
+    assert_eq!(
+        failing_children(&owned),
+        ["SlbListener web-80: quota exceeded"]
+    );
+}
