@@ -28,6 +28,10 @@
 //! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
 //! order (listeners, groups, instance: their own finalizers delete the SLB objects), and is released
 //! once the instance is gone.
+//!
+//! Events on the Service: EnsuringLoadBalancer, EnsuredLoadBalancer (the address),
+//! DeletedLoadBalancer, and the Warnings InvalidAnnotation, NameTaken and LoadBalancerNotReady (a
+//! child failed).
 
 mod plan;
 
@@ -92,7 +96,8 @@ pub async fn run(
         .await;
 }
 
-/// Reconciles one Service: served ones are synced, the others released once their children are gone.
+/// Reconciles one Service: served ones are synced, the others released once their children are
+/// gone.
 pub async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
     let served = service.metadata.deletion_timestamp.is_none() && is_served(&service, &ctx.config);
     let held = service.finalizers().iter().any(|f| f == SERVICE_FINALIZER);
@@ -338,7 +343,8 @@ fn is_adopted(owned: &Owned) -> bool {
         .is_some_and(|instance| instance.spec.load_balancer_id.is_some())
 }
 
-/// Names of objects of each child kind that belong to something else, which the Service must not take over.
+/// Names of objects of each child kind that belong to something else, which the Service must not
+/// take over.
 #[derive(Default)]
 struct Taken {
     instances: BTreeSet<String>,
@@ -365,7 +371,8 @@ async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Taken)> {
     ))
 }
 
-/// The objects of kind `K` in the Service's namespace: those it controls by name, and the names of the others.
+/// The objects of kind `K` in the Service's namespace: those it controls by name, and the names of
+/// the others.
 async fn list_children<K>(
     ctx: &Context,
     key: &ObjectKey,
@@ -590,7 +597,8 @@ async fn set_finalizer(ctx: &Context, service: &Service, held: bool) -> Result<(
     Ok(())
 }
 
-/// Publishes a Warning Event about the Service; best effort, as the reconcile waits for a change anyway.
+/// Publishes a Warning Event about the Service; best effort, as the reconcile waits for a change
+/// anyway.
 async fn publish_warning(ctx: &Context, service: &Service, reason: &str, note: String) {
     tracing::warn!(service = %service.name_any(), reason, %note, "Service not applied");
     let event = Event {

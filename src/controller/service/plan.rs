@@ -607,7 +607,8 @@ fn http_codes(annotations: &Annotations, errors: &mut Errors) -> Option<Vec<Http
     Some(codes).filter(|codes| !codes.is_empty())
 }
 
-/// `sticky-session: on` with `sticky-session-type` insert (and `cookie-timeout`) or server (and `cookie`).
+/// `sticky-session: on` with `sticky-session-type` insert (and `cookie-timeout`) or server (and
+/// `cookie`).
 fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<StickySession> {
     let enabled = annotations.on_off("sticky-session", errors, "on", "off")?;
     let session_type: Option<StickySessionType> =
