@@ -147,6 +147,8 @@ mod tests {
             "--resync-period=30s",
             "--leader-elect=true",
             "--endpoint=http://127.0.0.1:9000",
+            "--service-load-balancer-class=example.com/slb",
+            "--manage-services-without-class=false",
         ]);
         let Ok(Cli {
             command: Command::Run(args),
@@ -157,6 +159,8 @@ mod tests {
         assert_eq!(args.resync_period, Duration::from_secs(30));
         assert!(args.leader_elect);
         assert_eq!(args.endpoint, "http://127.0.0.1:9000");
+        assert_eq!(args.service_load_balancer_class, "example.com/slb");
+        assert!(!args.manage_services_without_class);
     }
 
     #[test]
