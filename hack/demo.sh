@@ -74,6 +74,9 @@ echo
 echo "== The custom resources"
 kubectl -n default get slb
 echo
+echo "== The Service of type LoadBalancer, with the address of its SLB"
+kubectl -n default get services --field-selector spec.type=LoadBalancer
+echo
 echo "== The load balancers in SLB, listed by the official Python SDK against the emulator"
 "$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$EMULATOR_ADDR" "$ACCESS_KEY_ID" "$ACCESS_KEY_SECRET" cn-hangzhou
 echo
