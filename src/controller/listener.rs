@@ -16,14 +16,13 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::core::PartialObjectMeta;
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::Event as Finalizer;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, ResourceExt};
 use slb_api::{
     AccessControlStatus, AddListenerWhiteListItemRequest, DeleteCACertificateRequest,
@@ -43,7 +42,9 @@ use self::plan::{
     Resolved, Set, Slot,
 };
 use super::instance::deletion_policy;
-use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use super::{
+    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+};
 use crate::conditions::{DesiredCondition, Reason, is_ready, merge_condition};
 use crate::context::Context;
 use crate::crd::{
@@ -73,16 +74,7 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let (reader, writer) = reflector::store();
-    // As for SlbInstance: our own status writes do not trigger another describe.
-    let objects = watcher(ctx.api::<SlbListener>(), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
+    let controller = spec_controller::<SlbListener>(&ctx);
     // References: only the fields a listener depends on wake it, not every status write.
     let instances = watcher(ctx.api::<SlbInstance>(), watcher::Config::default())
         .default_backoff()
@@ -137,12 +129,11 @@ pub async fn run(
     .touched_objects()
     .predicate_filter(predicates::resource_version, Default::default());
 
-    let concurrency = ctx.config.concurrency;
-    let by_instance = reader.clone();
-    let by_v_server_group = reader.clone();
-    let by_master_slave_group = reader.clone();
-    let by_secret = reader.clone();
-    Controller::for_stream(objects, reader)
+    let by_instance = controller.store();
+    let by_v_server_group = controller.store();
+    let by_master_slave_group = controller.store();
+    let by_secret = controller.store();
+    let controller = controller
         .watches_stream(instances, move |instance: SlbInstance| {
             referencing(&by_instance, &instance.namespace(), |spec| {
                 spec.instance_ref.name == instance.name_any()
@@ -169,16 +160,8 @@ pub async fn run(
             referencing(&by_secret, &secret.namespace(), |spec| {
                 secret_names(spec).any(|name| name == secret.name_any())
             })
-        })
-        .with_config(controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "SlbListener controller event");
-            }
-        })
-        .await;
+        });
+    drive(controller, reconcile, ctx, shutdown).await;
 }
 
 fn hash_of(value: impl Hash) -> Option<u64> {
@@ -212,19 +195,13 @@ fn secret_names(spec: &SlbListenerSpec) -> impl Iterator<Item = &str> {
 
 /// Reconciles one SlbListener: the finalizer decides between keeping it in sync and cleaning up.
 pub async fn reconcile(listener: Arc<SlbListener>, ctx: Arc<Context>) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("SlbListener");
-    let namespace = listener
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, listener, |event| async {
+    finalized(listener, &ctx, |event| async {
         match event {
             Finalizer::Apply(listener) => sync(&listener, &ctx).await,
             Finalizer::Cleanup(listener) => cleanup(&listener, &ctx).await,
         }
     })
     .await
-    .map_err(Error::from)
 }
 
 /// Where the listener lives, from the SlbInstance.

@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::Event as Finalizer;
+use kube::runtime::watcher;
 use slb_api::{
     CreateMasterSlaveServerGroupRequest, DeleteMasterSlaveServerGroupRequest,
     DescribeMasterSlaveServerGroupAttributeRequest, DescribeMasterSlaveServerGroupsRequest,
@@ -19,7 +18,9 @@ use slb_api::{
 use super::references::{
     after_blocked, blocked_condition, get_instance, instance_region, load_balancer_of, referencing,
 };
-use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use super::{
+    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
 use crate::crd::{
@@ -127,58 +128,33 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SlbMasterSlaveServerGroup> = ctx.api();
-    let (reader, writer) = reflector::store();
-    let objects = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
-    let by_instance = reader.clone();
-    let concurrency = ctx.config.concurrency;
-    Controller::for_stream(objects, reader)
-        .watches(
-            ctx.api::<SlbInstance>(),
-            watcher::Config::default(),
-            move |instance| {
-                referencing(
-                    &by_instance,
-                    &instance,
-                    |group: &SlbMasterSlaveServerGroup| {
-                        group.spec.instance_ref.name == instance.name_any()
-                    },
-                )
-            },
-        )
-        .with_config(controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "SlbMasterSlaveServerGroup controller event");
-            }
-        })
-        .await;
+    let controller = spec_controller::<SlbMasterSlaveServerGroup>(&ctx);
+    let by_instance = controller.store();
+    let controller = controller.watches(
+        ctx.api::<SlbInstance>(),
+        watcher::Config::default(),
+        move |instance| {
+            referencing(
+                &by_instance,
+                &instance,
+                |group: &SlbMasterSlaveServerGroup| {
+                    group.spec.instance_ref.name == instance.name_any()
+                },
+            )
+        },
+    );
+    drive(controller, reconcile, ctx, shutdown).await;
 }
 
 /// Reconciles one SlbMasterSlaveServerGroup: the finalizer decides between sync and cleanup.
 async fn reconcile(group: Arc<SlbMasterSlaveServerGroup>, ctx: Arc<Context>) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("SlbMasterSlaveServerGroup");
-    let namespace = group
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<SlbMasterSlaveServerGroup> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, group, |event| async {
+    finalized(group, &ctx, |event| async {
         match event {
             Finalizer::Apply(group) => sync(&group, &ctx).await,
             Finalizer::Cleanup(group) => cleanup(&group, &ctx).await,
         }
     })
     .await
-    .map_err(Error::from)
 }
 
 async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {

@@ -10,14 +10,18 @@ pub mod service;
 pub mod vserver_group;
 
 use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::controller::Action;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +43,81 @@ where
         rule::run(ctx.clone(), shutdown.clone()),
         service::run(ctx.clone(), shutdown.clone()),
     );
+}
+
+/// A controller of the custom resource `K`, woken by changes to its objects' spec and finalizers.
+/// Status writes do not change the generation, so the controller's own writes trigger no reconcile
+/// and an unchanged object costs one describe per resync period. Its store serves the watch mappers.
+pub fn spec_controller<K>(ctx: &Context) -> Controller<K>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let objects = watcher(ctx.api::<K>(), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation.combine(predicates::finalizers),
+            Default::default(),
+        );
+    Controller::for_stream(objects, reader)
+}
+
+/// Runs `controller` with the configured concurrency until `shutdown` completes.
+pub async fn drive<K, ReconcileFut>(
+    controller: Controller<K>,
+    reconcile: impl FnMut(Arc<K>, Arc<Context>) -> ReconcileFut,
+    ctx: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    ReconcileFut: Future<Output = Result<Action>> + Send + 'static,
+{
+    let kind = K::kind(&());
+    let concurrency = ctx.config.concurrency;
+    controller
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| {
+            if let Err(error) = result {
+                tracing::debug!(%error, "{kind} controller event");
+            }
+            std::future::ready(())
+        })
+        .await;
+}
+
+/// One reconcile of `object`, timed in the metrics, behind [`FINALIZER`]: `branch` gets the
+/// finalizer's event, so that it stays each controller's single top-level branch.
+pub async fn finalized<K, BranchFut>(
+    object: Arc<K>,
+    ctx: &Context,
+    branch: impl FnOnce(Finalizer<K>) -> BranchFut,
+) -> Result<Action>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Serialize
+        + Debug,
+    BranchFut: Future<Output = Result<Action>>,
+{
+    let _timer = ctx.metrics.reconcile_started(&K::kind(&()));
+    let namespace = object
+        .namespace()
+        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, object, branch)
+        .await
+        .map_err(Error::from)
 }
 
 /// The one field manager of every write the operator makes.

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::Event as Finalizer;
+use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
 use slb_api::{
     CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
@@ -16,7 +15,9 @@ use slb_api::{
 use super::references::{
     after_blocked, blocked_condition, get_instance, instance_region, referencing,
 };
-use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use super::{
+    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
 use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
@@ -108,19 +109,9 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SlbRule> = ctx.api();
-    let (reader, writer) = reflector::store();
-    let objects = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
-    let (by_listener, by_group) = (reader.clone(), reader.clone());
-    let concurrency = ctx.config.concurrency;
-    Controller::for_stream(objects, reader)
+    let controller = spec_controller::<SlbRule>(&ctx);
+    let (by_listener, by_group) = (controller.store(), controller.store());
+    let controller = controller
         .watches(
             ctx.api::<SlbListener>(),
             watcher::Config::default(),
@@ -138,33 +129,19 @@ pub async fn run(
                     rule.spec.v_server_group_ref.name == group.name_any()
                 })
             },
-        )
-        .with_config(controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "SlbRule controller event");
-            }
-        })
-        .await;
+        );
+    drive(controller, reconcile, ctx, shutdown).await;
 }
 
 /// Reconciles one SlbRule: the finalizer decides between keeping it in sync and cleaning up.
 async fn reconcile(rule: Arc<SlbRule>, ctx: Arc<Context>) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("SlbRule");
-    let namespace = rule
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<SlbRule> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, rule, |event| async {
+    finalized(rule, &ctx, |event| async {
         match event {
             Finalizer::Apply(rule) => sync(&rule, &ctx).await,
             Finalizer::Cleanup(rule) => cleanup(&rule, &ctx).await,
         }
     })
     .await
-    .map_err(Error::from)
 }
 
 /// The region the listener records, else its SlbInstance's, else the default.

@@ -14,10 +14,10 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::ListParams;
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::runtime::finalizer::Event as Finalizer;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use slb_api::{
     AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
@@ -32,7 +32,9 @@ use super::references::{
     LoadBalancerRef, after_blocked, blocked_condition, get_instance, instance_region,
     load_balancer_of, matching, referencing,
 };
-use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use super::{
+    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
 use crate::crd::{
@@ -88,17 +90,7 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SlbVServerGroup> = ctx.api();
-    let (reader, writer) = reflector::store();
-    // Status writes do not change the generation, so our own writes trigger no reconcile.
-    let objects = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
+    let controller = spec_controller::<SlbVServerGroup>(&ctx);
     let mut node_changes = service::NodeChanges::default();
     let nodes = watcher(
         Api::<Node>::all(ctx.client.clone()),
@@ -114,14 +106,13 @@ pub async fn run(
     });
     let slices_config = watcher::Config::default().labels(service::SERVICE_NAME_LABEL);
     let (by_instance, by_service, by_slice, by_node) = (
-        reader.clone(),
-        reader.clone(),
-        reader.clone(),
-        reader.clone(),
+        controller.store(),
+        controller.store(),
+        controller.store(),
+        controller.store(),
     );
     let drains = Arc::new(DrainClock::default());
-    let concurrency = ctx.config.concurrency;
-    Controller::for_stream(objects, reader)
+    let controller = controller
         .watches(
             ctx.api::<SlbInstance>(),
             watcher::Config::default(),
@@ -150,20 +141,9 @@ pub async fn run(
             matching(&by_node, |group: &SlbVServerGroup| {
                 group.spec.service_ref.is_some()
             })
-        })
-        .with_config(controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            move |group, ctx| reconcile(group, ctx, drains.clone()),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "SlbVServerGroup controller event");
-            }
-        })
-        .await;
+        });
+    let reconcile = move |group, ctx| reconcile(group, ctx, drains.clone());
+    drive(controller, reconcile, ctx, shutdown).await;
 }
 
 fn service_name(group: &SlbVServerGroup) -> Option<&str> {
@@ -176,19 +156,13 @@ async fn reconcile(
     ctx: Arc<Context>,
     drains: Arc<DrainClock>,
 ) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("SlbVServerGroup");
-    let namespace = group
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, group, |event| async {
+    finalized(group, &ctx, |event| async {
         match event {
             Finalizer::Apply(group) => sync(&group, &ctx, &drains).await,
             Finalizer::Cleanup(group) => cleanup(&group, &ctx, &drains).await,
         }
     })
     .await
-    .map_err(Error::from)
 }
 
 /// What the spec resolves to: the load balancer, and the backends wanted on it.

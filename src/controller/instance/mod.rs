@@ -8,12 +8,9 @@ pub use plan::{CLUSTER_ID_TAG, OWNER_UID_TAG, client_token, deletion_policy};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use kube::api::ListParams;
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Api, ResourceExt};
 use slb_api::{
     AddTagsRequest, DeleteLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
@@ -23,7 +20,9 @@ use slb_api::{
 };
 
 use self::plan::{Change, Identity, Observed, Plan};
-use super::{FINALIZER, ObjectKey, apply_status, error_policy, now, publish_normal, resync};
+use super::{
+    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
 use crate::crd::SlbMasterSlaveServerGroup;
@@ -40,39 +39,13 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SlbInstance> = ctx.api();
-    let (reader, writer) = reflector::store();
-    // Status writes do not change the generation; filtering on it keeps our own writes from
-    // triggering another describe, so an unchanged object costs one describe per resync period.
-    let objects = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
-    let concurrency = ctx.config.concurrency;
-    Controller::for_stream(objects, reader)
-        .with_config(controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "SlbInstance controller event");
-            }
-        })
-        .await;
+    let controller = spec_controller::<SlbInstance>(&ctx);
+    drive(controller, reconcile, ctx, shutdown).await;
 }
 
 /// Reconciles one SlbInstance: the finalizer decides between keeping it in sync and cleaning up.
 pub async fn reconcile(instance: Arc<SlbInstance>, ctx: Arc<Context>) -> Result<Action> {
-    let _timer = ctx.metrics.reconcile_started("SlbInstance");
-    let namespace = instance
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, instance, |event| async {
+    finalized(instance, &ctx, |event| async {
         match event {
             Finalizer::Apply(instance) => match sync(&instance, &ctx).await {
                 Ok(action) => Ok(action),
@@ -85,7 +58,6 @@ pub async fn reconcile(instance: Arc<SlbInstance>, ctx: Arc<Context>) -> Result<
         }
     })
     .await
-    .map_err(Error::from)
 }
 
 /// Shows a failed reconcile in the Ready condition, so `kubectl get` says why the object is not ready.
