@@ -21,7 +21,6 @@ use kube::api::ListParams;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, ResourceExt};
 use slb_api::{
@@ -41,7 +40,8 @@ use self::plan::{
     AccessControlState, Address, Change, Create, Desired, Observed, ObservedListener, Plan,
     Resolved, Set, Slot,
 };
-use super::instance::deletion_policy;
+use super::instance::{deletion_policy, region_of};
+use super::references::{get_instance, get_referenced, referencing};
 use super::{
     ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
 };
@@ -135,13 +135,15 @@ pub async fn run(
     let by_secret = controller.store();
     let controller = controller
         .watches_stream(instances, move |instance: SlbInstance| {
-            referencing(&by_instance, &instance.namespace(), |spec| {
-                spec.instance_ref.name == instance.name_any()
+            referencing(&by_instance, &instance, |listener: &SlbListener| {
+                listener.spec.instance_ref.name == instance.name_any()
             })
         })
         .watches_stream(v_server_groups, move |group: SlbVServerGroup| {
-            referencing(&by_v_server_group, &group.namespace(), |spec| {
-                spec.v_server_group_ref
+            referencing(&by_v_server_group, &group, |listener: &SlbListener| {
+                listener
+                    .spec
+                    .v_server_group_ref
                     .as_ref()
                     .is_some_and(|r| r.name == group.name_any())
             })
@@ -149,16 +151,18 @@ pub async fn run(
         .watches_stream(
             master_slave_groups,
             move |group: SlbMasterSlaveServerGroup| {
-                referencing(&by_master_slave_group, &group.namespace(), |spec| {
-                    spec.master_slave_server_group_ref
+                referencing(&by_master_slave_group, &group, |listener: &SlbListener| {
+                    listener
+                        .spec
+                        .master_slave_server_group_ref
                         .as_ref()
                         .is_some_and(|r| r.name == group.name_any())
                 })
             },
         )
         .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
-            referencing(&by_secret, &secret.namespace(), |spec| {
-                secret_names(spec).any(|name| name == secret.name_any())
+            referencing(&by_secret, &secret, |listener: &SlbListener| {
+                secret_names(&listener.spec).any(|name| name == secret.name_any())
             })
         });
     drive(controller, reconcile, ctx, shutdown).await;
@@ -168,20 +172,6 @@ fn hash_of(value: impl Hash) -> Option<u64> {
     let mut hasher = DefaultHasher::new();
     value.hash(&mut hasher);
     Some(hasher.finish())
-}
-
-/// The listeners in `namespace` whose spec matches `references`.
-fn referencing(
-    store: &Store<SlbListener>,
-    namespace: &Option<String>,
-    references: impl Fn(&SlbListenerSpec) -> bool,
-) -> Vec<ObjectRef<SlbListener>> {
-    store
-        .state()
-        .iter()
-        .filter(|listener| &listener.namespace() == namespace && references(&listener.spec))
-        .map(|listener| ObjectRef::from_obj(listener.as_ref()))
-        .collect()
 }
 
 /// The names of the Secrets a spec reads certificates from.
@@ -428,36 +418,26 @@ async fn record_failure(
     }
 }
 
-/// The load balancer of the SlbInstance the spec names.
+/// The load balancer of the SlbInstance the spec names. Stricter than `load_balancer_of`: only the
+/// ID the instance recorded counts, so a listener waits until its instance has reconciled.
 async fn resolve_instance(
     ctx: &Context,
     key: &ObjectKey,
     spec: &SlbListenerSpec,
 ) -> Result<Placement> {
     let name = &spec.instance_ref.name;
-    let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let instance = api
-        .get_opt(name)
-        .await?
-        .ok_or_else(|| Error::ReferenceNotFound {
-            kind: "SlbInstance",
-            name: name.clone(),
-        })?;
-    let status = instance.status.clone().unwrap_or_default();
-    let load_balancer_id = status
-        .load_balancer_id
+    let instance = get_instance(ctx, &key.namespace, name).await?;
+    let load_balancer_id = instance
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer_id.clone())
         .ok_or_else(|| Error::ReferenceNotReady {
             kind: "SlbInstance",
             name: name.clone(),
         })?;
     Ok(Placement {
         load_balancer_id,
-        region: instance
-            .spec
-            .region_id
-            .clone()
-            .or(status.region_id)
-            .unwrap_or_else(|| ctx.config.default_region.clone()),
+        region: region_of(&instance, ctx),
         adopted_instance: instance.spec.load_balancer_id.is_some(),
     })
 }
@@ -479,14 +459,8 @@ async fn resolve_groups(
         master_slave_server_group_id: None,
     };
     if let Some(reference) = &spec.v_server_group_ref {
-        let api: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), &key.namespace);
-        let group =
-            api.get_opt(&reference.name)
-                .await?
-                .ok_or_else(|| Error::ReferenceNotFound {
-                    kind: "SlbVServerGroup",
-                    name: reference.name.clone(),
-                })?;
+        let group: SlbVServerGroup =
+            get_referenced(ctx, &key.namespace, "SlbVServerGroup", &reference.name).await?;
         let status = group.status.unwrap_or_default();
         groups.v_server_group_id = Some(group_id(
             "SlbVServerGroup",
@@ -497,15 +471,13 @@ async fn resolve_groups(
         )?);
     }
     if let Some(reference) = &spec.master_slave_server_group_ref {
-        let api: Api<SlbMasterSlaveServerGroup> =
-            Api::namespaced(ctx.client.clone(), &key.namespace);
-        let group =
-            api.get_opt(&reference.name)
-                .await?
-                .ok_or_else(|| Error::ReferenceNotFound {
-                    kind: "SlbMasterSlaveServerGroup",
-                    name: reference.name.clone(),
-                })?;
+        let group: SlbMasterSlaveServerGroup = get_referenced(
+            ctx,
+            &key.namespace,
+            "SlbMasterSlaveServerGroup",
+            &reference.name,
+        )
+        .await?;
         let status = group.status.unwrap_or_default();
         groups.master_slave_server_group_id = Some(group_id(
             "SlbMasterSlaveServerGroup",
@@ -608,14 +580,7 @@ async fn read_certificate(
     let Some(reference) = &source.secret_ref else {
         return Ok(WantedCertificate::None);
     };
-    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let secret = api
-        .get_opt(&reference.name)
-        .await?
-        .ok_or_else(|| Error::ReferenceNotFound {
-            kind: "Secret",
-            name: reference.name.clone(),
-        })?;
+    let secret: Secret = get_referenced(ctx, &key.namespace, "Secret", &reference.name).await?;
     let text = |field: &str| -> Result<String> {
         let bytes = secret
             .data

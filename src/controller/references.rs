@@ -1,9 +1,13 @@
 //! References between the custom resources (same namespace, by name): resolving them, reporting a
 //! missing one in the Ready condition, and mapping a watched object back to the objects naming it.
 
+use std::fmt::Debug;
+
+use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
 
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
@@ -27,13 +31,29 @@ pub fn instance_region(instance: &SlbInstance, default_region: &str) -> String {
         .unwrap_or_else(|| default_region.to_owned())
 }
 
-/// The SlbInstance `name` in `namespace`, or ReferenceNotFound.
-pub async fn get_instance(ctx: &Context, namespace: &str, name: &str) -> Result<SlbInstance> {
-    let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), namespace);
+/// The object `name` in `namespace`, or ReferenceNotFound naming it as a `kind`.
+pub async fn get_referenced<K>(
+    ctx: &Context,
+    namespace: &str,
+    kind: &'static str,
+    name: &str,
+) -> Result<K>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
     api.get_opt(name).await?.ok_or(Error::ReferenceNotFound {
-        kind: "SlbInstance",
+        kind,
         name: name.to_owned(),
     })
+}
+
+/// The SlbInstance `name` in `namespace`, or ReferenceNotFound.
+pub async fn get_instance(ctx: &Context, namespace: &str, name: &str) -> Result<SlbInstance> {
+    get_referenced(ctx, namespace, "SlbInstance", name).await
 }
 
 /// The load balancer of the SlbInstance `name`: ReferenceNotFound while the object is missing,

@@ -13,7 +13,7 @@ use slb_api::{
 };
 
 use super::references::{
-    after_blocked, blocked_condition, get_instance, instance_region, referencing,
+    after_blocked, blocked_condition, get_instance, get_referenced, instance_region, referencing,
 };
 use super::{
     ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
@@ -157,15 +157,9 @@ async fn listener_region(ctx: &Context, namespace: &str, listener: &SlbListener)
 }
 
 async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resolved> {
-    let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), namespace);
     let listener_name = &rule.spec.listener_ref.name;
-    let listener = listeners
-        .get_opt(listener_name)
-        .await?
-        .ok_or(Error::ReferenceNotFound {
-            kind: "SlbListener",
-            name: listener_name.clone(),
-        })?;
+    let listener: SlbListener =
+        get_referenced(ctx, namespace, "SlbListener", listener_name).await?;
     let listener_status = listener.status.clone().unwrap_or_default();
     let not_ready = || Error::ReferenceNotReady {
         kind: "SlbListener",
@@ -176,15 +170,9 @@ async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resol
         .listener_port
         .and_then(|p| u16::try_from(p).ok())
         .ok_or_else(not_ready)?;
-    let groups: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), namespace);
     let group_name = &rule.spec.v_server_group_ref.name;
-    let group = groups
-        .get_opt(group_name)
-        .await?
-        .ok_or(Error::ReferenceNotFound {
-            kind: "SlbVServerGroup",
-            name: group_name.clone(),
-        })?;
+    let group: SlbVServerGroup =
+        get_referenced(ctx, namespace, "SlbVServerGroup", group_name).await?;
     let group_status = group.status.unwrap_or_default();
     let group_id = group_status
         .v_server_group_id

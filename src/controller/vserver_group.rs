@@ -29,8 +29,8 @@ use slb_api::{
 
 use self::plan::{BackendKey, Backends, Change, Desired, RemoteGroup};
 use super::references::{
-    LoadBalancerRef, after_blocked, blocked_condition, get_instance, instance_region,
-    load_balancer_of, matching, referencing,
+    LoadBalancerRef, after_blocked, blocked_condition, get_instance, get_referenced,
+    instance_region, load_balancer_of, matching, referencing,
 };
 use super::{
     ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
@@ -310,14 +310,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
             "set exactly one of backends and serviceRef".to_owned(),
         ));
     };
-    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let svc = services
-        .get_opt(&service_ref.name)
-        .await?
-        .ok_or(Error::ReferenceNotFound {
-            kind: "Service",
-            name: service_ref.name.clone(),
-        })?;
+    let svc: Service = get_referenced(ctx, &key.namespace, "Service", &service_ref.name).await?;
     let slices: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let selector = format!("{}={}", service::SERVICE_NAME_LABEL, service_ref.name);
     let slices = slices

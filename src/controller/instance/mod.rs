@@ -78,7 +78,7 @@ async fn report_failure(instance: &SlbInstance, ctx: &Context, error: &Error) {
 }
 
 /// The region of the load balancer: the spec's, else the one recorded at creation, else the default.
-fn region_of(instance: &SlbInstance, ctx: &Context) -> String {
+pub(super) fn region_of(instance: &SlbInstance, ctx: &Context) -> String {
     instance
         .spec
         .region_id
