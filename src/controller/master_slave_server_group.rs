@@ -16,12 +16,13 @@ use slb_api::{
 };
 
 use super::references::{
-    after_blocked, blocked_condition, get_instance, instance_region, load_balancer_of, referencing,
+    get_instance, instance_region, load_balancer_of, referencing, report_blocked,
 };
 use super::{
-    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
+    write_ready,
 };
-use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
     BackendServer, SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus,
@@ -162,17 +163,7 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     let current = group.status.clone().unwrap_or_default();
     let lb = match load_balancer_of(ctx, &key.namespace, &group.spec.instance_ref.name).await {
         Ok(lb) => lb,
-        Err(error) => {
-            let Some(condition) = blocked_condition(&error) else {
-                return Err(error);
-            };
-            let mut status = current.clone();
-            status.conditions =
-                merge_condition(&status.conditions, condition, key.generation, now());
-            status.observed_generation = key.generation;
-            apply_status(ctx, group, group.status.as_ref(), &status).await?;
-            return after_blocked(error, resync(ctx.config.resync_period));
-        }
+        Err(error) => return report_blocked(ctx, group, error).await,
     };
     let slb = ctx.slb.region(&lb.region)?;
     let name = group
@@ -248,9 +239,7 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
             )
         }
     };
-    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
-    status.observed_generation = key.generation;
-    apply_status(ctx, group, group.status.as_ref(), &status).await?;
+    write_outcome(ctx, group, status, ready).await?;
     Ok(action)
 }
 
@@ -308,14 +297,8 @@ async fn create(
     let created = slb.create_master_slave_server_group(request).await?;
     let id = created.master_slave_server_group_id;
     status.master_slave_server_group_id = Some(id.clone());
-    let mut recorded = status.clone();
-    recorded.conditions = merge_condition(
-        &recorded.conditions,
-        DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
-        group.metadata.generation,
-        now(),
-    );
-    apply_status(ctx, group, group.status.as_ref(), &recorded).await?;
+    let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
+    write_ready(ctx, group, status.clone(), created).await?;
     publish_normal(
         ctx,
         group,
@@ -354,14 +337,9 @@ async fn delete_or_report_in_use(
             } else {
                 "replace"
             };
-            let mut blocked = status.clone();
-            blocked.conditions = merge_condition(
-                &blocked.conditions,
-                DesiredCondition::ready(false, Reason::ReconcileError, in_use_message(id, what)),
-                group.metadata.generation,
-                now(),
-            );
-            apply_status(ctx, group, group.status.as_ref(), &blocked).await?;
+            let blocked =
+                DesiredCondition::ready(false, Reason::ReconcileError, in_use_message(id, what));
+            write_ready(ctx, group, status.clone(), blocked).await?;
             Ok(false)
         }
         Err(error) => Err(error.into()),

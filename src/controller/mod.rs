@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
+use kube::core::object::HasStatus;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
@@ -26,7 +28,12 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::conditions::{DesiredCondition, merge_condition};
 use crate::context::Context;
+use crate::crd::{
+    SlbInstanceStatus, SlbListenerStatus, SlbMasterSlaveServerGroupStatus, SlbRuleStatus,
+    SlbVServerGroupStatus,
+};
 use crate::error::{Error, Result};
 
 /// Runs every controller until `shutdown` completes. The operator binary and the tests start the
@@ -229,6 +236,74 @@ where
     )
     .await?;
     Ok(())
+}
+
+/// The conditions and observed generation that every status of ours carries.
+pub trait Conditioned {
+    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    fn observed_generation_mut(&mut self) -> &mut Option<i64>;
+}
+
+macro_rules! conditioned {
+    ($($status:ty),*) => {$(
+        impl Conditioned for $status {
+            fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+                &mut self.conditions
+            }
+            fn observed_generation_mut(&mut self) -> &mut Option<i64> {
+                &mut self.observed_generation
+            }
+        }
+    )*};
+}
+
+conditioned!(
+    SlbInstanceStatus,
+    SlbListenerStatus,
+    SlbVServerGroupStatus,
+    SlbMasterSlaveServerGroupStatus,
+    SlbRuleStatus
+);
+
+/// Writes `status` with `ready` merged in, as a step along the way: the observed generation stays,
+/// so the next reconcile still treats the spec as new.
+pub async fn write_ready<K>(
+    ctx: &Context,
+    object: &K,
+    mut status: K::Status,
+    ready: DesiredCondition,
+) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasStatus
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    K::Status: Conditioned + Serialize + PartialEq,
+{
+    let generation = object.meta().generation;
+    let conditions = status.conditions_mut();
+    *conditions = merge_condition(conditions, ready, generation, now());
+    apply_status(ctx, object, object.status(), &status).await
+}
+
+/// Writes `status` with `ready` merged in, as the outcome of reconciling the object's generation.
+pub async fn write_outcome<K>(
+    ctx: &Context,
+    object: &K,
+    mut status: K::Status,
+    ready: DesiredCondition,
+) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasStatus
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    K::Status: Conditioned + Serialize + PartialEq,
+{
+    *status.observed_generation_mut() = object.meta().generation;
+    write_ready(ctx, object, status, ready).await
 }
 
 /// Identity of an object that the apiserver always sets.

@@ -4,11 +4,14 @@
 use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
+use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::{Conditioned, resync, write_outcome};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::SlbInstance;
@@ -79,9 +82,28 @@ pub async fn load_balancer_of(
     })
 }
 
+/// Shows an error that only a change to the spec or to a reference can fix in the Ready condition,
+/// then returns what the reconcile returns; any other error is returned as it is.
+pub async fn report_blocked<K>(ctx: &Context, object: &K, error: Error) -> Result<Action>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasStatus
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    K::Status: Conditioned + Clone + Default + Serialize + PartialEq,
+{
+    let Some(condition) = blocked_condition(&error) else {
+        return Err(error);
+    };
+    let status = object.status().cloned().unwrap_or_default();
+    write_outcome(ctx, object, status, condition).await?;
+    after_blocked(error, resync(ctx.config.resync_period))
+}
+
 /// The Ready condition for an error that only a change to the spec or to a reference can fix, or
 /// `None` for any other error.
-pub fn blocked_condition(error: &Error) -> Option<DesiredCondition> {
+fn blocked_condition(error: &Error) -> Option<DesiredCondition> {
     let reason = match error {
         Error::ReferenceNotFound { .. } => Reason::ReferenceNotFound,
         Error::ReferenceNotReady { .. } => Reason::ReferenceNotReady,
@@ -93,7 +115,7 @@ pub fn blocked_condition(error: &Error) -> Option<DesiredCondition> {
 
 /// What a reconcile returns once the condition of a blocked error is written: a missing reference
 /// waits quietly for its watch; anything else goes on to the error policy, which publishes a Warning.
-pub fn after_blocked(error: Error, resync: Action) -> Result<Action> {
+fn after_blocked(error: Error, resync: Action) -> Result<Action> {
     match error {
         Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => Ok(resync),
         error => Err(error),

@@ -13,12 +13,13 @@ use slb_api::{
 };
 
 use super::references::{
-    after_blocked, blocked_condition, get_instance, get_referenced, instance_region, referencing,
+    get_instance, get_referenced, instance_region, referencing, report_blocked,
 };
 use super::{
-    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
+    write_ready,
 };
-use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
 use crate::error::{Error, Result};
@@ -198,17 +199,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let current = rule.status.clone().unwrap_or_default();
     let resolved = match resolve(rule, ctx, &key.namespace).await {
         Ok(resolved) => resolved,
-        Err(error) => {
-            let Some(condition) = blocked_condition(&error) else {
-                return Err(error);
-            };
-            let mut status = current.clone();
-            status.conditions =
-                merge_condition(&status.conditions, condition, key.generation, now());
-            status.observed_generation = key.generation;
-            apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
-            return after_blocked(error, resync(ctx.config.resync_period));
-        }
+        Err(error) => return report_blocked(ctx, rule, error).await,
     };
     let slb = ctx.slb.region(&resolved.region)?;
     let name = rule
@@ -251,11 +242,8 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             };
             let condition =
                 DesiredCondition::ready(false, Reason::ReconcileError, error.to_string());
-            status.conditions =
-                merge_condition(&status.conditions, condition, key.generation, now());
-            status.observed_generation = key.generation;
             status.rule_id = None;
-            apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
+            write_outcome(ctx, rule, status, condition).await?;
             return Err(error);
         }
         Plan::InSync => (
@@ -323,9 +311,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             )
         }
     };
-    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
-    status.observed_generation = key.generation;
-    apply_status(ctx, rule, rule.status.as_ref(), &status).await?;
+    write_outcome(ctx, rule, status, ready).await?;
     Ok(action)
 }
 
@@ -377,14 +363,8 @@ async fn create(
         .map(|r| r.rule_id)
         .unwrap_or_default();
     status.rule_id = Some(id.clone()).filter(|id| !id.is_empty());
-    let mut recorded = status.clone();
-    recorded.conditions = merge_condition(
-        &recorded.conditions,
-        DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
-        rule.metadata.generation,
-        now(),
-    );
-    apply_status(ctx, rule, rule.status.as_ref(), &recorded).await?;
+    let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
+    write_ready(ctx, rule, status.clone(), created).await?;
     publish_normal(
         ctx,
         rule,

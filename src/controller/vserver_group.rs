@@ -29,13 +29,14 @@ use slb_api::{
 
 use self::plan::{BackendKey, Backends, Change, Desired, RemoteGroup};
 use super::references::{
-    LoadBalancerRef, after_blocked, blocked_condition, get_instance, get_referenced,
-    instance_region, load_balancer_of, matching, referencing,
+    LoadBalancerRef, get_instance, get_referenced, instance_region, load_balancer_of, matching,
+    referencing, report_blocked,
 };
 use super::{
-    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
+    write_ready,
 };
-use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
     HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup, SlbVServerGroupStatus,
@@ -178,17 +179,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
     let current = group.status.clone().unwrap_or_default();
     let resolved = match resolve(group, ctx, &key).await {
         Ok(resolved) => resolved,
-        Err(error) => {
-            let Some(condition) = blocked_condition(&error) else {
-                return Err(error);
-            };
-            let mut status = current.clone();
-            status.conditions =
-                merge_condition(&status.conditions, condition, key.generation, now());
-            status.observed_generation = key.generation;
-            apply_status(ctx, group, group.status.as_ref(), &status).await?;
-            return after_blocked(error, resync(ctx.config.resync_period));
-        }
+        Err(error) => return report_blocked(ctx, group, error).await,
     };
     let lb = &resolved.load_balancer;
     let slb = ctx.slb.region(&lb.region)?;
@@ -288,9 +279,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
             Action::requeue(SETTLE_DELAY),
         )
     };
-    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
-    status.observed_generation = key.generation;
-    apply_status(ctx, group, group.status.as_ref(), &status).await?;
+    write_outcome(ctx, group, status, ready).await?;
     Ok(action)
 }
 
@@ -429,14 +418,9 @@ async fn execute(
                 status.v_server_group_id = Some(id.clone());
                 status.backends = plan::to_status(&plan::from_api(&created.backend_servers));
                 // Recorded before anything else, so that the group is never created twice.
-                let mut recorded = status.clone();
-                recorded.conditions = merge_condition(
-                    &recorded.conditions,
-                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
-                    group.metadata.generation,
-                    now(),
-                );
-                apply_status(ctx, group, group.status.as_ref(), &recorded).await?;
+                let created =
+                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
+                write_ready(ctx, group, status.clone(), created).await?;
                 publish_normal(
                     ctx,
                     group,
@@ -610,14 +594,9 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) ->
                 let message = format!(
                     "cannot delete VServer group {id} yet: a listener or a forwarding rule still uses it; delete or repoint them first"
                 );
-                let mut blocked = status.clone();
-                blocked.conditions = merge_condition(
-                    &blocked.conditions,
-                    DesiredCondition::ready(false, Reason::ReconcileError, message.clone()),
-                    key.generation,
-                    now(),
-                );
-                apply_status(ctx, group, group.status.as_ref(), &blocked).await?;
+                let blocked =
+                    DesiredCondition::ready(false, Reason::ReconcileError, message.clone());
+                write_ready(ctx, group, status.clone(), blocked).await?;
                 return Err(Error::DependentsExist(message));
             }
             Err(error) => return Err(error),

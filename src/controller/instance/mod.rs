@@ -21,9 +21,10 @@ use slb_api::{
 
 use self::plan::{Change, Identity, Observed, Plan};
 use super::{
-    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
+    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
+    write_ready,
 };
-use crate::conditions::{DesiredCondition, Reason, merge_condition};
+use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::SlbMasterSlaveServerGroup;
 use crate::crd::{
@@ -63,16 +64,9 @@ pub async fn reconcile(instance: Arc<SlbInstance>, ctx: Arc<Context>) -> Result<
 /// Shows a failed reconcile in the Ready condition, so `kubectl get` says why the object is not ready.
 /// Best effort: the error itself still goes to the error policy (log, metric, Warning event, retry).
 async fn report_failure(instance: &SlbInstance, ctx: &Context, error: &Error) {
-    let mut status = instance.status.clone().unwrap_or_default();
+    let status = instance.status.clone().unwrap_or_default();
     let ready = DesiredCondition::ready(false, Reason::ReconcileError, error.chain());
-    status.conditions = merge_condition(
-        &status.conditions,
-        ready,
-        instance.metadata.generation,
-        now(),
-    );
-    if let Err(status_error) = apply_status(ctx, instance, instance.status.as_ref(), &status).await
-    {
+    if let Err(status_error) = write_ready(ctx, instance, status, ready).await {
         tracing::debug!(error = %status_error.chain(), "could not report the failure in the status");
     }
 }
@@ -194,9 +188,7 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
             )
         }
     };
-    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
-    status.observed_generation = key.generation;
-    apply_status(ctx, instance, instance.status.as_ref(), &status).await?;
+    write_outcome(ctx, instance, status, ready).await?;
     Ok(action)
 }
 
@@ -296,14 +288,9 @@ async fn execute(
                 status.network_type = created.network_type.map(|n| n.as_str().to_owned());
                 // Recorded before anything else, so that a crash from here on never leads to a second
                 // load balancer. observedGeneration stays, so the next reconcile still checks the tags.
-                let mut recorded = status.clone();
-                recorded.conditions = merge_condition(
-                    &recorded.conditions,
-                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}")),
-                    instance.metadata.generation,
-                    now(),
-                );
-                apply_status(ctx, instance, instance.status.as_ref(), &recorded).await?;
+                let created =
+                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
+                write_ready(ctx, instance, status.clone(), created).await?;
                 publish_normal(
                     ctx,
                     instance,
