@@ -41,7 +41,7 @@ use self::plan::{
     Resolved, Set, Slot,
 };
 use super::instance::{deletion_policy, region_of};
-use super::references::{get_instance, get_referenced, referencing};
+use super::references::{find_instance, get_instance, get_referenced, referencing};
 use super::{
     ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
 };
@@ -1093,8 +1093,7 @@ async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     if !rules.is_empty() {
         return Err(Error::DependentsExist(rules.join(", ")));
     }
-    let instances: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let instance = instances.get_opt(&listener.spec.instance_ref.name).await?;
+    let instance = find_instance(ctx, &key.namespace, &listener.spec.instance_ref.name).await?;
     let orphan = instance
         .as_ref()
         .is_none_or(|i| deletion_policy(&i.spec) == DeletionPolicy::Orphan);

@@ -16,7 +16,7 @@ use slb_api::{
 };
 
 use super::references::{
-    get_instance, instance_region, load_balancer_of, referencing, report_blocked,
+    find_instance, instance_region, load_balancer_of, referencing, report_blocked,
 };
 use super::{
     ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
@@ -166,17 +166,7 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
         Err(error) => return report_blocked(ctx, group, error).await,
     };
     let slb = ctx.slb.region(&lb.region)?;
-    let name = group
-        .spec
-        .name
-        .clone()
-        .unwrap_or_else(|| key.default_slb_name());
-    let desired = desired_request(
-        &lb.load_balancer_id,
-        &name,
-        &group.spec.master,
-        &group.spec.slave,
-    );
+    let desired = desired_of(group, &key, &lb.load_balancer_id);
 
     // observe
     let recorded_id = current
@@ -241,6 +231,25 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     };
     write_outcome(ctx, group, status, ready).await?;
     Ok(action)
+}
+
+/// The create request for `group` on the load balancer `load_balancer_id`.
+fn desired_of(
+    group: &SlbMasterSlaveServerGroup,
+    key: &ObjectKey,
+    load_balancer_id: &str,
+) -> CreateMasterSlaveServerGroupRequest {
+    let name = group
+        .spec
+        .name
+        .clone()
+        .unwrap_or_else(|| key.default_slb_name());
+    desired_request(
+        load_balancer_id,
+        &name,
+        &group.spec.master,
+        &group.spec.slave,
+    )
 }
 
 async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
@@ -350,16 +359,8 @@ async fn delete_or_report_in_use(
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let instance = match get_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await {
-        Ok(instance) => Some(instance),
-        Err(Error::ReferenceNotFound { .. }) => None,
-        Err(error) => return Err(error),
-    };
-    let region = instance
-        .as_ref()
-        .map_or(ctx.config.default_region.clone(), |i| {
-            instance_region(i, &ctx.config.default_region)
-        });
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    let region = instance_region(instance.as_ref(), &ctx.config.default_region);
     let slb = ctx.slb.region(&region)?;
     let recorded = status.master_slave_server_group_id.clone();
     // Without a recorded ID, a crash may have come between the create and the status write.
@@ -367,17 +368,7 @@ async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Act
     let id = match (recorded, load_balancer_id) {
         (Some(id), _) => id,
         (None, Some(load_balancer_id)) => {
-            let name = group
-                .spec
-                .name
-                .clone()
-                .unwrap_or_else(|| key.default_slb_name());
-            let desired = desired_request(
-                &load_balancer_id,
-                &name,
-                &group.spec.master,
-                &group.spec.slave,
-            );
+            let desired = desired_of(group, &key, &load_balancer_id);
             match recover(slb.as_ref(), &desired).await? {
                 Some(remote) => remote.id,
                 None => return Ok(Action::await_change()),

@@ -24,13 +24,14 @@ pub struct LoadBalancerRef {
     pub region: String,
 }
 
-/// The region of an SlbInstance's load balancer: recorded at creation, else the spec's, else the default.
-pub fn instance_region(instance: &SlbInstance, default_region: &str) -> String {
+/// The region of an SlbInstance's load balancer: recorded at creation, else the spec's, else the
+/// default (also once the instance is gone).
+pub fn instance_region(instance: Option<&SlbInstance>, default_region: &str) -> String {
     instance
-        .status
-        .as_ref()
-        .and_then(|s| s.region_id.clone())
-        .or_else(|| instance.spec.region_id.clone())
+        .and_then(|i| {
+            let recorded = i.status.as_ref().and_then(|s| s.region_id.clone());
+            recorded.or_else(|| i.spec.region_id.clone())
+        })
         .unwrap_or_else(|| default_region.to_owned())
 }
 
@@ -59,6 +60,16 @@ pub async fn get_instance(ctx: &Context, namespace: &str, name: &str) -> Result<
     get_referenced(ctx, namespace, "SlbInstance", name).await
 }
 
+/// The SlbInstance `name` in `namespace`, or `None` once it is gone: a cleanup goes on without it.
+pub async fn find_instance(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<SlbInstance>> {
+    let api: Api<SlbInstance> = Api::namespaced(ctx.client.clone(), namespace);
+    Ok(api.get_opt(name).await?)
+}
+
 /// The load balancer of the SlbInstance `name`: ReferenceNotFound while the object is missing,
 /// ReferenceNotReady until it has a load balancer.
 pub async fn load_balancer_of(
@@ -78,7 +89,7 @@ pub async fn load_balancer_of(
         })?;
     Ok(LoadBalancerRef {
         load_balancer_id,
-        region: instance_region(&instance, &ctx.config.default_region),
+        region: instance_region(Some(&instance), &ctx.config.default_region),
     })
 }
 
@@ -171,13 +182,17 @@ mod tests {
     #[test]
     fn the_region_recorded_at_creation_wins_then_the_spec_then_the_default() {
         let both = instance(Some("cn-beijing"), Some("cn-shanghai"));
-        assert_eq!(instance_region(&both, "cn-hangzhou"), "cn-shanghai");
+        assert_eq!(instance_region(Some(&both), "cn-hangzhou"), "cn-shanghai");
         let spec_only = instance(Some("cn-beijing"), None);
-        assert_eq!(instance_region(&spec_only, "cn-hangzhou"), "cn-beijing");
         assert_eq!(
-            instance_region(&instance(None, None), "cn-hangzhou"),
+            instance_region(Some(&spec_only), "cn-hangzhou"),
+            "cn-beijing"
+        );
+        assert_eq!(
+            instance_region(Some(&instance(None, None)), "cn-hangzhou"),
             "cn-hangzhou"
         );
+        assert_eq!(instance_region(None, "cn-hangzhou"), "cn-hangzhou");
     }
 
     #[test]

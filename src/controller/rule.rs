@@ -13,7 +13,7 @@ use slb_api::{
 };
 
 use super::references::{
-    get_instance, get_referenced, instance_region, referencing, report_blocked,
+    find_instance, get_referenced, instance_region, referencing, report_blocked,
 };
 use super::{
     ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
@@ -150,11 +150,11 @@ async fn listener_region(ctx: &Context, namespace: &str, listener: &SlbListener)
     if let Some(region) = listener.status.as_ref().and_then(|s| s.region_id.clone()) {
         return Ok(region);
     }
-    match get_instance(ctx, namespace, &listener.spec.instance_ref.name).await {
-        Ok(instance) => Ok(instance_region(&instance, &ctx.config.default_region)),
-        Err(Error::ReferenceNotFound { .. }) => Ok(ctx.config.default_region.clone()),
-        Err(error) => Err(error),
-    }
+    let instance = find_instance(ctx, namespace, &listener.spec.instance_ref.name).await?;
+    Ok(instance_region(
+        instance.as_ref(),
+        &ctx.config.default_region,
+    ))
 }
 
 async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resolved> {

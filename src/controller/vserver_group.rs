@@ -29,7 +29,7 @@ use slb_api::{
 
 use self::plan::{BackendKey, Backends, Change, Desired, RemoteGroup};
 use super::references::{
-    LoadBalancerRef, get_instance, get_referenced, instance_region, load_balancer_of, matching,
+    LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
     referencing, report_blocked,
 };
 use super::{
@@ -565,16 +565,8 @@ async fn listener_ports_using(
 async fn cleanup(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let instance = match get_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await {
-        Ok(instance) => Some(instance),
-        Err(Error::ReferenceNotFound { .. }) => None,
-        Err(error) => return Err(error),
-    };
-    let region = instance
-        .as_ref()
-        .map_or(ctx.config.default_region.clone(), |i| {
-            instance_region(i, &ctx.config.default_region)
-        });
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    let region = instance_region(instance.as_ref(), &ctx.config.default_region);
     let slb = ctx.slb.region(&region)?;
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
         (Some(id), _) => vec![id.clone()],
