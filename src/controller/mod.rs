@@ -31,8 +31,7 @@ use serde::de::DeserializeOwned;
 use crate::conditions::{DesiredCondition, merge_condition};
 use crate::context::Context;
 use crate::crd::{
-    SlbInstanceStatus, SlbListenerStatus, SlbMasterSlaveServerGroupStatus, SlbRuleStatus,
-    SlbVServerGroupStatus,
+    SlbInstanceStatus, SlbMasterSlaveServerGroupStatus, SlbRuleStatus, SlbVServerGroupStatus,
 };
 use crate::error::{Error, Result};
 
@@ -238,7 +237,8 @@ where
     Ok(())
 }
 
-/// The conditions and observed generation that every status of ours carries.
+/// The conditions and observed generation of a status. The listener's two conditions are written
+/// by its own code, so its status is not among these.
 pub trait Conditioned {
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
     fn observed_generation_mut(&mut self) -> &mut Option<i64>;
@@ -259,7 +259,6 @@ macro_rules! conditioned {
 
 conditioned!(
     SlbInstanceStatus,
-    SlbListenerStatus,
     SlbVServerGroupStatus,
     SlbMasterSlaveServerGroupStatus,
     SlbRuleStatus
