@@ -239,11 +239,7 @@ fn desired_of(
     key: &ObjectKey,
     load_balancer_id: &str,
 ) -> CreateMasterSlaveServerGroupRequest {
-    let name = group
-        .spec
-        .name
-        .clone()
-        .unwrap_or_else(|| key.default_slb_name());
+    let name = key.slb_name(group.spec.name.as_ref());
     desired_request(
         load_balancer_id,
         &name,

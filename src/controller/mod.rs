@@ -339,6 +339,13 @@ impl ObjectKey {
         name.truncate(80);
         name
     }
+
+    /// The SLB display name: the one the spec gives, else the default.
+    pub fn slb_name(&self, spec_name: Option<&String>) -> String {
+        spec_name
+            .cloned()
+            .unwrap_or_else(|| self.default_slb_name())
+    }
 }
 
 /// The current time, for condition transitions.

@@ -202,11 +202,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
         Err(error) => return report_blocked(ctx, rule, error).await,
     };
     let slb = ctx.slb.region(&resolved.region)?;
-    let name = rule
-        .spec
-        .name
-        .clone()
-        .unwrap_or_else(|| key.default_slb_name());
+    let name = key.slb_name(rule.spec.name.as_ref());
     let desired = NewRule {
         rule_name: name.clone(),
         domain: rule.spec.domain.clone(),
@@ -413,11 +409,7 @@ async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             ) else {
                 return Ok(Action::await_change());
             };
-            let name = rule
-                .spec
-                .name
-                .clone()
-                .unwrap_or_else(|| key.default_slb_name());
+            let name = key.slb_name(rule.spec.name.as_ref());
             let rules = match describe_rules(slb.as_ref(), &load_balancer_id, port).await {
                 Ok(rules) => rules,
                 Err(Error::Slb(error)) if error.is_not_found() => Vec::new(),

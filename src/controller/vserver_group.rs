@@ -215,11 +215,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
         None => (resolved.backends, None),
     };
     let desired = Desired {
-        name: group
-            .spec
-            .name
-            .clone()
-            .unwrap_or_else(|| key.default_slb_name()),
+        name: key.slb_name(group.spec.name.as_ref()),
         creation_name: creation_name(&key.uid),
         backends: target,
     };
