@@ -12,7 +12,6 @@ use kube::Api;
 use kube::api::PostParams;
 use operator_support::*;
 use serde_json::json;
-use slb_api::{DescribeLoadBalancersRequest, SlbApi};
 use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Faults};
 use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
@@ -46,16 +45,6 @@ fn load_balancers_in_state(state: &serde_json::Value) -> usize {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
-    slb.describe_load_balancers(&DescribeLoadBalancersRequest::default())
-        .await
-        .expect("DescribeLoadBalancers")
-        .load_balancers
-        .into_iter()
-        .map(|lb| lb.load_balancer_id)
-        .collect()
 }
 
 #[tokio::test]

@@ -13,8 +13,7 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::{
     CreateLoadBalancerRequest, DeleteLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
-    DescribeLoadBalancerAttributeResponse, DescribeLoadBalancersRequest, DescribeTagsRequest,
-    SetLoadBalancerNameRequest, SlbApi,
+    DescribeLoadBalancerAttributeResponse, DescribeTagsRequest, SetLoadBalancerNameRequest, SlbApi,
 };
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::instance::{CLUSTER_ID_TAG, OWNER_UID_TAG};
@@ -53,28 +52,6 @@ async fn attribute(slb: &dyn SlbApi, id: &str) -> Option<DescribeLoadBalancerAtt
     })
     .await
     .ok()
-}
-
-async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
-    let listed = slb
-        .describe_load_balancers(&DescribeLoadBalancersRequest::default())
-        .await
-        .unwrap();
-    listed
-        .load_balancers
-        .into_iter()
-        .map(|lb| lb.load_balancer_id)
-        .collect()
-}
-
-async fn event_reasons(client: &kube::Client, namespace: &str) -> Vec<String> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let listed = events.list(&ListParams::default()).await.unwrap();
-    listed
-        .items
-        .into_iter()
-        .filter_map(|event| event.reason)
-        .collect()
 }
 
 #[tokio::test]

@@ -11,8 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
@@ -34,16 +33,6 @@ use slb_operator::controller::listener::{CERTIFICATE_NAME_PREFIX, certificate_na
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
-
-fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
-    serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
-}
 
 fn listener(name: &str, spec: serde_json::Value) -> SlbListener {
     let mut spec = spec;
@@ -201,16 +190,6 @@ async fn listener_ports(slb: &dyn SlbApi, lb: &str) -> Vec<u16> {
         .listener_ports;
     ports.sort_unstable();
     ports
-}
-
-async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let listed = events.list(&ListParams::default()).await.unwrap();
-    listed
-        .items
-        .into_iter()
-        .filter_map(|event| event.reason)
-        .collect()
 }
 
 async fn wait_for_event(client: &Client, namespace: &str, reason: &str) {

@@ -7,7 +7,6 @@ mod operator_support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
@@ -21,16 +20,6 @@ use slb_operator::crd::{
 
 /// Generous, for the run with injected faults; the other tests finish long before.
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
-    serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
-}
 
 async fn wait_ready<K>(api: &Api<K>, name: &str, conditions: fn(&K) -> Vec<Condition>) -> K
 where
@@ -156,16 +145,6 @@ async fn group_ids(slb: &dyn SlbApi, lb: &str) -> Vec<String> {
     .into_iter()
     .map(|g| g.v_server_group_id)
     .collect()
-}
-
-async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let listed = events.list(&ListParams::default()).await.unwrap();
-    listed
-        .items
-        .into_iter()
-        .filter_map(|event| event.reason)
-        .collect()
 }
 
 async fn delete_and_wait<K>(api: &Api<K>, name: &str)

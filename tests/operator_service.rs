@@ -21,8 +21,8 @@ use serde_json::json;
 use slb_api::{
     CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
     DescribeLoadBalancerAttributeResponse, DescribeLoadBalancerTCPListenerAttributeRequest,
-    DescribeLoadBalancersRequest, DescribeVServerGroupAttributeRequest,
-    DescribeVServerGroupsRequest, ListenerProtocol, Scheduler, SlbApi,
+    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListenerProtocol,
+    Scheduler, SlbApi,
 };
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
@@ -116,16 +116,6 @@ fn ingress_ip(service: &Service) -> Option<String> {
         .first()?
         .ip
         .clone()
-}
-
-async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
-    slb.describe_load_balancers(&DescribeLoadBalancersRequest::default())
-        .await
-        .unwrap()
-        .load_balancers
-        .into_iter()
-        .map(|lb| lb.load_balancer_id)
-        .collect()
 }
 
 async fn attribute(slb: &dyn SlbApi, id: &str) -> DescribeLoadBalancerAttributeResponse {

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
@@ -31,16 +30,6 @@ const TIMEOUT: Duration = Duration::from_secs(40);
 
 fn ecs_inventory() -> Vec<String> {
     (1..=40).map(|i| format!("i-{i:04}")).collect()
-}
-
-fn object<K: serde::de::DeserializeOwned>(kind: &str, name: &str, spec: serde_json::Value) -> K {
-    serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
 }
 
 fn group(name: &str, spec: serde_json::Value) -> SlbVServerGroup {
@@ -131,16 +120,6 @@ async fn group_names(slb: &dyn SlbApi, lb: &str) -> Vec<String> {
     .into_iter()
     .map(|g| g.v_server_group_name)
     .collect()
-}
-
-async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let listed = events.list(&ListParams::default()).await.unwrap();
-    listed
-        .items
-        .into_iter()
-        .filter_map(|event| event.reason)
-        .collect()
 }
 
 async fn wait_for_event(client: &Client, namespace: &str, reason: &str) {

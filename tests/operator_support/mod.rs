@@ -207,3 +207,44 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A custom resource of `kind` in `slb.operator.dev/v1alpha1`, from its spec.
+pub fn object<K: serde::de::DeserializeOwned>(
+    kind: &str,
+    name: &str,
+    spec: serde_json::Value,
+) -> K {
+    serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+/// The reasons of the Events in `namespace`.
+pub async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(client.clone(), namespace);
+    let listed = events
+        .list(&kube::api::ListParams::default())
+        .await
+        .unwrap();
+    listed
+        .items
+        .into_iter()
+        .filter_map(|event| event.reason)
+        .collect()
+}
+
+/// The IDs of every load balancer SLB holds for the account of `slb`.
+pub async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
+    slb.describe_load_balancers(&slb_api::DescribeLoadBalancersRequest::default())
+        .await
+        .expect("DescribeLoadBalancers")
+        .load_balancers
+        .into_iter()
+        .map(|lb| lb.load_balancer_id)
+        .collect()
+}
