@@ -183,9 +183,17 @@ impl Operator {
         }
     }
 
-    pub async fn stop(self) {
+    /// Asks the controllers to stop, and aborts them if they are still running after 10 s, so that no
+    /// reconcile of this operator can act after `stop` returns.
+    pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        if tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+            let _ = self.task.await;
+        }
     }
 }
 
