@@ -13,24 +13,12 @@ use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{DescribeRulesRequest, DescribeVServerGroupsRequest, SetRuleRequest, SlbApi};
-use slb_operator::conditions::is_ready;
 use slb_operator::crd::{
     SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
 };
 
 /// Generous, for the run with injected faults; the other tests finish long before.
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-async fn wait_ready<K>(api: &Api<K>, name: &str, conditions: fn(&K) -> Vec<Condition>) -> K
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    eventually(&format!("{name} to be Ready"), TIMEOUT, || async {
-        let object = api.get(name).await.ok()?;
-        is_ready(&conditions(&object), object.meta().generation).then_some(object)
-    })
-    .await
-}
 
 fn rule_conditions(rule: &SlbRule) -> Vec<Condition> {
     rule.status
@@ -55,7 +43,7 @@ async fn create_instance(client: &Client, namespace: &str) -> String {
     )
     .await
     .unwrap();
-    let ready = wait_ready(&api, "lb", |i| {
+    let ready = wait_ready(&api, "lb", TIMEOUT, |i| {
         i.status
             .as_ref()
             .map(|s| s.conditions.clone())
@@ -78,7 +66,7 @@ async fn create_group(client: &Client, namespace: &str, name: &str) -> String {
     )
     .await
     .unwrap();
-    let ready = wait_ready(&api, name, group_conditions).await;
+    let ready = wait_ready(&api, name, TIMEOUT, group_conditions).await;
     ready.status.unwrap().v_server_group_id.unwrap()
 }
 
@@ -101,7 +89,7 @@ async fn create_listener(client: &Client, namespace: &str) {
 
 async fn listener_ready(client: &Client, namespace: &str) {
     let api: Api<SlbListener> = Api::namespaced(client.clone(), namespace);
-    wait_ready(&api, "http", |l| {
+    wait_ready(&api, "http", TIMEOUT, |l| {
         l.status
             .as_ref()
             .map(|s| s.conditions.clone())
@@ -200,7 +188,7 @@ async fn a_rule_is_created_repointed_and_deleted_and_holds_its_group_until_then(
     )
     .await
     .unwrap();
-    let created = wait_ready(&api, "api", rule_conditions).await;
+    let created = wait_ready(&api, "api", TIMEOUT, rule_conditions).await;
     let status = created.status.unwrap();
     let rule_id = status.rule_id.clone().expect("the rule ID is recorded");
     assert_eq!(status.load_balancer_id.as_deref(), Some(lb.as_str()));
@@ -222,7 +210,7 @@ async fn a_rule_is_created_repointed_and_deleted_and_holds_its_group_until_then(
     )
     .await
     .unwrap();
-    wait_ready(&api, "api", rule_conditions).await;
+    wait_ready(&api, "api", TIMEOUT, rule_conditions).await;
     assert_eq!(
         remote_rules(slb.as_ref(), &lb).await,
         [(
@@ -318,7 +306,7 @@ async fn a_rule_waits_for_its_references_and_drift_is_restored() {
     assert!(message.contains("SlbListener"), "{message}");
     let group_a = create_group(&client, &namespace.name, "a").await;
     listener_ready(&client, &namespace.name).await;
-    let ready = wait_ready(&api, "api", rule_conditions).await;
+    let ready = wait_ready(&api, "api", TIMEOUT, rule_conditions).await;
     let rule_id = ready.status.unwrap().rule_id.unwrap();
 
     // The listener sends traffic to group a, so the group reports the health of its backend.
@@ -433,10 +421,10 @@ async fn groups_and_rules_converge_under_faults_without_duplicates_or_leaks() {
         )
         .await
         .unwrap();
-    let group_a = wait_ready(&groups, "a", group_conditions).await;
+    let group_a = wait_ready(&groups, "a", TIMEOUT, group_conditions).await;
     listener_ready(&client, &namespace.name).await;
-    wait_ready(&rules, "api", rule_conditions).await;
-    wait_ready(&pairs, "pair", |p| {
+    wait_ready(&rules, "api", TIMEOUT, rule_conditions).await;
+    wait_ready(&pairs, "pair", TIMEOUT, |p| {
         p.status
             .as_ref()
             .map(|s| s.conditions.clone())

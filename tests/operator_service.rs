@@ -61,18 +61,6 @@ async fn create_deployment(client: &Client, namespace: &str, replicas: i32) {
         .unwrap();
 }
 
-async fn scale(client: &Client, namespace: &str, replicas: i32) {
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    deployments
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
-        )
-        .await
-        .unwrap();
-}
-
 async fn create_service(
     client: &Client,
     namespace: &str,

@@ -36,18 +36,6 @@ fn group(name: &str, spec: serde_json::Value) -> SlbVServerGroup {
     object("SlbVServerGroup", name, spec)
 }
 
-/// Waits until `probe` says the object is Ready for its current generation.
-async fn wait_ready<K>(api: &Api<K>, name: &str, conditions: fn(&K) -> Vec<Condition>) -> K
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    eventually(&format!("{name} to be Ready"), TIMEOUT, || async {
-        let object = api.get(name).await.ok()?;
-        is_ready(&conditions(&object), object.meta().generation).then_some(object)
-    })
-    .await
-}
-
 fn group_conditions(group: &SlbVServerGroup) -> Vec<Condition> {
     group
         .status
@@ -57,7 +45,7 @@ fn group_conditions(group: &SlbVServerGroup) -> Vec<Condition> {
 }
 
 async fn ready_group(api: &Api<SlbVServerGroup>, name: &str) -> SlbVServerGroup {
-    wait_ready(api, name, group_conditions).await
+    wait_ready(api, name, TIMEOUT, group_conditions).await
 }
 
 /// Creates the SlbInstance `name` and returns its load balancer ID once it is Ready.
@@ -69,7 +57,7 @@ async fn ready_instance(client: &Client, namespace: &str, name: &str) -> String 
     )
     .await
     .unwrap();
-    let instance = wait_ready(&api, name, |i| {
+    let instance = wait_ready(&api, name, TIMEOUT, |i| {
         i.status
             .as_ref()
             .map(|s| s.conditions.clone())
@@ -472,18 +460,6 @@ fn expected_weights(pods: &BTreeMap<String, u32>, node_port: u16) -> BTreeMap<St
         .collect()
 }
 
-async fn scale(client: &Client, namespace: &str, replicas: i32) {
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    deployments
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
-        )
-        .await
-        .unwrap();
-}
-
 /// Waits until `replicas` pods are Ready and SLB holds exactly their nodes with the expected weights.
 async fn backends_follow(
     client: &Client,
@@ -647,7 +623,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
     )
     .await
     .unwrap();
-    let created = wait_ready(&api, "db", |g| {
+    let created = wait_ready(&api, "db", TIMEOUT, |g| {
         g.status
             .as_ref()
             .map(|s| s.conditions.clone())
@@ -718,7 +694,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         )
         .await
         .unwrap();
-    wait_ready(&listeners, "db", |l| {
+    wait_ready(&listeners, "db", TIMEOUT, |l| {
         l.status
             .as_ref()
             .map(|s| s.conditions.clone())

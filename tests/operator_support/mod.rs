@@ -256,3 +256,35 @@ pub async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
         .map(|lb| lb.load_balancer_id)
         .collect()
 }
+
+/// Waits until `name` is Ready for its current generation, reading its conditions with `conditions`.
+pub async fn wait_ready<K>(
+    api: &Api<K>,
+    name: &str,
+    timeout: Duration,
+    conditions: fn(&K) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    eventually(&format!("{name} to be Ready"), timeout, || async {
+        let object = api.get(name).await.ok()?;
+        slb_operator::conditions::is_ready(&conditions(&object), object.meta().generation)
+            .then_some(object)
+    })
+    .await
+}
+
+/// Scales the Deployment `web` in `namespace`.
+pub async fn scale(client: &Client, namespace: &str, replicas: i32) {
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), namespace);
+    deployments
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
+        )
+        .await
+        .unwrap();
+}
