@@ -794,7 +794,23 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
         Duration::from_secs(600),
     )
     .await;
+    // Changes to the instance wake the group's reconcile again and again, so that some run on a
+    // cached copy that has not yet seen the status the previous one wrote.
+    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let touches = tokio::spawn({
+        let instances = instances.clone();
+        async move {
+            for touch in 0.. {
+                let patch = json!({"metadata": {"annotations": {"test/touch": touch.to_string()}}});
+                let _ = instances
+                    .patch("lb", &PatchParams::default(), &Patch::Merge(patch))
+                    .await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    });
     let ready = ready_group(&api, "crash").await;
+    touches.abort();
     let id = ready.status.unwrap().v_server_group_id.unwrap();
     assert!(left_behind.contains(&id), "{id} is one of {left_behind:?}");
     assert_eq!(
@@ -809,7 +825,6 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
     );
 
     delete_and_wait(&api, "crash").await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
     delete_and_wait(&instances, "lb").await;
     second.stop().await;
     namespace.delete().await;

@@ -101,8 +101,8 @@ pub async fn drive<K, ReconcileFut>(
         .await;
 }
 
-/// One reconcile of `object`, timed in the metrics, behind [`FINALIZER`]: `branch` gets the
-/// finalizer's event, so that it stays each controller's single top-level branch.
+/// One reconcile of `object`, read afresh and timed in the metrics, behind [`FINALIZER`]: `branch`
+/// gets the finalizer's event, so that it stays each controller's single top-level branch.
 pub async fn finalized<K, BranchFut>(
     object: Arc<K>,
     ctx: &Context,
@@ -117,11 +117,14 @@ where
     BranchFut: Future<Output = Result<Action>>,
 {
     let _timer = ctx.metrics.reconcile_started(&K::kind(&()));
-    let namespace = object
-        .namespace()
-        .ok_or(Error::MissingObjectKey("metadata.namespace"))?;
-    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, object, branch)
+    let key = ObjectKey::of(object.as_ref())?;
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    // The watch cache can lag behind the status the previous reconcile wrote, and the status holds
+    // the IDs of what was created: a reconcile on a stale copy would create the same thing twice.
+    let Some(object) = api.get_opt(&key.name).await? else {
+        return Ok(Action::await_change());
+    };
+    finalizer(&api, FINALIZER, Arc::new(object), branch)
         .await
         .map_err(Error::from)
 }

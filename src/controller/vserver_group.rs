@@ -192,7 +192,19 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
         .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
     let remote = match &recorded_id {
         Some(id) => describe(slb.as_ref(), id).await?,
-        None => recover(slb.as_ref(), &lb.load_balancer_id, &key.uid).await?,
+        None => {
+            let found = recover(slb.as_ref(), &lb.load_balancer_id, &key.uid).await?;
+            if let Some(found) = &found {
+                // Recorded before the rename, which takes away the name it was found by.
+                let mut status = current.clone();
+                status.load_balancer_id = Some(lb.load_balancer_id.clone());
+                status.v_server_group_id = Some(found.id.clone());
+                let note = format!("found {}, created before its ID was recorded", found.id);
+                let progressing = DesiredCondition::ready(false, Reason::Progressing, note);
+                write_ready(ctx, group, status, progressing).await?;
+            }
+            found
+        }
     };
 
     // plan (no I/O)
