@@ -12,6 +12,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use operator_support::*;
@@ -130,6 +131,9 @@ fn successful_calls(emulator: &RunningEmulator, action: &str, after: u64) -> usi
         .filter(|c| c.sequence > after && c.action == action && c.code == "OK")
         .count()
 }
+
+/// Long enough that an operator restart falls in the middle of a drain.
+const DRAIN_SECONDS: u64 = 24;
 
 fn last_sequence(emulator: &RunningEmulator) -> u64 {
     emulator.calls().last().map_or(0, |c| c.sequence)
@@ -546,7 +550,7 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
         &PostParams::default(),
         &group(
             "web",
-            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "web", "port": 80, "drainSeconds": 2}}),
+            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "web", "port": 80, "drainSeconds": DRAIN_SECONDS}}),
         ),
     )
     .await
@@ -561,20 +565,68 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
         "kwok nodes on the NodePort: {three:?}"
     );
 
-    // Scaled down: the nodes that lose their pods drain at weight 0, then go.
+    // Scaled down: the nodes that lose their pods drain at weight 0, then go, on time even though
+    // the operator restarts in the middle of the drain.
+    assert_eq!(three.len(), 3, "the scheduler spreads 3 pods over 3 nodes");
     let before_scale = last_sequence(&emulator);
     scale(&client, &namespace.name, 1).await;
+    let draining = eventually("the drain to be recorded", TIMEOUT, || async {
+        let draining = api.get("web").await.ok()?.status?.draining;
+        (draining.len() == 2).then_some(draining)
+    })
+    .await;
+    let drained_to_zero = emulator.calls().iter().any(|c| {
+        c.sequence > before_scale
+            && c.action == "ModifyVServerGroupBackendServers"
+            && c.parameters
+                .get("NewBackendServers")
+                .is_some_and(|v| v.contains("\"Weight\":0"))
+    });
+    assert!(drained_to_zero, "the nodes went to weight 0 before removal");
+    operator.stop().await;
+    let drain = Duration::from_secs(DRAIN_SECONDS);
+    let started = draining.iter().map(|d| d.since.0).max().unwrap();
+    let restart_at = started + drain / 2;
+    tokio::time::sleep(
+        Duration::try_from(restart_at.duration_since(Timestamp::now())).unwrap_or_default(),
+    )
+    .await;
+    let restarted = Timestamp::now();
+    let operator = Operator::start(
+        &client,
+        &emulator,
+        &namespace.name,
+        Duration::from_secs(600),
+    )
+    .await;
     let one = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 1).await;
     assert_eq!(one.len(), 1);
-    if three.len() > 1 {
-        let drained_to_zero = emulator.calls().iter().any(|c| {
-            c.sequence > before_scale
-                && c.action == "ModifyVServerGroupBackendServers"
-                && c.parameters
-                    .get("NewBackendServers")
-                    .is_some_and(|v| v.contains("\"Weight\":0"))
-        });
-        assert!(drained_to_zero, "a node left at weight 0 before removal");
+    for backend in &draining {
+        let removed = emulator
+            .calls()
+            .into_iter()
+            .find(|c| {
+                c.action == "RemoveVServerGroupBackendServers"
+                    && c.code == "OK"
+                    && c.parameters
+                        .get("BackendServers")
+                        .is_some_and(|v| v.contains(&backend.server_id))
+            })
+            .unwrap_or_else(|| panic!("{} is removed", backend.server_id));
+        let removed_at: Timestamp = removed.time.parse().unwrap();
+        assert!(
+            removed_at >= backend.since.0 + drain,
+            "{} drained for its whole period: from {} to {removed_at}",
+            backend.server_id,
+            backend.since.0
+        );
+        // Had the restart forgotten the drain, it would have started over at the restart.
+        assert!(
+            removed_at < restarted + drain,
+            "{} drained from {}, not again from the restart at {restarted}; removed at {removed_at}",
+            backend.server_id,
+            backend.since.0
+        );
     }
     // The status follows SLB in the reconcile after the removal, which may still be writing it.
     eventually(

@@ -7,8 +7,8 @@ mod service;
 pub use plan::SERVERS_PER_CALL;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Service};
@@ -27,13 +27,13 @@ use slb_api::{
     SlbApi,
 };
 
-use self::plan::{BackendKey, Backends, Change, Desired, RemoteGroup};
+use self::plan::{Backends, Change, Desired, RemoteGroup};
 use super::references::{
     LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
     referencing, report_blocked,
 };
 use super::{
-    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
+    ObjectKey, drive, finalized, now, publish_normal, resync, spec_controller, write_outcome,
     write_ready,
 };
 use crate::conditions::{DesiredCondition, Reason};
@@ -52,33 +52,6 @@ const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 /// The error code SLB answers DeleteVServerGroup with while a listener or rule uses the group.
 const IN_USE_CODE: &str = "ActionNotAllowed";
-
-/// When each draining backend of each group (by uid) started to drain. Kept in memory: after a
-/// restart a drain starts over, which only makes it longer.
-#[derive(Default)]
-struct DrainClock(Mutex<BTreeMap<String, BTreeMap<BackendKey, Instant>>>);
-
-impl DrainClock {
-    fn get(&self, uid: &str) -> BTreeMap<BackendKey, Instant> {
-        self.lock().get(uid).cloned().unwrap_or_default()
-    }
-
-    fn set(&self, uid: &str, since: BTreeMap<BackendKey, Instant>) {
-        let mut clock = self.lock();
-        if since.is_empty() {
-            clock.remove(uid);
-        } else {
-            clock.insert(uid.to_owned(), since);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, BTreeMap<BackendKey, Instant>>> {
-        // A poisoned lock only means a reconcile panicked while holding it; the map is still valid.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// The name a group is created under: derived from the uid, so that it is found again after a crash
 /// between the create and the status write, and never confused with a group someone else made.
@@ -112,7 +85,6 @@ pub async fn run(
         controller.store(),
         controller.store(),
     );
-    let drains = Arc::new(DrainClock::default());
     let controller = controller
         .watches(
             ctx.api::<SlbInstance>(),
@@ -143,7 +115,6 @@ pub async fn run(
                 group.spec.service_ref.is_some()
             })
         });
-    let reconcile = move |group, ctx| reconcile(group, ctx, drains.clone());
     drive(controller, reconcile, ctx, shutdown).await;
 }
 
@@ -152,15 +123,11 @@ fn service_name(group: &SlbVServerGroup) -> Option<&str> {
 }
 
 /// Reconciles one SlbVServerGroup: the finalizer decides between keeping it in sync and cleaning up.
-async fn reconcile(
-    group: Arc<SlbVServerGroup>,
-    ctx: Arc<Context>,
-    drains: Arc<DrainClock>,
-) -> Result<Action> {
+async fn reconcile(group: Arc<SlbVServerGroup>, ctx: Arc<Context>) -> Result<Action> {
     finalized(group, &ctx, |event| async {
         match event {
-            Finalizer::Apply(group) => sync(&group, &ctx, &drains).await,
-            Finalizer::Cleanup(group) => cleanup(&group, &ctx, &drains).await,
+            Finalizer::Apply(group) => sync(&group, &ctx).await,
+            Finalizer::Cleanup(group) => cleanup(&group, &ctx).await,
         }
     })
     .await
@@ -174,7 +141,7 @@ struct Resolved {
     drain_period: Option<Duration>,
 }
 
-async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Result<Action> {
+async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let current = group.status.clone().unwrap_or_default();
     let resolved = match resolve(group, ctx, &key).await {
@@ -212,19 +179,19 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
         .as_ref()
         .map(|g| g.backends.clone())
         .unwrap_or_default();
-    let (target, next_drain_check) = match resolved.drain_period {
+    let (target, draining, next_drain_check) = match resolved.drain_period {
         Some(period) => {
             let drained = plan::drain(
                 &resolved.backends,
                 &observed_backends,
-                &drains.get(&key.uid),
-                Instant::now(),
+                &plan::draining_from_status(&current.draining),
+                now(),
                 period,
             );
-            drains.set(&key.uid, drained.draining_since);
-            (drained.target, drained.next_check)
+            let draining = plan::draining_to_status(&drained.draining_since);
+            (drained.target, draining, drained.next_check)
         }
-        None => (resolved.backends, None),
+        None => (resolved.backends, Vec::new(), None),
     };
     let desired = Desired {
         name: key.slb_name(group.spec.name.as_ref()),
@@ -237,6 +204,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Re
     let mut status = current.clone();
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
     status.v_server_group_id = remote.as_ref().map(|g| g.id.clone());
+    status.draining = draining;
     let (ready, action) = if changes.is_empty() {
         status.backends = plan::to_status(&observed_backends);
         status.health = health(ctx, slb.as_ref(), group, &key, lb, &observed_backends).await?;
@@ -570,7 +538,7 @@ async fn listener_ports_using(
 }
 
 /// Deletes the group (ours by its recorded ID or its creation name), then lets the object go.
-async fn cleanup(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) -> Result<Action> {
+async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
     let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
@@ -602,7 +570,6 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context, drains: &DrainClock) ->
             Err(error) => return Err(error),
         }
     }
-    drains.set(&key.uid, BTreeMap::new());
     Ok(Action::await_change())
 }
 

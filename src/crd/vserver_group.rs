@@ -1,4 +1,4 @@
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -98,6 +98,10 @@ pub struct SlbVServerGroupStatus {
     /// The backend servers as last observed in SLB.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<BackendServer>,
+    /// Backends that left the Service, held at weight 0 until their drain period ends. Kept here
+    /// so that a restart or a new leader ends each drain on time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub draining: Vec<DrainingBackend>,
     /// Health of the backends, from DescribeHealthStatus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthSummary>,
@@ -108,6 +112,18 @@ pub struct SlbVServerGroupStatus {
     /// The metadata.generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+/// A backend at weight 0 while its open connections finish.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DrainingBackend {
+    /// ECS instance ID.
+    pub server_id: String,
+    /// Backend port.
+    pub port: i32,
+    /// When the drain started.
+    pub since: Time,
 }
 
 /// Counts of backend servers by health.

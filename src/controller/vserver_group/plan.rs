@@ -2,11 +2,13 @@
 //! most [`SERVERS_PER_CALL`] servers, and the drain of backends a Service no longer has.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
 use slb_api::VServerBackendServer;
 
-use crate::crd::BackendServer;
+use crate::crd::{BackendServer, DrainingBackend};
 
 /// SLB takes at most this many servers per call (CreateVServerGroup and the Add/Remove/Modify calls).
 pub const SERVERS_PER_CALL: usize = 20;
@@ -196,7 +198,7 @@ pub struct Drained {
     /// The desired backends, plus those still draining at weight 0.
     pub target: Backends,
     /// When each draining backend started to drain.
-    pub draining_since: BTreeMap<BackendKey, Instant>,
+    pub draining_since: BTreeMap<BackendKey, Timestamp>,
     /// When to look again to remove the next drained backend.
     pub next_check: Option<Duration>,
 }
@@ -206,16 +208,21 @@ pub struct Drained {
 pub fn drain(
     desired: &Backends,
     observed: &Backends,
-    draining_since: &BTreeMap<BackendKey, Instant>,
-    now: Instant,
+    draining_since: &BTreeMap<BackendKey, Timestamp>,
+    now: Timestamp,
     period: Duration,
 ) -> Drained {
     let mut target = desired.clone();
     let mut still_draining = BTreeMap::new();
     let mut next_check: Option<Duration> = None;
     for key in observed.keys().filter(|key| !desired.contains_key(*key)) {
-        let since = draining_since.get(key).copied().unwrap_or(now);
-        let elapsed = now.saturating_duration_since(since);
+        // A start after now (the clock stepped back) counts as starting now.
+        let since = draining_since
+            .get(key)
+            .copied()
+            .filter(|since| *since <= now)
+            .unwrap_or(now);
+        let elapsed = Duration::try_from(now.duration_since(since)).unwrap_or_default();
         if elapsed >= period {
             continue;
         }
@@ -229,6 +236,34 @@ pub fn drain(
         draining_since: still_draining,
         next_check,
     }
+}
+
+/// The drain starts recorded in the status. An entry with a port out of range names no backend.
+pub fn draining_from_status(draining: &[DrainingBackend]) -> BTreeMap<BackendKey, Timestamp> {
+    draining
+        .iter()
+        .filter_map(|backend| {
+            let key = BackendKey {
+                server_id: backend.server_id.clone(),
+                port: u16::try_from(backend.port).ok()?,
+            };
+            Some((key, backend.since.0))
+        })
+        .collect()
+}
+
+/// The drain starts as the status records them.
+pub fn draining_to_status(
+    draining_since: &BTreeMap<BackendKey, Timestamp>,
+) -> Vec<DrainingBackend> {
+    draining_since
+        .iter()
+        .map(|(key, since)| DrainingBackend {
+            server_id: key.server_id.clone(),
+            port: i32::from(key.port),
+            since: Time(*since),
+        })
+        .collect()
 }
 
 #[cfg(test)]

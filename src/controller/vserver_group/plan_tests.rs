@@ -1,5 +1,11 @@
 use super::*;
+use k8s_openapi::jiff::SignedDuration;
 use proptest::prelude::*;
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + seconds)
+        .unwrap_or_else(|e| unreachable!("a test time out of range: {e}"))
+}
 
 fn key(server_id: &str, port: u16) -> BackendKey {
     BackendKey {
@@ -276,7 +282,7 @@ fn slb_entries_without_a_weight_have_the_default_and_without_a_port_are_skipped(
 
 #[test]
 fn a_backend_that_left_the_service_drains_at_weight_zero_then_goes() {
-    let start = Instant::now();
+    let start = at(0);
     let period = Duration::from_secs(30);
     let observed = backends(&[("i-1", 80, 100), ("i-2", 80, 100)]);
     let wanted = backends(&[("i-1", 80, 100)]);
@@ -287,12 +293,12 @@ fn a_backend_that_left_the_service_drains_at_weight_zero_then_goes() {
     assert_eq!(first.next_check, Some(period));
 
     let drained = backends(&[("i-1", 80, 100), ("i-2", 80, 0)]);
-    let later = start + Duration::from_secs(10);
+    let later = start + SignedDuration::from_secs(10);
     let second = drain(&wanted, &drained, &first.draining_since, later, period);
     assert_eq!(second.target, drained);
     assert_eq!(second.next_check, Some(Duration::from_secs(20)));
 
-    let done = start + period;
+    let done = start + SignedDuration::from_secs(30);
     let third = drain(&wanted, &drained, &second.draining_since, done, period);
     assert_eq!(third.target, wanted);
     assert!(third.draining_since.is_empty());
@@ -301,7 +307,7 @@ fn a_backend_that_left_the_service_drains_at_weight_zero_then_goes() {
 
 #[test]
 fn a_backend_that_comes_back_stops_draining() {
-    let start = Instant::now();
+    let start = at(0);
     let observed = backends(&[("i-2", 80, 0)]);
     let since = BTreeMap::from([(key("i-2", 80), start)]);
     let wanted = backends(&[("i-2", 80, 100)]);
@@ -317,10 +323,58 @@ fn a_zero_drain_period_removes_at_once() {
         &Backends::new(),
         &observed,
         &BTreeMap::new(),
-        Instant::now(),
+        at(0),
         Duration::ZERO,
     );
     assert!(result.target.is_empty());
+}
+
+#[test]
+fn a_drain_recorded_before_a_restart_ends_on_time() {
+    let recorded = [DrainingBackend {
+        server_id: "i-2".into(),
+        port: 80,
+        since: Time(at(0)),
+    }];
+    let since = draining_from_status(&recorded);
+    let drained = backends(&[("i-1", 80, 100), ("i-2", 80, 0)]);
+    let wanted = backends(&[("i-1", 80, 100)]);
+    let period = Duration::from_secs(30);
+
+    let after_restart = drain(&wanted, &drained, &since, at(20), period);
+    assert_eq!(after_restart.target, drained);
+    assert_eq!(after_restart.next_check, Some(Duration::from_secs(10)));
+    assert_eq!(draining_to_status(&after_restart.draining_since), recorded);
+
+    let ended = drain(&wanted, &drained, &since, at(30), period);
+    assert_eq!(ended.target, wanted);
+    assert!(draining_to_status(&ended.draining_since).is_empty());
+}
+
+#[test]
+fn a_drain_start_after_now_counts_as_now() {
+    let since = BTreeMap::from([(key("i-2", 80), at(60))]);
+    let drained = backends(&[("i-2", 80, 0)]);
+    let result = drain(
+        &Backends::new(),
+        &drained,
+        &since,
+        at(0),
+        Duration::from_secs(30),
+    );
+    assert_eq!(result.target, drained);
+    assert_eq!(result.next_check, Some(Duration::from_secs(30)));
+    assert_eq!(result.draining_since.get(&key("i-2", 80)), Some(&at(0)));
+}
+
+#[test]
+fn a_recorded_drain_with_a_port_out_of_range_is_ignored() {
+    let recorded = [DrainingBackend {
+        server_id: "i-2".into(),
+        port: 70_000,
+        since: Time(at(0)),
+    }];
+    assert!(draining_from_status(&recorded).is_empty());
 }
 
 fn arbitrary_backends() -> impl Strategy<Value = Backends> {
@@ -389,7 +443,7 @@ proptest! {
         wanted in arbitrary_backends(),
         observed in arbitrary_backends(),
     ) {
-        let result = drain(&wanted, &observed, &BTreeMap::new(), Instant::now(), Duration::from_secs(30));
+        let result = drain(&wanted, &observed, &BTreeMap::new(), at(0), Duration::from_secs(30));
         for (k, weight) in &result.target {
             match wanted.get(k) {
                 Some(w) => prop_assert_eq!(w, weight),
