@@ -606,6 +606,16 @@ async fn an_adopted_load_balancer_gets_the_services_listeners_and_loses_only_the
         .unwrap()
         .v_server_groups;
     assert!(groups.is_empty(), "{groups:?}");
+    let reasons = event_reasons(&client, &namespace.name).await;
+    assert!(
+        reasons
+            .iter()
+            .any(|(r, note)| r == "Deleted" && note.starts_with("Deleted listener"))
+            && !reasons
+                .iter()
+                .any(|(r, note)| r == "Orphaned" && note.contains("listener")),
+        "the listener the Service forced onto the SLB was deleted, not orphaned: {reasons:?}"
+    );
 
     operator.stop().await;
     namespace.delete().await;

@@ -1079,9 +1079,10 @@ fn describe_changes(changes: &[Change]) -> String {
 
 /// Deletes the listener, then the certificates uploaded for it, once no SlbRule uses it.
 ///
-/// With the instance's deletionPolicy Orphan (the default for an adopted load balancer), or when
-/// the SlbInstance is already gone (only Orphan releases it before its listeners), the load
-/// balancer is being left in place, so its listener stays too, with the certificates it uses.
+/// The listener's deletionPolicy decides; without one, the instance's does: with Orphan (the
+/// default for an adopted load balancer), or when the SlbInstance is already gone (only Orphan
+/// releases it before its listeners), the load balancer is being left in place, so its listener
+/// stays too, with the certificates it uses.
 async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(listener)?;
     let mut status = listener.status.clone().unwrap_or_default();
@@ -1093,10 +1094,12 @@ async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     if !rules.is_empty() {
         return Err(Error::DependentsExist(rules.join(", ")));
     }
-    let instance = find_instance(ctx, &key.namespace, &listener.spec.instance_ref.name).await?;
-    let orphan = instance
-        .as_ref()
-        .is_none_or(|i| deletion_policy(&i.spec) == DeletionPolicy::Orphan);
+    let orphan = match listener.spec.deletion_policy {
+        Some(policy) => policy == DeletionPolicy::Orphan,
+        None => find_instance(ctx, &key.namespace, &listener.spec.instance_ref.name)
+            .await?
+            .is_none_or(|i| deletion_policy(&i.spec) == DeletionPolicy::Orphan),
+    };
     let region = status
         .region_id
         .clone()

@@ -53,7 +53,6 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use slb_api::DeleteLoadBalancerListenerRequest;
 
 use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
 use crate::conditions::{READY, Reason};
@@ -211,11 +210,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         .keys()
         .filter(|name| !desired.listeners.contains_key(*name))
         .collect();
-    let adopted = is_adopted(&owned);
     for name in &stale_listeners {
-        if let (true, Some(listener)) = (adopted, owned.listeners.get(*name)) {
-            delete_adopted_listener(ctx, listener).await?;
-        }
         delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
     }
     if stale_listeners.is_empty() {
@@ -336,13 +331,6 @@ fn changed_children<'a>(desired: &'a Children, owned: &Owned) -> Vec<Write<'a>> 
         .collect()
 }
 
-fn is_adopted(owned: &Owned) -> bool {
-    owned
-        .instance
-        .as_ref()
-        .is_some_and(|instance| instance.spec.load_balancer_id.is_some())
-}
-
 /// Names of objects of each child kind that belong to something else, which the Service must not
 /// take over.
 #[derive(Default)]
@@ -457,11 +445,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
     let (owned, _) = observe(ctx, &key).await?;
     if !owned.listeners.is_empty() {
-        let adopted = is_adopted(&owned);
         for (name, listener) in &owned.listeners {
-            if adopted {
-                delete_adopted_listener(ctx, listener).await?;
-            }
             if listener.metadata.deletion_timestamp.is_none() {
                 delete_child::<SlbListener>(ctx, &key.namespace, name).await?;
             }
@@ -494,40 +478,6 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     .await?;
     set_finalizer(ctx, service, false).await?;
     Ok(Action::await_change())
-}
-
-/// On an adopted load balancer an SlbListener leaves its listener in place when deleted (the
-/// instance's deletionPolicy is Orphan), which would keep the Service's VServer groups in use. The
-/// Service declared the listener (with `force-override-listeners`), so it removes it.
-async fn delete_adopted_listener(ctx: &Context, listener: &SlbListener) -> Result<()> {
-    let Some(status) = &listener.status else {
-        return Ok(());
-    };
-    let (Some(load_balancer_id), Some(port)) = (&status.load_balancer_id, status.listener_port)
-    else {
-        return Ok(());
-    };
-    let Ok(listener_port) = u16::try_from(port) else {
-        return Ok(());
-    };
-    let region = status
-        .region_id
-        .clone()
-        .unwrap_or_else(|| ctx.config.default_region.clone());
-    let request = DeleteLoadBalancerListenerRequest {
-        load_balancer_id: load_balancer_id.clone(),
-        listener_port,
-    };
-    match ctx
-        .slb
-        .region(&region)?
-        .delete_load_balancer_listener(&request)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(error) if error.is_not_found() => Ok(()),
-        Err(error) => Err(error.into()),
-    }
 }
 
 fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {

@@ -3,7 +3,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{LocalObjectReference, conditions_schema};
+use super::{DeletionPolicy, LocalObjectReference, conditions_schema};
 
 /// A listener (frontend port) of an SlbInstance.
 ///
@@ -131,6 +131,11 @@ pub struct SlbListenerSpec {
     /// Whether the listener runs (the default) or is stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
+
+    /// Delete removes the SLB listener with this object; Orphan leaves it in place. Defaults to
+    /// the instance's deletionPolicy, so an adopted load balancer keeps its listeners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// The protocol of a listener.

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Config;
 use crate::crd::{
-    CertificateSource, HealthCheck, HealthCheckType, HttpCode, ListenerProtocol,
+    CertificateSource, DeletionPolicy, HealthCheck, HealthCheckType, HttpCode, ListenerProtocol,
     LocalObjectReference, ServiceBackendReference, SlbInstanceSpec, SlbListenerSpec,
     SlbVServerGroupSpec, StickySession, StickySessionType,
 };
@@ -127,8 +127,11 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         if adopted && !override_listeners {
             continue;
         }
-        let listener =
+        let mut listener =
             settings.listener(&name, &child, port.port, node_port, protocol, &mut errors);
+        // The Service forced its listeners onto the adopted load balancer; they leave with it,
+        // while the load balancer itself stays.
+        listener.deletion_policy = adopted.then_some(DeletionPolicy::Delete);
         listeners.insert(child, listener);
     }
     share_bandwidth(&instance, &mut listeners, &mut errors);
@@ -559,6 +562,7 @@ impl ListenerSettings {
             master_slave_server_group_ref: None,
             access_control: None,
             started: None,
+            deletion_policy: None,
         }
     }
 

@@ -256,6 +256,21 @@ fn an_adopted_load_balancer_is_used_as_it_is_and_gets_listeners_only_when_forced
         ("force-override-listeners", "true"),
     ]));
     assert_eq!(forced.listeners.len(), 2);
+    assert!(
+        forced
+            .listeners
+            .values()
+            .all(|l| l.deletion_policy == Some(DeletionPolicy::Delete)),
+        "the forced listeners leave with the Service: {:?}",
+        forced.listeners
+    );
+    let created = planned(&service(&[]));
+    assert!(
+        created
+            .listeners
+            .values()
+            .all(|l| l.deletion_policy.is_none())
+    );
 
     let message = problems(&service(&[("id", "lb-existing"), ("spec", "slb.s2.small")]));
     assert!(message.contains("cannot be set with it"), "{message}");
