@@ -22,6 +22,10 @@ pub enum Reason {
     ReconcileError,
     /// The SLB object was deleted outside the operator.
     RemoteNotFound,
+    /// A Service's annotations ask for something the operator cannot do.
+    InvalidAnnotation,
+    /// A Service's children would take names that other objects hold.
+    NameTaken,
 }
 
 impl Reason {
@@ -33,6 +37,8 @@ impl Reason {
             Reason::ReferenceNotReady => "ReferenceNotReady",
             Reason::ReconcileError => "ReconcileError",
             Reason::RemoteNotFound => "RemoteNotFound",
+            Reason::InvalidAnnotation => "InvalidAnnotation",
+            Reason::NameTaken => "NameTaken",
         }
     }
 }

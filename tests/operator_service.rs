@@ -24,6 +24,7 @@ use slb_api::{
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListenerProtocol,
     Scheduler, SlbApi,
 };
+use slb_operator::controller::service::LOAD_BALANCER_READY;
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -104,6 +105,17 @@ fn ingress_ip(service: &Service) -> Option<String> {
         .first()?
         .ip
         .clone()
+}
+
+/// The operator's condition on the Service: status, reason and message.
+fn load_balancer_ready(service: &Service) -> Option<(String, String, String)> {
+    let conditions = service.status.as_ref()?.conditions.as_ref()?;
+    let condition = conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY)?;
+    Some((
+        condition.status.clone(),
+        condition.reason.clone(),
+        condition.message.clone(),
+    ))
 }
 
 async fn attribute(slb: &dyn SlbApi, id: &str) -> DescribeLoadBalancerAttributeResponse {
@@ -298,6 +310,15 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     .await;
     let ids = load_balancer_ids(slb.as_ref()).await;
     assert_eq!(ids.len(), 1, "one load balancer: {ids:?}");
+    eventually(
+        "the Service's LoadBalancerReady condition",
+        TIMEOUT,
+        || async {
+            let (status, reason, message) = load_balancer_ready(&services.get("web").await.ok()?)?;
+            (status == "True" && reason == "Available" && message.contains(&address)).then_some(())
+        },
+    )
+    .await;
     let lb_id = ids[0].clone();
     let lb = eventually("both listeners", TIMEOUT, || async {
         let lb = attribute(slb.as_ref(), &lb_id).await;
@@ -422,6 +443,11 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     })
     .await;
     assert_eq!(
+        load_balancer_ready(&released),
+        None,
+        "the condition goes too"
+    );
+    assert_eq!(
         released.spec.and_then(|s| s.type_).as_deref(),
         Some("ClusterIP")
     );
@@ -482,10 +508,26 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
         note.contains(&annotation("bandwidth")) && note.contains("scheduler"),
         "{note}"
     );
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let (status, reason, message) =
+        eventually("the condition of the refused Service", TIMEOUT, || async {
+            load_balancer_ready(&services.get("invalid").await.ok()?)
+        })
+        .await;
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "InvalidAnnotation")
+    );
+    assert_eq!(message, note);
+    let foreign = services.get("foreign").await.unwrap();
+    assert_eq!(
+        load_balancer_ready(&foreign),
+        None,
+        "another class's Service is left alone"
+    );
 
     // A served Service: an SLB with its address, then nothing left after the Service is deleted.
     create_service(&client, &namespace.name, "web", json!({}), spec).await;
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
     eventually("the Service's ingress address", TIMEOUT, || async {
         ingress_ip(&services.get("web").await.ok()?)
     })

@@ -31,7 +31,8 @@
 //!
 //! Events on the Service: EnsuringLoadBalancer, EnsuredLoadBalancer (the address),
 //! DeletedLoadBalancer, and the Warnings InvalidAnnotation, NameTaken and LoadBalancerNotReady (a
-//! child failed).
+//! child failed). The condition `slb.operator.dev/LoadBalancerReady` in the Service's status sums
+//! it up: True with the address, or False with the reason and what it waits for.
 
 mod plan;
 
@@ -45,6 +46,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Event, EventType};
@@ -54,8 +56,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::{FIELD_MANAGER, ObjectKey, error_policy, publish_normal, resync};
-use crate::conditions::{READY, Reason};
+use super::{FIELD_MANAGER, ObjectKey, error_policy, now, publish_normal, resync};
+use crate::conditions::{DesiredCondition, READY, Reason, is_ready, merge_condition};
 use crate::context::Context;
 use crate::crd::{
     SlbInstance, SlbInstanceSpec, SlbListener, SlbListenerSpec, SlbVServerGroup,
@@ -65,6 +67,9 @@ use crate::error::{Error, Result};
 
 /// Held on a served Service until its SlbInstance is gone, so no SLB object outlives it.
 pub const SERVICE_FINALIZER: &str = "slb.operator.dev/service";
+
+/// The condition on the Service that sums up its load balancer and its children.
+pub const LOAD_BALANCER_READY: &str = "slb.operator.dev/LoadBalancerReady";
 
 /// On every child: the name of the Service it belongs to.
 pub const SERVICE_LABEL: &str = "slb.operator.dev/service";
@@ -128,14 +133,8 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let desired = match children(service) {
         Ok(desired) => desired,
         Err(problems) => {
-            publish_warning(
-                ctx,
-                service,
-                "InvalidAnnotation",
-                format!("Nothing was changed: {}", problems.join("; ")),
-            )
-            .await;
-            return Ok(Action::await_change());
+            let message = format!("Nothing was changed: {}", problems.join("; "));
+            return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
         }
     };
 
@@ -143,17 +142,11 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let (owned, taken) = observe(ctx, &key).await?;
     let conflicts = name_conflicts(&key.name, &desired, &taken);
     if !conflicts.is_empty() {
-        publish_warning(
-            ctx,
-            service,
-            "NameTaken",
-            format!(
-                "Nothing was changed: {} already exist and belong to something else; rename them or the Service",
-                conflicts.join(", ")
-            ),
-        )
-        .await;
-        return Ok(Action::await_change());
+        let message = format!(
+            "Nothing was changed: {} already exist and belong to something else; rename them or the Service",
+            conflicts.join(", ")
+        );
+        return refuse(ctx, service, Reason::NameTaken, message).await;
     }
 
     // apply: a dry run of every change first, so that a value the apiserver refuses (an immutable
@@ -177,14 +170,8 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             };
             match applied {
                 Err(Error::Kube(kube::Error::Api(refused))) if refused.code == 422 => {
-                    publish_warning(
-                        ctx,
-                        service,
-                        "InvalidAnnotation",
-                        format!("Nothing was changed: {}", refused.message),
-                    )
-                    .await;
-                    return Ok(Action::await_change());
+                    let message = format!("Nothing was changed: {}", refused.message);
+                    return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
                 }
                 other => other?,
             }
@@ -228,7 +215,8 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         .and_then(|i| i.status.as_ref())
         .and_then(|s| s.address.clone());
     let had_address = !current_ingress(service).is_empty();
-    apply_ingress(ctx, service, &key, address.as_deref()).await?;
+    let condition = load_balancer_condition(&owned, address.as_deref());
+    apply_service_status(ctx, service, ingress(address.as_deref()), Some(condition)).await?;
     if let (Some(address), false) = (&address, had_address) {
         publish_normal(
             ctx,
@@ -249,25 +237,59 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     Ok(resync(ctx.config.resync_period))
 }
 
+/// Reports on the Service why nothing was changed: a Warning Event and the condition. The address
+/// it already has stays.
+async fn refuse(
+    ctx: &Context,
+    service: &Service,
+    reason: Reason,
+    message: String,
+) -> Result<Action> {
+    publish_warning(ctx, service, reason.as_str(), message.clone()).await;
+    let refused = DesiredCondition {
+        type_: LOAD_BALANCER_READY,
+        status: false,
+        reason,
+        message,
+    };
+    apply_service_status(ctx, service, current_ingress(service), Some(refused)).await?;
+    Ok(Action::await_change())
+}
+
+/// Each child with its kind, name, generation and conditions, in the order they are applied.
+fn child_conditions(owned: &Owned) -> Vec<(&'static str, String, Option<i64>, &[Condition])> {
+    fn of<'a, K: Resource>(
+        kind: &'static str,
+        child: &'a K,
+        conditions: Option<&'a Vec<Condition>>,
+    ) -> (&'static str, String, Option<i64>, &'a [Condition]) {
+        let conditions = conditions.map_or(&[][..], Vec::as_slice);
+        (kind, child.name_any(), child.meta().generation, conditions)
+    }
+    let instance = owned
+        .instance
+        .iter()
+        .map(|i| of("SlbInstance", i, i.status.as_ref().map(|s| &s.conditions)));
+    let groups = owned.groups.values().map(|g| {
+        of(
+            "SlbVServerGroup",
+            g,
+            g.status.as_ref().map(|s| &s.conditions),
+        )
+    });
+    let listeners = owned
+        .listeners
+        .values()
+        .map(|l| of("SlbListener", l, l.status.as_ref().map(|s| &s.conditions)));
+    instance.chain(groups).chain(listeners).collect()
+}
+
 /// `<kind> <name>: <message>` for each child whose last reconcile failed.
 fn failing_children(owned: &Owned) -> Vec<String> {
-    let instance = owned.instance.iter().map(|i| {
-        let conditions = i.status.as_ref().map(|s| s.conditions.as_slice());
-        ("SlbInstance", i.name_any(), conditions)
-    });
-    let groups = owned.groups.values().map(|g| {
-        let conditions = g.status.as_ref().map(|s| s.conditions.as_slice());
-        ("SlbVServerGroup", g.name_any(), conditions)
-    });
-    let listeners = owned.listeners.values().map(|l| {
-        let conditions = l.status.as_ref().map(|s| s.conditions.as_slice());
-        ("SlbListener", l.name_any(), conditions)
-    });
-    instance
-        .chain(groups)
-        .chain(listeners)
-        .filter_map(|(kind, name, conditions)| {
-            let failed = conditions?.iter().find(|c| {
+    child_conditions(owned)
+        .into_iter()
+        .filter_map(|(kind, name, _, conditions)| {
+            let failed = conditions.iter().find(|c| {
                 c.type_ == READY
                     && c.status == "False"
                     && [Reason::ReconcileError, Reason::RemoteNotFound]
@@ -277,6 +299,41 @@ fn failing_children(owned: &Owned) -> Vec<String> {
             Some(format!("{kind} {name}: {}", failed.message))
         })
         .collect()
+}
+
+/// The Service's own summary of its load balancer: failing children first, then children still on
+/// their way, else ready at `address`.
+fn load_balancer_condition(owned: &Owned, address: Option<&str>) -> DesiredCondition {
+    let failing = failing_children(owned);
+    let waiting: Vec<String> = child_conditions(owned)
+        .into_iter()
+        .filter(|(_, _, generation, conditions)| !is_ready(conditions, *generation))
+        .map(|(kind, name, _, _)| format!("{kind} {name}"))
+        .collect();
+    let (status, reason, message) = match address {
+        _ if !failing.is_empty() => (false, Reason::ReconcileError, failing.join("; ")),
+        Some(address) if waiting.is_empty() => (
+            true,
+            Reason::Available,
+            format!("the load balancer is at {address}"),
+        ),
+        _ if waiting.is_empty() => (
+            false,
+            Reason::Progressing,
+            "waiting for the load balancer's address".to_owned(),
+        ),
+        _ => (
+            false,
+            Reason::Progressing,
+            format!("waiting for {}", waiting.join(", ")),
+        ),
+    };
+    DesiredCondition {
+        type_: LOAD_BALANCER_READY,
+        status,
+        reason,
+        message,
+    }
 }
 
 /// A child whose spec differs from what the Service asks for.
@@ -467,7 +524,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
         return Ok(Action::requeue(CLEANUP_DELAY));
     }
     if service.metadata.deletion_timestamp.is_none() {
-        apply_ingress(ctx, service, &key, None).await?;
+        apply_service_status(ctx, service, Vec::new(), None).await?;
     }
     publish_normal(
         ctx,
@@ -489,29 +546,46 @@ fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
         .unwrap_or_default()
 }
 
-/// Writes `status.loadBalancer.ingress` (the address, or nothing) with server-side apply, unless
-/// the Service already says so.
-async fn apply_ingress(
-    ctx: &Context,
-    service: &Service,
-    key: &ObjectKey,
-    address: Option<&str>,
-) -> Result<()> {
-    let ingress: Vec<LoadBalancerIngress> = address
+fn ingress(address: Option<&str>) -> Vec<LoadBalancerIngress> {
+    address
         .map(|ip| LoadBalancerIngress {
             ip: Some(ip.to_owned()),
             ..Default::default()
         })
         .into_iter()
+        .collect()
+}
+
+/// Writes what the operator owns in the Service's status with server-side apply: the ingress and
+/// its own condition (none removes it), unless the Service already says so. Both go in one apply,
+/// as a field left out of an apply is taken away from its manager.
+async fn apply_service_status(
+    ctx: &Context,
+    service: &Service,
+    ingress: Vec<LoadBalancerIngress>,
+    condition: Option<DesiredCondition>,
+) -> Result<()> {
+    let key = ObjectKey::of(service)?;
+    let existing: Vec<Condition> = service
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.type_ == LOAD_BALANCER_READY)
         .collect();
-    if current_ingress(service) == ingress {
+    let conditions = match condition {
+        Some(desired) => merge_condition(&existing, desired, key.generation, now()),
+        None => Vec::new(),
+    };
+    if current_ingress(service) == ingress && existing == conditions {
         return Ok(());
     }
     let api: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let body = json!({
         "apiVersion": "v1",
         "kind": "Service",
-        "status": {"loadBalancer": {"ingress": ingress}},
+        "status": {"loadBalancer": {"ingress": ingress}, "conditions": conditions},
     });
     api.patch_status(
         &key.name,

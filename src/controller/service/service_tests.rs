@@ -100,21 +100,83 @@ fn names_held_by_other_objects_are_conflicts_of_their_own_kind_only() {
     assert_eq!(name_conflicts("web", &desired, &taken), ["SlbInstance web"]);
 }
 
+/// A child's Ready condition, for an object that has no generation (as in these tests).
+fn condition(status: bool, reason: &str, message: &str) -> Condition {
+    serde_json::from_value(json!({
+        "type": "Ready",
+        "status": if status { "True" } else { "False" },
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }))
+    .unwrap_or_else(|e| unreachable!("bad test condition: {e}"))
+}
+
+/// Every child of `owned` Ready.
+fn all_ready(owned: &mut Owned) {
+    let ready = || vec![condition(true, "Available", "the SLB object matches")];
+    if let Some(instance) = owned.instance.as_mut() {
+        instance.status = Some(crate::crd::SlbInstanceStatus {
+            conditions: ready(),
+            ..Default::default()
+        });
+    }
+    for group in owned.groups.values_mut() {
+        group.status = Some(crate::crd::SlbVServerGroupStatus {
+            conditions: ready(),
+            ..Default::default()
+        });
+    }
+    for listener in owned.listeners.values_mut() {
+        listener.status = Some(crate::crd::SlbListenerStatus {
+            conditions: ready(),
+            ..Default::default()
+        });
+    }
+}
+
+#[test]
+fn the_services_condition_sums_up_its_children() {
+    let desired = desired();
+    let mut owned = applied(&desired);
+    let summary = |owned: &Owned, address| {
+        let condition = load_balancer_condition(owned, address);
+        assert_eq!(condition.type_, LOAD_BALANCER_READY);
+        (condition.status, condition.reason, condition.message)
+    };
+
+    let (status, reason, message) = summary(&owned, None);
+    assert_eq!((status, reason), (false, Reason::Progressing));
+    assert_eq!(
+        message,
+        "waiting for SlbInstance web, SlbVServerGroup web-80, SlbVServerGroup web-9000, SlbListener web-80, SlbListener web-9000"
+    );
+
+    all_ready(&mut owned);
+    let (status, reason, message) = summary(&owned, None);
+    assert_eq!((status, reason), (false, Reason::Progressing));
+    assert_eq!(message, "waiting for the load balancer's address");
+    let (status, reason, message) = summary(&owned, Some("198.18.0.1"));
+    assert_eq!((status, reason), (true, Reason::Available));
+    assert_eq!(message, "the load balancer is at 198.18.0.1");
+
+    if let Some(group) = owned.groups.get_mut("web-9000") {
+        group.status = Some(crate::crd::SlbVServerGroupStatus {
+            conditions: vec![condition(false, "ReconcileError", "unknown ECS instance")],
+            ..Default::default()
+        });
+    }
+    let (status, reason, message) = summary(&owned, Some("198.18.0.1"));
+    assert_eq!((status, reason), (false, Reason::ReconcileError));
+    assert_eq!(message, "SlbVServerGroup web-9000: unknown ECS instance");
+}
+
 #[test]
 fn children_whose_reconcile_failed_are_named_with_their_message() {
     let desired = desired();
     let mut owned = applied(&desired);
     assert!(failing_children(&owned).is_empty());
-    let condition = |reason: &str, message: &str| {
-        serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>(json!({
-            "type": "Ready",
-            "status": "False",
-            "reason": reason,
-            "message": message,
-            "lastTransitionTime": "2026-01-01T00:00:00Z",
-        }))
-        .unwrap_or_else(|e| unreachable!("bad test condition: {e}"))
-    };
+    let condition = |reason: &str, message: &str| condition(false, reason, message);
     if let Some(listener) = owned.listeners.get_mut("web-80") {
         listener.status = Some(crate::crd::SlbListenerStatus {
             conditions: vec![condition("ReconcileError", "quota exceeded")],
