@@ -23,9 +23,9 @@ use slb_api::{
     DescribeLoadBalancerHTTPSListenerAttributeRequest,
     DescribeLoadBalancerTCPListenerAttributeRequest,
     DescribeLoadBalancerUDPListenerAttributeRequest, DescribeServerCertificatesRequest,
-    HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
-    SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySessionType,
-    UploadServerCertificateRequest,
+    HealthCheckTiming, HttpHealthCheck, HttpListenerAttribute, Layer4ListenerAttribute,
+    ListenerStatus, OnOff, Scheduler, SetLoadBalancerHTTPListenerAttributeRequest, SlbApi,
+    StickySession, StickySessionType, UploadServerCertificateRequest,
 };
 use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, TransitionDelays};
 use slb_operator::conditions::is_ready;
@@ -666,13 +666,21 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
         listener_port: 80,
         bandwidth: -1,
         scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: OnOff::Off,
+        sticky_session: StickySession {
+            enabled: OnOff::Off,
+            ..Default::default()
+        },
         health_check: OnOff::On,
-        health_check_uri: Some("/".into()),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_interval: Some(2),
+        http_health_check: HttpHealthCheck {
+            uri: Some("/".into()),
+            ..Default::default()
+        },
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            timeout: Some(5),
+            interval: Some(2),
+        },
         ..Default::default()
     })
     .await
@@ -741,7 +749,10 @@ fn hand_made_http(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest 
         listener_port: port,
         backend_server_port: port,
         bandwidth: -1,
-        sticky_session: OnOff::Off,
+        sticky_session: StickySession {
+            enabled: OnOff::Off,
+            ..Default::default()
+        },
         health_check: OnOff::Off,
         ..Default::default()
     }

@@ -222,18 +222,29 @@ fn parameter_names_are_the_references() {
         listener_port: 443,
         backend_server_port: 80,
         bandwidth: -1,
-        x_forwarded_for_slb_ip: Some(OnOff::On),
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Server),
-        cookie: Some("SESSIONID".to_owned()),
+        x_forwarded_for: XForwardedFor {
+            slb_ip: Some(OnOff::On),
+            ..Default::default()
+        },
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Server),
+            cookie: Some("SESSIONID".to_owned()),
+            ..Default::default()
+        },
         health_check: OnOff::On,
-        health_check_uri: Some("/healthz".to_owned()),
+        http_health_check: HttpHealthCheck {
+            uri: Some("/healthz".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+            ..Default::default()
+        },
         health_check_connect_port: Some(-520),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_interval: Some(2),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            timeout: Some(5),
+            interval: Some(2),
+        },
         server_certificate_id: "cert-1".to_owned(),
         ca_certificate_id: Some("ca-1".to_owned()),
         ..Default::default()
@@ -346,36 +357,40 @@ fn conditional_requirements_are_enforced() {
     };
     base.validate().unwrap();
 
-    let sticky = CreateLoadBalancerHTTPListenerRequest {
-        sticky_session: OnOff::On,
+    let with_sticky = |sticky_session: StickySession| CreateLoadBalancerHTTPListenerRequest {
+        sticky_session,
         ..base.clone()
     };
-    assert!(invalid(&sticky).contains("StickySessionType"));
-    let insert = CreateLoadBalancerHTTPListenerRequest {
-        sticky_session_type: Some(StickySessionType::Insert),
+    let sticky = StickySession {
+        enabled: OnOff::On,
+        ..Default::default()
+    };
+    assert!(invalid(&with_sticky(sticky.clone())).contains("StickySessionType"));
+    let insert = StickySession {
+        session_type: Some(StickySessionType::Insert),
         ..sticky.clone()
     };
-    assert!(invalid(&insert).contains("CookieTimeout"));
-    let too_long = CreateLoadBalancerHTTPListenerRequest {
+    assert!(invalid(&with_sticky(insert.clone())).contains("CookieTimeout"));
+    let too_long = StickySession {
         cookie_timeout: Some(86_401),
         ..insert
     };
-    assert!(invalid(&too_long).contains("CookieTimeout"));
-    let server = CreateLoadBalancerHTTPListenerRequest {
-        sticky_session_type: Some(StickySessionType::Server),
+    assert!(invalid(&with_sticky(too_long)).contains("CookieTimeout"));
+    let server = StickySession {
+        session_type: Some(StickySessionType::Server),
         ..sticky
     };
-    assert!(invalid(&server).contains("Cookie"));
-    let dollar = CreateLoadBalancerHTTPListenerRequest {
+    assert!(invalid(&with_sticky(server.clone())).contains("Cookie"));
+    let dollar = StickySession {
         cookie: Some("$abc".to_owned()),
         ..server.clone()
     };
-    assert!(invalid(&dollar).contains('$'));
-    let semicolon = CreateLoadBalancerHTTPListenerRequest {
+    assert!(invalid(&with_sticky(dollar)).contains('$'));
+    let semicolon = StickySession {
         cookie: Some("a;b".to_owned()),
         ..server
     };
-    assert!(invalid(&semicolon).contains("Cookie"));
+    assert!(invalid(&with_sticky(semicolon)).contains("Cookie"));
 
     let health = CreateLoadBalancerHTTPListenerRequest {
         health_check: OnOff::On,
@@ -383,22 +398,33 @@ fn conditional_requirements_are_enforced() {
     };
     assert!(invalid(&health).contains("HealthCheckURI"));
     let complete = CreateLoadBalancerHTTPListenerRequest {
-        health_check_uri: Some("/".to_owned()),
+        http_health_check: HttpHealthCheck {
+            uri: Some("/".to_owned()),
+            ..Default::default()
+        },
         health_check_connect_port: Some(80),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_interval: Some(2),
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            timeout: Some(5),
+            interval: Some(2),
+        },
         ..health
     };
     complete.validate().unwrap();
     let interval = CreateLoadBalancerHTTPListenerRequest {
-        health_check_interval: Some(6),
+        health_check_timing: HealthCheckTiming {
+            interval: Some(6),
+            ..complete.health_check_timing.clone()
+        },
         ..complete.clone()
     };
     assert!(invalid(&interval).contains("HealthCheckInterval"));
     let uri = CreateLoadBalancerHTTPListenerRequest {
-        health_check_uri: Some("healthz".to_owned()),
+        http_health_check: HttpHealthCheck {
+            uri: Some("healthz".to_owned()),
+            ..Default::default()
+        },
         ..complete
     };
     assert!(invalid(&uri).contains("start with '/'"));
@@ -552,24 +578,32 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         listener_port: 80,
         backend_server_port: 8080,
         bandwidth: 50,
-        x_forwarded_for: Some(OnOff::On),
-        x_forwarded_for_slb_ip: Some(OnOff::On),
-        x_forwarded_for_slb_id: Some(OnOff::Off),
-        x_forwarded_for_proto: Some(OnOff::On),
+        x_forwarded_for: XForwardedFor {
+            enabled: Some(OnOff::On),
+            slb_ip: Some(OnOff::On),
+            slb_id: Some(OnOff::Off),
+            proto: Some(OnOff::On),
+        },
         scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Insert),
-        cookie_timeout: Some(600),
-        cookie: Some("SESSIONID".to_owned()),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Insert),
+            cookie_timeout: Some(600),
+            cookie: Some("SESSIONID".to_owned()),
+        },
         health_check: OnOff::On,
-        health_check_domain: Some("example.com".to_owned()),
-        health_check_uri: Some("/healthz".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("example.com".to_owned()),
+            uri: Some("/healthz".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+        },
         health_check_connect_port: Some(8081),
-        healthy_threshold: Some(4),
-        unhealthy_threshold: Some(6),
-        health_check_timeout: Some(7),
-        health_check_interval: Some(3),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(4),
+            unhealthy_threshold: Some(6),
+            timeout: Some(7),
+            interval: Some(3),
+        },
         v_server_group_id: Some("rsp-1".to_owned()),
         gzip: Some(OnOff::Off),
     };
@@ -608,24 +642,32 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         listener_port: 443,
         backend_server_port: 8443,
         bandwidth: -1,
-        x_forwarded_for: Some(OnOff::Off),
-        x_forwarded_for_slb_ip: Some(OnOff::Off),
-        x_forwarded_for_slb_id: Some(OnOff::On),
-        x_forwarded_for_proto: Some(OnOff::Off),
+        x_forwarded_for: XForwardedFor {
+            enabled: Some(OnOff::Off),
+            slb_ip: Some(OnOff::Off),
+            slb_id: Some(OnOff::On),
+            proto: Some(OnOff::Off),
+        },
         scheduler: Some(Scheduler::RoundRobin),
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Server),
-        cookie_timeout: Some(30),
-        cookie: Some("JSESSIONID".to_owned()),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Server),
+            cookie_timeout: Some(30),
+            cookie: Some("JSESSIONID".to_owned()),
+        },
         health_check: OnOff::Off,
-        health_check_domain: Some("$_ip".to_owned()),
-        health_check_uri: Some("/ready".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("$_ip".to_owned()),
+            uri: Some("/ready".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http4xx, HealthCheckHttpCode::Http5xx],
+        },
         health_check_connect_port: Some(-520),
-        healthy_threshold: Some(2),
-        unhealthy_threshold: Some(9),
-        health_check_timeout: Some(50),
-        health_check_interval: Some(5),
-        health_check_http_code: vec![HealthCheckHttpCode::Http4xx, HealthCheckHttpCode::Http5xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(2),
+            unhealthy_threshold: Some(9),
+            timeout: Some(50),
+            interval: Some(5),
+        },
         server_certificate_id: "cert-1".to_owned(),
         ca_certificate_id: Some("ca-1".to_owned()),
         v_server_group_id: Some("rsp-2".to_owned()),
@@ -671,14 +713,18 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         scheduler: Some(Scheduler::WeightedRoundRobin),
         persistence_timeout: Some(120),
         health_check_type: Some(HealthCheckType::Http),
-        health_check_domain: Some("db.example.com".to_owned()),
-        health_check_uri: Some("/status".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("db.example.com".to_owned()),
+            uri: Some("/status".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http2xx],
+        },
         health_check_connect_port: Some(9000),
-        healthy_threshold: Some(1),
-        unhealthy_threshold: Some(10),
-        health_check_timeout: Some(8),
-        health_check_interval: Some(4),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(1),
+            unhealthy_threshold: Some(10),
+            timeout: Some(8),
+            interval: Some(4),
+        },
         v_server_group_id: Some("rsp-3".to_owned()),
         master_slave_server_group_id: Some("msg-3".to_owned()),
         established_timeout: Some(300),
@@ -715,10 +761,12 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         scheduler: Some(Scheduler::WeightedRoundRobin),
         persistence_timeout: Some(60),
         health_check_connect_port: Some(5354),
-        healthy_threshold: Some(5),
-        unhealthy_threshold: Some(2),
-        health_check_timeout: Some(9),
-        health_check_interval: Some(1),
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(5),
+            unhealthy_threshold: Some(2),
+            timeout: Some(9),
+            interval: Some(1),
+        },
         v_server_group_id: Some("rsp-4".to_owned()),
         master_slave_server_group_id: Some("msg-4".to_owned()),
         health_check_req: Some("ping".to_owned()),
@@ -749,24 +797,32 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         load_balancer_id: "lb-5".to_owned(),
         listener_port: 8000,
         bandwidth: 100,
-        x_forwarded_for: Some(OnOff::On),
-        x_forwarded_for_slb_ip: Some(OnOff::Off),
-        x_forwarded_for_slb_id: Some(OnOff::On),
-        x_forwarded_for_proto: Some(OnOff::Off),
+        x_forwarded_for: XForwardedFor {
+            enabled: Some(OnOff::On),
+            slb_ip: Some(OnOff::Off),
+            slb_id: Some(OnOff::On),
+            proto: Some(OnOff::Off),
+        },
         scheduler: Some(Scheduler::RoundRobin),
-        sticky_session: OnOff::Off,
-        sticky_session_type: Some(StickySessionType::Insert),
-        cookie_timeout: Some(86_400),
-        cookie: Some("c1".to_owned()),
+        sticky_session: StickySession {
+            enabled: OnOff::Off,
+            session_type: Some(StickySessionType::Insert),
+            cookie_timeout: Some(86_400),
+            cookie: Some("c1".to_owned()),
+        },
         health_check: OnOff::On,
-        health_check_domain: Some("web.example.com".to_owned()),
-        health_check_uri: Some("/live".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("web.example.com".to_owned()),
+            uri: Some("/live".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http3xx],
+        },
         health_check_connect_port: Some(8001),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(4),
-        health_check_timeout: Some(10),
-        health_check_interval: Some(2),
-        health_check_http_code: vec![HealthCheckHttpCode::Http3xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(4),
+            timeout: Some(10),
+            interval: Some(2),
+        },
         v_server_group: Some(OnOff::On),
         v_server_group_id: Some("rsp-5".to_owned()),
         gzip: Some(OnOff::On),
@@ -805,28 +861,36 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         load_balancer_id: "lb-6".to_owned(),
         listener_port: 8443,
         bandwidth: 1000,
-        x_forwarded_for: Some(OnOff::Off),
-        x_forwarded_for_slb_ip: Some(OnOff::On),
-        x_forwarded_for_slb_id: Some(OnOff::Off),
-        x_forwarded_for_proto: Some(OnOff::On),
+        x_forwarded_for: XForwardedFor {
+            enabled: Some(OnOff::Off),
+            slb_ip: Some(OnOff::On),
+            slb_id: Some(OnOff::Off),
+            proto: Some(OnOff::On),
+        },
         scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Server),
-        cookie_timeout: Some(1),
-        cookie: Some("c2".to_owned()),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Server),
+            cookie_timeout: Some(1),
+            cookie: Some("c2".to_owned()),
+        },
         health_check: OnOff::Off,
-        health_check_domain: Some("".to_owned()),
-        health_check_uri: Some("/".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("".to_owned()),
+            uri: Some("/".to_owned()),
+            http_codes: vec![
+                HealthCheckHttpCode::Http2xx,
+                HealthCheckHttpCode::Http3xx,
+                HealthCheckHttpCode::Http4xx,
+            ],
+        },
         health_check_connect_port: Some(65_535),
-        healthy_threshold: Some(10),
-        unhealthy_threshold: Some(1),
-        health_check_timeout: Some(1),
-        health_check_interval: Some(1),
-        health_check_http_code: vec![
-            HealthCheckHttpCode::Http2xx,
-            HealthCheckHttpCode::Http3xx,
-            HealthCheckHttpCode::Http4xx,
-        ],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(10),
+            unhealthy_threshold: Some(1),
+            timeout: Some(1),
+            interval: Some(1),
+        },
         server_certificate_id: "cert-2".to_owned(),
         ca_certificate_id: Some("ca-2".to_owned()),
         v_server_group: Some(OnOff::Off),
@@ -873,14 +937,18 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         scheduler: Some(Scheduler::WeightedLeastConnections),
         persistence_timeout: Some(3600),
         health_check_type: Some(HealthCheckType::Tcp),
-        health_check_domain: Some("cache.example.com".to_owned()),
-        health_check_uri: Some("/ping".to_owned()),
+        http_health_check: HttpHealthCheck {
+            domain: Some("cache.example.com".to_owned()),
+            uri: Some("/ping".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http5xx],
+        },
         health_check_connect_port: Some(6380),
-        healthy_threshold: Some(6),
-        unhealthy_threshold: Some(7),
-        health_check_timeout: Some(20),
-        health_check_interval: Some(3),
-        health_check_http_code: vec![HealthCheckHttpCode::Http5xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(6),
+            unhealthy_threshold: Some(7),
+            timeout: Some(20),
+            interval: Some(3),
+        },
         v_server_group: Some(OnOff::Off),
         v_server_group_id: Some("rsp-7".to_owned()),
         master_slave_server_group: Some(OnOff::On),
@@ -919,11 +987,13 @@ fn fully_populated_listener_requests_encode_every_parameter() {
         bandwidth: 2,
         scheduler: Some(Scheduler::RoundRobin),
         persistence_timeout: Some(0),
-        healthy_threshold: Some(8),
-        unhealthy_threshold: Some(5),
-        health_check_timeout: Some(30),
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(8),
+            unhealthy_threshold: Some(5),
+            timeout: Some(30),
+            interval: Some(4),
+        },
         health_check_connect_port: Some(124),
-        health_check_interval: Some(4),
         v_server_group: Some(OnOff::On),
         v_server_group_id: Some("rsp-8".to_owned()),
         master_slave_server_group: Some(OnOff::Off),

@@ -393,8 +393,11 @@ async fn invalid_requests_are_never_sent() {
         listener_port: 80,
         backend_server_port: 8080,
         bandwidth: -1,
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Insert),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Insert),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let error = client

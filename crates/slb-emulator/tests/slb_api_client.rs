@@ -257,17 +257,25 @@ fn http_listener(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest {
         listener_port: port,
         backend_server_port: 8080,
         bandwidth: -1,
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Insert),
-        cookie_timeout: Some(3600),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Insert),
+            cookie_timeout: Some(3600),
+            ..Default::default()
+        },
         health_check: OnOff::On,
-        health_check_uri: Some("/healthz".to_owned()),
+        http_health_check: HttpHealthCheck {
+            uri: Some("/healthz".to_owned()),
+            http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+            ..Default::default()
+        },
         health_check_connect_port: Some(8080),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_interval: Some(2),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            timeout: Some(5),
+            interval: Some(2),
+        },
         ..Default::default()
     }
 }
@@ -319,7 +327,10 @@ async fn http_and_https_listeners() {
         listener_port: 80,
         bandwidth: -1,
         scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: OnOff::Off,
+        sticky_session: StickySession {
+            enabled: OnOff::Off,
+            ..Default::default()
+        },
         health_check: OnOff::Off,
         gzip: Some(OnOff::Off),
         ..Default::default()
@@ -365,9 +376,12 @@ async fn http_and_https_listeners() {
         load_balancer_id: lb.clone(),
         listener_port: 443,
         bandwidth: -1,
-        sticky_session: OnOff::On,
-        sticky_session_type: Some(StickySessionType::Server),
-        cookie: Some("SESSIONID".to_owned()),
+        sticky_session: StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Server),
+            cookie: Some("SESSIONID".to_owned()),
+            ..Default::default()
+        },
         health_check: OnOff::Off,
         server_certificate_id: certificate.clone(),
         ..Default::default()
@@ -445,7 +459,10 @@ async fn tcp_and_udp_listeners_and_access_control() {
         bandwidth: -1,
         scheduler: Some(Scheduler::WeightedLeastConnections),
         persistence_timeout: Some(120),
-        healthy_threshold: Some(4),
+        health_check_timing: HealthCheckTiming {
+            healthy_threshold: Some(4),
+            ..Default::default()
+        },
         ..Default::default()
     };
     client
@@ -485,7 +502,10 @@ async fn tcp_and_udp_listeners_and_access_control() {
         load_balancer_id: lb.clone(),
         listener_port: 53,
         bandwidth: -1,
-        health_check_interval: Some(3),
+        health_check_timing: HealthCheckTiming {
+            interval: Some(3),
+            ..Default::default()
+        },
         ..Default::default()
     };
     client

@@ -5,15 +5,15 @@ use sha2::{Digest, Sha256};
 use slb_api::{
     CreateLoadBalancerHTTPListenerRequest, CreateLoadBalancerHTTPSListenerRequest,
     CreateLoadBalancerTCPListenerRequest, CreateLoadBalancerUDPListenerRequest,
-    HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute, Layer4ListenerAttribute,
-    ListenerStatus, OnOff, Scheduler, SetLoadBalancerHTTPListenerAttributeRequest,
-    SetLoadBalancerHTTPSListenerAttributeRequest, SetLoadBalancerTCPListenerAttributeRequest,
-    SetLoadBalancerUDPListenerAttributeRequest, StickySessionType,
+    HealthCheckHttpCode, HealthCheckTiming, HealthCheckType, HttpHealthCheck,
+    HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
+    SetLoadBalancerHTTPListenerAttributeRequest, SetLoadBalancerHTTPSListenerAttributeRequest,
+    SetLoadBalancerTCPListenerAttributeRequest, SetLoadBalancerUDPListenerAttributeRequest,
+    StickySession, StickySessionType, XForwardedFor,
 };
 
 use crate::crd::{
-    self, CertificateKind, HttpCode, ListenerProtocol, SlbListenerSpec, StickySession,
-    UploadedCertificate,
+    self, CertificateKind, HttpCode, ListenerProtocol, SlbListenerSpec, UploadedCertificate,
 };
 
 /// Names of uploaded certificates start with this, then the owner's uid and the fingerprint.
@@ -218,7 +218,7 @@ fn to_u32(value: Option<i32>, default: u32) -> u32 {
     value.and_then(|v| u32::try_from(v).ok()).unwrap_or(default)
 }
 
-fn stickiness(sticky: &StickySession) -> Stickiness {
+fn stickiness(sticky: &crd::StickySession) -> Stickiness {
     match sticky.session_type {
         crd::StickySessionType::Insert => Stickiness::Insert {
             cookie_timeout: sticky.cookie_timeout.and_then(|t| u32::try_from(t).ok()),
@@ -553,23 +553,35 @@ fn access_control_changes(
     changes
 }
 
-/// The health check fields as the requests take them.
-struct HealthFields {
-    on: OnOff,
-    domain: Option<String>,
-    uri: Option<String>,
-    connect_port: Option<i32>,
-    healthy_threshold: Option<u32>,
-    unhealthy_threshold: Option<u32>,
-    timeout: Option<u32>,
-    interval: Option<u32>,
-    http_codes: Vec<HealthCheckHttpCode>,
+/// The X-Forwarded-For switches of HTTP and HTTPS listeners; the spec declares only the header itself.
+fn x_forwarded_for(desired: &Desired) -> XForwardedFor {
+    XForwardedFor {
+        enabled: Some(desired.x_forwarded_for),
+        ..Default::default()
+    }
 }
 
-fn health_fields(health: &HealthSettings) -> HealthFields {
+fn sticky_session(stickiness: Option<&Stickiness>) -> StickySession {
+    match stickiness {
+        Some(Stickiness::Insert { cookie_timeout }) => StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Insert),
+            cookie_timeout: *cookie_timeout,
+            cookie: None,
+        },
+        Some(Stickiness::Server { cookie }) => StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Server),
+            cookie_timeout: None,
+            cookie: cookie.clone(),
+        },
+        Some(Stickiness::Off) | None => StickySession::default(),
+    }
+}
+
+fn http_health_check(health: &HealthSettings) -> HttpHealthCheck {
     let http_check = health.uri.is_some();
-    HealthFields {
-        on: OnOff::from_bool(health.enabled),
+    HttpHealthCheck {
         // Sent explicitly, so that a domain removed from the spec does not stay in SLB.
         domain: http_check.then(|| {
             health
@@ -578,42 +590,16 @@ fn health_fields(health: &HealthSettings) -> HealthFields {
                 .unwrap_or_else(|| BACKEND_IP_DOMAIN.to_owned())
         }),
         uri: health.uri.clone(),
-        connect_port: health.connect_port,
-        healthy_threshold: health.healthy_threshold,
-        unhealthy_threshold: health.unhealthy_threshold,
-        timeout: health.timeout,
-        interval: health.interval,
         http_codes: health.http_codes.clone(),
     }
 }
 
-struct StickyFields {
-    on: OnOff,
-    session_type: Option<StickySessionType>,
-    cookie_timeout: Option<u32>,
-    cookie: Option<String>,
-}
-
-fn sticky_fields(stickiness: Option<&Stickiness>) -> StickyFields {
-    match stickiness {
-        Some(Stickiness::Insert { cookie_timeout }) => StickyFields {
-            on: OnOff::On,
-            session_type: Some(StickySessionType::Insert),
-            cookie_timeout: *cookie_timeout,
-            cookie: None,
-        },
-        Some(Stickiness::Server { cookie }) => StickyFields {
-            on: OnOff::On,
-            session_type: Some(StickySessionType::Server),
-            cookie_timeout: None,
-            cookie: cookie.clone(),
-        },
-        Some(Stickiness::Off) | None => StickyFields {
-            on: OnOff::Off,
-            session_type: None,
-            cookie_timeout: None,
-            cookie: None,
-        },
+fn health_check_timing(health: &HealthSettings) -> HealthCheckTiming {
+    HealthCheckTiming {
+        healthy_threshold: health.healthy_threshold,
+        unhealthy_threshold: health.unhealthy_threshold,
+        timeout: health.timeout,
+        interval: health.interval,
     }
 }
 
@@ -628,59 +614,40 @@ fn create_request(desired: &Desired) -> Create {
     let listener_port = desired.address.port;
     let backend_server_port = s.backend_port.unwrap_or(listener_port);
     let bandwidth = s.bandwidth.unwrap_or(DEFAULT_BANDWIDTH);
-    let health = health_fields(&s.health);
-    let sticky = sticky_fields(s.stickiness.as_ref());
-    let persistence_timeout = s.persistence_timeout;
+    let health_check = OnOff::from_bool(s.health.enabled);
+    let health_check_connect_port = s.health.connect_port;
     match desired.address.protocol {
         ListenerProtocol::Http => Create::Http(CreateLoadBalancerHTTPListenerRequest {
             load_balancer_id,
             listener_port,
             backend_server_port,
             bandwidth,
-            x_forwarded_for: Some(desired.x_forwarded_for),
+            x_forwarded_for: x_forwarded_for(desired),
             scheduler: s.scheduler,
-            sticky_session: sticky.on,
-            sticky_session_type: sticky.session_type,
-            cookie_timeout: sticky.cookie_timeout,
-            cookie: sticky.cookie,
-            health_check: health.on,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            sticky_session: sticky_session(s.stickiness.as_ref()),
+            health_check,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group_id: s.v_server_group_id.clone(),
             gzip: s.gzip,
-            ..Default::default()
         }),
         ListenerProtocol::Https => Create::Https(CreateLoadBalancerHTTPSListenerRequest {
             load_balancer_id,
             listener_port,
             backend_server_port,
             bandwidth,
-            x_forwarded_for: Some(desired.x_forwarded_for),
+            x_forwarded_for: x_forwarded_for(desired),
             scheduler: s.scheduler,
-            sticky_session: sticky.on,
-            sticky_session_type: sticky.session_type,
-            cookie_timeout: sticky.cookie_timeout,
-            cookie: sticky.cookie,
-            health_check: health.on,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            sticky_session: sticky_session(s.stickiness.as_ref()),
+            health_check,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             server_certificate_id: s.server_certificate_id.clone().unwrap_or_default(),
             ca_certificate_id: s.ca_certificate_id.clone(),
             v_server_group_id: s.v_server_group_id.clone(),
             gzip: s.gzip,
-            ..Default::default()
         }),
         ListenerProtocol::Tcp => Create::Tcp(CreateLoadBalancerTCPListenerRequest {
             load_balancer_id,
@@ -688,16 +655,11 @@ fn create_request(desired: &Desired) -> Create {
             backend_server_port,
             bandwidth,
             scheduler: s.scheduler,
-            persistence_timeout,
+            persistence_timeout: s.persistence_timeout,
             health_check_type: s.health.check_type,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group_id: s.v_server_group_id.clone(),
             master_slave_server_group_id: s.master_slave_server_group_id.clone(),
             established_timeout: None,
@@ -708,12 +670,9 @@ fn create_request(desired: &Desired) -> Create {
             backend_server_port,
             bandwidth: Some(bandwidth),
             scheduler: s.scheduler,
-            persistence_timeout,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
+            persistence_timeout: s.persistence_timeout,
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group_id: s.v_server_group_id.clone(),
             master_slave_server_group_id: s.master_slave_server_group_id.clone(),
             health_check_req: None,
@@ -728,8 +687,8 @@ fn set_request(desired: &Desired) -> Set {
     let load_balancer_id = desired.load_balancer_id.clone();
     let listener_port = desired.address.port;
     let bandwidth = s.bandwidth.unwrap_or(DEFAULT_BANDWIDTH);
-    let health = health_fields(&s.health);
-    let sticky = sticky_fields(s.stickiness.as_ref());
+    let health_check = OnOff::from_bool(s.health.enabled);
+    let health_check_connect_port = s.health.connect_port;
     let (v_server_group, v_server_group_id) = group_switch(&s.v_server_group_id);
     let (master_slave_server_group, master_slave_server_group_id) =
         group_switch(&s.master_slave_server_group_id);
@@ -738,51 +697,33 @@ fn set_request(desired: &Desired) -> Set {
             load_balancer_id,
             listener_port,
             bandwidth,
-            x_forwarded_for: Some(desired.x_forwarded_for),
+            x_forwarded_for: x_forwarded_for(desired),
             scheduler: s.scheduler,
-            sticky_session: sticky.on,
-            sticky_session_type: sticky.session_type,
-            cookie_timeout: sticky.cookie_timeout,
-            cookie: sticky.cookie,
-            health_check: health.on,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            sticky_session: sticky_session(s.stickiness.as_ref()),
+            health_check,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group,
             v_server_group_id,
             gzip: s.gzip,
-            ..Default::default()
         }),
         ListenerProtocol::Https => Set::Https(SetLoadBalancerHTTPSListenerAttributeRequest {
             load_balancer_id,
             listener_port,
             bandwidth,
-            x_forwarded_for: Some(desired.x_forwarded_for),
+            x_forwarded_for: x_forwarded_for(desired),
             scheduler: s.scheduler,
-            sticky_session: sticky.on,
-            sticky_session_type: sticky.session_type,
-            cookie_timeout: sticky.cookie_timeout,
-            cookie: sticky.cookie,
-            health_check: health.on,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            sticky_session: sticky_session(s.stickiness.as_ref()),
+            health_check,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             server_certificate_id: s.server_certificate_id.clone().unwrap_or_default(),
             ca_certificate_id: s.ca_certificate_id.clone(),
             v_server_group,
             v_server_group_id,
             gzip: s.gzip,
-            ..Default::default()
         }),
         ListenerProtocol::Tcp => Set::Tcp(SetLoadBalancerTCPListenerAttributeRequest {
             load_balancer_id,
@@ -791,14 +732,9 @@ fn set_request(desired: &Desired) -> Set {
             scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
             health_check_type: s.health.check_type,
-            health_check_domain: health.domain,
-            health_check_uri: health.uri,
-            health_check_connect_port: health.connect_port,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_interval: health.interval,
-            health_check_http_code: health.http_codes,
+            http_health_check: http_health_check(&s.health),
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group,
             v_server_group_id,
             master_slave_server_group,
@@ -811,11 +747,8 @@ fn set_request(desired: &Desired) -> Set {
             bandwidth,
             scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
-            healthy_threshold: health.healthy_threshold,
-            unhealthy_threshold: health.unhealthy_threshold,
-            health_check_timeout: health.timeout,
-            health_check_connect_port: health.connect_port,
-            health_check_interval: health.interval,
+            health_check_connect_port,
+            health_check_timing: health_check_timing(&s.health),
             v_server_group,
             v_server_group_id,
             master_slave_server_group,

@@ -107,10 +107,10 @@ fn a_new_listener_is_created_then_its_whitelist_set_then_started() {
     assert_eq!(request.backend_server_port, 8080);
     assert_eq!(request.bandwidth, -1);
     assert_eq!(request.health_check, OnOff::On);
-    assert_eq!(request.health_check_uri.as_deref(), Some("/"));
+    assert_eq!(request.http_health_check.uri.as_deref(), Some("/"));
     assert_eq!(request.health_check_connect_port, Some(8080));
-    assert_eq!(request.health_check_domain.as_deref(), Some("$_ip"));
-    assert_eq!(request.sticky_session, OnOff::Off);
+    assert_eq!(request.http_health_check.domain.as_deref(), Some("$_ip"));
+    assert_eq!(request.sticky_session, StickySession::default());
     assert_eq!(
         planned[1..],
         [
@@ -193,12 +193,18 @@ fn a_changed_setting_sends_the_whole_configuration() {
         unreachable!("expected an HTTP set: {set:?}");
     };
     assert_eq!(request.scheduler, Some(Scheduler::WeightedLeastConnections));
-    assert_eq!(request.sticky_session, OnOff::On);
-    assert_eq!(request.sticky_session_type, Some(StickySessionType::Insert));
-    assert_eq!(request.cookie_timeout, Some(300));
-    assert_eq!(request.health_check_uri.as_deref(), Some("/healthz"));
-    assert_eq!(request.healthy_threshold, Some(5));
-    assert_eq!(request.unhealthy_threshold, Some(3));
+    assert_eq!(
+        request.sticky_session,
+        StickySession {
+            enabled: OnOff::On,
+            session_type: Some(StickySessionType::Insert),
+            cookie_timeout: Some(300),
+            cookie: None,
+        }
+    );
+    assert_eq!(request.http_health_check.uri.as_deref(), Some("/healthz"));
+    assert_eq!(request.health_check_timing.healthy_threshold, Some(5));
+    assert_eq!(request.health_check_timing.unhealthy_threshold, Some(3));
     assert_eq!(request.v_server_group, Some(OnOff::Off));
 }
 
@@ -444,7 +450,7 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
         Some("rsp-ms")
     );
     assert_eq!(request.v_server_group, Some(OnOff::Off));
-    assert_eq!(request.health_check_uri, None);
+    assert_eq!(request.http_health_check.uri, None);
 
     let mut with_group = attribute;
     with_group.master_slave_server_group_id = Some("rsp-ms".into());

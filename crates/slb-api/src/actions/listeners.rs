@@ -1,5 +1,9 @@
 //! Listeners of the four protocols (create / set / describe), their life cycle (start / stop / delete) and
 //! their access control (white list).
+//!
+//! The Create and Set requests share groups of parameters ([`XForwardedFor`], [`StickySession`],
+//! [`HttpHealthCheck`], [`HealthCheckTiming`]); each group is flattened into the request's parameters and
+//! validates its own rules.
 
 use crate::action::{Validate, ValidationError, action, comma_joined};
 use crate::check::{self, Check};
@@ -26,26 +30,98 @@ fn listener(load_balancer_id: &str, listener_port: u16) -> Check {
     check::port("ListenerPort", listener_port)
 }
 
-/// The optional health-check fields every protocol validates the same way.
-struct HealthCheckFields<'a> {
-    domain: Option<&'a Option<String>>,
-    uri: &'a Option<String>,
-    connect_port: Option<i32>,
-    healthy_threshold: Option<u32>,
-    unhealthy_threshold: Option<u32>,
-    timeout: Option<u32>,
-    interval: Option<u32>,
+/// The X-Forwarded-For switches of HTTP and HTTPS listeners: which headers the backends receive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct XForwardedFor {
+    /// `X-Forwarded-For` itself; forced `on` by the service since 2015-05-15, kept for compatibility.
+    #[serde(rename = "XForwardedFor")]
+    pub enabled: Option<OnOff>,
+    /// `SLB-IP`: the load balancer's address.
+    #[serde(rename = "XForwardedFor_SLBIP")]
+    pub slb_ip: Option<OnOff>,
+    /// `SLB-ID`: the load balancer's ID.
+    #[serde(rename = "XForwardedFor_SLBID")]
+    pub slb_id: Option<OnOff>,
+    /// `X-Forwarded-Proto`: the listener's protocol.
+    #[serde(rename = "XForwardedFor_proto")]
+    pub proto: Option<OnOff>,
 }
 
-impl HealthCheckFields<'_> {
-    fn validate(&self, allow_backend_port: bool) -> Check {
-        if let Some(domain) = self.domain {
-            check::health_check_domain(domain)?;
-        }
-        if let Some(uri) = self.uri {
+/// Session persistence of HTTP and HTTPS listeners.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StickySession {
+    #[serde(rename = "StickySession")]
+    pub enabled: OnOff,
+    /// Required when `enabled` is on.
+    #[serde(rename = "StickySessionType")]
+    pub session_type: Option<StickySessionType>,
+    /// 1–86400 s; required for `insert`.
+    pub cookie_timeout: Option<u32>,
+    /// 1–200 ASCII letters and digits, not starting with `$`; required for `server`.
+    pub cookie: Option<String>,
+}
+
+impl Validate for StickySession {
+    fn validate(&self) -> Result<(), ValidationError> {
+        check::sticky_session(
+            self.enabled,
+            self.session_type,
+            self.cookie_timeout,
+            &self.cookie,
+        )
+    }
+}
+
+/// What an HTTP health check requests and accepts: HTTP and HTTPS listeners, and TCP listeners with
+/// `HealthCheckType=http`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HttpHealthCheck {
+    /// The Host header: `$_ip` (the backend's IP), empty, or 1–80 characters of letters, digits, `-`, `.`.
+    #[serde(rename = "HealthCheckDomain")]
+    pub domain: Option<String>,
+    /// Starts with `/`; HTTP and HTTPS listeners require it when their health check is on.
+    #[serde(rename = "HealthCheckURI")]
+    pub uri: Option<String>,
+    /// The status codes that count as healthy; default `http_2xx`.
+    #[serde(
+        rename = "HealthCheckHttpCode",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "http_codes"
+    )]
+    pub http_codes: Vec<HealthCheckHttpCode>,
+}
+
+impl Validate for HttpHealthCheck {
+    fn validate(&self) -> Result<(), ValidationError> {
+        check::health_check_domain(&self.domain)?;
+        if let Some(uri) = &self.uri {
             check::uri("HealthCheckURI", uri, true)?;
         }
-        check::health_check_connect_port(self.connect_port, allow_backend_port)?;
+        Ok(())
+    }
+}
+
+/// How often and how long health checks probe, and how many results in a row change a backend's state;
+/// every protocol takes them. HTTP and HTTPS listeners require them when their health check is on; the
+/// service's defaults otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthCheckTiming {
+    /// 1–10, default 3.
+    pub healthy_threshold: Option<u32>,
+    /// 1–10, default 3.
+    pub unhealthy_threshold: Option<u32>,
+    /// 1–50 s, default 5: how long one probe waits for its answer.
+    #[serde(rename = "HealthCheckTimeout")]
+    pub timeout: Option<u32>,
+    /// 1–5 s, default 2.
+    #[serde(rename = "HealthCheckInterval")]
+    pub interval: Option<u32>,
+}
+
+impl Validate for HealthCheckTiming {
+    fn validate(&self) -> Result<(), ValidationError> {
         check::health_check_timing(
             self.healthy_threshold,
             self.unhealthy_threshold,
@@ -53,23 +129,32 @@ impl HealthCheckFields<'_> {
             self.interval,
         )
     }
+}
 
-    /// HTTP and HTTPS listeners: with `HealthCheck=on`, the URI, thresholds, timeout and interval are
-    /// required (and on create the port too).
-    fn require_when_on(&self, health_check: OnOff, port_required: bool) -> Check {
-        if !health_check.is_on() {
-            return Ok(());
-        }
+/// The health check of an HTTP or HTTPS listener. With `HealthCheck=on` the URI, thresholds, timeout and
+/// interval are required; the Create actions also require the port and take `-520` (the backend port)
+/// for it, which the Set actions do not.
+fn layer7_health_check(
+    health_check: OnOff,
+    http: &HttpHealthCheck,
+    connect_port: Option<i32>,
+    timing: &HealthCheckTiming,
+    on_create: bool,
+) -> Check {
+    if health_check.is_on() {
         let when = "HealthCheck is on";
-        check::present("HealthCheckURI", self.uri, when)?;
-        if port_required {
-            check::present("HealthCheckConnectPort", &self.connect_port, when)?;
+        check::present("HealthCheckURI", &http.uri, when)?;
+        if on_create {
+            check::present("HealthCheckConnectPort", &connect_port, when)?;
         }
-        check::present("HealthyThreshold", &self.healthy_threshold, when)?;
-        check::present("UnhealthyThreshold", &self.unhealthy_threshold, when)?;
-        check::present("HealthCheckTimeout", &self.timeout, when)?;
-        check::present("HealthCheckInterval", &self.interval, when)
+        check::present("HealthyThreshold", &timing.healthy_threshold, when)?;
+        check::present("UnhealthyThreshold", &timing.unhealthy_threshold, when)?;
+        check::present("HealthCheckTimeout", &timing.timeout, when)?;
+        check::present("HealthCheckInterval", &timing.interval, when)?;
     }
+    http.validate()?;
+    check::health_check_connect_port(connect_port, on_create)?;
+    timing.validate()
 }
 
 /// `HealthCheckReq` / `HealthCheckExp` of UDP listeners: letters and digits, at most 500.
@@ -92,42 +177,18 @@ pub struct CreateLoadBalancerHTTPListenerRequest {
     pub backend_server_port: u16,
     /// `-1` (unlimited, pay-by-traffic only) or 1–1000 Mbps.
     pub bandwidth: i32,
-    /// Forced `on` by the service since 2015-05-15; kept for compatibility.
-    #[serde(rename = "XForwardedFor")]
-    pub x_forwarded_for: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBIP")]
-    pub x_forwarded_for_slb_ip: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBID")]
-    pub x_forwarded_for_slb_id: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_proto")]
-    pub x_forwarded_for_proto: Option<OnOff>,
+    #[serde(flatten)]
+    pub x_forwarded_for: XForwardedFor,
     pub scheduler: Option<Scheduler>,
-    pub sticky_session: OnOff,
-    /// Required when `sticky_session` is on.
-    pub sticky_session_type: Option<StickySessionType>,
-    /// 1–86400 s; required for `insert`.
-    pub cookie_timeout: Option<u32>,
-    /// 1–200 ASCII letters and digits, not starting with `$`; required for `server`.
-    pub cookie: Option<String>,
+    #[serde(flatten)]
+    pub sticky_session: StickySession,
     pub health_check: OnOff,
-    /// `$_ip`, empty, or 1–80 characters of letters, digits, `-`, `.`.
-    pub health_check_domain: Option<String>,
-    /// Starts with `/`; required when `health_check` is on.
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
     /// 1–65535, or `-520` for the backend port; required when `health_check` is on.
     pub health_check_connect_port: Option<i32>,
-    /// 1–10; required when `health_check` is on.
-    pub healthy_threshold: Option<u32>,
-    /// 1–10; required when `health_check` is on.
-    pub unhealthy_threshold: Option<u32>,
-    /// 1–50 s; required when `health_check` is on.
-    pub health_check_timeout: Option<u32>,
-    /// 1–5 s; required when `health_check` is on.
-    pub health_check_interval: Option<u32>,
-    /// Default `http_2xx`.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     pub v_server_group_id: Option<String>,
     /// Default `on`.
     pub gzip: Option<OnOff>,
@@ -138,23 +199,14 @@ impl Validate for CreateLoadBalancerHTTPListenerRequest {
         listener(&self.load_balancer_id, self.listener_port)?;
         check::port("BackendServerPort", self.backend_server_port)?;
         check::listener_bandwidth(self.bandwidth)?;
-        check::sticky_session(
-            self.sticky_session,
-            self.sticky_session_type,
-            self.cookie_timeout,
-            &self.cookie,
-        )?;
-        let health = HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        };
-        health.require_when_on(self.health_check, true)?;
-        health.validate(true)
+        self.sticky_session.validate()?;
+        layer7_health_check(
+            self.health_check,
+            &self.http_health_check,
+            self.health_check_connect_port,
+            &self.health_check_timing,
+            true,
+        )
     }
 }
 
@@ -170,33 +222,20 @@ pub struct CreateLoadBalancerHTTPSListenerRequest {
     pub backend_server_port: u16,
     /// `-1` (unlimited, pay-by-traffic only) or 1–1000 Mbps.
     pub bandwidth: i32,
-    #[serde(rename = "XForwardedFor")]
-    pub x_forwarded_for: Option<OnOff>,
-    /// Not in the reference's table for this action (it is for the Set action); the official SDK sends it.
-    #[serde(rename = "XForwardedFor_SLBIP")]
-    pub x_forwarded_for_slb_ip: Option<OnOff>,
-    /// As `x_forwarded_for_slb_ip`.
-    #[serde(rename = "XForwardedFor_SLBID")]
-    pub x_forwarded_for_slb_id: Option<OnOff>,
-    /// As `x_forwarded_for_slb_ip`.
-    #[serde(rename = "XForwardedFor_proto")]
-    pub x_forwarded_for_proto: Option<OnOff>,
+    /// Only `XForwardedFor` itself is in the reference's table for this action (the others are for the
+    /// Set action); the official SDK sends them all.
+    #[serde(flatten)]
+    pub x_forwarded_for: XForwardedFor,
     pub scheduler: Option<Scheduler>,
-    pub sticky_session: OnOff,
-    pub sticky_session_type: Option<StickySessionType>,
-    pub cookie_timeout: Option<u32>,
-    pub cookie: Option<String>,
+    #[serde(flatten)]
+    pub sticky_session: StickySession,
     pub health_check: OnOff,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
+    /// 1–65535, or `-520` for the backend port; required when `health_check` is on.
     pub health_check_connect_port: Option<i32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
-    pub health_check_interval: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     pub server_certificate_id: String,
     /// With a CA certificate the listener authenticates clients (mutual TLS).
     #[serde(rename = "CACertificateId")]
@@ -211,23 +250,14 @@ impl Validate for CreateLoadBalancerHTTPSListenerRequest {
         check::port("BackendServerPort", self.backend_server_port)?;
         check::listener_bandwidth(self.bandwidth)?;
         check::required("ServerCertificateId", &self.server_certificate_id)?;
-        check::sticky_session(
-            self.sticky_session,
-            self.sticky_session_type,
-            self.cookie_timeout,
-            &self.cookie,
-        )?;
-        let health = HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        };
-        health.require_when_on(self.health_check, true)?;
-        health.validate(true)
+        self.sticky_session.validate()?;
+        layer7_health_check(
+            self.health_check,
+            &self.http_health_check,
+            self.health_check_connect_port,
+            &self.health_check_timing,
+            true,
+        )
     }
 }
 
@@ -248,21 +278,12 @@ pub struct CreateLoadBalancerTCPListenerRequest {
     pub persistence_timeout: Option<u32>,
     /// Default `tcp`.
     pub health_check_type: Option<HealthCheckType>,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
     /// 1–65535; the backend port when omitted.
     pub health_check_connect_port: Option<i32>,
-    /// 1–10, default 3.
-    pub healthy_threshold: Option<u32>,
-    /// 1–10, default 3.
-    pub unhealthy_threshold: Option<u32>,
-    /// 1–50 s, default 5 (connection timeout).
-    pub health_check_timeout: Option<u32>,
-    /// 1–5 s, default 2.
-    pub health_check_interval: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     /// Exclusive with `master_slave_server_group_id`.
     pub v_server_group_id: Option<String>,
     pub master_slave_server_group_id: Option<String>,
@@ -283,16 +304,9 @@ impl Validate for CreateLoadBalancerTCPListenerRequest {
             "MasterSlaveServerGroupId",
             self.master_slave_server_group_id.is_some(),
         )?;
-        HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        }
-        .validate(false)
+        self.http_health_check.validate()?;
+        check::health_check_connect_port(self.health_check_connect_port, false)?;
+        self.health_check_timing.validate()
     }
 }
 
@@ -311,11 +325,10 @@ pub struct CreateLoadBalancerUDPListenerRequest {
     pub scheduler: Option<Scheduler>,
     /// 0–3600 s, 0 = off.
     pub persistence_timeout: Option<u32>,
+    /// 1–65535; the backend port when omitted.
     pub health_check_connect_port: Option<i32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
-    pub health_check_interval: Option<u32>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     pub v_server_group_id: Option<String>,
     pub master_slave_server_group_id: Option<String>,
     /// Probe request: letters and digits, at most 500.
@@ -338,16 +351,8 @@ impl Validate for CreateLoadBalancerUDPListenerRequest {
         )?;
         udp_probe("HealthCheckReq", &self.health_check_req)?;
         udp_probe("HealthCheckExp", &self.health_check_exp)?;
-        HealthCheckFields {
-            domain: None,
-            uri: &None,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        }
-        .validate(false)
+        check::health_check_connect_port(self.health_check_connect_port, false)?;
+        self.health_check_timing.validate()
     }
 }
 
@@ -361,31 +366,18 @@ pub struct SetLoadBalancerHTTPListenerAttributeRequest {
     pub load_balancer_id: String,
     pub listener_port: u16,
     pub bandwidth: i32,
-    #[serde(rename = "XForwardedFor")]
-    pub x_forwarded_for: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBIP")]
-    pub x_forwarded_for_slb_ip: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBID")]
-    pub x_forwarded_for_slb_id: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_proto")]
-    pub x_forwarded_for_proto: Option<OnOff>,
+    #[serde(flatten)]
+    pub x_forwarded_for: XForwardedFor,
     pub scheduler: Option<Scheduler>,
-    pub sticky_session: OnOff,
-    pub sticky_session_type: Option<StickySessionType>,
-    pub cookie_timeout: Option<u32>,
-    pub cookie: Option<String>,
+    #[serde(flatten)]
+    pub sticky_session: StickySession,
     pub health_check: OnOff,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
     /// 1–65535; the backend port when omitted.
     pub health_check_connect_port: Option<i32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
-    pub health_check_interval: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     /// Whether `v_server_group_id` is used.
     #[serde(rename = "VServerGroup")]
     pub v_server_group: Option<OnOff>,
@@ -397,23 +389,14 @@ impl Validate for SetLoadBalancerHTTPListenerAttributeRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         listener(&self.load_balancer_id, self.listener_port)?;
         check::listener_bandwidth(self.bandwidth)?;
-        check::sticky_session(
-            self.sticky_session,
-            self.sticky_session_type,
-            self.cookie_timeout,
-            &self.cookie,
+        self.sticky_session.validate()?;
+        layer7_health_check(
+            self.health_check,
+            &self.http_health_check,
+            self.health_check_connect_port,
+            &self.health_check_timing,
+            false,
         )?;
-        let health = HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        };
-        health.require_when_on(self.health_check, false)?;
-        health.validate(false)?;
         if self.v_server_group == Some(OnOff::On) {
             check::present(
                 "VServerGroupId",
@@ -435,30 +418,18 @@ pub struct SetLoadBalancerHTTPSListenerAttributeRequest {
     pub load_balancer_id: String,
     pub listener_port: u16,
     pub bandwidth: i32,
-    #[serde(rename = "XForwardedFor")]
-    pub x_forwarded_for: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBIP")]
-    pub x_forwarded_for_slb_ip: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_SLBID")]
-    pub x_forwarded_for_slb_id: Option<OnOff>,
-    #[serde(rename = "XForwardedFor_proto")]
-    pub x_forwarded_for_proto: Option<OnOff>,
+    #[serde(flatten)]
+    pub x_forwarded_for: XForwardedFor,
     pub scheduler: Option<Scheduler>,
-    pub sticky_session: OnOff,
-    pub sticky_session_type: Option<StickySessionType>,
-    pub cookie_timeout: Option<u32>,
-    pub cookie: Option<String>,
+    #[serde(flatten)]
+    pub sticky_session: StickySession,
     pub health_check: OnOff,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
+    /// 1–65535; the backend port when omitted.
     pub health_check_connect_port: Option<i32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
-    pub health_check_interval: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     pub server_certificate_id: String,
     /// Empty for one-way TLS.
     #[serde(rename = "CACertificateId")]
@@ -476,23 +447,14 @@ impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
         listener(&self.load_balancer_id, self.listener_port)?;
         check::listener_bandwidth(self.bandwidth)?;
         check::required("ServerCertificateId", &self.server_certificate_id)?;
-        check::sticky_session(
-            self.sticky_session,
-            self.sticky_session_type,
-            self.cookie_timeout,
-            &self.cookie,
+        self.sticky_session.validate()?;
+        layer7_health_check(
+            self.health_check,
+            &self.http_health_check,
+            self.health_check_connect_port,
+            &self.health_check_timing,
+            false,
         )?;
-        let health = HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        };
-        health.require_when_on(self.health_check, false)?;
-        health.validate(false)?;
         if self.v_server_group == Some(OnOff::On) {
             check::present(
                 "VServerGroupId",
@@ -547,16 +509,11 @@ pub struct SetLoadBalancerTCPListenerAttributeRequest {
     pub scheduler: Option<Scheduler>,
     pub persistence_timeout: Option<u32>,
     pub health_check_type: Option<HealthCheckType>,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
+    #[serde(flatten)]
+    pub http_health_check: HttpHealthCheck,
     pub health_check_connect_port: Option<i32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
-    pub health_check_interval: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "http_codes")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     #[serde(rename = "VServerGroup")]
     pub v_server_group: Option<OnOff>,
     pub v_server_group_id: Option<String>,
@@ -578,16 +535,9 @@ impl Validate for SetLoadBalancerTCPListenerAttributeRequest {
             self.master_slave_server_group,
             &self.master_slave_server_group_id,
         )?;
-        HealthCheckFields {
-            domain: Some(&self.health_check_domain),
-            uri: &self.health_check_uri,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        }
-        .validate(false)
+        self.http_health_check.validate()?;
+        check::health_check_connect_port(self.health_check_connect_port, false)?;
+        self.health_check_timing.validate()
     }
 }
 
@@ -603,11 +553,9 @@ pub struct SetLoadBalancerUDPListenerAttributeRequest {
     pub bandwidth: i32,
     pub scheduler: Option<Scheduler>,
     pub persistence_timeout: Option<u32>,
-    pub healthy_threshold: Option<u32>,
-    pub unhealthy_threshold: Option<u32>,
-    pub health_check_timeout: Option<u32>,
     pub health_check_connect_port: Option<i32>,
-    pub health_check_interval: Option<u32>,
+    #[serde(flatten)]
+    pub health_check_timing: HealthCheckTiming,
     #[serde(rename = "VServerGroup")]
     pub v_server_group: Option<OnOff>,
     pub v_server_group_id: Option<String>,
@@ -626,16 +574,8 @@ impl Validate for SetLoadBalancerUDPListenerAttributeRequest {
             self.master_slave_server_group,
             &self.master_slave_server_group_id,
         )?;
-        HealthCheckFields {
-            domain: None,
-            uri: &None,
-            connect_port: self.health_check_connect_port,
-            healthy_threshold: self.healthy_threshold,
-            unhealthy_threshold: self.unhealthy_threshold,
-            timeout: self.health_check_timeout,
-            interval: self.health_check_interval,
-        }
-        .validate(false)
+        check::health_check_connect_port(self.health_check_connect_port, false)?;
+        self.health_check_timing.validate()
     }
 }
 
