@@ -447,8 +447,10 @@ fn conditional_requirements_are_enforced() {
         listener_port: 443,
         backend_server_port: 443,
         bandwidth: 10,
-        v_server_group_id: Some("rsp-1".to_owned()),
-        master_slave_server_group_id: Some("rsp-2".to_owned()),
+        server_groups: ServerGroupIds {
+            v_server_group_id: Some("rsp-1".to_owned()),
+            master_slave_server_group_id: Some("rsp-2".to_owned()),
+        },
         ..Default::default()
     };
     assert!(invalid(&tcp).contains("mutually exclusive"));
@@ -456,7 +458,10 @@ fn conditional_requirements_are_enforced() {
         load_balancer_id: "lb-1".to_owned(),
         listener_port: 53,
         bandwidth: -1,
-        v_server_group: Some(OnOff::On),
+        server_groups: ServerGroupSwitches {
+            v_server_group: Some(OnOff::On),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert!(invalid(&set_udp).contains("VServerGroupId"));
@@ -725,8 +730,10 @@ fn fully_populated_listener_requests_encode_every_parameter() {
             timeout: Some(8),
             interval: Some(4),
         },
-        v_server_group_id: Some("rsp-3".to_owned()),
-        master_slave_server_group_id: Some("msg-3".to_owned()),
+        server_groups: ServerGroupIds {
+            v_server_group_id: Some("rsp-3".to_owned()),
+            master_slave_server_group_id: Some("msg-3".to_owned()),
+        },
         established_timeout: Some(300),
     };
     assert_wire(
@@ -767,8 +774,10 @@ fn fully_populated_listener_requests_encode_every_parameter() {
             timeout: Some(9),
             interval: Some(1),
         },
-        v_server_group_id: Some("rsp-4".to_owned()),
-        master_slave_server_group_id: Some("msg-4".to_owned()),
+        server_groups: ServerGroupIds {
+            v_server_group_id: Some("rsp-4".to_owned()),
+            master_slave_server_group_id: Some("msg-4".to_owned()),
+        },
         health_check_req: Some("ping".to_owned()),
         health_check_exp: Some("pong".to_owned()),
     };
@@ -949,10 +958,12 @@ fn fully_populated_listener_requests_encode_every_parameter() {
             timeout: Some(20),
             interval: Some(3),
         },
-        v_server_group: Some(OnOff::Off),
-        v_server_group_id: Some("rsp-7".to_owned()),
-        master_slave_server_group: Some(OnOff::On),
-        master_slave_server_group_id: Some("msg-7".to_owned()),
+        server_groups: ServerGroupSwitches {
+            v_server_group: Some(OnOff::Off),
+            v_server_group_id: Some("rsp-7".to_owned()),
+            master_slave_server_group: Some(OnOff::On),
+            master_slave_server_group_id: Some("msg-7".to_owned()),
+        },
         established_timeout: Some(900),
     };
     assert_wire(
@@ -994,10 +1005,12 @@ fn fully_populated_listener_requests_encode_every_parameter() {
             interval: Some(4),
         },
         health_check_connect_port: Some(124),
-        v_server_group: Some(OnOff::On),
-        v_server_group_id: Some("rsp-8".to_owned()),
-        master_slave_server_group: Some(OnOff::Off),
-        master_slave_server_group_id: Some("msg-8".to_owned()),
+        server_groups: ServerGroupSwitches {
+            v_server_group: Some(OnOff::On),
+            v_server_group_id: Some("rsp-8".to_owned()),
+            master_slave_server_group: Some(OnOff::Off),
+            master_slave_server_group_id: Some("msg-8".to_owned()),
+        },
     };
     assert_wire(
         &set_udp,

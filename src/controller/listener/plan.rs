@@ -7,9 +7,9 @@ use slb_api::{
     CreateLoadBalancerTCPListenerRequest, CreateLoadBalancerUDPListenerRequest,
     HealthCheckHttpCode, HealthCheckTiming, HealthCheckType, HttpHealthCheck,
     HttpListenerAttribute, Layer4ListenerAttribute, ListenerStatus, OnOff, Scheduler,
-    SetLoadBalancerHTTPListenerAttributeRequest, SetLoadBalancerHTTPSListenerAttributeRequest,
-    SetLoadBalancerTCPListenerAttributeRequest, SetLoadBalancerUDPListenerAttributeRequest,
-    StickySession, StickySessionType, XForwardedFor,
+    ServerGroupIds, ServerGroupSwitches, SetLoadBalancerHTTPListenerAttributeRequest,
+    SetLoadBalancerHTTPSListenerAttributeRequest, SetLoadBalancerTCPListenerAttributeRequest,
+    SetLoadBalancerUDPListenerAttributeRequest, StickySession, StickySessionType, XForwardedFor,
 };
 
 use crate::crd::{
@@ -608,6 +608,25 @@ fn group_switch(id: &Option<String>) -> (Option<OnOff>, Option<String>) {
     (Some(OnOff::from_bool(id.is_some())), id.clone())
 }
 
+fn server_group_ids(settings: &Settings) -> ServerGroupIds {
+    ServerGroupIds {
+        v_server_group_id: settings.v_server_group_id.clone(),
+        master_slave_server_group_id: settings.master_slave_server_group_id.clone(),
+    }
+}
+
+fn server_group_switches(settings: &Settings) -> ServerGroupSwitches {
+    let (v_server_group, v_server_group_id) = group_switch(&settings.v_server_group_id);
+    let (master_slave_server_group, master_slave_server_group_id) =
+        group_switch(&settings.master_slave_server_group_id);
+    ServerGroupSwitches {
+        v_server_group,
+        v_server_group_id,
+        master_slave_server_group,
+        master_slave_server_group_id,
+    }
+}
+
 fn create_request(desired: &Desired) -> Create {
     let s = &desired.settings;
     let load_balancer_id = desired.load_balancer_id.clone();
@@ -660,8 +679,7 @@ fn create_request(desired: &Desired) -> Create {
             http_health_check: http_health_check(&s.health),
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
-            v_server_group_id: s.v_server_group_id.clone(),
-            master_slave_server_group_id: s.master_slave_server_group_id.clone(),
+            server_groups: server_group_ids(s),
             established_timeout: None,
         }),
         ListenerProtocol::Udp => Create::Udp(CreateLoadBalancerUDPListenerRequest {
@@ -673,8 +691,7 @@ fn create_request(desired: &Desired) -> Create {
             persistence_timeout: s.persistence_timeout,
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
-            v_server_group_id: s.v_server_group_id.clone(),
-            master_slave_server_group_id: s.master_slave_server_group_id.clone(),
+            server_groups: server_group_ids(s),
             health_check_req: None,
             health_check_exp: None,
         }),
@@ -690,8 +707,6 @@ fn set_request(desired: &Desired) -> Set {
     let health_check = OnOff::from_bool(s.health.enabled);
     let health_check_connect_port = s.health.connect_port;
     let (v_server_group, v_server_group_id) = group_switch(&s.v_server_group_id);
-    let (master_slave_server_group, master_slave_server_group_id) =
-        group_switch(&s.master_slave_server_group_id);
     match desired.address.protocol {
         ListenerProtocol::Http => Set::Http(SetLoadBalancerHTTPListenerAttributeRequest {
             load_balancer_id,
@@ -735,10 +750,7 @@ fn set_request(desired: &Desired) -> Set {
             http_health_check: http_health_check(&s.health),
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
-            v_server_group,
-            v_server_group_id,
-            master_slave_server_group,
-            master_slave_server_group_id,
+            server_groups: server_group_switches(s),
             ..Default::default()
         }),
         ListenerProtocol::Udp => Set::Udp(SetLoadBalancerUDPListenerAttributeRequest {
@@ -749,10 +761,7 @@ fn set_request(desired: &Desired) -> Set {
             persistence_timeout: s.persistence_timeout,
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
-            v_server_group,
-            v_server_group_id,
-            master_slave_server_group,
-            master_slave_server_group_id,
+            server_groups: server_group_switches(s),
         }),
     }
 }

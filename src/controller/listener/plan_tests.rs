@@ -444,12 +444,15 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
     let Set::Tcp(request) = set.as_ref() else {
         unreachable!("expected a TCP set: {set:?}");
     };
-    assert_eq!(request.master_slave_server_group, Some(OnOff::On));
     assert_eq!(
-        request.master_slave_server_group_id.as_deref(),
-        Some("rsp-ms")
+        request.server_groups,
+        ServerGroupSwitches {
+            v_server_group: Some(OnOff::Off),
+            v_server_group_id: None,
+            master_slave_server_group: Some(OnOff::On),
+            master_slave_server_group_id: Some("rsp-ms".into()),
+        }
     );
-    assert_eq!(request.v_server_group, Some(OnOff::Off));
     assert_eq!(request.http_health_check.uri, None);
 
     let mut with_group = attribute;

@@ -2,8 +2,8 @@
 //! their access control (white list).
 //!
 //! The Create and Set requests share groups of parameters ([`XForwardedFor`], [`StickySession`],
-//! [`HttpHealthCheck`], [`HealthCheckTiming`]); each group is flattened into the request's parameters and
-//! validates its own rules.
+//! [`HttpHealthCheck`], [`HealthCheckTiming`], [`ServerGroupIds`], [`ServerGroupSwitches`]); each group is
+//! flattened into the request's parameters and validates its own rules.
 
 use crate::action::{Validate, ValidationError, action, comma_joined};
 use crate::check::{self, Check};
@@ -157,6 +157,26 @@ fn layer7_health_check(
     timing.validate()
 }
 
+/// The server group a new TCP or UDP listener forwards to: a VServer group or a master-slave server group,
+/// not both.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerGroupIds {
+    pub v_server_group_id: Option<String>,
+    pub master_slave_server_group_id: Option<String>,
+}
+
+impl Validate for ServerGroupIds {
+    fn validate(&self) -> Result<(), ValidationError> {
+        check::exclusive(
+            "VServerGroupId",
+            self.v_server_group_id.is_some(),
+            "MasterSlaveServerGroupId",
+            self.master_slave_server_group_id.is_some(),
+        )
+    }
+}
+
 /// `HealthCheckReq` / `HealthCheckExp` of UDP listeners: letters and digits, at most 500.
 fn udp_probe(name: &str, value: &Option<String>) -> Check {
     let Some(value) = value else { return Ok(()) };
@@ -284,9 +304,8 @@ pub struct CreateLoadBalancerTCPListenerRequest {
     pub health_check_connect_port: Option<i32>,
     #[serde(flatten)]
     pub health_check_timing: HealthCheckTiming,
-    /// Exclusive with `master_slave_server_group_id`.
-    pub v_server_group_id: Option<String>,
-    pub master_slave_server_group_id: Option<String>,
+    #[serde(flatten)]
+    pub server_groups: ServerGroupIds,
     /// 10–900 s, default 900 (idle timeout).
     pub established_timeout: Option<u32>,
 }
@@ -298,12 +317,7 @@ impl Validate for CreateLoadBalancerTCPListenerRequest {
         check::listener_bandwidth(self.bandwidth)?;
         check::opt_range("PersistenceTimeout", self.persistence_timeout, 0, 3600)?;
         check::opt_range("EstablishedTimeout", self.established_timeout, 10, 900)?;
-        check::exclusive(
-            "VServerGroupId",
-            self.v_server_group_id.is_some(),
-            "MasterSlaveServerGroupId",
-            self.master_slave_server_group_id.is_some(),
-        )?;
+        self.server_groups.validate()?;
         self.http_health_check.validate()?;
         check::health_check_connect_port(self.health_check_connect_port, false)?;
         self.health_check_timing.validate()
@@ -329,8 +343,8 @@ pub struct CreateLoadBalancerUDPListenerRequest {
     pub health_check_connect_port: Option<i32>,
     #[serde(flatten)]
     pub health_check_timing: HealthCheckTiming,
-    pub v_server_group_id: Option<String>,
-    pub master_slave_server_group_id: Option<String>,
+    #[serde(flatten)]
+    pub server_groups: ServerGroupIds,
     /// Probe request: letters and digits, at most 500.
     pub health_check_req: Option<String>,
     /// Expected probe response: letters and digits, at most 500.
@@ -343,12 +357,7 @@ impl Validate for CreateLoadBalancerUDPListenerRequest {
         check::port("BackendServerPort", self.backend_server_port)?;
         self.bandwidth.map_or(Ok(()), check::listener_bandwidth)?;
         check::opt_range("PersistenceTimeout", self.persistence_timeout, 0, 3600)?;
-        check::exclusive(
-            "VServerGroupId",
-            self.v_server_group_id.is_some(),
-            "MasterSlaveServerGroupId",
-            self.master_slave_server_group_id.is_some(),
-        )?;
+        self.server_groups.validate()?;
         udp_probe("HealthCheckReq", &self.health_check_req)?;
         udp_probe("HealthCheckExp", &self.health_check_exp)?;
         check::health_check_connect_port(self.health_check_connect_port, false)?;
@@ -469,33 +478,44 @@ impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
 pub type SetLoadBalancerHTTPSListenerAttributeResponse = Acknowledged;
 action!(SetLoadBalancerHTTPSListenerAttributeRequest => SetLoadBalancerHTTPSListenerAttributeResponse, "SetLoadBalancerHTTPSListenerAttribute", Listener);
 
-/// Server-group switches shared by the TCP and UDP Set actions: at most one of the two may be on, and an
-/// `on` switch needs its ID.
-fn server_group_switches(
-    v_server_group: Option<OnOff>,
-    v_server_group_id: &Option<String>,
-    master_slave_server_group: Option<OnOff>,
-    master_slave_server_group_id: &Option<String>,
-) -> Check {
-    let vsg_on = v_server_group == Some(OnOff::On);
-    let mssg_on = master_slave_server_group == Some(OnOff::On);
-    check::exclusive(
-        "VServerGroup=on",
-        vsg_on,
-        "MasterSlaveServerGroup=on",
-        mssg_on,
-    )?;
-    if vsg_on {
-        check::present("VServerGroupId", v_server_group_id, "VServerGroup is on")?;
-    }
-    if mssg_on {
-        check::present(
-            "MasterSlaveServerGroupId",
-            master_slave_server_group_id,
-            "MasterSlaveServerGroup is on",
+/// The server group a TCP or UDP listener forwards to, on the Set actions: each switch says whether its ID
+/// is used. At most one switch may be on, and an `on` switch needs its ID.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerGroupSwitches {
+    #[serde(rename = "VServerGroup")]
+    pub v_server_group: Option<OnOff>,
+    pub v_server_group_id: Option<String>,
+    pub master_slave_server_group: Option<OnOff>,
+    pub master_slave_server_group_id: Option<String>,
+}
+
+impl Validate for ServerGroupSwitches {
+    fn validate(&self) -> Result<(), ValidationError> {
+        let vsg_on = self.v_server_group == Some(OnOff::On);
+        let mssg_on = self.master_slave_server_group == Some(OnOff::On);
+        check::exclusive(
+            "VServerGroup=on",
+            vsg_on,
+            "MasterSlaveServerGroup=on",
+            mssg_on,
         )?;
+        if vsg_on {
+            check::present(
+                "VServerGroupId",
+                &self.v_server_group_id,
+                "VServerGroup is on",
+            )?;
+        }
+        if mssg_on {
+            check::present(
+                "MasterSlaveServerGroupId",
+                &self.master_slave_server_group_id,
+                "MasterSlaveServerGroup is on",
+            )?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `SetLoadBalancerTCPListenerAttribute`. Optional parameters left `None` are not sent (unchanged).
@@ -514,11 +534,8 @@ pub struct SetLoadBalancerTCPListenerAttributeRequest {
     pub health_check_connect_port: Option<i32>,
     #[serde(flatten)]
     pub health_check_timing: HealthCheckTiming,
-    #[serde(rename = "VServerGroup")]
-    pub v_server_group: Option<OnOff>,
-    pub v_server_group_id: Option<String>,
-    pub master_slave_server_group: Option<OnOff>,
-    pub master_slave_server_group_id: Option<String>,
+    #[serde(flatten)]
+    pub server_groups: ServerGroupSwitches,
     /// Not in the reference's table for this action (it is for Create); the official SDK sends it.
     pub established_timeout: Option<u32>,
 }
@@ -529,12 +546,7 @@ impl Validate for SetLoadBalancerTCPListenerAttributeRequest {
         check::listener_bandwidth(self.bandwidth)?;
         check::opt_range("PersistenceTimeout", self.persistence_timeout, 0, 3600)?;
         check::opt_range("EstablishedTimeout", self.established_timeout, 10, 900)?;
-        server_group_switches(
-            self.v_server_group,
-            &self.v_server_group_id,
-            self.master_slave_server_group,
-            &self.master_slave_server_group_id,
-        )?;
+        self.server_groups.validate()?;
         self.http_health_check.validate()?;
         check::health_check_connect_port(self.health_check_connect_port, false)?;
         self.health_check_timing.validate()
@@ -556,11 +568,8 @@ pub struct SetLoadBalancerUDPListenerAttributeRequest {
     pub health_check_connect_port: Option<i32>,
     #[serde(flatten)]
     pub health_check_timing: HealthCheckTiming,
-    #[serde(rename = "VServerGroup")]
-    pub v_server_group: Option<OnOff>,
-    pub v_server_group_id: Option<String>,
-    pub master_slave_server_group: Option<OnOff>,
-    pub master_slave_server_group_id: Option<String>,
+    #[serde(flatten)]
+    pub server_groups: ServerGroupSwitches,
 }
 
 impl Validate for SetLoadBalancerUDPListenerAttributeRequest {
@@ -568,12 +577,7 @@ impl Validate for SetLoadBalancerUDPListenerAttributeRequest {
         listener(&self.load_balancer_id, self.listener_port)?;
         check::listener_bandwidth(self.bandwidth)?;
         check::opt_range("PersistenceTimeout", self.persistence_timeout, 0, 3600)?;
-        server_group_switches(
-            self.v_server_group,
-            &self.v_server_group_id,
-            self.master_slave_server_group,
-            &self.master_slave_server_group_id,
-        )?;
+        self.server_groups.validate()?;
         check::health_check_connect_port(self.health_check_connect_port, false)?;
         self.health_check_timing.validate()
     }
