@@ -56,10 +56,15 @@ fi
 kubectl apply -f examples/ >/dev/null
 log "waiting for the examples to become Ready"
 kinds=slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules
+# unready RESOURCES CONDITION [kubectl flags]: the objects whose CONDITION is not True, and why.
+unready() {
+  kubectl -n default get "$1" "${@:3}" -o json \
+    | jq -r --arg type "$2" '.items[] | select(([.status.conditions[]? | select(.type == $type and .status == "True")] | length) == 0)
+             | "\(.kind)/\(.metadata.name): \([.status.conditions[]? | select(.type == $type) | "\(.reason): \(.message)"] | first // "no status yet")"'
+}
 not_ready() {
-  kubectl -n default get "$kinds" -o json \
-    | jq -r '.items[] | select(([.status.conditions[]? | select(.type == "Ready" and .status == "True")] | length) == 0)
-             | "\(.kind)/\(.metadata.name): \([.status.conditions[]? | select(.type == "Ready") | "\(.reason): \(.message)"] | first // "no status yet")"'
+  unready "$kinds" Ready
+  unready services slb.operator.dev/LoadBalancerReady --field-selector spec.type=LoadBalancer
 }
 for _ in $(seq 120); do
   [ -z "$(not_ready)" ] && break
@@ -76,6 +81,9 @@ kubectl -n default get slb
 echo
 echo "== The Service of type LoadBalancer, with the address of its SLB"
 kubectl -n default get services --field-selector spec.type=LoadBalancer
+condition='.status.conditions[?(@.type=="slb.operator.dev/LoadBalancerReady")]'
+kubectl -n default get services --field-selector spec.type=LoadBalancer \
+  -o custom-columns="NAME:.metadata.name,LOADBALANCERREADY:$condition.status,MESSAGE:$condition.message"
 echo
 echo "== The load balancers in SLB, listed by the official Python SDK against the emulator"
 "$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$EMULATOR_ADDR" "$ACCESS_KEY_ID" "$ACCESS_KEY_SECRET" cn-hangzhou
