@@ -1,6 +1,7 @@
 //! The crash test: the operator is killed with SIGKILL after SLB has created the load balancer but
-//! before the operator could record its ID in status. After a restart, exactly one load balancer
-//! exists and the SlbInstance becomes Ready with that ID.
+//! before the operator could record its ID in status, and the spec changes before the restart.
+//! After it, exactly one load balancer exists, with the changed spec, and the SlbInstance becomes
+//! Ready with that ID.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -9,9 +10,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use operator_support::*;
 use serde_json::json;
+use slb_api::DescribeLoadBalancerAttributeRequest;
 use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Faults};
 use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
@@ -82,11 +84,24 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
     .await;
     operator.start_kill().expect("SIGKILL the operator");
     operator.wait().await.expect("the operator is gone");
-    let status = api.get("crash").await.unwrap().status;
+    let status = api.get("crash").await.unwrap().status.unwrap_or_default();
     assert!(
-        status.and_then(|s| s.load_balancer_id).is_none(),
+        status.load_balancer_id.is_none(),
         "the kill must land before the ID reached the status, or this test proves nothing"
     );
+    assert!(
+        status.pending_create.is_some(),
+        "the create was recorded before it was sent"
+    );
+    // The spec changes while no operator runs: the recorded create is what gets repeated, as the
+    // same ClientToken with other parameters would be refused.
+    api.patch(
+        "crash",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"name": "renamed-after-crash"}})),
+    )
+    .await
+    .unwrap();
 
     emulator.set_faults(Faults::default());
     assert_eq!(
@@ -112,10 +127,23 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
         1,
         "exactly one load balancer after the restart: {ids:?}"
     );
+    let status = ready.status.unwrap_or_default();
     assert_eq!(
-        ready.status.and_then(|s| s.load_balancer_id),
+        status.load_balancer_id,
         ids.first().cloned(),
         "the status names the one load balancer"
+    );
+    assert_eq!(status.pending_create, None, "nothing left in flight");
+    let attribute = slb
+        .describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
+            load_balancer_id: ids[0].clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        attribute.load_balancer_name, "renamed-after-crash",
+        "the spec changed during the crash applies"
     );
     restarted.start_kill().ok();
     let _ = restarted.wait().await;

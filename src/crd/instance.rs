@@ -191,6 +191,11 @@ pub struct SlbInstanceStatus {
     /// `active`, `inactive` or `locked`, as the API reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_status: Option<String>,
+    /// The CreateLoadBalancer call in flight (its parameters as JSON), recorded before it is sent:
+    /// after a crash the same call, with the same ClientToken, returns the same load balancer even
+    /// if the spec changed meanwhile. Cleared once the ID is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_create: Option<String>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]

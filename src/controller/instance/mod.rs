@@ -228,9 +228,22 @@ async fn observe(
         ),
         _ => None,
     };
+    let pending_create = match &current.pending_create {
+        Some(_) if load_balancer.is_some() => None,
+        Some(recorded) => match serde_json::from_str(recorded) {
+            Ok(request) => Some(request),
+            Err(error) => {
+                // Only a hand-edited status gets here; the spec is the best guess left.
+                tracing::warn!(%error, "status.pendingCreate is not a CreateLoadBalancer request; creating from the spec");
+                None
+            }
+        },
+        None => None,
+    };
     Ok(Observed {
         load_balancer,
         tags,
+        pending_create,
     })
 }
 
@@ -279,7 +292,16 @@ async fn execute(
     for change in changes {
         match change {
             Change::Create(request) => {
+                // Recorded first, so that a crash before the ID reaches the status repeats this
+                // very call rather than one built from a spec that may change meanwhile.
+                let recorded = serde_json::to_string(&request)?;
+                if status.pending_create.as_ref() != Some(&recorded) {
+                    status.pending_create = Some(recorded);
+                    let creating = DesiredCondition::ready(false, Reason::Progressing, "creating");
+                    write_ready(ctx, instance, status.clone(), creating).await?;
+                }
                 let created = slb.create_load_balancer(&request).await?;
+                status.pending_create = None;
                 id = created.load_balancer_id.clone();
                 status.load_balancer_id = Some(created.load_balancer_id);
                 status.region_id = Some(region.to_owned());
@@ -381,6 +403,7 @@ fn observed_status(
         status.network_type = lb.network_type.map(|n| n.as_str().to_owned());
         status.vpc_id = lb.vpc_id.clone().filter(|v| !v.is_empty());
         status.load_balancer_status = lb.load_balancer_status.map(|s| s.as_str().to_owned());
+        status.pending_create = None;
     }
     status
 }

@@ -34,6 +34,9 @@ pub struct Observed {
     pub load_balancer: Option<DescribeLoadBalancerAttributeResponse>,
     /// Its tags, read only when the spec changed (so the steady state makes one describe call).
     pub tags: Option<Vec<TagSet>>,
+    /// The create recorded in the status before a crash: sent again as it was, because the same
+    /// ClientToken with other parameters is refused (IdempotentParameterMismatch).
+    pub pending_create: Option<CreateLoadBalancerRequest>,
 }
 
 /// A call that brings SLB closer to the spec.
@@ -120,12 +123,11 @@ pub fn plan(
         .clone()
         .unwrap_or_else(|| identity.default_name.clone());
     let Some(remote) = &observed.load_balancer else {
-        let mut changes = vec![Change::Create(Box::new(create_request(
-            spec,
-            name,
-            identity,
-            replaced_id,
-        )))];
+        let request = match &observed.pending_create {
+            Some(pending) => pending.clone(),
+            None => create_request(spec, name, identity, replaced_id),
+        };
+        let mut changes = vec![Change::Create(Box::new(request))];
         if spec.status == Some(InstanceState::Inactive) {
             changes.push(Change::SetStatus(LoadBalancerStatus::Inactive));
         }

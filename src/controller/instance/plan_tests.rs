@@ -68,6 +68,54 @@ fn a_missing_load_balancer_is_created_with_a_token_from_the_uid_then_tagged() {
 }
 
 #[test]
+fn a_create_recorded_before_a_crash_is_sent_again_unchanged_whatever_the_spec_says() {
+    let recorded = CreateLoadBalancerRequest {
+        load_balancer_name: Some("default/web".into()),
+        client_token: Some(UID.into()),
+        ..Default::default()
+    };
+    let observed = Observed {
+        pending_create: Some(recorded.clone()),
+        ..Observed::default()
+    };
+    let planned = changes(plan(
+        &spec("{name: renamed, bandwidth: 5}"),
+        &identity(),
+        &observed,
+        None,
+    ));
+    assert_eq!(planned.first(), Some(&Change::Create(Box::new(recorded))));
+
+    // Once the load balancer is found, the spec rules: here, its new name.
+    let found = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(our_tags()),
+        pending_create: None,
+    };
+    assert_eq!(
+        changes(plan(&spec("{name: renamed}"), &identity(), &found, None)),
+        [Change::SetName("renamed".into())]
+    );
+}
+
+#[test]
+fn a_recorded_create_survives_its_round_trip_through_the_status() {
+    let planned = changes(plan(
+        &spec("{bandwidth: 5, internetChargeType: paybybandwidth}"),
+        &identity(),
+        &Observed::default(),
+        None,
+    ));
+    let Some(Change::Create(request)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    let recorded = serde_json::to_string(request).unwrap_or_else(|e| unreachable!("{e}"));
+    let read_back: CreateLoadBalancerRequest =
+        serde_json::from_str(&recorded).unwrap_or_else(|e| unreachable!("{e}: {recorded}"));
+    assert_eq!(&read_back, request.as_ref());
+}
+
+#[test]
 fn the_create_request_carries_the_spec() {
     let spec = spec(
         "{name: shop, internetChargeType: paybybandwidth, bandwidth: 20, loadBalancerSpec: slb.s2.small, \
@@ -112,6 +160,7 @@ fn a_load_balancer_matching_the_spec_needs_no_call() {
     let observed = Observed {
         load_balancer: Some(remote()),
         tags: Some(our_tags()),
+        ..Observed::default()
     };
     assert_eq!(
         plan(&spec("{}"), &identity(), &observed, None),
@@ -121,6 +170,7 @@ fn a_load_balancer_matching_the_spec_needs_no_call() {
     let observed = Observed {
         load_balancer: Some(remote()),
         tags: None,
+        ..Observed::default()
     };
     assert_eq!(
         plan(&spec("{}"), &identity(), &observed, None),
@@ -138,6 +188,7 @@ fn drift_in_name_status_and_billing_is_restored() {
     let observed = Observed {
         load_balancer: Some(drifted),
         tags: None,
+        ..Observed::default()
     };
     assert_eq!(
         changes(plan(&spec("{}"), &identity(), &observed, None)),
@@ -160,6 +211,7 @@ fn a_bandwidth_change_is_a_modify_internet_spec() {
     let observed = Observed {
         load_balancer: Some(current),
         tags: None,
+        ..Observed::default()
     };
     let spec = spec("{internetChargeType: paybybandwidth, bandwidth: 50}");
     assert_eq!(
@@ -178,6 +230,7 @@ fn a_locked_load_balancer_is_not_switched() {
     let observed = Observed {
         load_balancer: Some(locked),
         tags: None,
+        ..Observed::default()
     };
     assert_eq!(
         plan(&spec("{}"), &identity(), &observed, None),
@@ -197,6 +250,7 @@ fn new_and_changed_tags_are_added_five_per_call() {
     let observed = Observed {
         load_balancer: Some(remote()),
         tags: Some(tags),
+        ..Observed::default()
     };
     let planned = changes(plan(&spec, &identity(), &observed, None));
     assert_eq!(planned.len(), 1);
@@ -216,6 +270,7 @@ fn an_adopted_load_balancer_is_never_changed() {
     let observed = Observed {
         load_balancer: Some(foreign),
         tags: None,
+        ..Observed::default()
     };
     assert_eq!(plan(&spec, &identity(), &observed, None), Plan::Adopted);
 }
@@ -295,6 +350,7 @@ fn tags_the_spec_no_longer_declares_are_removed() {
     let observed = Observed {
         load_balancer: Some(remote()),
         tags: Some(tags),
+        ..Observed::default()
     };
     assert_eq!(
         changes(plan(&spec("{}"), &identity(), &observed, None)),
@@ -315,6 +371,7 @@ fn system_tags_are_never_removed() {
     let observed = Observed {
         load_balancer: Some(remote()),
         tags: Some(tags),
+        ..Observed::default()
     };
     assert_eq!(
         plan(&spec("{}"), &identity(), &observed, None),

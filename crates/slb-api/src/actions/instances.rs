@@ -10,8 +10,9 @@ use crate::types::{
 };
 use serde::{Deserialize, Serialize};
 
-/// `CreateLoadBalancer`: creates an instance and allocates its address.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// `CreateLoadBalancer`: creates an instance and allocates its address. It deserializes too, so that a
+/// caller can record a create before sending it and, after a crash, send exactly the same one again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateLoadBalancerRequest {
     pub load_balancer_spec: Option<LoadBalancerSpec>,
