@@ -567,12 +567,13 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
 
     // Scaled down: the nodes that lose their pods drain at weight 0, then go, on time even though
     // the operator restarts in the middle of the drain.
-    assert_eq!(three.len(), 3, "the scheduler spreads 3 pods over 3 nodes");
+    assert!(three.len() > 1, "the scheduler spreads the pods: {three:?}");
     let before_scale = last_sequence(&emulator);
     scale(&client, &namespace.name, 1).await;
+    // Every node but the one keeping the last pod drains.
     let draining = eventually("the drain to be recorded", TIMEOUT, || async {
         let draining = api.get("web").await.ok()?.status?.draining;
-        (draining.len() == 2).then_some(draining)
+        (draining.len() == three.len() - 1).then_some(draining)
     })
     .await;
     let drained_to_zero = emulator.calls().iter().any(|c| {
