@@ -316,6 +316,20 @@ async fn status_name_and_specs() {
             "InvalidParameter",
         )
         .await;
+    client
+        .expect_err(
+            "ModifyLoadBalancerPayType",
+            &[
+                ("LoadBalancerId", &lb),
+                ("PayType", "PrePay"),
+                ("PricingCycle", "month"),
+                ("Duration", "1"),
+                ("AutoPay", "yes"),
+            ],
+            400,
+            "InvalidParameter",
+        )
+        .await;
     let intranet = create_lb(&mut client, &[("AddressType", "intranet")]).await;
     client
         .expect_err(

@@ -506,8 +506,11 @@ pub fn modify_pay_type(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiErr
     };
     p.int("Duration", 1, max, &[], error::INVALID_PARAMETER)?
         .ok_or_else(|| ApiError::missing("Duration"))?;
+    // Any case: aliyun-python-sdk-core sends a Python bool as "True".
     if let Some(auto_pay) = p.get("AutoPay")
-        && !["true", "false"].contains(&auto_pay)
+        && !["true", "false"]
+            .iter()
+            .any(|word| auto_pay.eq_ignore_ascii_case(word))
     {
         return Err(error::INVALID_PARAMETER);
     }

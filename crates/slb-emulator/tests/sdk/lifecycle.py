@@ -108,6 +108,12 @@ def main():
     assert paged["TotalCount"] >= 1
     call("ModifyLoadBalancerInstanceSpec", LoadBalancerId=lb, LoadBalancerSpec="slb.s2.small")
     call("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb, InternetChargeType="paybytraffic")
+    # A Python bool, as an SDK user writes it: the SDK sends it as "True".
+    call("ModifyLoadBalancerPayType", LoadBalancerId=lb, PayType="PrePay", PricingCycle="month", Duration=1,
+         AutoPay=True)
+    assert call("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["PayType"] == "PrePay"
+    fails("ModifyLoadBalancerPayType", "InvalidParameter", 400, LoadBalancerId=lb, PayType="PrePay",
+          PricingCycle="year", Duration=4)
 
     backends = call("AddBackendServers", LoadBalancerId=lb,
                     BackendServers=[{"ServerId": "i-sdk-1", "Weight": 100}, {"ServerId": "i-sdk-2", "Weight": 50}])
