@@ -663,3 +663,132 @@ async fn master_slave_groups_in_both_spellings() {
         )
         .await;
 }
+
+/// The newer SDKs' `IncludeListener` / `IncludeRule` on DescribeVServerGroups and
+/// DescribeMasterSlaveServerGroups answer each group's `AssociatedObjects` (the reference has neither switch;
+/// alibabacloud-slb20140515's models read them); without them the groups come bare.
+#[tokio::test]
+async fn describe_groups_include_associated_objects() {
+    let (_emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "web"),
+                (
+                    "BackendServers",
+                    r#"[{"ServerId":"i-1","Port":80},{"ServerId":"i-2","Port":80}]"#,
+                ),
+            ],
+        )
+        .await["VServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    create_http_listener(&mut client, &lb, "80").await;
+    client
+        .ok(
+            "SetLoadBalancerHTTPListenerAttribute",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("Bandwidth", "-1"),
+                ("StickySession", "off"),
+                ("HealthCheck", "off"),
+                ("VServerGroupId", &group),
+            ],
+        )
+        .await;
+    let rule_list =
+        format!(r#"[{{"RuleName":"api","Domain":"example.com","VServerGroupId":"{group}"}}]"#);
+    let rule = client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("RuleList", &rule_list),
+            ],
+        )
+        .await["Rules"]["Rule"][0]["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let bare = client
+        .ok("DescribeVServerGroups", &[("LoadBalancerId", &lb)])
+        .await;
+    let item = &bare["VServerGroups"]["VServerGroup"][0];
+    assert_eq!(item["ServerCount"], 2);
+    assert!(item.get("AssociatedObjects").is_none(), "{bare}");
+
+    let full = client
+        .ok(
+            "DescribeVServerGroups",
+            &[
+                ("LoadBalancerId", &lb),
+                ("IncludeListener", "true"),
+                ("IncludeRule", "True"),
+            ],
+        )
+        .await;
+    let objects = &full["VServerGroups"]["VServerGroup"][0]["AssociatedObjects"];
+    assert_eq!(
+        objects["Listeners"]["Listener"],
+        serde_json::json!([{"Port": 80, "Protocol": "http"}])
+    );
+    assert_eq!(
+        objects["Rules"]["Rule"],
+        serde_json::json!([{"RuleId": rule, "RuleName": "api", "Domain": "example.com", "Url": ""}])
+    );
+    client
+        .expect_err(
+            "DescribeVServerGroups",
+            &[("LoadBalancerId", &lb), ("IncludeRule", "yes")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+
+    let ms = client
+        .ok(
+            "CreateMasterSlaveServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("MasterSlaveServerGroupName", "pair"),
+                (
+                    "MasterSlaveBackendServers",
+                    r#"[{"ServerId":"i-1","Port":90,"ServerType":"Master"},{"ServerId":"i-2","Port":90,"ServerType":"Slave"}]"#,
+                ),
+            ],
+        )
+        .await["MasterSlaveServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    create_tcp_listener(&mut client, &lb, "22").await;
+    client
+        .ok(
+            "SetLoadBalancerTCPListenerAttribute",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "22"),
+                ("Bandwidth", "-1"),
+                ("MasterSlaveServerGroupId", &ms),
+            ],
+        )
+        .await;
+    let groups = client
+        .ok(
+            "DescribeMasterSlaveServerGroups",
+            &[("LoadBalancerId", &lb), ("IncludeListener", "true")],
+        )
+        .await;
+    assert_eq!(
+        groups["MasterSlaveServerGroups"]["MasterSlaveServerGroup"][0]["AssociatedObjects"]["Listeners"]
+            ["Listener"],
+        serde_json::json!([{"Port": 22, "Protocol": "tcp"}])
+    );
+}

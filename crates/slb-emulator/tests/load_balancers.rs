@@ -633,3 +633,68 @@ async fn tags() {
         )
         .await;
 }
+
+/// The newer SDKs' `Tag.N.Key`/`Tag.N.Value` on CreateLoadBalancer tag the new instance (the reference has no
+/// tags at creation; alibabacloud-slb20140515 sends them), checked as AddTags checks its own.
+#[tokio::test]
+async fn create_applies_repeated_tags() {
+    let (_emulator, mut client) = start().await;
+    let id = create_lb(
+        &mut client,
+        &[
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "prod"),
+            ("Tag.2.Key", "team"),
+        ],
+    )
+    .await;
+    let tags = client
+        .ok("DescribeTags", &[("LoadBalancerId", id.as_str())])
+        .await;
+    let sets: Vec<(String, String)> = tags["TagSets"]["TagSet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["TagKey"].as_str().unwrap().to_string(),
+                t["TagValue"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sets,
+        [
+            ("env".to_string(), "prod".to_string()),
+            ("team".to_string(), String::new())
+        ]
+    );
+    let found = client
+        .ok(
+            "DescribeLoadBalancers",
+            &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
+        )
+        .await;
+    assert_eq!(lbs(&found)[0]["LoadBalancerId"], id.as_str());
+
+    client
+        .expect_err(
+            "CreateLoadBalancer",
+            &[("Tag.1.Key", "aliyun-reserved")],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    let eleven: Vec<(String, String)> = (1..=11)
+        .map(|n| (format!("Tag.{n}.Key"), format!("k{n}")))
+        .collect();
+    let eleven: Vec<(&str, &str)> = eleven
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    client
+        .expect_err("CreateLoadBalancer", &eleven, 400, "InvalidParameter")
+        .await;
+    let all = client.ok("DescribeLoadBalancers", &[]).await;
+    assert_eq!(lbs(&all).len(), 1, "a refused creation must not create");
+}

@@ -413,12 +413,66 @@ pub fn delete_group(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
     Ok(Response::new())
 }
 
+/// The newer SDKs' `IncludeListener` / `IncludeRule` switches (`true`/`false` in any case; absent → false).
+fn include(p: &Params, name: &str) -> Result<bool, ApiError> {
+    match p.get(name) {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(error::INVALID_PARAMETER),
+    }
+}
+
+/// `AssociatedObjects` of a group as the newer SDKs' models read it: the listeners whose `attribute` names the
+/// group (`Listeners.Listener[]` of Port and Protocol) and, for VServer groups, the forwarding rules forwarding
+/// to it (`Rules.Rule[]` of RuleId, RuleName, Domain, Url).
+fn associated_objects(
+    lb: &LoadBalancer,
+    attribute: &str,
+    group_id: &str,
+    listeners: bool,
+    rules: bool,
+) -> Value {
+    let mut objects = serde_json::Map::new();
+    if listeners {
+        let items = lb
+            .listeners
+            .values()
+            .filter(|l| l.attribute_str(attribute) == Some(group_id))
+            .map(|l| json!({"Port": l.port, "Protocol": l.protocol.as_str()}))
+            .collect();
+        objects.insert("Listeners".into(), list("Listener", items));
+    }
+    if rules {
+        let items = lb
+            .rules
+            .values()
+            .filter(|r| r.vserver_group_id == group_id)
+            .map(|r| json!({"RuleId": r.id, "RuleName": r.name, "Domain": r.domain, "Url": r.url}))
+            .collect();
+        objects.insert("Rules".into(), list("Rule", items));
+    }
+    Value::Object(objects)
+}
+
 pub fn describe_groups(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
+    let (listeners, rules) = (include(p, "IncludeListener")?, include(p, "IncludeRule")?);
     let lb = ctx.lb_param(p)?;
     let items = lb
         .vserver_groups
         .values()
-        .map(|g| json!({"VServerGroupId": g.id, "VServerGroupName": g.name}))
+        .map(|g| {
+            let mut item = json!({
+                "VServerGroupId": g.id,
+                "VServerGroupName": g.name,
+                "ServerCount": g.servers.len(),
+            });
+            if listeners || rules {
+                item["AssociatedObjects"] =
+                    associated_objects(lb, "VServerGroupId", &g.id, listeners, rules);
+            }
+            item
+        })
         .collect();
     Ok(response(vec![(
         "VServerGroups",
@@ -561,6 +615,7 @@ pub fn describe_ms_groups(
     p: &Params,
     names: MsNames,
 ) -> Result<Response, ApiError> {
+    let listeners = include(p, "IncludeListener")?;
     let lb = ctx.lb_param(p)?;
     let items = lb
         .master_slave_groups
@@ -569,6 +624,11 @@ pub fn describe_ms_groups(
             let mut item = serde_json::Map::new();
             item.insert(names.id().into(), json!(g.id));
             item.insert(names.name().into(), json!(g.name));
+            if listeners {
+                let objects =
+                    associated_objects(lb, "MasterSlaveServerGroupId", &g.id, true, false);
+                item.insert("AssociatedObjects".into(), objects);
+            }
             Value::Object(item)
         })
         .collect();

@@ -144,6 +144,7 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
                 .map_or_else(|| ctx.new_id("vpc-", 20), str::to_string),
         )
     };
+    let tags = creation_tags(p)?;
     let id = ctx.new_id(&format!("lb-{}", region_infix(&region_id)), 19);
     let address = allocate_address(ctx, address_type == "internet");
     let sequence = ctx.next_sequence();
@@ -175,7 +176,7 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         vserver_groups: BTreeMap::new(),
         master_slave_groups: BTreeMap::new(),
         rules: BTreeMap::new(),
-        tags: Vec::new(),
+        tags,
     };
     let body = response(vec![
         ("LoadBalancerId", json!(lb.id)),
@@ -300,18 +301,38 @@ fn parse_tags(
     for item in &items {
         let key = json_field_str(item, "TagKey");
         let value = json_field_str(item, "TagValue");
-        let bad_key = key
-            .as_deref()
-            .is_some_and(|k| k.chars().count() > 64 || k.starts_with("aliyun"));
-        let bad_value = value
-            .as_deref()
-            .is_some_and(|v| v.chars().count() > 128 || v.starts_with("aliyun"));
-        if bad_key || bad_value || (key.is_none() && (key_required || value.is_some())) {
-            return Err(error::INVALID_PARAMETER);
-        }
+        check_tag(key.as_deref(), value.as_deref(), key_required)?;
         tags.push((key.unwrap_or_default(), value));
     }
     Ok(Some(tags))
+}
+
+/// Keys 1–64 and values ≤ 128 characters, neither starting with `aliyun`; a value needs a key.
+fn check_tag(key: Option<&str>, value: Option<&str>, key_required: bool) -> Result<(), ApiError> {
+    let bad_key = key.is_some_and(|k| k.chars().count() > 64 || k.starts_with("aliyun"));
+    let bad_value = value.is_some_and(|v| v.chars().count() > 128 || v.starts_with("aliyun"));
+    if bad_key || bad_value || (key.is_none() && (key_required || value.is_some())) {
+        return Err(error::INVALID_PARAMETER);
+    }
+    Ok(())
+}
+
+/// The tags CreateLoadBalancer applies: the newer SDKs' `Tag.N.Key` / `Tag.N.Value` (the reference has no
+/// tags at creation), checked as AddTags checks its own, at most the instance's limit.
+fn creation_tags(p: &Params) -> Result<Vec<Tag>, ApiError> {
+    let mut tags: Vec<Tag> = Vec::new();
+    for (key, value) in repeated_tags(p).unwrap_or_default() {
+        check_tag(Some(&key), value.as_deref(), true)?;
+        let value = value.unwrap_or_default();
+        match tags.iter_mut().find(|t| t.key == key) {
+            Some(existing) => existing.value = value,
+            None => tags.push(Tag { key, value }),
+        }
+    }
+    if tags.len() > MAX_TAGS_PER_INSTANCE {
+        return Err(error::INVALID_PARAMETER);
+    }
+    Ok(tags)
 }
 
 /// The newer SDKs' `Tag.N.Key` / `Tag.N.Value` form of a tag filter.

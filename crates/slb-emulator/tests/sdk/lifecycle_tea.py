@@ -112,13 +112,16 @@ def main():
     assert [(c.cacertificate_id, c.cacertificate_name) for c in cas] == [(ca_id, name + "ca-2")]
 
     create = dict(region_id=REGION, load_balancer_name=name + "lb", address_type="internet",
-                  load_balancer_spec="slb.s1.small", client_token="tea-token-" + MODE)
+                  load_balancer_spec="slb.s1.small", client_token="tea-token-" + MODE,
+                  tag=[models.CreateLoadBalancerRequestTag(key="owner", value=MODE)])
     created = call("create_load_balancer", models.CreateLoadBalancerRequest(**create))
     lb = created.load_balancer_id
     LB.append(lb)
     assert lb.startswith("lb-") and created.address and created.load_balancer_name == name + "lb"
     again = call("create_load_balancer", models.CreateLoadBalancerRequest(**create))
     assert again.load_balancer_id == lb
+    tags = call("describe_tags", models.DescribeTagsRequest(region_id=REGION, load_balancer_id=lb))
+    assert [(t.tag_key, t.tag_value) for t in tags.tag_sets.tag_set] == [("owner", MODE)], tags.to_map()
     fails("create_load_balancer", models.CreateLoadBalancerRequest(**dict(create, load_balancer_name="other")),
           "IdempotentParameterMismatch", 400)
     call("set_load_balancer_name", models.SetLoadBalancerNameRequest(
@@ -280,6 +283,17 @@ def main():
     described = call("describe_rules", models.DescribeRulesRequest(**http_listener)).rules.rule
     assert [(r.rule_id, r.domain, r.url, r.vserver_group_id) for r in described] == [
         (rule_id, "example.com", "/static", group_id)]
+    groups = call("describe_vserver_groups", models.DescribeVServerGroupsRequest(
+        region_id=REGION, load_balancer_id=lb, include_listener=True, include_rule=True)).vserver_groups.vserver_group
+    assert [(g.vserver_group_id, g.server_count) for g in groups] == [(group_id, 1)]
+    linked = groups[0].associated_objects
+    assert [(x.port, x.protocol) for x in linked.listeners.listener] == [(80, "http")], linked.to_map()
+    assert [(r.rule_id, r.rule_name, r.domain, r.url) for r in linked.rules.rule] == [
+        (rule_id, "static", "example.com", "/static")], linked.to_map()
+    mss = call("describe_master_slave_server_groups", models.DescribeMasterSlaveServerGroupsRequest(
+        region_id=REGION, load_balancer_id=lb, include_listener=True)).master_slave_server_groups
+    assert [(x.port, x.protocol) for x in mss.master_slave_server_group[0].associated_objects.listeners.listener] == [
+        (22, "tcp")], mss.to_map()
     call("set_rule", models.SetRuleRequest(region_id=REGION, rule_id=rule_id, vserver_group_id=group_id))
     rule = call("describe_rule_attribute", models.DescribeRuleAttributeRequest(region_id=REGION, rule_id=rule_id))
     # The model types ListenerPort as str (the reference's JSON example); its table says Integer, as served.
@@ -292,17 +306,19 @@ def main():
     call("add_tags", models.AddTagsRequest(region_id=REGION, load_balancer_id=lb,
                                            tags='[{"TagKey":"env","TagValue":"test"}]'))
     tags = call("describe_tags", models.DescribeTagsRequest(region_id=REGION, load_balancer_id=lb))
-    assert [(t.tag_key, t.tag_value, t.instance_count) for t in tags.tag_sets.tag_set] == [("env", "test", 1)]
+    assert [(t.tag_key, t.tag_value, t.instance_count) for t in tags.tag_sets.tag_set] == [
+        ("env", "test", 1), ("owner", MODE, 1)], tags.to_map()
     tagged = call("describe_load_balancers", models.DescribeLoadBalancersRequest(
         region_id=REGION, tag=[models.DescribeLoadBalancersRequestTag(key="env", value="test")]))
     assert [x.load_balancer_id for x in tagged.load_balancers.load_balancer] == [lb]
-    assert [(t.tag_key, t.tag_value) for t in tagged.load_balancers.load_balancer[0].tags.tag] == [("env", "test")]
+    assert sorted((t.tag_key, t.tag_value) for t in tagged.load_balancers.load_balancer[0].tags.tag) == [
+        ("env", "test"), ("owner", MODE)]
     tagged = call("describe_load_balancers", models.DescribeLoadBalancersRequest(
         region_id=REGION, tags='[{"TagKey":"env","TagValue":"other"}]'))
     assert tagged.load_balancers.load_balancer == [] and tagged.total_count == 0
     call("remove_tags", models.RemoveTagsRequest(region_id=REGION, load_balancer_id=lb, tags='[{"TagKey":"env"}]'))
-    assert call("describe_tags", models.DescribeTagsRequest(region_id=REGION, load_balancer_id=lb)
-                ).tag_sets.tag_set == []
+    tags = call("describe_tags", models.DescribeTagsRequest(region_id=REGION, load_balancer_id=lb))
+    assert [t.tag_key for t in tags.tag_sets.tag_set] == ["owner"], tags.to_map()
 
     fails("describe_load_balancer_attribute", models.DescribeLoadBalancerAttributeRequest(
         region_id=REGION, load_balancer_id="lb-doesnotexist"), "InvalidLoadBalancerId.NotFound", 404)
