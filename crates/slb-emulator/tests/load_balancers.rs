@@ -698,3 +698,42 @@ async fn create_applies_repeated_tags() {
     let all = client.ok("DescribeLoadBalancers", &[]).await;
     assert_eq!(lbs(&all).len(), 1, "a refused creation must not create");
 }
+
+/// The newer SDKs' DescribeLoadBalancers filters `PayType`, `AddressIPVersion` and `ResourceGroupId` (not in the
+/// reference) filter by exact match, like the reference's own.
+#[tokio::test]
+async fn describe_filters_of_the_newer_sdks() {
+    let (_emulator, mut client) = start().await;
+    let plain = create_lb(&mut client, &[]).await;
+    let grouped = create_lb(&mut client, &[("ResourceGroupId", "rg-one")]).await;
+    client
+        .ok(
+            "ModifyLoadBalancerPayType",
+            &[
+                ("LoadBalancerId", grouped.as_str()),
+                ("PayType", "PrePay"),
+                ("PricingCycle", "month"),
+                ("Duration", "1"),
+            ],
+        )
+        .await;
+    let ids = |body: &Value| -> Vec<String> {
+        lbs(body)
+            .iter()
+            .map(|lb| lb["LoadBalancerId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let cases: [(&str, &str, Vec<&String>); 6] = [
+        ("PayType", "PrePay", vec![&grouped]),
+        ("PayType", "PayOnDemand", vec![&plain]),
+        ("ResourceGroupId", "rg-one", vec![&grouped]),
+        ("ResourceGroupId", "rg-other", vec![]),
+        ("AddressIPVersion", "ipv4", vec![&plain, &grouped]),
+        ("AddressIPVersion", "ipv6", vec![]),
+    ];
+    for (name, value, expected) in cases {
+        let body = client.ok("DescribeLoadBalancers", &[(name, value)]).await;
+        let expected: Vec<String> = expected.into_iter().cloned().collect();
+        assert_eq!(ids(&body), expected, "{name}={value}");
+    }
+}

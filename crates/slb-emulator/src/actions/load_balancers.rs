@@ -391,6 +391,10 @@ pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
     let master_zone = exact("MasterZoneId");
     let slave_zone = exact("SlaveZoneId");
     let status = exact("LoadBalancerStatus");
+    // Filters only the newer SDKs send (not in the reference): exact matches too.
+    let pay_type = exact("PayType");
+    let ip_version = exact("AddressIPVersion");
+    let resource_group = exact("ResourceGroupId");
     let page_size = p.int("PageSize", 1, 100, &[], error::INVALID_PARAMETER)?;
     let page_number = p.int(
         "PageNumber",
@@ -418,6 +422,11 @@ pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
         })
         .filter(|lb| eq(&charge, &lb.internet_charge_type) && eq(&status, &lb.status))
         .filter(|lb| eq(&master_zone, &lb.master_zone_id) && eq(&slave_zone, &lb.slave_zone_id))
+        .filter(|lb| {
+            eq(&pay_type, &lb.pay_type)
+                && eq(&ip_version, "ipv4")
+                && eq(&resource_group, &lb.resource_group_id)
+        })
         .filter(|lb| {
             server_id
                 .as_deref()

@@ -146,6 +146,12 @@ def main():
     assert (attr.load_balancer_id, attr.load_balancer_name, attr.address, attr.address_type, attr.region_id,
             attr.master_zone_id, attr.load_balancer_status) == (
         lb, name + "lb-2", created.address, "internet", REGION, REGION + "-a", "active"), attr.to_map()
+    prepaid = call("describe_load_balancers", models.DescribeLoadBalancersRequest(
+        region_id=REGION, pay_type="PrePay", address_type="internet", network_type="classic"))
+    assert lb in [x.load_balancer_id for x in prepaid.load_balancers.load_balancer]
+    intranet = call("describe_load_balancers", models.DescribeLoadBalancersRequest(
+        region_id=REGION, load_balancer_id=lb, address_type="intranet"))
+    assert intranet.load_balancers.load_balancer == [] and intranet.total_count == 0
     fails("modify_load_balancer_pay_type", models.ModifyLoadBalancerPayTypeRequest(
         region_id=REGION, load_balancer_id=lb, pay_type="PrePay", pricing_cycle="year", duration=4),
         "InvalidParameter", 400)
