@@ -6,6 +6,10 @@ Usage: lifecycle_tea.py ENDPOINT ACCESS_KEY_ID ACCESS_KEY_SECRET [v2|acs3]   (EN
 `v2` (the default here) configures `signature_algorithm='v2'`, the client's switch to the HMAC-SHA1 query
 signature that API version 2014-05-15 defines (POST, parameters in the query string, Format=json). `acs3` keeps
 the client's own default, the ACS3-HMAC-SHA256 header signature.
+
+Every one of the 62 actions the emulator serves is called through the client's own method and request model,
+and results are read through its response models. Names carry the mode, so the two runs never share a name or a
+ClientToken. Prints one line per step; exits non-zero on the first failed expectation.
 """
 
 import sys
