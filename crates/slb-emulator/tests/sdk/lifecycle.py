@@ -16,21 +16,13 @@ import time
 from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 
+from fixtures import CERTIFICATE, PRIVATE_KEY
+
 ENDPOINT, KEY_ID, KEY_SECRET = sys.argv[1], sys.argv[2], sys.argv[3]
 REGION = "cn-hangzhou"
 CLIENT = AcsClient(KEY_ID, KEY_SECRET, REGION)
 STEPS = 0
 
-CERTIFICATE = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBszCCAVmgAwIBAgIUQk9HVVNURVNUQ0VSVElGSUNBVEUwCgYIKoZIzj0EAwIw\n"
-    "-----END CERTIFICATE-----\n"
-)
-PRIVATE_KEY = (
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n"
-    "-----END PRIVATE KEY-----\n"
-)
 
 
 def request(action, **params):

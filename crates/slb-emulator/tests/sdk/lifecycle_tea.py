@@ -20,6 +20,8 @@ from alibabacloud_slb20140515.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.utils_models import Config
 
+from fixtures import CERTIFICATE, PRIVATE_KEY
+
 ENDPOINT, KEY_ID, KEY_SECRET = sys.argv[1], sys.argv[2], sys.argv[3]
 MODE = sys.argv[4] if len(sys.argv) > 4 else "v2"
 REGION = "cn-hangzhou"
@@ -56,16 +58,6 @@ def fails(method, request, code, status):
     raise AssertionError("%s should have failed with %s" % (method, code))
 
 
-CERTIFICATE = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBszCCAVmgAwIBAgIUQk9HVVNURVNUQ0VSVElGSUNBVEUwCgYIKoZIzj0EAwIw\n"
-    "-----END CERTIFICATE-----\n"
-)
-PRIVATE_KEY = (
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n"
-    "-----END PRIVATE KEY-----\n"
-)
 PROTOCOLS = {80: "HTTP", 443: "HTTPS", 22: "TCP", 53: "UDP"}
 
 
