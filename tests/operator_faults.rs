@@ -48,13 +48,7 @@ async fn scenarios_converge_under_faults_without_duplicates_or_leaks() {
         ..Faults::default()
     };
     let emulator = Emulator::start(config).await.expect("the emulator starts");
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
 
     for i in 0..INSTANCES {

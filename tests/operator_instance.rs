@@ -59,13 +59,7 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-instance").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
 
@@ -201,13 +195,7 @@ async fn an_adopted_load_balancer_is_left_untouched_and_orphaned() {
         .await
         .unwrap();
     let writes_before = emulator.counters().writes;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
 
     let spec = json!({"loadBalancerId": existing.load_balancer_id});
@@ -252,13 +240,7 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
 
     // A long resync first: once Ready, nothing at all may be called while idle.
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     api.create(
         &PostParams::default(),
         &instance("web", json!({"name": "declared"})),
@@ -351,13 +333,7 @@ async fn an_slb_error_shows_in_the_ready_condition_and_a_warning_event() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-error").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
 
     api.create(

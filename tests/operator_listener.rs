@@ -208,13 +208,7 @@ async fn http_tcp_and_udp_listeners_are_created_updated_moved_and_deleted() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
@@ -385,13 +379,7 @@ async fn a_listener_waits_for_its_instance_and_follows_when_it_appears() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-ref").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
 
@@ -488,13 +476,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-tls").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
@@ -630,13 +612,7 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     let slb = slb.as_ref();
 
     // A long resync first: once Ready, nothing at all may be called while idle.
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let lb = ready_instance(&client, &namespace.name).await;
     let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
     api.create(
@@ -780,13 +756,7 @@ async fn only_declared_listeners_are_touched_and_an_adopted_instance_keeps_them(
     slb.create_load_balancer_http_listener(&hand_made_http(&legacy, 81))
         .await
         .unwrap();
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let adopted = instance_with(
         &client,
         &namespace.name,
@@ -859,13 +829,7 @@ async fn a_listener_follows_its_vserver_group_reference() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-group").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
@@ -1000,13 +964,7 @@ async fn listener_transitions_are_waited_out_without_errors() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
@@ -1058,13 +1016,7 @@ async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-cert").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;
@@ -1126,13 +1078,7 @@ async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-bad").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     // Billed by bandwidth: a listener must name its share, as unlimited (-1) is refused.
     let lb = instance_with(
@@ -1181,13 +1127,7 @@ async fn listeners_converge_through_injected_faults_without_leaks() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-listener-faults").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let lb = ready_instance(&client, &namespace.name).await;

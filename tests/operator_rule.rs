@@ -167,13 +167,7 @@ async fn a_rule_is_created_repointed_and_deleted_and_holds_its_group_until_then(
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-rule").await;
     let emulator = start_emulator().await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let lb = create_instance(&client, &namespace.name).await;
     let group_a = create_group(&client, &namespace.name, "a").await;
@@ -372,13 +366,7 @@ async fn groups_and_rules_converge_under_faults_without_duplicates_or_leaks() {
     let emulator = slb_emulator::Emulator::start(config)
         .await
         .expect("the emulator starts");
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let lb = create_instance(&client, &namespace.name).await;
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
@@ -148,35 +148,6 @@ async fn weighted_backends(slb: &dyn SlbApi, group_id: &str) -> BTreeSet<String>
     .collect()
 }
 
-/// The ECS instances (from the kwok node names) hosting Ready pods of the Deployment.
-async fn instances_with_ready_pods(client: &Client, namespace: &str) -> (BTreeSet<String>, usize) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let mut instances = BTreeSet::new();
-    let mut ready_pods = 0;
-    for pod in pods
-        .list(&ListParams::default().labels("app=web"))
-        .await
-        .unwrap()
-    {
-        let ready = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-        if !ready || pod.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
-        let number: u32 = node
-            .trim_start_matches("kwok-node-")
-            .parse()
-            .expect("a kwok node");
-        instances.insert(format!("i-{number:04}"));
-        ready_pods += 1;
-    }
-    (instances, ready_pods)
-}
-
 /// Waits until the group of each port holds, with weight, exactly the nodes of the `replicas` Ready pods.
 async fn backends_follow(
     client: &Client,
@@ -190,10 +161,11 @@ async fn backends_follow(
         &format!("the backends to follow {replicas} pods"),
         Duration::from_secs(90),
         || async {
-            let (instances, ready) = instances_with_ready_pods(client, namespace).await;
-            if ready != replicas {
+            let pods = ready_pods_per_instance(client, namespace).await;
+            if pods.values().sum::<u32>() as usize != replicas {
                 return None;
             }
+            let instances: BTreeSet<String> = pods.into_keys().collect();
             for (port, group_id) in groups {
                 let node_port = node_ports[port];
                 let expected: BTreeSet<String> = instances
@@ -265,13 +237,7 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-svc").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     create_deployment(&client, &namespace.name, 3).await;
     let service = create_service(
@@ -468,13 +434,7 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-svc-del").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     create_deployment(&client, &namespace.name, 2).await;
     let spec = json!({
@@ -581,13 +541,7 @@ async fn an_adopted_load_balancer_gets_the_services_listeners_and_loses_only_the
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-svc-id").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let existing = slb
         .create_load_balancer(&CreateLoadBalancerRequest {

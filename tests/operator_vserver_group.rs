@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
@@ -154,13 +154,7 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-vsg").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     let lb = ready_instance(&client, &namespace.name, "lb").await;
     let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
@@ -314,13 +308,7 @@ async fn a_group_waits_for_its_instance_then_follows_when_it_appears() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-vsg-ref").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
     api.create(
         &PostParams::default(),
@@ -431,31 +419,6 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     namespace.delete().await;
 }
 
-/// The kwok node each Ready pod of the Deployment runs on, as ECS instance ID → pod count.
-async fn pods_per_instance(client: &Client, namespace: &str) -> BTreeMap<String, u32> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let mut counts = BTreeMap::new();
-    for pod in pods
-        .list(&ListParams::default().labels("app=web"))
-        .await
-        .unwrap()
-    {
-        let ready = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-        if !ready || pod.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
-        let number = node.trim_start_matches("kwok-node-");
-        let number: u32 = number.parse().expect("a kwok node");
-        *counts.entry(format!("i-{number:04}")).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// The weights pods-per-node gives: 100 for the busiest node, the others in proportion.
 fn expected_weights(pods: &BTreeMap<String, u32>, node_port: u16) -> BTreeMap<String, u32> {
     let most = pods.values().copied().max().unwrap_or(0);
@@ -477,7 +440,7 @@ async fn backends_follow(
         &format!("the backends to follow {replicas} pods"),
         Duration::from_secs(90),
         || async {
-            let pods = pods_per_instance(client, namespace).await;
+            let pods = ready_pods_per_instance(client, namespace).await;
             if pods.values().sum::<u32>() != replicas {
                 return None;
             }
@@ -493,13 +456,7 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-vsg-svc").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     ready_instance(&client, &namespace.name, "lb").await;
 
@@ -593,13 +550,7 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     )
     .await;
     let restarted = Timestamp::now();
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let one = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 1).await;
     assert_eq!(one.len(), 1);
     for backend in &draining {
@@ -800,13 +751,7 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
     let namespace = TestNamespace::create(&client, "op-vsg-crash").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
     let slb = slb_client(&emulator);
-    let first = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let first = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let lb = ready_instance(&client, &namespace.name, "lb").await;
     first.stop().await;
 
@@ -840,13 +785,7 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
         left_behind.push(created.v_server_group_id);
     }
 
-    let second = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let second = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     // Changes to the instance wake the group's reconcile again and again, so that some run on a
     // cached copy that has not yet seen the status the previous one wrote.
     let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
@@ -888,13 +827,7 @@ async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
     let client = cluster_client().await;
     let namespace = TestNamespace::create(&client, "op-vsg-svcref").await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start(
-        &client,
-        &emulator,
-        &namespace.name,
-        Duration::from_secs(600),
-    )
-    .await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let slb = slb_client(&emulator);
     ready_instance(&client, &namespace.name, "lb").await;
     let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);

@@ -183,6 +183,15 @@ impl Operator {
         }
     }
 
+    /// The operator with a resync period longer than any test, so that only the watches wake it.
+    pub async fn start_on_watches(
+        client: &Client,
+        emulator: &RunningEmulator,
+        namespace: &str,
+    ) -> Self {
+        Self::start(client, emulator, namespace, Duration::from_secs(600)).await
+    }
+
     /// Asks the controllers to stop, and aborts them if they are still running after 10 s, so that no
     /// reconcile of this operator can act after `stop` returns.
     pub async fn stop(mut self) {
@@ -287,4 +296,35 @@ pub async fn scale(client: &Client, namespace: &str, replicas: i32) {
         )
         .await
         .unwrap();
+}
+
+/// How many Ready pods labelled `app=web` each kwok node hosts, by the node's ECS instance ID
+/// (`kwok-node-N` has providerID `…i-000N`). Terminating pods are left out.
+pub async fn ready_pods_per_instance(
+    client: &Client,
+    namespace: &str,
+) -> std::collections::BTreeMap<String, u32> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), namespace);
+    let mut counts = std::collections::BTreeMap::new();
+    for pod in pods
+        .list(&kube::api::ListParams::default().labels("app=web"))
+        .await
+        .unwrap()
+    {
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        if !ready || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
+        let number: u32 = node
+            .trim_start_matches("kwok-node-")
+            .parse()
+            .expect("a kwok node");
+        *counts.entry(format!("i-{number:04}")).or_insert(0) += 1;
+    }
+    counts
 }
