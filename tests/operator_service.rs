@@ -11,7 +11,6 @@ mod operator_support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -36,30 +35,6 @@ fn ecs_inventory() -> Vec<String> {
 
 fn annotation(short_name: &str) -> String {
     format!("{PREFIX}{short_name}")
-}
-
-async fn create_deployment(client: &Client, namespace: &str, replicas: i32) {
-    let labels = json!({"app": "web"});
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    deployments
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": labels},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        // The image is never pulled: kwok plays the kubelet.
-                        "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
-                    }
-                }
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
 }
 
 async fn create_service(

@@ -9,7 +9,6 @@ mod operator_support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
@@ -460,27 +459,8 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     let slb = slb_client(&emulator);
     ready_instance(&client, &namespace.name, "lb").await;
 
+    create_deployment(&client, &namespace.name, 3).await;
     let labels = json!({"app": "web"});
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace.name);
-    deployments
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": 3,
-                    "selector": {"matchLabels": labels},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        // The image is never pulled: kwok plays the kubelet.
-                        "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
-                    }
-                }
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
     let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
     let service = services
         .create(
