@@ -70,6 +70,17 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_MANAGE_SERVICES_WITHOUT_CLASS", default_value_t = true, action = ArgAction::Set)]
     pub manage_services_without_class: bool,
 
+    /// Let `deletionPolicy: Delete` delete load balancers that objects adopted (SlbInstance
+    /// `loadBalancerId`, or a Service's `id` annotation). Off: adopted load balancers are always
+    /// left in place, whatever a namespace's objects say: deleting them is the cluster admin's call.
+    #[arg(long, env = "SLB_ALLOW_DELETING_ADOPTED", default_value_t = false, action = ArgAction::Set)]
+    pub allow_deleting_adopted: bool,
+
+    /// The namespaces whose objects may adopt existing load balancers or take over their listeners
+    /// (comma-separated); all namespaces when not set. Elsewhere an adoption gets `NotOwned`.
+    #[arg(long, env = "SLB_ADOPTION_NAMESPACES", value_delimiter = ',')]
+    pub adoption_namespaces: Option<Vec<String>>,
+
     /// Run the controllers only while holding a Lease, so replicas can stand by.
     #[arg(long, env = "SLB_LEADER_ELECT", default_value_t = false, action = ArgAction::Set)]
     pub leader_elect: bool,

@@ -26,6 +26,11 @@ pub enum Reason {
     InvalidAnnotation,
     /// A Service's children would take names that other objects hold.
     NameTaken,
+    /// The SLB object is not this object's (another object's, another cluster's, the Alibaba Cloud
+    /// controller manager's, or in a namespace that may not adopt): nothing is changed.
+    NotOwned,
+    /// Another object adopted the load balancer first.
+    Conflict,
 }
 
 impl Reason {
@@ -39,6 +44,8 @@ impl Reason {
             Reason::RemoteNotFound => "RemoteNotFound",
             Reason::InvalidAnnotation => "InvalidAnnotation",
             Reason::NameTaken => "NameTaken",
+            Reason::NotOwned => "NotOwned",
+            Reason::Conflict => "Conflict",
         }
     }
 }

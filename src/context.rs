@@ -10,6 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::{Api, Client, Resource};
 use slb_api::SlbApi;
 
+use crate::controller::runtime::Backoff;
 use crate::metrics::Metrics;
 
 /// Settings that shape reconciles.
@@ -29,6 +30,19 @@ pub struct Config {
     pub service_load_balancer_class: String,
     /// Whether Services of type LoadBalancer without a loadBalancerClass get an SLB too.
     pub manage_services_without_class: bool,
+    /// Whether `deletionPolicy: Delete` may delete an adopted load balancer.
+    pub allow_deleting_adopted: bool,
+    /// The namespaces that may adopt load balancers and take over listeners; all when `None`.
+    pub adoption_namespaces: Option<Vec<String>>,
+}
+
+impl Config {
+    /// Whether objects in `namespace` may adopt a load balancer or take over its listeners.
+    pub fn may_adopt(&self, namespace: &str) -> bool {
+        self.adoption_namespaces
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|n| n == namespace))
+    }
 }
 
 /// Builds the SLB client of a region.
@@ -72,9 +86,28 @@ pub struct Context {
     pub config: Config,
     pub metrics: Metrics,
     pub recorder: Recorder,
+    /// Failures in a row per object, for the error policy.
+    pub backoff: Backoff,
 }
 
 impl Context {
+    pub fn new(
+        client: Client,
+        slb: SlbClients,
+        config: Config,
+        metrics: Metrics,
+        recorder: Recorder,
+    ) -> Self {
+        Self {
+            client,
+            slb,
+            config,
+            metrics,
+            recorder,
+            backoff: Backoff::default(),
+        }
+    }
+
     /// The API of `K` in the watched namespace, or in all namespaces.
     pub fn api<K>(&self) -> Api<K>
     where

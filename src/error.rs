@@ -26,6 +26,10 @@ pub enum Error {
     #[error("refusing to change {what}, which this object does not own")]
     NotOwned { what: String },
 
+    /// Another object adopted the load balancer first.
+    #[error("{0}")]
+    AdoptionConflict(String),
+
     /// Other objects still use the SLB object, so it is not deleted yet.
     #[error("waiting for dependents to be deleted first: {0}")]
     DependentsExist(String),
@@ -66,6 +70,7 @@ impl Error {
             Error::ReferenceNotFound { .. } => "ReferenceNotFound",
             Error::ReferenceNotReady { .. } => "ReferenceNotReady",
             Error::NotOwned { .. } => "NotOwned",
+            Error::AdoptionConflict(_) => "Conflict",
             Error::DependentsExist(_) => "DependentsExist",
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::InvalidCertificate { .. } => "InvalidCertificate",
@@ -84,10 +89,21 @@ impl Error {
             Error::DependentsExist(_) => Some(Duration::from_secs(5)),
             Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => None,
             Error::NotOwned { .. }
+            | Error::AdoptionConflict(_)
             | Error::InvalidSpec(_)
             | Error::InvalidCertificate { .. }
             | Error::MissingObjectKey(_)
             | Error::Serialization(_) => None,
+        }
+    }
+
+    /// Whether the failure is a moment of SLB or Kubernetes unavailability, which says nothing
+    /// about the object itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Kube(_) => true,
+            Error::Slb(error) => error.is_retryable(),
+            _ => false,
         }
     }
 

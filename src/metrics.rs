@@ -27,6 +27,7 @@ pub struct Metrics {
     reconciles: Family<KindLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
     durations: Family<KindLabels, Histogram>,
+    events_failed: Family<KindLabels, Counter>,
 }
 
 impl Metrics {
@@ -39,6 +40,7 @@ impl Metrics {
             durations: Family::new_with_constructor(|| {
                 Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
             }),
+            events_failed: Family::default(),
         };
         registry.register(
             "reconciles",
@@ -54,6 +56,11 @@ impl Metrics {
             "reconcile_duration_seconds",
             "How long reconciles take",
             metrics.durations.clone(),
+        );
+        registry.register(
+            "events_failed",
+            "Events the apiserver refused; reconciles go on without them",
+            metrics.events_failed.clone(),
         );
         metrics
     }
@@ -76,6 +83,15 @@ impl Metrics {
             .get_or_create(&ErrorLabels {
                 kind: kind.to_owned(),
                 category: error.category(),
+            })
+            .inc();
+    }
+
+    /// Counts an Event about an object of `kind` that could not be published.
+    pub fn event_failed(&self, kind: &str) {
+        self.events_failed
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
             })
             .inc();
     }
@@ -104,6 +120,7 @@ mod tests {
         let metrics = Metrics::register(&mut registry);
         drop(metrics.reconcile_started("SlbInstance"));
         metrics.reconcile_failed("SlbInstance", &Error::InvalidSpec("bad".into()));
+        metrics.event_failed("SlbListener");
         let mut text = String::new();
         assert!(encode(&mut text, &registry).is_ok());
         assert!(
@@ -116,6 +133,10 @@ mod tests {
         );
         assert!(
             text.contains("slb_operator_reconcile_duration_seconds_count{kind=\"SlbInstance\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"slb_operator_events_failed_total{kind="SlbListener"} 1"#),
             "{text}"
         );
     }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::admin::{self, AdminState};
 use crate::cli::RunArgs;
 use crate::context::{Config, Context, SlbClients};
-use crate::controller::{self, FIELD_MANAGER};
+use crate::controller::{self, status::FIELD_MANAGER};
 use crate::crd::SlbInstance;
 use crate::metered::{Metered, SlbCallMetrics};
 use crate::metrics::Metrics;
@@ -58,11 +58,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller: FIELD_MANAGER.to_owned(),
         instance: args.identity.clone(),
     };
-    let ctx = Arc::new(Context {
-        recorder: Recorder::new(client.clone(), reporter),
-        client: client.clone(),
+    let ctx = Arc::new(Context::new(
+        client.clone(),
         slb,
-        config: Config {
+        Config {
             cluster_id: args.cluster_id.clone(),
             default_region: args.region.clone(),
             resync_period: args.resync_period,
@@ -70,9 +69,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             watch_namespace: args.watch_namespace.clone(),
             service_load_balancer_class: args.service_load_balancer_class.clone(),
             manage_services_without_class: args.manage_services_without_class,
+            allow_deleting_adopted: args.allow_deleting_adopted,
+            adoption_namespaces: args.adoption_namespaces.clone(),
         },
         metrics,
-    });
+        Recorder::new(client.clone(), reporter),
+    ));
 
     // Readiness means the CRDs are installed and readable, not leadership: a standby replica is
     // ready too, or a rolling update would wait forever for the new pod.

@@ -805,7 +805,7 @@ async fn only_declared_listeners_are_touched_and_an_adopted_instance_keeps_them(
     )
     .await
     .unwrap();
-    let message = not_ready_because(&api, "clash", "ReconcileError").await;
+    let message = not_ready_because(&api, "clash", "NotOwned").await;
     assert!(message.contains("8080"), "{message}");
     delete_and_wait(&api, "clash").await;
     assert!(

@@ -40,12 +40,13 @@ use self::plan::{
     AccessControlState, Address, Change, Create, Desired, Observed, ObservedListener, Plan,
     Resolved, Set, Slot,
 };
+use super::events;
 use super::instance::{deletion_policy, region_of};
+use super::object::ObjectKey;
 use super::references::{find_instance, get_instance, get_referenced, referencing};
-use super::{
-    ObjectKey, apply_status, drive, finalized, now, publish_normal, resync, spec_controller,
-};
-use crate::conditions::{DesiredCondition, Reason, is_ready, merge_condition};
+use super::runtime::{drive, finalized, resync, spec_controller};
+use super::status::{Generation, SYNCED, record_status, report_status};
+use crate::conditions::{DesiredCondition, Reason, is_ready};
 use crate::context::Context;
 use crate::crd::{
     CertificateKind, CertificateSource, DeletionPolicy, ListenerProtocol, SlbInstance, SlbListener,
@@ -56,11 +57,6 @@ use crate::error::{Error, Result};
 
 /// How soon to look again after changing SLB, or while the listener is between states.
 const SETTLE_DELAY: Duration = Duration::from_secs(2);
-
-/// The second condition: whether the last reconcile could apply the spec to SLB (False while a
-/// reference is missing or the port is held by another listener). Ready is True only once SLB
-/// reports the listener as declared, in its declared state.
-const SYNCED: &str = "Synced";
 
 /// The API's error code for a port held by a listener of another protocol.
 const OTHER_PROTOCOL_CODE: &str = "UnsupportedOperationonfixedprotocalport";
@@ -201,18 +197,12 @@ struct Placement {
     adopted_instance: bool,
 }
 
-/// Keeps the listener as the spec says; a failure is recorded in the conditions as well.
+/// Keeps the listener as the spec says.
 async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(listener)?;
-    // Updated as the reconcile goes, so a failure is recorded on top of what was written before it.
+    // Updated as the reconcile goes, so that each step is recorded on top of the ones before it.
     let mut status = listener.status.clone().unwrap_or_default();
-    match converge(listener, ctx, &key, &mut status).await {
-        Ok(action) => Ok(action),
-        Err(error) => {
-            record_failure(ctx, listener, &key, status, &error).await;
-            Err(error)
-        }
-    }
+    converge(listener, ctx, &key, &mut status).await
 }
 
 async fn converge(
@@ -280,7 +270,7 @@ async fn converge(
         }
         Plan::Adopt => {
             record_address(status, desired.address);
-            publish_normal(
+            events::normal(
                 ctx,
                 listener,
                 "Adopted",
@@ -289,7 +279,7 @@ async fn converge(
                     desired.address, desired.load_balancer_id
                 ),
             )
-            .await?;
+            .await;
             let message = format!("took over listener {}", desired.address);
             (
                 DesiredCondition::ready(true, Reason::Progressing, message.clone()),
@@ -340,21 +330,21 @@ async fn converge(
             delete_unused_certificates(ctx, listener, slb.as_ref(), status).await?;
             let address = desired.address;
             if drift {
-                publish_normal(
+                events::normal(
                     ctx,
                     listener,
                     "DriftRestored",
                     format!("Restored listener {address} after changes made outside: {summary}"),
                 )
-                .await?;
+                .await;
             } else if existing.is_some() {
-                publish_normal(
+                events::normal(
                     ctx,
                     listener,
                     "Updated",
                     format!("Updated listener {address}: {summary}"),
                 )
-                .await?;
+                .await;
             }
             (
                 DesiredCondition::ready(true, Reason::Available, format!("applied: {summary}")),
@@ -371,51 +361,15 @@ async fn converge(
         type_: SYNCED,
         ..synced
     };
-    status.conditions = merge_condition(&status.conditions, synced, key.generation, now());
-    status.conditions = merge_condition(&status.conditions, ready, key.generation, now());
-    status.observed_generation = key.generation;
-    apply_status(ctx, listener, listener.status.as_ref(), status).await?;
+    report_status(
+        ctx,
+        listener,
+        status.clone(),
+        [synced, ready],
+        Generation::Observed,
+    )
+    .await?;
     Ok(action)
-}
-
-/// Records a failed reconcile in the conditions (best effort: error_policy reports it too). Synced
-/// goes False; Ready too, unless the failure is transient (SLB or Kubernetes unavailable for a
-/// moment), which says nothing about the listener itself.
-async fn record_failure(
-    ctx: &Context,
-    listener: &SlbListener,
-    key: &ObjectKey,
-    mut status: SlbListenerStatus,
-    error: &Error,
-) {
-    let reason = match error {
-        Error::ReferenceNotFound { .. } => Reason::ReferenceNotFound,
-        Error::ReferenceNotReady { .. } => Reason::ReferenceNotReady,
-        _ => Reason::ReconcileError,
-    };
-    let message = error.chain();
-    let synced = DesiredCondition {
-        type_: SYNCED,
-        ..DesiredCondition::ready(false, reason, message.clone())
-    };
-    status.conditions = merge_condition(&status.conditions, synced, key.generation, now());
-    let transient = match error {
-        Error::Kube(_) => true,
-        Error::Slb(error) => error.is_retryable(),
-        _ => false,
-    };
-    if !transient {
-        status.conditions = merge_condition(
-            &status.conditions,
-            DesiredCondition::ready(false, reason, message),
-            key.generation,
-            now(),
-        );
-    }
-    status.observed_generation = key.generation;
-    if let Err(write_error) = apply_status(ctx, listener, listener.status.as_ref(), &status).await {
-        tracing::debug!(error = %write_error.chain(), "could not record the failure in the status");
-    }
 }
 
 /// The load balancer of the SlbInstance the spec names. Stricter than `load_balancer_of`: only the
@@ -664,13 +618,13 @@ async fn ensure_certificate(
                     .ca_certificate_id
                 }
             };
-            publish_normal(
+            events::normal(
                 ctx,
                 listener,
                 "CertificateUploaded",
                 format!("Uploaded {} certificate {id} as {name}", kind_name(kind)),
             )
-            .await?;
+            .await;
             id
         }
     };
@@ -679,7 +633,7 @@ async fn ensure_certificate(
         id: id.clone(),
         name,
     });
-    apply_status(ctx, listener, listener.status.as_ref(), status).await?;
+    record_status(ctx, listener, status).await?;
     Ok(Some(id))
 }
 
@@ -755,7 +709,7 @@ async fn delete_certificate(
     };
     match deleted {
         Ok(()) => {
-            publish_normal(
+            events::normal(
                 ctx,
                 listener,
                 "CertificateDeleted",
@@ -765,7 +719,8 @@ async fn delete_certificate(
                     certificate.name
                 ),
             )
-            .await
+            .await;
+            Ok(())
         }
         Err(error) if error.is_not_found() => Ok(()),
         Err(error) => Err(error.into()),
@@ -939,7 +894,7 @@ async fn execute(
     for change in changes {
         match change {
             Change::Delete { address, reason } => {
-                publish_normal(
+                events::normal(
                     ctx,
                     listener,
                     "Recreating",
@@ -948,16 +903,16 @@ async fn execute(
                         desired.address
                     ),
                 )
-                .await?;
+                .await;
                 delete_listener(slb, &load_balancer_id, address.port).await?;
                 status.listener_port = None;
                 status.protocol = None;
                 status.listener_state = None;
-                apply_status(ctx, listener, listener.status.as_ref(), status).await?;
+                record_status(ctx, listener, status).await?;
             }
             Change::Create(create) => {
                 record_address(status, desired.address);
-                apply_status(ctx, listener, listener.status.as_ref(), status).await?;
+                record_status(ctx, listener, status).await?;
                 match *create {
                     Create::Http(request) => {
                         slb.create_load_balancer_http_listener(&request).await?;
@@ -972,13 +927,13 @@ async fn execute(
                         slb.create_load_balancer_udp_listener(&request).await?;
                     }
                 }
-                publish_normal(
+                events::normal(
                     ctx,
                     listener,
                     "Created",
                     format!("Created listener {} on {load_balancer_id}", desired.address),
                 )
-                .await?;
+                .await;
             }
             Change::Set(set) => match *set {
                 Set::Http(request) => {
@@ -1107,23 +1062,23 @@ async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let slb = ctx.slb.region(&region)?;
     match (claimed, status.load_balancer_id.clone()) {
         (Some(address), Some(load_balancer_id)) if orphan => {
-            publish_normal(
+            events::normal(
                 ctx,
                 listener,
                 "Orphaned",
                 format!("Left listener {address} of {load_balancer_id} in place"),
             )
-            .await?;
+            .await;
         }
         (Some(address), Some(load_balancer_id)) => {
             delete_listener(slb.as_ref(), &load_balancer_id, address.port).await?;
-            publish_normal(
+            events::normal(
                 ctx,
                 listener,
                 "Deleted",
                 format!("Deleted listener {address} of {load_balancer_id}"),
             )
-            .await?;
+            .await;
         }
         _ => {}
     }

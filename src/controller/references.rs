@@ -1,18 +1,10 @@
-//! References between the custom resources (same namespace, by name): resolving them, reporting a
-//! missing one in the Ready condition, and mapping a watched object back to the objects naming it.
+//! References between the custom resources (same namespace, by name): resolving them, placing an
+//! SLB object in its region, and mapping a watched object back to the objects naming it.
 
-use std::fmt::Debug;
-
-use k8s_openapi::NamespaceResourceScope;
-use kube::core::object::HasStatus;
-use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use super::{Conditioned, resync, write_outcome};
-use crate::conditions::{DesiredCondition, Reason};
+use super::object::NamespacedObject;
 use crate::context::Context;
 use crate::crd::SlbInstance;
 use crate::error::{Error, Result};
@@ -35,6 +27,25 @@ pub fn instance_region(instance: Option<&SlbInstance>, default_region: &str) -> 
         .unwrap_or_else(|| default_region.to_owned())
 }
 
+/// The region of an SLB object, found one way for every kind: the region its object recorded when
+/// it placed it, else the region of the SlbInstance `instance_name` (see [`instance_region`], which
+/// also holds once that instance is gone). Regions are immutable, so the first known is the one.
+pub async fn placed_region(
+    ctx: &Context,
+    namespace: &str,
+    recorded: Option<&String>,
+    instance_name: &str,
+) -> Result<String> {
+    if let Some(region) = recorded {
+        return Ok(region.clone());
+    }
+    let instance = find_instance(ctx, namespace, instance_name).await?;
+    Ok(instance_region(
+        instance.as_ref(),
+        &ctx.config.default_region,
+    ))
+}
+
 /// The object `name` in `namespace`, or ReferenceNotFound naming it as a `kind`.
 pub async fn get_referenced<K>(
     ctx: &Context,
@@ -43,10 +54,7 @@ pub async fn get_referenced<K>(
     name: &str,
 ) -> Result<K>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: NamespacedObject,
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
     api.get_opt(name).await?.ok_or(Error::ReferenceNotFound {
@@ -91,46 +99,6 @@ pub async fn load_balancer_of(
         load_balancer_id,
         region: instance_region(Some(&instance), &ctx.config.default_region),
     })
-}
-
-/// Shows an error that only a change to the spec or to a reference can fix in the Ready condition,
-/// then returns what the reconcile returns; any other error is returned as it is.
-pub async fn report_blocked<K>(ctx: &Context, object: &K, error: Error) -> Result<Action>
-where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + HasStatus
-        + Clone
-        + DeserializeOwned
-        + Debug,
-    K::Status: Conditioned + Clone + Default + Serialize + PartialEq,
-{
-    let Some(condition) = blocked_condition(&error) else {
-        return Err(error);
-    };
-    let status = object.status().cloned().unwrap_or_default();
-    write_outcome(ctx, object, status, condition).await?;
-    after_blocked(error, resync(ctx.config.resync_period))
-}
-
-/// The Ready condition for an error that only a change to the spec or to a reference can fix, or
-/// `None` for any other error.
-fn blocked_condition(error: &Error) -> Option<DesiredCondition> {
-    let reason = match error {
-        Error::ReferenceNotFound { .. } => Reason::ReferenceNotFound,
-        Error::ReferenceNotReady { .. } => Reason::ReferenceNotReady,
-        Error::InvalidSpec(_) | Error::NotOwned { .. } => Reason::ReconcileError,
-        _ => return None,
-    };
-    Some(DesiredCondition::ready(false, reason, error.to_string()))
-}
-
-/// What a reconcile returns once the condition of a blocked error is written: a missing reference
-/// waits quietly for its watch; anything else goes on to the error policy, which publishes a Warning.
-fn after_blocked(error: Error, resync: Action) -> Result<Action> {
-    match error {
-        Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => Ok(resync),
-        error => Err(error),
-    }
 }
 
 /// The objects in `store` in the namespace of `watched` that satisfy `names_it`: a watch mapper.
@@ -193,28 +161,5 @@ mod tests {
             "cn-hangzhou"
         );
         assert_eq!(instance_region(None, "cn-hangzhou"), "cn-hangzhou");
-    }
-
-    #[test]
-    fn missing_references_wait_quietly_and_bad_specs_are_reported() {
-        let missing = Error::ReferenceNotFound {
-            kind: "SlbInstance",
-            name: "web".into(),
-        };
-        let condition = blocked_condition(&missing);
-        assert_eq!(condition.map(|c| c.reason), Some(Reason::ReferenceNotFound));
-        assert!(after_blocked(missing, Action::await_change()).is_ok());
-
-        let invalid = Error::InvalidSpec("no nodePort".into());
-        let condition = blocked_condition(&invalid);
-        assert_eq!(
-            condition.as_ref().map(|c| (c.status, c.reason)),
-            Some((false, Reason::ReconcileError))
-        );
-        assert!(condition.is_some_and(|c| c.message.contains("no nodePort")));
-        assert!(after_blocked(invalid, Action::await_change()).is_err());
-
-        let transient = Error::DependentsExist("a rule".into());
-        assert_eq!(blocked_condition(&transient), None);
     }
 }

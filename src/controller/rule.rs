@@ -1,6 +1,8 @@
 //! The SlbRule controller: a forwarding rule on the listener of an SlbListener, sending matching
 //! requests to the group of an SlbVServerGroup. Only the target group can change (SetRule).
 
+mod plan;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,13 +14,12 @@ use slb_api::{
     CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
 };
 
-use super::references::{
-    find_instance, get_referenced, instance_region, referencing, report_blocked,
-};
-use super::{
-    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
-    write_ready,
-};
+use self::plan::{Plan, RemoteRule, find, non_empty};
+use super::events;
+use super::object::ObjectKey;
+use super::references::{get_referenced, placed_region, referencing};
+use super::runtime::{drive, finalized, resync, spec_controller};
+use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
@@ -26,76 +27,6 @@ use crate::error::{Error, Result};
 
 /// How soon to look again after changing SLB, to report the result.
 const SETTLE_DELAY: Duration = Duration::from_secs(2);
-
-/// A rule as SLB reports it; an empty domain or url is none.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RemoteRule {
-    pub id: String,
-    pub name: String,
-    pub domain: Option<String>,
-    pub url: Option<String>,
-    pub v_server_group_id: Option<String>,
-}
-
-/// What to do about the rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Plan {
-    InSync,
-    Create(NewRule),
-    /// SetRule: only the target group differs.
-    SetGroup {
-        rule_id: String,
-        group_id: String,
-    },
-    /// Domain or url differ, which SLB cannot change: delete `old_id`, then create.
-    Replace {
-        old_id: String,
-        create: NewRule,
-    },
-    /// A rule we did not record has the name but matches other requests: not ours to replace.
-    NameTaken {
-        rule_id: String,
-    },
-}
-
-/// Plans the calls for `desired`, given the rule SLB has (if any). `recorded` says whether that rule
-/// is the one whose ID the status holds, rather than one found by name.
-pub fn plan(desired: NewRule, remote: Option<&RemoteRule>, recorded: bool) -> Plan {
-    let Some(remote) = remote else {
-        return Plan::Create(desired);
-    };
-    if remote.domain != desired.domain || remote.url != desired.url {
-        if !recorded {
-            return Plan::NameTaken {
-                rule_id: remote.id.clone(),
-            };
-        }
-        return Plan::Replace {
-            old_id: remote.id.clone(),
-            create: desired,
-        };
-    }
-    match desired.v_server_group_id {
-        Some(group_id) if remote.v_server_group_id.as_ref() != Some(&group_id) => Plan::SetGroup {
-            rule_id: remote.id.clone(),
-            group_id,
-        },
-        _ => Plan::InSync,
-    }
-}
-
-/// The rule `id` among `rules`, else (after a crash before the status write) the one named `name`:
-/// rule names are unique within a listener.
-pub fn find<'a>(rules: &'a [RemoteRule], id: Option<&str>, name: &str) -> Option<&'a RemoteRule> {
-    match id {
-        Some(id) => rules.iter().find(|r| r.id == id),
-        None => rules.iter().find(|r| r.name == name),
-    }
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
 
 /// Where the rule goes: the listener's load balancer, port and region, and the target group's ID.
 struct Resolved {
@@ -145,16 +76,21 @@ async fn reconcile(rule: Arc<SlbRule>, ctx: Arc<Context>) -> Result<Action> {
     .await
 }
 
-/// The region the listener records, else its SlbInstance's, else the default.
-async fn listener_region(ctx: &Context, namespace: &str, listener: &SlbListener) -> Result<String> {
-    if let Some(region) = listener.status.as_ref().and_then(|s| s.region_id.clone()) {
-        return Ok(region);
-    }
-    let instance = find_instance(ctx, namespace, &listener.spec.instance_ref.name).await?;
-    Ok(instance_region(
-        instance.as_ref(),
-        &ctx.config.default_region,
-    ))
+/// The region of the rule: the one it recorded, else its listener's (see [`placed_region`]).
+async fn listener_region(
+    ctx: &Context,
+    namespace: &str,
+    recorded: Option<&String>,
+    listener: &SlbListener,
+) -> Result<String> {
+    let listener_recorded = listener.status.as_ref().and_then(|s| s.region_id.as_ref());
+    placed_region(
+        ctx,
+        namespace,
+        recorded.or(listener_recorded),
+        &listener.spec.instance_ref.name,
+    )
+    .await
 }
 
 async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resolved> {
@@ -189,7 +125,13 @@ async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resol
     Ok(Resolved {
         load_balancer_id,
         listener_port,
-        region: listener_region(ctx, namespace, &listener).await?,
+        region: listener_region(
+            ctx,
+            namespace,
+            rule.status.as_ref().and_then(|s| s.region_id.as_ref()),
+            &listener,
+        )
+        .await?,
         group_id,
     })
 }
@@ -197,10 +139,7 @@ async fn resolve(rule: &SlbRule, ctx: &Context, namespace: &str) -> Result<Resol
 async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(rule)?;
     let current = rule.status.clone().unwrap_or_default();
-    let resolved = match resolve(rule, ctx, &key.namespace).await {
-        Ok(resolved) => resolved,
-        Err(error) => return report_blocked(ctx, rule, error).await,
-    };
+    let resolved = resolve(rule, ctx, &key.namespace).await?;
     let slb = ctx.slb.region(&resolved.region)?;
     let name = key.slb_name(rule.spec.name.as_ref());
     let desired = NewRule {
@@ -227,9 +166,10 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     // plan (no I/O), apply, status
     let mut status = current.clone();
     status.load_balancer_id = Some(resolved.load_balancer_id.clone());
+    status.region_id = Some(resolved.region.clone());
     status.listener_port = Some(i32::from(resolved.listener_port));
     status.rule_id = remote.map(|r| r.id.clone());
-    let (ready, action) = match plan(desired, remote, recorded_id.is_some()) {
+    let (ready, action) = match plan::plan(desired, remote, recorded_id.is_some()) {
         Plan::NameTaken { rule_id } => {
             let error = Error::NotOwned {
                 what: format!(
@@ -239,7 +179,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             let condition =
                 DesiredCondition::ready(false, Reason::ReconcileError, error.to_string());
             status.rule_id = None;
-            write_outcome(ctx, rule, status, condition).await?;
+            report_status(ctx, rule, status, [condition], Generation::Observed).await?;
             return Err(error);
         }
         Plan::InSync => (
@@ -250,13 +190,13 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
             if let Some(deleted) = recorded_id {
                 let id = status.rule_id.clone().unwrap_or_default();
-                publish_normal(
+                events::normal(
                     ctx,
                     rule,
                     "DriftRestored",
                     format!("Rule {deleted} was deleted outside; created {id} in its place"),
                 )
-                .await?;
+                .await;
             }
             (
                 DesiredCondition::ready(false, Reason::Progressing, "created"),
@@ -282,7 +222,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
                     ),
                 )
             };
-            publish_normal(ctx, rule, reason, note).await?;
+            events::normal(ctx, rule, reason, note).await;
             (
                 DesiredCondition::ready(false, Reason::Progressing, "target group set"),
                 Action::requeue(SETTLE_DELAY),
@@ -292,13 +232,12 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             old_id,
             create: new_rule,
         } => {
-            publish_normal(
+            events::normal(
                 ctx,
                 rule,
                 "Replacing",
                 format!("Rule {old_id} matches another domain or url, which SLB cannot change: deleting and creating it again"),
-            )
-            .await?;
+            ).await;
             delete_rule(slb.as_ref(), &old_id).await?;
             create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
             (
@@ -307,7 +246,7 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             )
         }
     };
-    write_outcome(ctx, rule, status, ready).await?;
+    report_status(ctx, rule, status, [ready], Generation::Observed).await?;
     Ok(action)
 }
 
@@ -360,8 +299,8 @@ async fn create(
         .unwrap_or_default();
     status.rule_id = Some(id.clone()).filter(|id| !id.is_empty());
     let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
-    write_ready(ctx, rule, status.clone(), created).await?;
-    publish_normal(
+    report_status(ctx, rule, status.clone(), [created], Generation::Pending).await?;
+    events::normal(
         ctx,
         rule,
         "Created",
@@ -370,7 +309,8 @@ async fn create(
             resolved.listener_port, resolved.load_balancer_id
         ),
     )
-    .await
+    .await;
+    Ok(())
 }
 
 /// Deletes a rule; one already gone (with its listener, say) is fine.
@@ -394,8 +334,13 @@ async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let listener = listeners.get_opt(&rule.spec.listener_ref.name).await?;
     let region = match &listener {
-        Some(listener) => listener_region(ctx, &key.namespace, listener).await?,
-        None => ctx.config.default_region.clone(),
+        Some(listener) => {
+            listener_region(ctx, &key.namespace, status.region_id.as_ref(), listener).await?
+        }
+        None => status
+            .region_id
+            .clone()
+            .unwrap_or_else(|| ctx.config.default_region.clone()),
     };
     let slb = ctx.slb.region(&region)?;
     let id = match (status.rule_id, listener.and_then(|l| l.status)) {
@@ -425,118 +370,7 @@ async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
         (None, None) => return Ok(Action::await_change()),
     };
     if delete_rule(slb.as_ref(), &id).await? {
-        publish_normal(ctx, rule, "Deleted", format!("Deleted rule {id}")).await?;
+        events::normal(ctx, rule, "Deleted", format!("Deleted rule {id}")).await;
     }
     Ok(Action::await_change())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn desired(group: &str) -> NewRule {
-        NewRule {
-            rule_name: "ns/api".into(),
-            domain: Some("www.example.com".into()),
-            url: Some("/api".into()),
-            v_server_group_id: Some(group.into()),
-        }
-    }
-
-    fn remote(group: &str) -> RemoteRule {
-        RemoteRule {
-            id: "rule-1".into(),
-            name: "ns/api".into(),
-            domain: Some("www.example.com".into()),
-            url: Some("/api".into()),
-            v_server_group_id: Some(group.into()),
-        }
-    }
-
-    #[test]
-    fn a_missing_rule_is_created() {
-        assert_eq!(
-            plan(desired("rsp-1"), None, false),
-            Plan::Create(desired("rsp-1"))
-        );
-    }
-
-    #[test]
-    fn a_matching_rule_needs_no_call() {
-        assert_eq!(
-            plan(desired("rsp-1"), Some(&remote("rsp-1")), true),
-            Plan::InSync
-        );
-    }
-
-    #[test]
-    fn only_a_real_group_difference_calls_set_rule() {
-        assert_eq!(
-            plan(desired("rsp-2"), Some(&remote("rsp-1")), false),
-            Plan::SetGroup {
-                rule_id: "rule-1".into(),
-                group_id: "rsp-2".into()
-            }
-        );
-        let mut without_group = remote("rsp-1");
-        without_group.v_server_group_id = None;
-        assert!(matches!(
-            plan(desired("rsp-1"), Some(&without_group), true),
-            Plan::SetGroup { .. }
-        ));
-    }
-
-    #[test]
-    fn another_domain_or_url_is_a_replacement() {
-        let mut other_url = remote("rsp-1");
-        other_url.url = Some("/v2".into());
-        assert_eq!(
-            plan(desired("rsp-1"), Some(&other_url), true),
-            Plan::Replace {
-                old_id: "rule-1".into(),
-                create: desired("rsp-1")
-            }
-        );
-        let mut no_domain = remote("rsp-1");
-        no_domain.domain = None;
-        assert!(matches!(
-            plan(desired("rsp-1"), Some(&no_domain), true),
-            Plan::Replace { .. }
-        ));
-    }
-
-    #[test]
-    fn a_rule_found_by_name_with_other_requests_is_not_replaced() {
-        let mut foreign = remote("rsp-1");
-        foreign.url = Some("/other".into());
-        assert_eq!(
-            plan(desired("rsp-1"), Some(&foreign), false),
-            Plan::NameTaken {
-                rule_id: "rule-1".into()
-            }
-        );
-    }
-
-    #[test]
-    fn a_rule_is_found_by_its_id_else_by_its_unique_name() {
-        let mut other = remote("rsp-1");
-        other.id = "rule-2".into();
-        other.name = "ns/other".into();
-        let rules = vec![other, remote("rsp-1")];
-        assert_eq!(
-            find(&rules, Some("rule-1"), "x").map(|r| r.id.as_str()),
-            Some("rule-1")
-        );
-        assert_eq!(
-            find(&rules, None, "ns/api").map(|r| r.id.as_str()),
-            Some("rule-1")
-        );
-        assert!(find(&rules, Some("rule-9"), "ns/api").is_none());
-    }
-
-    #[test]
-    fn empty_strings_from_slb_are_none() {
-        assert_eq!(non_empty(Some(String::new())), None);
-        assert_eq!(non_empty(Some("/a".into())), Some("/a".into()));
-    }
 }

@@ -39,24 +39,24 @@ mod plan;
 use self::plan::{Children, children, is_served};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::{FIELD_MANAGER, ObjectKey, error_policy, now, publish_normal, resync};
+use super::events;
+use super::object::{NamespacedObject, ObjectKey};
+use super::runtime::{Note, error_policy, resync};
+use super::status::{self, FIELD_MANAGER};
 use crate::conditions::{DesiredCondition, READY, Reason, is_ready, merge_condition};
 use crate::context::Context;
 use crate::crd::{
@@ -177,20 +177,6 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             }
         }
     }
-    if owned.instance.is_none() {
-        publish_normal(
-            ctx,
-            service,
-            "EnsuringLoadBalancer",
-            format!(
-                "Created SlbInstance {} with {} listener(s)",
-                key.name,
-                desired.listeners.len()
-            ),
-        )
-        .await?;
-    }
-
     // Children no longer declared (a port removed): listeners first, as they use the groups.
     let stale_listeners: Vec<&String> = owned
         .listeners
@@ -208,33 +194,73 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         }
     }
 
-    // status
+    // outcome (no I/O), then status
     let address = owned
         .instance
         .as_ref()
         .and_then(|i| i.status.as_ref())
         .and_then(|s| s.address.clone());
     let had_address = !current_ingress(service).is_empty();
-    let condition = load_balancer_condition(&owned, address.as_deref());
-    apply_service_status(ctx, service, ingress(address.as_deref()), Some(condition)).await?;
-    if let (Some(address), false) = (&address, had_address) {
-        publish_normal(
-            ctx,
-            service,
-            "EnsuredLoadBalancer",
-            format!(
-                "The load balancer of SlbInstance {} is at {address}",
-                key.name
-            ),
-        )
-        .await?;
+    let outcome = outcome(
+        &key.name,
+        desired.listeners.len(),
+        &owned,
+        address.as_deref(),
+        had_address,
+    );
+    for note in &outcome.events {
+        events::normal(ctx, service, note.reason, note.message.clone()).await;
     }
-    // The children's own Events explain failures; the Service's owner looks here first.
-    let failing = failing_children(&owned);
-    if !failing.is_empty() {
-        publish_warning(ctx, service, "LoadBalancerNotReady", failing.join("; ")).await;
+    if let Some(warning) = &outcome.warning {
+        events::warning(ctx, service, warning.reason, warning.message.clone()).await;
     }
+    apply_service_status(
+        ctx,
+        service,
+        ingress(address.as_deref()),
+        Some(outcome.condition),
+    )
+    .await?;
     Ok(resync(ctx.config.resync_period))
+}
+
+/// What a Service's reconcile reports: its condition, what changed, and what fails.
+struct ServiceOutcome {
+    condition: DesiredCondition,
+    events: Vec<Note>,
+    /// The children's own Events explain failures; the Service's owner looks here first.
+    warning: Option<Note>,
+}
+
+/// The outcome of applying the Service's children (pure), given what existed before and the
+/// address its SlbInstance reports.
+fn outcome(
+    name: &str,
+    listeners: usize,
+    owned: &Owned,
+    address: Option<&str>,
+    had_address: bool,
+) -> ServiceOutcome {
+    let mut events = Vec::new();
+    if owned.instance.is_none() {
+        events.push(Note::new(
+            "EnsuringLoadBalancer",
+            format!("Created SlbInstance {name} with {listeners} listener(s)"),
+        ));
+    }
+    if let (Some(address), false) = (address, had_address) {
+        events.push(Note::new(
+            "EnsuredLoadBalancer",
+            format!("The load balancer of SlbInstance {name} is at {address}"),
+        ));
+    }
+    let failing = failing_children(owned);
+    ServiceOutcome {
+        condition: load_balancer_condition(owned, address),
+        events,
+        warning: (!failing.is_empty())
+            .then(|| Note::new("LoadBalancerNotReady", failing.join("; "))),
+    }
 }
 
 /// Reports on the Service why nothing was changed: a Warning Event and the condition. The address
@@ -245,7 +271,8 @@ async fn refuse(
     reason: Reason,
     message: String,
 ) -> Result<Action> {
-    publish_warning(ctx, service, reason.as_str(), message.clone()).await;
+    tracing::warn!(service = %service.name_any(), reason = reason.as_str(), %message, "Service not applied");
+    events::warning(ctx, service, reason.as_str(), message.clone()).await;
     let refused = DesiredCondition {
         type_: LOAD_BALANCER_READY,
         status: false,
@@ -423,10 +450,7 @@ async fn list_children<K>(
     key: &ObjectKey,
 ) -> Result<(BTreeMap<String, K>, BTreeSet<String>)>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: NamespacedObject,
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let mut owned = BTreeMap::new();
@@ -456,10 +480,7 @@ async fn apply_child<K, S>(
     dry_run: bool,
 ) -> Result<()>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: NamespacedObject,
     S: Serialize,
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
@@ -483,10 +504,7 @@ where
 /// Deletes a child unless it is already going; its own finalizer deletes the SLB object.
 async fn delete_child<K>(ctx: &Context, namespace: &str, name: &str) -> Result<()>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: NamespacedObject,
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
     match api.delete(name, &DeleteParams::default()).await {
@@ -526,13 +544,13 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     if service.metadata.deletion_timestamp.is_none() {
         apply_service_status(ctx, service, Vec::new(), None).await?;
     }
-    publish_normal(
+    events::normal(
         ctx,
         service,
         "DeletedLoadBalancer",
         "The SlbInstance, its listeners and its VServer groups are gone".to_owned(),
     )
-    .await?;
+    .await;
     set_finalizer(ctx, service, false).await?;
     Ok(Action::await_change())
 }
@@ -575,25 +593,14 @@ async fn apply_service_status(
         .filter(|c| c.type_ == LOAD_BALANCER_READY)
         .collect();
     let conditions = match condition {
-        Some(desired) => merge_condition(&existing, desired, key.generation, now()),
+        Some(desired) => merge_condition(&existing, desired, key.generation, Timestamp::now()),
         None => Vec::new(),
     };
     if current_ingress(service) == ingress && existing == conditions {
         return Ok(());
     }
-    let api: Api<Service> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let body = json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "status": {"loadBalancer": {"ingress": ingress}, "conditions": conditions},
-    });
-    api.patch_status(
-        &key.name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(body),
-    )
-    .await?;
-    Ok(())
+    let owned_status = json!({"loadBalancer": {"ingress": ingress}, "conditions": conditions});
+    status::apply(ctx, service, owned_status).await
 }
 
 /// Adds or removes our finalizer; the resourceVersion makes the patch fail rather than overwrite
@@ -619,22 +626,6 @@ async fn set_finalizer(ctx: &Context, service: &Service, held: bool) -> Result<(
     api.patch(&key.name, &PatchParams::default(), &Patch::Merge(patch))
         .await?;
     Ok(())
-}
-
-/// Publishes a Warning Event about the Service; best effort, as the reconcile waits for a change
-/// anyway.
-async fn publish_warning(ctx: &Context, service: &Service, reason: &str, note: String) {
-    tracing::warn!(service = %service.name_any(), reason, %note, "Service not applied");
-    let event = Event {
-        type_: EventType::Warning,
-        reason: reason.to_owned(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Reconcile".to_owned(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &service.object_ref(&())).await {
-        tracing::debug!(%error, "could not publish a Warning event");
-    }
 }
 
 #[cfg(test)]

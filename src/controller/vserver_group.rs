@@ -1,8 +1,8 @@
 //! The SlbVServerGroup controller: a VServer group on the load balancer of an SlbInstance, holding
 //! explicit backends or the nodes behind a Service, changed by diff in calls of at most 20 servers.
 
+mod node_backends;
 mod plan;
-mod service;
 
 pub use plan::SERVERS_PER_CALL;
 
@@ -13,12 +13,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::Event as Finalizer;
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 use slb_api::{
     AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
     DescribeHealthStatusRequest, DescribeVServerGroupAttributeRequest,
@@ -28,14 +28,13 @@ use slb_api::{
 };
 
 use self::plan::{Backends, Change, Desired, RemoteGroup};
+use super::events;
+use super::object::ObjectKey;
 use super::references::{
-    LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
-    referencing, report_blocked,
+    LoadBalancerRef, get_referenced, load_balancer_of, matching, placed_region, referencing,
 };
-use super::{
-    ObjectKey, drive, finalized, now, publish_normal, resync, spec_controller, write_outcome,
-    write_ready,
-};
+use super::runtime::{drive, finalized, resync, spec_controller};
+use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
@@ -65,7 +64,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let controller = spec_controller::<SlbVServerGroup>(&ctx);
-    let mut node_changes = service::NodeChanges::default();
+    let mut node_changes = node_backends::NodeChanges::default();
     let nodes = watcher(
         Api::<Node>::all(ctx.client.clone()),
         watcher::Config::default(),
@@ -78,7 +77,7 @@ pub async fn run(
         };
         std::future::ready(relevant)
     });
-    let slices_config = watcher::Config::default().labels(service::SERVICE_NAME_LABEL);
+    let slices_config = watcher::Config::default().labels(node_backends::SERVICE_NAME_LABEL);
     let (by_instance, by_service, by_slice, by_node) = (
         controller.store(),
         controller.store(),
@@ -105,7 +104,10 @@ pub async fn run(
             },
         )
         .watches(ctx.api::<EndpointSlice>(), slices_config, move |slice| {
-            let owner = slice.labels().get(service::SERVICE_NAME_LABEL).cloned();
+            let owner = slice
+                .labels()
+                .get(node_backends::SERVICE_NAME_LABEL)
+                .cloned();
             referencing(&by_slice, &slice, |group: &SlbVServerGroup| {
                 owner.is_some() && service_name(group) == owner.as_deref()
             })
@@ -144,10 +146,7 @@ struct Resolved {
 async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let current = group.status.clone().unwrap_or_default();
-    let resolved = match resolve(group, ctx, &key).await {
-        Ok(resolved) => resolved,
-        Err(error) => return report_blocked(ctx, group, error).await,
-    };
+    let resolved = resolve(group, ctx, &key).await?;
     let lb = &resolved.load_balancer;
     let slb = ctx.slb.region(&lb.region)?;
     let spec_changed = current.observed_generation != key.generation;
@@ -165,10 +164,11 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
                 // Recorded before the rename, which takes away the name it was found by.
                 let mut status = current.clone();
                 status.load_balancer_id = Some(lb.load_balancer_id.clone());
+                status.region_id = Some(lb.region.clone());
                 status.v_server_group_id = Some(found.id.clone());
                 let note = format!("found {}, created before its ID was recorded", found.id);
                 let progressing = DesiredCondition::ready(false, Reason::Progressing, note);
-                write_ready(ctx, group, status, progressing).await?;
+                report_status(ctx, group, status, [progressing], Generation::Pending).await?;
             }
             found
         }
@@ -185,7 +185,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
                 &resolved.backends,
                 &observed_backends,
                 &plan::draining_from_status(&current.draining),
-                now(),
+                Timestamp::now(),
                 period,
             );
             let draining = plan::draining_to_status(&drained.draining_since);
@@ -203,6 +203,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     // apply, then status
     let mut status = current.clone();
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
+    status.region_id = Some(lb.region.clone());
     status.v_server_group_id = remote.as_ref().map(|g| g.id.clone());
     status.draining = draining;
     let (ready, action) = if changes.is_empty() {
@@ -232,30 +233,30 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         status.backends = plan::to_status(&desired.backends);
         let id = status.v_server_group_id.clone().unwrap_or_default();
         if drift {
-            publish_normal(
+            events::normal(
                 ctx,
                 group,
                 "DriftRestored",
                 format!("Restored {id} after changes made outside: {summary}"),
             )
-            .await?;
+            .await;
         } else if existed {
-            publish_normal(ctx, group, "Updated", format!("Updated {id}: {summary}")).await?;
+            events::normal(ctx, group, "Updated", format!("Updated {id}: {summary}")).await;
         } else if let Some(deleted) = &recorded_id {
-            publish_normal(
+            events::normal(
                 ctx,
                 group,
                 "DriftRestored",
                 format!("Group {deleted} was deleted outside; created {id} in its place"),
             )
-            .await?;
+            .await;
         }
         (
             DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
             Action::requeue(SETTLE_DELAY),
         )
     };
-    write_outcome(ctx, group, status, ready).await?;
+    report_status(ctx, group, status, [ready], Generation::Observed).await?;
     Ok(action)
 }
 
@@ -277,13 +278,13 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
     };
     let svc: Service = get_referenced(ctx, &key.namespace, "Service", &service_ref.name).await?;
     let slices: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let selector = format!("{}={}", service::SERVICE_NAME_LABEL, service_ref.name);
+    let selector = format!("{}={}", node_backends::SERVICE_NAME_LABEL, service_ref.name);
     let slices = slices
         .list(&ListParams::default().labels(&selector))
         .await?;
     let nodes: Api<Node> = Api::all(ctx.client.clone());
     let nodes = nodes.list(&ListParams::default()).await?;
-    let found = service::service_backends(
+    let found = node_backends::service_backends(
         &svc,
         service_ref.port,
         service_ref.weighting.unwrap_or(Weighting::PodsPerNode),
@@ -299,7 +300,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
             .take(10)
             .map(|(node, why)| format!("{node}: {why}"))
             .collect();
-        publish_warning(
+        events::warning(
             ctx,
             group,
             "NodeSkipped",
@@ -396,14 +397,14 @@ async fn execute(
                 // Recorded before anything else, so that the group is never created twice.
                 let created =
                     DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
-                write_ready(ctx, group, status.clone(), created).await?;
-                publish_normal(
+                report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
+                events::normal(
                     ctx,
                     group,
                     "Created",
                     format!("Created VServer group {id} on {load_balancer_id}"),
                 )
-                .await?;
+                .await;
             }
             Change::Rename(name) => {
                 slb.set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
@@ -541,8 +542,13 @@ async fn listener_ports_using(
 async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
-    let region = instance_region(instance.as_ref(), &ctx.config.default_region);
+    let region = placed_region(
+        ctx,
+        &key.namespace,
+        status.region_id.as_ref(),
+        &group.spec.instance_ref.name,
+    )
+    .await?;
     let slb = ctx.slb.region(&region)?;
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
         (Some(id), _) => vec![id.clone()],
@@ -554,8 +560,7 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     for id in ids {
         match delete_group(slb.as_ref(), &id).await {
             Ok(true) => {
-                publish_normal(ctx, group, "Deleted", format!("Deleted VServer group {id}"))
-                    .await?;
+                events::normal(ctx, group, "Deleted", format!("Deleted VServer group {id}")).await;
             }
             Ok(false) => {}
             Err(Error::Slb(error)) if error.code() == Some(IN_USE_CODE) => {
@@ -564,7 +569,7 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
                 );
                 let blocked =
                     DesiredCondition::ready(false, Reason::ReconcileError, message.clone());
-                write_ready(ctx, group, status.clone(), blocked).await?;
+                report_status(ctx, group, status.clone(), [blocked], Generation::Pending).await?;
                 return Err(Error::DependentsExist(message));
             }
             Err(error) => return Err(error),
@@ -584,22 +589,5 @@ async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
         Ok(_) => Ok(true),
         Err(error) if error.is_not_found() => Ok(false),
         Err(error) => Err(error.into()),
-    }
-}
-
-/// Publishes a Warning event about `object`; best effort, as the reconcile goes on regardless.
-async fn publish_warning<K>(ctx: &Context, object: &K, reason: &str, note: String)
-where
-    K: Resource<DynamicType = ()>,
-{
-    let event = Event {
-        type_: EventType::Warning,
-        reason: reason.to_owned(),
-        note: Some(note),
-        action: reason.to_owned(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
-        tracing::debug!(%error, "could not publish a Warning event");
     }
 }

@@ -68,6 +68,10 @@ pub struct SlbMasterSlaveServerGroupStatus {
     /// The load balancer the group was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_id: Option<String>,
+    /// The region of that load balancer, recorded with it so that cleanup finds it without
+    /// guessing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]

@@ -79,6 +79,10 @@ pub struct SlbRuleStatus {
     /// The load balancer the rule was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_id: Option<String>,
+    /// The region of that load balancer, recorded with it so that cleanup finds it without
+    /// guessing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
     /// The listener port the rule was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener_port: Option<i32>,

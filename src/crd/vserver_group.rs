@@ -95,6 +95,10 @@ pub struct SlbVServerGroupStatus {
     /// The load balancer the group was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_id: Option<String>,
+    /// The region of that load balancer, recorded with it so that cleanup finds it without
+    /// guessing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
     /// The backend servers as last observed in SLB.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<BackendServer>,

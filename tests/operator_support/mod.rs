@@ -153,11 +153,10 @@ impl Operator {
             controller: "slb-operator".into(),
             instance: Some(namespace.to_owned()),
         };
-        let ctx = Arc::new(Context {
-            recorder: Recorder::new(client.clone(), reporter),
-            client: client.clone(),
+        let ctx = Arc::new(Context::new(
+            client.clone(),
             slb,
-            config: Config {
+            Config {
                 cluster_id: "test-cluster".into(),
                 default_region: REGION.into(),
                 resync_period,
@@ -165,9 +164,12 @@ impl Operator {
                 watch_namespace: Some(namespace.to_owned()),
                 service_load_balancer_class: "slb.operator.dev/slb".into(),
                 manage_services_without_class: true,
+                allow_deleting_adopted: false,
+                adoption_namespaces: None,
             },
             metrics,
-        });
+            Recorder::new(client.clone(), reporter),
+        ));
         let (stop, stopped) = watch::channel(false);
         let shutdown = async move {
             let mut stopped = stopped;

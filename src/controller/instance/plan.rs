@@ -16,6 +16,10 @@ use crate::crd::{
 pub const OWNER_UID_TAG: &str = "slb.operator.dev/owner-uid";
 /// Tag key holding the `--cluster-id` of the operator that created the load balancer.
 pub const CLUSTER_ID_TAG: &str = "slb.operator.dev/cluster-id";
+/// Tag key holding the uid of the SlbInstance that adopted a load balancer it did not create.
+pub const ADOPTED_BY_TAG: &str = "slb.operator.dev/adopted-by-uid";
+/// Tag keys the Alibaba Cloud controller manager puts on the load balancers it creates.
+pub const CCM_TAGS: [&str; 2] = ["kubernetes.do.not.delete", "ack.aliyun.com"];
 /// The API binds at most this many tags per call.
 pub const TAGS_PER_CALL: usize = 5;
 
@@ -61,10 +65,124 @@ pub enum Change {
 pub enum Plan {
     /// The adopted load balancer does not exist; nothing is created in its place.
     AdoptedMissing { load_balancer_id: String },
-    /// An adopted load balancer exists; it is never changed.
-    Adopted,
+    /// An adopted load balancer exists; it is never changed, only tagged as adopted (the calls).
+    Adopted(Vec<Change>),
+    /// The load balancer is not this object's: nothing is called. The text names it and says why.
+    NotOwned(String),
+    /// Another object adopted the load balancer first.
+    Conflict(String),
     /// Calls to make, in order; none when SLB matches the spec.
     Changes(Vec<Change>),
+}
+
+/// Whose a load balancer is, by its tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// Created for this object by this cluster's operator.
+    Ours,
+    /// Adopted by this object, in this cluster.
+    AdoptedByUs,
+    /// Nobody's we know of: an object may adopt it.
+    Unclaimed,
+    /// Adopted by another object of this cluster.
+    AdoptedByOther(String),
+    /// Created or adopted by something else; the text says what.
+    Foreign(String),
+}
+
+/// Reads the ownership tags of a load balancer.
+pub fn ownership(tags: &[TagSet], identity: &Identity<'_>) -> Ownership {
+    let value = |key: &str| {
+        tags.iter()
+            .find(|tag| tag.tag_key == key)
+            .map(|tag| tag.tag_value.clone().unwrap_or_default())
+    };
+    let cluster = value(CLUSTER_ID_TAG);
+    if let Some(cluster) = cluster.as_ref().filter(|c| *c != identity.cluster_id) {
+        return Ownership::Foreign(format!(
+            "it belongs to the slb-operator of cluster {cluster:?}"
+        ));
+    }
+    if let Some(owner) = value(OWNER_UID_TAG) {
+        return if owner == identity.uid && cluster.is_some() {
+            Ownership::Ours
+        } else {
+            Ownership::Foreign(format!("it was created for the object with uid {owner}"))
+        };
+    }
+    if let Some(adopter) = value(ADOPTED_BY_TAG) {
+        return if adopter == identity.uid {
+            Ownership::AdoptedByUs
+        } else {
+            Ownership::AdoptedByOther(adopter)
+        };
+    }
+    if let Some(key) = CCM_TAGS.iter().find(|key| value(key).is_some()) {
+        return Ownership::Foreign(format!(
+            "the Alibaba Cloud controller manager manages it (tag {key})"
+        ));
+    }
+    Ownership::Unclaimed
+}
+
+/// The tags that mark a load balancer as adopted by this object.
+pub fn adoption_tags(identity: &Identity<'_>) -> Vec<Tag> {
+    vec![
+        Tag::new(ADOPTED_BY_TAG, identity.uid),
+        Tag::new(CLUSTER_ID_TAG, identity.cluster_id),
+    ]
+}
+
+impl Plan {
+    /// Whether the plan changes a load balancer that exists: its ownership must be checked first.
+    pub fn changes_existing(&self) -> bool {
+        match self {
+            Plan::Changes(changes) => changes
+                .first()
+                .is_some_and(|change| !matches!(change, Change::Create(_))),
+            Plan::Adopted(changes) => !changes.is_empty(),
+            Plan::AdoptedMissing { .. } | Plan::NotOwned(_) | Plan::Conflict(_) => false,
+        }
+    }
+}
+
+/// What the cleanup does with the load balancer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Delete it: it is this object's, and the policy says so.
+    Delete,
+    /// Leave it in place; remove the adoption tags when this object adopted it.
+    Orphan { untag: bool },
+    /// Leave it in place: it is not this object's to delete (the text names it and says why).
+    Refuse(String),
+}
+
+/// What the cleanup does, given the policy in effect, whether the operator may delete adopted load
+/// balancers, and whose the load balancer is by its tags (`None`: it no longer exists).
+pub fn release(
+    spec: &SlbInstanceSpec,
+    allow_deleting_adopted: bool,
+    ownership: Option<&Ownership>,
+) -> Release {
+    let adopted = is_adopted(spec);
+    let untag = adopted && ownership == Some(&Ownership::AdoptedByUs);
+    if deletion_policy(spec) == DeletionPolicy::Orphan || (adopted && !allow_deleting_adopted) {
+        return Release::Orphan { untag };
+    }
+    match ownership {
+        None => Release::Delete,
+        Some(Ownership::AdoptedByUs) if adopted => Release::Delete,
+        // Unclaimed: recorded at creation, with a crash before its tags.
+        Some(Ownership::Ours | Ownership::Unclaimed) if !adopted => Release::Delete,
+        Some(Ownership::Unclaimed) => Release::Refuse("it was never tagged as adopted".to_owned()),
+        Some(Ownership::AdoptedByOther(uid)) => {
+            Release::Refuse(format!("another object (uid {uid}) adopted it"))
+        }
+        Some(Ownership::Foreign(why)) => Release::Refuse(why.clone()),
+        Some(Ownership::Ours | Ownership::AdoptedByUs) => {
+            Release::Refuse("its tags do not match how this object holds it".to_owned())
+        }
+    }
 }
 
 /// Whether the spec adopts an existing load balancer.
@@ -111,11 +229,28 @@ pub fn plan(
     replaced_id: Option<&str>,
 ) -> Plan {
     if let Some(id) = &spec.load_balancer_id {
-        return match observed.load_balancer {
-            Some(_) => Plan::Adopted,
-            None => Plan::AdoptedMissing {
+        if observed.load_balancer.is_none() {
+            return Plan::AdoptedMissing {
                 load_balancer_id: id.clone(),
-            },
+            };
+        }
+        return match observed
+            .tags
+            .as_deref()
+            .map(|tags| ownership(tags, identity))
+        {
+            // Tags are read whenever the spec changed or the adoption is not recorded yet.
+            None | Some(Ownership::AdoptedByUs) => Plan::Adopted(Vec::new()),
+            Some(Ownership::Unclaimed) => {
+                Plan::Adopted(vec![Change::AddTags(adoption_tags(identity))])
+            }
+            Some(Ownership::AdoptedByOther(uid)) => Plan::Conflict(format!(
+                "load balancer {id} is adopted by another object already (uid {uid})"
+            )),
+            Some(Ownership::Ours) => Plan::NotOwned(format!(
+                "load balancer {id} (it was created for this object: remove loadBalancerId to manage it)"
+            )),
+            Some(Ownership::Foreign(why)) => Plan::NotOwned(format!("load balancer {id} ({why})")),
         };
     }
     let name = spec
@@ -135,6 +270,18 @@ pub fn plan(
         return Plan::Changes(changes);
     };
 
+    if let Some(tags) = &observed.tags {
+        match ownership(tags, identity) {
+            // Unclaimed: recorded at creation, and a crash came before its tags; they are added now.
+            Ownership::Ours | Ownership::Unclaimed => {}
+            Ownership::AdoptedByUs | Ownership::AdoptedByOther(_) | Ownership::Foreign(_) => {
+                return Plan::NotOwned(format!(
+                    "load balancer {} (not tagged {OWNER_UID_TAG}={} and {CLUSTER_ID_TAG}={})",
+                    remote.load_balancer_id, identity.uid, identity.cluster_id
+                ));
+            }
+        }
+    }
     let mut changes = Vec::new();
     if remote.load_balancer_name != name {
         changes.push(Change::SetName(name));
@@ -229,7 +376,7 @@ fn is_system_tag(key: &str) -> bool {
 }
 
 fn added_tags(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Change> {
-    let missing: Vec<Tag> = desired
+    let mut missing: Vec<Tag> = desired
         .iter()
         .filter(|(key, value)| {
             !remote
@@ -238,6 +385,9 @@ fn added_tags(desired: &BTreeMap<String, String>, remote: &[TagSet]) -> Vec<Chan
         })
         .map(|(key, value)| Tag::new(key, value))
         .collect();
+    // The ownership tags go in the first call, so that a crash between two calls never leaves the
+    // load balancer tagged with the cluster but not the owner.
+    missing.sort_by_key(|tag| ![OWNER_UID_TAG, CLUSTER_ID_TAG].contains(&tag.tag_key.as_str()));
     missing
         .chunks(TAGS_PER_CALL)
         .map(|chunk| Change::AddTags(chunk.to_vec()))

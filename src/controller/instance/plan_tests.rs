@@ -272,7 +272,158 @@ fn an_adopted_load_balancer_is_never_changed() {
         tags: None,
         ..Observed::default()
     };
-    assert_eq!(plan(&spec, &identity(), &observed, None), Plan::Adopted);
+    assert_eq!(
+        plan(&spec, &identity(), &observed, None),
+        Plan::Adopted(Vec::new())
+    );
+}
+
+fn tag_set(key: &str, value: &str) -> TagSet {
+    TagSet {
+        tag_key: key.into(),
+        tag_value: Some(value.into()),
+        ..Default::default()
+    }
+}
+
+fn adopted_with(tags: Vec<TagSet>) -> Plan {
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(tags),
+        ..Observed::default()
+    };
+    plan(
+        &spec("{loadBalancerId: lb-1}"),
+        &identity(),
+        &observed,
+        None,
+    )
+}
+
+#[test]
+fn an_unclaimed_load_balancer_is_adopted_by_tagging_it() {
+    assert_eq!(
+        adopted_with(vec![tag_set("team", "web")]),
+        Plan::Adopted(vec![Change::AddTags(vec![
+            Tag::new(ADOPTED_BY_TAG, UID),
+            Tag::new(CLUSTER_ID_TAG, "cluster-1"),
+        ])])
+    );
+    let ours = vec![
+        tag_set(ADOPTED_BY_TAG, UID),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ];
+    assert_eq!(adopted_with(ours), Plan::Adopted(Vec::new()));
+}
+
+#[test]
+fn a_load_balancer_someone_else_holds_is_never_adopted() {
+    let other_object = vec![
+        tag_set(ADOPTED_BY_TAG, "another-uid"),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ];
+    assert!(matches!(adopted_with(other_object), Plan::Conflict(m) if m.contains("another-uid")));
+    let other_cluster = vec![
+        tag_set(OWNER_UID_TAG, "x"),
+        tag_set(CLUSTER_ID_TAG, "cluster-2"),
+    ];
+    assert!(matches!(adopted_with(other_cluster), Plan::NotOwned(m) if m.contains("cluster-2")));
+    let ccm = vec![tag_set("kubernetes.do.not.delete", "a1b2c3")];
+    assert!(matches!(adopted_with(ccm), Plan::NotOwned(m) if m.contains("controller manager")));
+    let created_by_another = vec![
+        tag_set(OWNER_UID_TAG, "another-uid"),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ];
+    assert!(matches!(
+        adopted_with(created_by_another),
+        Plan::NotOwned(_)
+    ));
+}
+
+#[test]
+fn a_created_load_balancer_is_changed_only_while_its_tags_say_it_is_ours() {
+    let mut renamed = remote();
+    renamed.load_balancer_name = "changed-outside".into();
+    let with_tags = |tags: Vec<TagSet>| Observed {
+        load_balancer: Some(renamed.clone()),
+        tags: Some(tags),
+        ..Observed::default()
+    };
+    let ours = with_tags(vec![
+        tag_set(OWNER_UID_TAG, UID),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ]);
+    let planned = plan(&spec("{}"), &identity(), &ours, None);
+    assert!(planned.changes_existing());
+    assert!(
+        matches!(&planned, Plan::Changes(c) if c.contains(&Change::SetName("default/web".into())))
+    );
+
+    let taken = with_tags(vec![
+        tag_set(OWNER_UID_TAG, "another-uid"),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ]);
+    assert!(
+        matches!(plan(&spec("{}"), &identity(), &taken, None), Plan::NotOwned(m) if m.contains("lb-1"))
+    );
+
+    // Recorded at creation, with a crash before the tags: the tags are added, ownership first.
+    let untagged = with_tags(vec![tag_set("team", "web")]);
+    let Plan::Changes(changes) = plan(&spec("{}"), &identity(), &untagged, None) else {
+        unreachable!("an untagged load balancer we recorded is ours")
+    };
+    let first_tags = changes.iter().find_map(|c| match c {
+        Change::AddTags(tags) => Some(tags.clone()),
+        _ => None,
+    });
+    let mut first_two: Vec<String> = first_tags
+        .unwrap_or_default()
+        .into_iter()
+        .take(2)
+        .map(|t| t.tag_key)
+        .collect();
+    first_two.sort();
+    assert_eq!(first_two, [CLUSTER_ID_TAG, OWNER_UID_TAG]);
+}
+
+#[test]
+fn cleanup_deletes_only_what_the_object_owns_and_adopted_ones_only_when_allowed() {
+    let created = spec("{}");
+    let ours = Ownership::Ours;
+    assert_eq!(release(&created, false, Some(&ours)), Release::Delete);
+    assert_eq!(release(&created, false, None), Release::Delete);
+    let foreign = Ownership::Foreign("another cluster".into());
+    assert!(
+        matches!(release(&created, false, Some(&foreign)), Release::Refuse(m) if m == "another cluster")
+    );
+
+    let adopted_delete = spec("{loadBalancerId: lb-1, deletionPolicy: Delete}");
+    let adopted = Ownership::AdoptedByUs;
+    assert_eq!(
+        release(&adopted_delete, false, Some(&adopted)),
+        Release::Orphan { untag: true }
+    );
+    assert_eq!(
+        release(&adopted_delete, true, Some(&adopted)),
+        Release::Delete
+    );
+    assert!(matches!(
+        release(&adopted_delete, true, Some(&Ownership::Unclaimed)),
+        Release::Refuse(_)
+    ));
+    let adopted_orphan = spec("{loadBalancerId: lb-1}");
+    assert_eq!(
+        release(&adopted_orphan, true, Some(&adopted)),
+        Release::Orphan { untag: true }
+    );
+    assert_eq!(
+        release(
+            &adopted_orphan,
+            true,
+            Some(&Ownership::AdoptedByOther("x".into()))
+        ),
+        Release::Orphan { untag: false }
+    );
 }
 
 #[test]

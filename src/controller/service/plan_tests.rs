@@ -12,6 +12,8 @@ fn config(manage_without_class: bool) -> Config {
         watch_namespace: None,
         service_load_balancer_class: "slb.operator.dev/slb".into(),
         manage_services_without_class: manage_without_class,
+        allow_deleting_adopted: false,
+        adoption_namespaces: None,
     }
 }
 

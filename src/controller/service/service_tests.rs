@@ -194,3 +194,47 @@ fn children_whose_reconcile_failed_are_named_with_their_message() {
         ["SlbListener web-80: quota exceeded"]
     );
 }
+
+#[test]
+fn the_outcome_announces_the_load_balancer_once_and_warns_of_failing_children() {
+    let desired = desired();
+    let mut owned = applied(&desired);
+    let reasons = |outcome: &ServiceOutcome| -> Vec<&'static str> {
+        outcome.events.iter().map(|n| n.reason).collect()
+    };
+
+    let first = outcome(
+        "web",
+        2,
+        &Owned {
+            instance: None,
+            ..applied(&desired)
+        },
+        None,
+        false,
+    );
+    assert_eq!(reasons(&first), ["EnsuringLoadBalancer"]);
+    assert!(first.events[0].message.contains("2 listener(s)"));
+    assert!(first.warning.is_none());
+
+    all_ready(&mut owned);
+    let addressed = outcome("web", 2, &owned, Some("198.18.0.1"), false);
+    assert_eq!(reasons(&addressed), ["EnsuredLoadBalancer"]);
+    assert!(addressed.condition.status);
+    let steady = outcome("web", 2, &owned, Some("198.18.0.1"), true);
+    assert!(steady.events.is_empty());
+
+    if let Some(listener) = owned.listeners.get_mut("web-80") {
+        listener.status = Some(crate::crd::SlbListenerStatus {
+            conditions: vec![condition(false, "ReconcileError", "quota exceeded")],
+            ..Default::default()
+        });
+    }
+    let failing = outcome("web", 2, &owned, Some("198.18.0.1"), true);
+    let Some(warning) = failing.warning else {
+        unreachable!("a failing child gives a warning")
+    };
+    assert_eq!(warning.reason, "LoadBalancerNotReady");
+    assert_eq!(warning.message, "SlbListener web-80: quota exceeded");
+    assert!(!failing.condition.status);
+}

@@ -1,12 +1,12 @@
 //! The SlbInstance controller: creates (or adopts) a load balancer, keeps it as the spec says, and
 //! deletes it (or leaves it, with Orphan) when the object goes away.
 
+mod outcome;
 mod plan;
 
 pub use plan::{CLUSTER_ID_TAG, OWNER_UID_TAG, client_token, deletion_policy};
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
@@ -17,13 +17,16 @@ use slb_api::{
     DescribeLoadBalancerAttributeResponse, DescribeLoadBalancersRequest, DescribeTagsRequest,
     ModifyLoadBalancerInstanceSpecRequest, ModifyLoadBalancerInternetSpecRequest,
     RemoveTagsRequest, SetLoadBalancerNameRequest, SetLoadBalancerStatusRequest, SlbApi, Tag,
+    TagSet,
 };
 
-use self::plan::{Change, Identity, Observed, Plan};
-use super::{
-    ObjectKey, drive, finalized, publish_normal, resync, spec_controller, write_outcome,
-    write_ready,
-};
+use self::outcome::{Applied, Before};
+use self::plan::{Change, Identity, Observed, Plan, Release};
+use super::events;
+use super::object::ObjectKey;
+use super::references::instance_region;
+use super::runtime::{conclude, drive, finalized, spec_controller};
+use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::SlbMasterSlaveServerGroup;
@@ -31,9 +34,6 @@ use crate::crd::{
     DeletionPolicy, SlbInstance, SlbInstanceSpec, SlbInstanceStatus, SlbListener, SlbVServerGroup,
 };
 use crate::error::{Error, Result};
-
-/// How soon to look again after changing SLB, to report the result.
-const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// Runs the controller until `shutdown` completes.
 pub async fn run(
@@ -48,37 +48,16 @@ pub async fn run(
 pub async fn reconcile(instance: Arc<SlbInstance>, ctx: Arc<Context>) -> Result<Action> {
     finalized(instance, &ctx, |event| async {
         match event {
-            Finalizer::Apply(instance) => match sync(&instance, &ctx).await {
-                Ok(action) => Ok(action),
-                Err(error) => {
-                    report_failure(&instance, &ctx, &error).await;
-                    Err(error)
-                }
-            },
+            Finalizer::Apply(instance) => sync(&instance, &ctx).await,
             Finalizer::Cleanup(instance) => cleanup(&instance, &ctx).await,
         }
     })
     .await
 }
 
-/// Shows a failed reconcile in the Ready condition, so `kubectl get` says why the object is not ready.
-/// Best effort: the error itself still goes to the error policy (log, metric, Warning event, retry).
-async fn report_failure(instance: &SlbInstance, ctx: &Context, error: &Error) {
-    let status = instance.status.clone().unwrap_or_default();
-    let ready = DesiredCondition::ready(false, Reason::ReconcileError, error.chain());
-    if let Err(status_error) = write_ready(ctx, instance, status, ready).await {
-        tracing::debug!(error = %status_error.chain(), "could not report the failure in the status");
-    }
-}
-
-/// The region of the load balancer: the spec's, else the one recorded at creation, else the default.
+/// The region of the load balancer (see [`instance_region`]).
 pub(super) fn region_of(instance: &SlbInstance, ctx: &Context) -> String {
-    instance
-        .spec
-        .region_id
-        .clone()
-        .or_else(|| instance.status.as_ref().and_then(|s| s.region_id.clone()))
-        .unwrap_or_else(|| ctx.config.default_region.clone())
+    instance_region(Some(instance), &ctx.config.default_region)
 }
 
 async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
@@ -93,103 +72,79 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     };
     let spec_changed = current.observed_generation != key.generation;
 
-    // observe
-    let observed = observe(
-        slb.as_ref(),
-        &instance.spec,
-        &current,
-        &key.uid,
-        spec_changed,
-    )
-    .await?;
+    if let Some(id) = &instance.spec.load_balancer_id
+        && !ctx.config.may_adopt(&key.namespace)
+    {
+        return Err(Error::NotOwned {
+            what: format!(
+                "load balancer {id} (namespace {} may not adopt load balancers: see --adoption-namespaces)",
+                key.namespace
+            ),
+        });
+    }
+
+    // observe: the tags (ownership, and the spec's own) only when they can matter, so that an
+    // unchanged object costs one describe per resync.
+    let adopting = plan::is_adopted(&instance.spec) && current.load_balancer_id.is_none();
+    let mut observed = observe(slb.as_ref(), &instance.spec, &current, &identity).await?;
+    if spec_changed || adopting {
+        observed.tags = describe_tags(slb.as_ref(), observed.load_balancer.as_ref()).await?;
+    }
     let replaced_id = current
         .load_balancer_id
         .as_deref()
         .filter(|_| observed.load_balancer.is_none() && !plan::is_adopted(&instance.spec));
 
-    // plan (no I/O)
-    let plan = plan::plan(&instance.spec, &identity, &observed, replaced_id);
+    // plan (no I/O); ownership is checked before any call that changes the load balancer
+    let mut plan = plan::plan(&instance.spec, &identity, &observed, replaced_id);
+    if observed.tags.is_none() && plan.changes_existing() {
+        observed.tags = describe_tags(slb.as_ref(), observed.load_balancer.as_ref()).await?;
+        plan = plan::plan(&instance.spec, &identity, &observed, replaced_id);
+    }
+    match &plan {
+        Plan::NotOwned(what) => return Err(Error::NotOwned { what: what.clone() }),
+        Plan::Conflict(message) => return Err(Error::AdoptionConflict(message.clone())),
+        _ => {}
+    }
 
-    // apply, then status
+    // apply
     let mut status = observed_status(&current, observed.load_balancer.as_ref(), &region);
-    let (ready, action) = match plan {
-        Plan::AdoptedMissing { load_balancer_id } => (
-            DesiredCondition::ready(
-                false,
-                Reason::RemoteNotFound,
-                format!("the adopted load balancer {load_balancer_id} does not exist in {region}"),
-            ),
-            resync(ctx.config.resync_period),
-        ),
-        Plan::Adopted => {
-            if current.load_balancer_id.is_none() {
-                let id = status.load_balancer_id.clone().unwrap_or_default();
-                publish_normal(
-                    ctx,
-                    instance,
-                    "Adopted",
-                    format!("Adopted load balancer {id}"),
-                )
-                .await?;
-            }
-            (
-                DesiredCondition::ready(
-                    true,
-                    Reason::Available,
-                    "the adopted load balancer exists",
-                ),
-                resync(ctx.config.resync_period),
-            )
-        }
-        Plan::Changes(changes) if changes.is_empty() => (
-            DesiredCondition::ready(
-                true,
-                Reason::Available,
-                "the load balancer matches the spec",
-            ),
-            resync(ctx.config.resync_period),
-        ),
-        Plan::Changes(changes) => {
-            let drift = !spec_changed && observed.load_balancer.is_some();
-            let summary = describe_changes(&changes);
-            let id = execute(
+    let mut applied = Applied::default();
+    let failed = match &plan {
+        Plan::Changes(changes) | Plan::Adopted(changes) => {
+            let existing = observed.load_balancer.as_ref();
+            execute(
                 ctx,
                 instance,
                 slb.as_ref(),
                 &region,
                 &mut status,
-                observed.load_balancer.as_ref(),
+                existing,
                 changes,
+                &mut applied,
             )
-            .await?;
-            if drift {
-                publish_normal(
-                    ctx,
-                    instance,
-                    "DriftRestored",
-                    format!("Restored {id} after changes made outside: {summary}"),
-                )
-                .await?;
-            } else if observed.load_balancer.is_some() {
-                publish_normal(ctx, instance, "Updated", format!("Updated {id}: {summary}"))
-                    .await?;
-            } else if let Some(replaced) = replaced_id {
-                publish_normal(
-                    ctx,
-                    instance,
-                    "DriftRestored",
-                    format!("Load balancer {replaced} was deleted outside the operator; created {id} in its place"),
-                )
-                .await?;
-            }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
-                Action::requeue(SETTLE_DELAY),
-            )
+            .await
+            .err()
         }
+        Plan::AdoptedMissing { .. } | Plan::NotOwned(_) | Plan::Conflict(_) => None,
     };
-    write_outcome(ctx, instance, status, ready).await?;
-    Ok(action)
+
+    // outcome (no I/O), then status
+    let before = Before {
+        region: &region,
+        spec_changed,
+        existing_id: observed
+            .load_balancer
+            .as_ref()
+            .map(|lb| lb.load_balancer_id.as_str()),
+        replaced_id,
+        recorded: current.load_balancer_id.is_some(),
+        adopted_delete_refused: plan::is_adopted(&instance.spec)
+            && deletion_policy(&instance.spec) == DeletionPolicy::Delete
+            && !ctx.config.allow_deleting_adopted,
+    };
+    let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
+    conclude(ctx, instance, status, outcome, failed).await
 }
 
 /// Finds the load balancer: by the adopted or recorded ID, else (after a crash between the create
@@ -198,8 +153,7 @@ async fn observe(
     slb: &dyn SlbApi,
     spec: &SlbInstanceSpec,
     current: &SlbInstanceStatus,
-    uid: &str,
-    read_tags: bool,
+    identity: &Identity<'_>,
 ) -> Result<Observed> {
     let known_id = spec
         .load_balancer_id
@@ -210,24 +164,11 @@ async fn observe(
         None => None,
     };
     if load_balancer.is_none() && !plan::is_adopted(spec) {
-        load_balancer = match find_owned(slb, uid).await? {
+        load_balancer = match find_owned(slb, identity).await? {
             Some(id) => describe(slb, &id).await?,
             None => None,
         };
     }
-    let tags = match &load_balancer {
-        Some(lb) if read_tags && !plan::is_adopted(spec) => Some(
-            slb.describe_tags(&DescribeTagsRequest {
-                load_balancer_id: Some(lb.load_balancer_id.clone()),
-                tags: Vec::new(),
-                page_size: Some(100),
-                page_number: None,
-            })
-            .await?
-            .tag_sets,
-        ),
-        _ => None,
-    };
     let pending_create = match &current.pending_create {
         Some(_) if load_balancer.is_some() => None,
         Some(recorded) => match serde_json::from_str(recorded) {
@@ -242,9 +183,26 @@ async fn observe(
     };
     Ok(Observed {
         load_balancer,
-        tags,
+        tags: None,
         pending_create,
     })
+}
+
+/// The tags of `load_balancer`, if there is one.
+async fn describe_tags(
+    slb: &dyn SlbApi,
+    load_balancer: Option<&DescribeLoadBalancerAttributeResponse>,
+) -> Result<Option<Vec<TagSet>>> {
+    let Some(lb) = load_balancer else {
+        return Ok(None);
+    };
+    let request = DescribeTagsRequest {
+        load_balancer_id: Some(lb.load_balancer_id.clone()),
+        tags: Vec::new(),
+        page_size: Some(100),
+        page_number: None,
+    };
+    Ok(Some(slb.describe_tags(&request).await?.tag_sets))
 }
 
 async fn describe(
@@ -262,10 +220,13 @@ async fn describe(
     }
 }
 
-/// The load balancer tagged with the object's uid, if any.
-async fn find_owned(slb: &dyn SlbApi, uid: &str) -> Result<Option<String>> {
+/// The load balancer tagged with the object's uid and this cluster's id, if any.
+async fn find_owned(slb: &dyn SlbApi, identity: &Identity<'_>) -> Result<Option<String>> {
     let request = DescribeLoadBalancersRequest {
-        tags: vec![Tag::new(OWNER_UID_TAG, uid)],
+        tags: vec![
+            Tag::new(OWNER_UID_TAG, identity.uid),
+            Tag::new(CLUSTER_ID_TAG, identity.cluster_id),
+        ],
         ..Default::default()
     };
     let found = slb.describe_load_balancers(&request).await?;
@@ -276,7 +237,7 @@ async fn find_owned(slb: &dyn SlbApi, uid: &str) -> Result<Option<String>> {
         .map(|lb| lb.load_balancer_id))
 }
 
-/// Makes the planned calls, recording the ID in the status right after a create. Returns the ID.
+/// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.
 async fn execute(
     ctx: &Context,
     instance: &SlbInstance,
@@ -284,13 +245,14 @@ async fn execute(
     region: &str,
     status: &mut SlbInstanceStatus,
     existing: Option<&DescribeLoadBalancerAttributeResponse>,
-    changes: Vec<Change>,
-) -> Result<String> {
+    changes: &[Change],
+    applied: &mut Applied,
+) -> Result<()> {
     let mut id = existing
         .map(|lb| lb.load_balancer_id.clone())
         .unwrap_or_default();
     for change in changes {
-        match change {
+        match change.clone() {
             Change::Create(request) => {
                 // Recorded first, so that a crash before the ID reaches the status repeats this
                 // very call rather than one built from a spec that may change meanwhile.
@@ -298,11 +260,19 @@ async fn execute(
                 if status.pending_create.as_ref() != Some(&recorded) {
                     status.pending_create = Some(recorded);
                     let creating = DesiredCondition::ready(false, Reason::Progressing, "creating");
-                    write_ready(ctx, instance, status.clone(), creating).await?;
+                    report_status(
+                        ctx,
+                        instance,
+                        status.clone(),
+                        [creating],
+                        Generation::Pending,
+                    )
+                    .await?;
                 }
                 let created = slb.create_load_balancer(&request).await?;
                 status.pending_create = None;
                 id = created.load_balancer_id.clone();
+                applied.created_id = Some(id.clone());
                 status.load_balancer_id = Some(created.load_balancer_id);
                 status.region_id = Some(region.to_owned());
                 status.address = Some(created.address).filter(|a| !a.is_empty());
@@ -312,12 +282,12 @@ async fn execute(
                 // load balancer. observedGeneration stays, so the next reconcile still checks the tags.
                 let created =
                     DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
-                write_ready(ctx, instance, status.clone(), created).await?;
-                publish_normal(
+                report_status(
                     ctx,
                     instance,
-                    "Created",
-                    format!("Created load balancer {id} in {region}"),
+                    status.clone(),
+                    [created],
+                    Generation::Pending,
                 )
                 .await?;
             }
@@ -369,24 +339,7 @@ async fn execute(
             }
         }
     }
-    Ok(id)
-}
-
-/// A short, human-readable list of the planned calls, for Events and conditions.
-fn describe_changes(changes: &[Change]) -> String {
-    let mut names: Vec<&str> = changes
-        .iter()
-        .map(|change| match change {
-            Change::Create(_) => "create",
-            Change::SetName(_) => "name",
-            Change::SetStatus(_) => "status",
-            Change::ModifyInternetSpec { .. } => "billing and bandwidth",
-            Change::ModifyInstanceSpec(_) => "instance spec",
-            Change::AddTags(_) | Change::RemoveTags(_) => "tags",
-        })
-        .collect();
-    names.dedup();
-    names.join(", ")
+    Ok(())
 }
 
 /// The status fields SLB reports, on top of what the object already records.
@@ -412,58 +365,107 @@ fn observed_status(
 async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(instance)?;
     let status = instance.status.clone().unwrap_or_default();
+    let identity = Identity {
+        uid: &key.uid,
+        default_name: key.default_slb_name(),
+        cluster_id: &ctx.config.cluster_id,
+    };
     let known_id = instance
         .spec
         .load_balancer_id
         .clone()
         .or(status.load_balancer_id.clone());
-    if deletion_policy(&instance.spec) == DeletionPolicy::Orphan {
-        if let Some(id) = known_id {
-            publish_normal(
-                ctx,
-                instance,
-                "Orphaned",
-                format!("Left load balancer {id} in place"),
-            )
-            .await?;
-        }
-        return Ok(Action::await_change());
-    }
-    let dependents = dependents(ctx, &key).await?;
-    if !dependents.is_empty() {
-        return Err(Error::DependentsExist(dependents.join(", ")));
-    }
     let slb = ctx.slb.region(&region_of(instance, ctx))?;
+    let deleting =
+        plan::release(&instance.spec, ctx.config.allow_deleting_adopted, None) == Release::Delete;
+    if deleting {
+        let dependents = dependents(ctx, &key).await?;
+        if !dependents.is_empty() {
+            return Err(Error::DependentsExist(dependents.join(", ")));
+        }
+    }
     let id = match known_id {
         Some(id) => Some(id),
         // A crash between create and status write leaves only the owner tag to find it by. Not found
         // (even the region) means there is nothing to delete.
-        None if !plan::is_adopted(&instance.spec) => match find_owned(slb.as_ref(), &key.uid).await
-        {
-            Ok(found) => found,
-            Err(Error::Slb(error)) if error.is_not_found() => None,
-            Err(error) => return Err(error),
-        },
+        None if deleting && !plan::is_adopted(&instance.spec) => {
+            match find_owned(slb.as_ref(), &identity).await {
+                Ok(found) => found,
+                Err(Error::Slb(error)) if error.is_not_found() => None,
+                Err(error) => return Err(error),
+            }
+        }
         None => None,
     };
-    if let Some(id) = id {
-        match slb
-            .delete_load_balancer(&DeleteLoadBalancerRequest {
-                load_balancer_id: id.clone(),
-            })
-            .await
-        {
-            Ok(_) => {
-                publish_normal(
+    let Some(id) = id else {
+        return Ok(Action::await_change());
+    };
+    // Ownership is checked on SLB's own tags right before anything is changed.
+    let tags = match slb
+        .describe_tags(&DescribeTagsRequest {
+            load_balancer_id: Some(id.clone()),
+            tags: Vec::new(),
+            page_size: Some(100),
+            page_number: None,
+        })
+        .await
+    {
+        Ok(found) => Some(found.tag_sets),
+        Err(error) if error.is_not_found() => None,
+        Err(error) => return Err(error.into()),
+    };
+    let ownership = tags.as_deref().map(|tags| plan::ownership(tags, &identity));
+    match plan::release(
+        &instance.spec,
+        ctx.config.allow_deleting_adopted,
+        ownership.as_ref(),
+    ) {
+        Release::Delete => {
+            match slb
+                .delete_load_balancer(&DeleteLoadBalancerRequest {
+                    load_balancer_id: id.clone(),
+                })
+                .await
+            {
+                Ok(_) => {
+                    events::normal(
+                        ctx,
+                        instance,
+                        "Deleted",
+                        format!("Deleted load balancer {id}"),
+                    )
+                    .await;
+                }
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Release::Orphan { untag } => {
+            if untag {
+                slb.remove_tags(&RemoveTagsRequest {
+                    load_balancer_id: id.clone(),
+                    tags: plan::adoption_tags(&identity),
+                })
+                .await?;
+            }
+            if tags.is_some() {
+                events::normal(
                     ctx,
                     instance,
-                    "Deleted",
-                    format!("Deleted load balancer {id}"),
+                    "Orphaned",
+                    format!("Left load balancer {id} in place"),
                 )
-                .await?
+                .await;
             }
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error.into()),
+        }
+        Release::Refuse(why) => {
+            events::warning(
+                ctx,
+                instance,
+                "NotOwned",
+                format!("Left load balancer {id} in place: this object does not own it ({why})"),
+            )
+            .await;
         }
     }
     Ok(Action::await_change())

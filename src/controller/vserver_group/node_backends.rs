@@ -218,5 +218,5 @@ impl NodeChanges {
 }
 
 #[cfg(test)]
-#[path = "service_tests.rs"]
+#[path = "node_backends_tests.rs"]
 mod tests;

@@ -1,0 +1,302 @@
+//! The SlbInstance outcome (pure): from the plan and what the calls did, the Ready condition, the
+//! requeue and the Events.
+
+use std::time::Duration;
+
+use super::plan::{Change, Plan};
+use crate::conditions::{DesiredCondition, Reason};
+use crate::controller::runtime::{Note, Outcome, Requeue};
+
+/// How soon to look again after changing SLB, to report the result.
+pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// What the reconcile knew before it applied the plan.
+pub struct Before<'a> {
+    pub region: &'a str,
+    /// The spec changed since the last outcome (else a difference was made outside).
+    pub spec_changed: bool,
+    /// The load balancer SLB has, if any.
+    pub existing_id: Option<&'a str>,
+    /// The ID the status recorded, of a load balancer SLB no longer has.
+    pub replaced_id: Option<&'a str>,
+    /// Whether the status had recorded a load balancer ID already.
+    pub recorded: bool,
+    /// The spec says to delete an adopted load balancer, which the operator may not do: it will be
+    /// left in place, and the condition says so from the start.
+    pub adopted_delete_refused: bool,
+}
+
+/// What the calls did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The ID of the load balancer created, once the create has answered.
+    pub created_id: Option<String>,
+}
+
+/// The outcome of `plan`; `failed` when a call failed after those `applied` records.
+pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool) -> Outcome {
+    let mut events = Vec::new();
+    if let Some(id) = &applied.created_id {
+        events.push(Note::new(
+            "Created",
+            format!("Created load balancer {id} in {}", before.region),
+        ));
+    }
+    let (ready, requeue) = match plan {
+        Plan::AdoptedMissing { load_balancer_id } => (
+            DesiredCondition::ready(
+                false,
+                Reason::RemoteNotFound,
+                format!(
+                    "the adopted load balancer {load_balancer_id} does not exist in {}",
+                    before.region
+                ),
+            ),
+            Requeue::Resync,
+        ),
+        Plan::Adopted(_) => {
+            if let (Some(id), false) = (before.existing_id, before.recorded) {
+                events.push(Note::new("Adopted", format!("Adopted load balancer {id}")));
+            }
+            let message = if before.adopted_delete_refused {
+                "the adopted load balancer exists; deleting this object will leave it in place, as deleting adopted load balancers is not allowed (--allow-deleting-adopted)"
+            } else {
+                "the adopted load balancer exists"
+            };
+            (
+                DesiredCondition::ready(true, Reason::Available, message),
+                Requeue::Resync,
+            )
+        }
+        Plan::NotOwned(what) => (
+            DesiredCondition::ready(
+                false,
+                Reason::NotOwned,
+                format!("refusing to change {what}, which this object does not own"),
+            ),
+            Requeue::Resync,
+        ),
+        Plan::Conflict(message) => (
+            DesiredCondition::ready(false, Reason::Conflict, message.clone()),
+            Requeue::Resync,
+        ),
+        Plan::Changes(changes) if changes.is_empty() => (
+            DesiredCondition::ready(
+                true,
+                Reason::Available,
+                "the load balancer matches the spec",
+            ),
+            Requeue::Resync,
+        ),
+        Plan::Changes(changes) => {
+            let summary = describe_changes(changes);
+            let id = applied
+                .created_id
+                .as_deref()
+                .or(before.existing_id)
+                .unwrap_or_default();
+            let note = match (before.existing_id, before.replaced_id) {
+                (Some(_), _) if !before.spec_changed => Some(Note::new(
+                    "DriftRestored",
+                    format!("Restored {id} after changes made outside: {summary}"),
+                )),
+                (Some(_), _) => Some(Note::new("Updated", format!("Updated {id}: {summary}"))),
+                (None, Some(replaced)) => Some(Note::new(
+                    "DriftRestored",
+                    format!(
+                        "Load balancer {replaced} was deleted outside the operator; created {id} in its place"
+                    ),
+                )),
+                (None, None) => None,
+            };
+            events.extend(note.filter(|_| !failed));
+            (
+                DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
+                Requeue::After(SETTLE_DELAY),
+            )
+        }
+    };
+    Outcome {
+        conditions: if failed { Vec::new() } else { vec![ready] },
+        requeue,
+        events,
+    }
+}
+
+/// A short, human-readable list of the planned calls, for Events and conditions.
+fn describe_changes(changes: &[Change]) -> String {
+    let mut names: Vec<&str> = changes
+        .iter()
+        .map(|change| match change {
+            Change::Create(_) => "create",
+            Change::SetName(_) => "name",
+            Change::SetStatus(_) => "status",
+            Change::ModifyInternetSpec { .. } => "billing and bandwidth",
+            Change::ModifyInstanceSpec(_) => "instance spec",
+            Change::AddTags(_) | Change::RemoveTags(_) => "tags",
+        })
+        .collect();
+    names.dedup();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn before<'a>(existing: Option<&'a str>, replaced: Option<&'a str>) -> Before<'a> {
+        Before {
+            region: "cn-hangzhou",
+            spec_changed: true,
+            existing_id: existing,
+            replaced_id: replaced,
+            recorded: existing.is_some() || replaced.is_some(),
+            adopted_delete_refused: false,
+        }
+    }
+
+    fn reasons(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.events.iter().map(|n| n.reason).collect()
+    }
+
+    fn create() -> Plan {
+        Plan::Changes(vec![Change::Create(Box::default())])
+    }
+
+    #[test]
+    fn a_matching_load_balancer_is_ready_and_waits_for_the_resync() {
+        let outcome = outcome(
+            &Plan::Changes(Vec::new()),
+            &before(Some("lb-1"), None),
+            &Applied::default(),
+            false,
+        );
+        assert_eq!(outcome.requeue, Requeue::Resync);
+        assert!(outcome.events.is_empty());
+        assert_eq!(
+            outcome.conditions,
+            [DesiredCondition::ready(
+                true,
+                Reason::Available,
+                "the load balancer matches the spec"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_create_is_announced_and_checked_soon() {
+        let applied = Applied {
+            created_id: Some("lb-new".into()),
+        };
+        let outcome = outcome(&create(), &before(None, None), &applied, false);
+        assert_eq!(reasons(&outcome), ["Created"]);
+        assert!(outcome.events[0].message.contains("lb-new in cn-hangzhou"));
+        assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
+        assert_eq!(outcome.conditions[0].reason, Reason::Progressing);
+        assert!(!outcome.conditions[0].status);
+    }
+
+    #[test]
+    fn a_load_balancer_deleted_outside_is_replaced_and_said_so() {
+        let applied = Applied {
+            created_id: Some("lb-new".into()),
+        };
+        let outcome = outcome(&create(), &before(None, Some("lb-old")), &applied, false);
+        assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+        assert!(outcome.events[1].message.contains("lb-old"));
+        assert!(outcome.events[1].message.contains("lb-new"));
+    }
+
+    #[test]
+    fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
+        let plan = Plan::Changes(vec![Change::SetName("web".into())]);
+        let mut drifted = before(Some("lb-1"), None);
+        drifted.spec_changed = false;
+        let outcome_of_drift = outcome(&plan, &drifted, &Applied::default(), false);
+        assert_eq!(reasons(&outcome_of_drift), ["DriftRestored"]);
+        assert!(outcome_of_drift.events[0].message.contains("name"));
+        let update = outcome(
+            &plan,
+            &before(Some("lb-1"), None),
+            &Applied::default(),
+            false,
+        );
+        assert_eq!(reasons(&update), ["Updated"]);
+    }
+
+    #[test]
+    fn a_failure_after_the_create_still_announces_the_create_and_nothing_else() {
+        let plan = Plan::Changes(vec![
+            Change::Create(Box::default()),
+            Change::SetStatus(slb_api::LoadBalancerStatus::Inactive),
+        ]);
+        let applied = Applied {
+            created_id: Some("lb-new".into()),
+        };
+        let outcome = outcome(&plan, &before(None, Some("lb-old")), &applied, true);
+        assert_eq!(reasons(&outcome), ["Created"]);
+        assert!(
+            outcome.conditions.is_empty(),
+            "the runtime reports failures"
+        );
+    }
+
+    #[test]
+    fn an_adoption_is_announced_once() {
+        let first = Before {
+            recorded: false,
+            ..before(Some("lb-theirs"), None)
+        };
+        let adopted = outcome(
+            &Plan::Adopted(Vec::new()),
+            &first,
+            &Applied::default(),
+            false,
+        );
+        assert_eq!(reasons(&adopted), ["Adopted"]);
+        assert!(adopted.conditions[0].status);
+        let again = outcome(
+            &Plan::Adopted(Vec::new()),
+            &before(Some("lb-theirs"), None),
+            &Applied::default(),
+            false,
+        );
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn an_adopted_load_balancer_that_may_not_be_deleted_says_so_from_the_start() {
+        let refused = Before {
+            adopted_delete_refused: true,
+            ..before(Some("lb-theirs"), None)
+        };
+        let outcome = outcome(
+            &Plan::Adopted(Vec::new()),
+            &refused,
+            &Applied::default(),
+            false,
+        );
+        assert!(outcome.conditions[0].status);
+        assert!(
+            outcome.conditions[0]
+                .message
+                .contains("--allow-deleting-adopted"),
+            "{}",
+            outcome.conditions[0].message
+        );
+    }
+
+    #[test]
+    fn a_missing_adopted_load_balancer_is_not_ready() {
+        let plan = Plan::AdoptedMissing {
+            load_balancer_id: "lb-gone".into(),
+        };
+        let outcome = outcome(&plan, &before(None, None), &Applied::default(), false);
+        assert_eq!(
+            (outcome.conditions[0].status, outcome.conditions[0].reason),
+            (false, Reason::RemoteNotFound)
+        );
+        assert!(outcome.conditions[0].message.contains("lb-gone"));
+        assert_eq!(outcome.requeue, Requeue::Resync);
+    }
+}

@@ -1,0 +1,185 @@
+//! The SlbRule plan (pure): what to call, given the rule the spec asks for and the one SLB has.
+
+use slb_api::NewRule;
+
+/// A rule as SLB reports it; an empty domain or url is none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteRule {
+    pub id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub url: Option<String>,
+    pub v_server_group_id: Option<String>,
+}
+
+/// What to do about the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    InSync,
+    Create(NewRule),
+    /// SetRule: only the target group differs.
+    SetGroup {
+        rule_id: String,
+        group_id: String,
+    },
+    /// Domain or url differ, which SLB cannot change: delete `old_id`, then create.
+    Replace {
+        old_id: String,
+        create: NewRule,
+    },
+    /// A rule we did not record has the name but matches other requests: not ours to replace.
+    NameTaken {
+        rule_id: String,
+    },
+}
+
+/// Plans the calls for `desired`, given the rule SLB has (if any). `recorded` says whether that rule
+/// is the one whose ID the status holds, rather than one found by name.
+pub fn plan(desired: NewRule, remote: Option<&RemoteRule>, recorded: bool) -> Plan {
+    let Some(remote) = remote else {
+        return Plan::Create(desired);
+    };
+    if remote.domain != desired.domain || remote.url != desired.url {
+        if !recorded {
+            return Plan::NameTaken {
+                rule_id: remote.id.clone(),
+            };
+        }
+        return Plan::Replace {
+            old_id: remote.id.clone(),
+            create: desired,
+        };
+    }
+    match desired.v_server_group_id {
+        Some(group_id) if remote.v_server_group_id.as_ref() != Some(&group_id) => Plan::SetGroup {
+            rule_id: remote.id.clone(),
+            group_id,
+        },
+        _ => Plan::InSync,
+    }
+}
+
+/// The rule `id` among `rules`, else (after a crash before the status write) the one named `name`:
+/// rule names are unique within a listener.
+pub fn find<'a>(rules: &'a [RemoteRule], id: Option<&str>, name: &str) -> Option<&'a RemoteRule> {
+    match id {
+        Some(id) => rules.iter().find(|r| r.id == id),
+        None => rules.iter().find(|r| r.name == name),
+    }
+}
+
+/// An empty string from SLB is no value.
+pub fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired(group: &str) -> NewRule {
+        NewRule {
+            rule_name: "ns/api".into(),
+            domain: Some("www.example.com".into()),
+            url: Some("/api".into()),
+            v_server_group_id: Some(group.into()),
+        }
+    }
+
+    fn remote(group: &str) -> RemoteRule {
+        RemoteRule {
+            id: "rule-1".into(),
+            name: "ns/api".into(),
+            domain: Some("www.example.com".into()),
+            url: Some("/api".into()),
+            v_server_group_id: Some(group.into()),
+        }
+    }
+
+    #[test]
+    fn a_missing_rule_is_created() {
+        assert_eq!(
+            plan(desired("rsp-1"), None, false),
+            Plan::Create(desired("rsp-1"))
+        );
+    }
+
+    #[test]
+    fn a_matching_rule_needs_no_call() {
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&remote("rsp-1")), true),
+            Plan::InSync
+        );
+    }
+
+    #[test]
+    fn only_a_real_group_difference_calls_set_rule() {
+        assert_eq!(
+            plan(desired("rsp-2"), Some(&remote("rsp-1")), false),
+            Plan::SetGroup {
+                rule_id: "rule-1".into(),
+                group_id: "rsp-2".into()
+            }
+        );
+        let mut without_group = remote("rsp-1");
+        without_group.v_server_group_id = None;
+        assert!(matches!(
+            plan(desired("rsp-1"), Some(&without_group), true),
+            Plan::SetGroup { .. }
+        ));
+    }
+
+    #[test]
+    fn another_domain_or_url_is_a_replacement() {
+        let mut other_url = remote("rsp-1");
+        other_url.url = Some("/v2".into());
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&other_url), true),
+            Plan::Replace {
+                old_id: "rule-1".into(),
+                create: desired("rsp-1")
+            }
+        );
+        let mut no_domain = remote("rsp-1");
+        no_domain.domain = None;
+        assert!(matches!(
+            plan(desired("rsp-1"), Some(&no_domain), true),
+            Plan::Replace { .. }
+        ));
+    }
+
+    #[test]
+    fn a_rule_found_by_name_with_other_requests_is_not_replaced() {
+        let mut foreign = remote("rsp-1");
+        foreign.url = Some("/other".into());
+        assert_eq!(
+            plan(desired("rsp-1"), Some(&foreign), false),
+            Plan::NameTaken {
+                rule_id: "rule-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_rule_is_found_by_its_id_else_by_its_unique_name() {
+        let mut other = remote("rsp-1");
+        other.id = "rule-2".into();
+        other.name = "ns/other".into();
+        let rules = vec![other, remote("rsp-1")];
+        assert_eq!(
+            find(&rules, Some("rule-1"), "x").map(|r| r.id.as_str()),
+            Some("rule-1")
+        );
+        assert_eq!(
+            find(&rules, None, "ns/api").map(|r| r.id.as_str()),
+            Some("rule-1")
+        );
+        assert!(find(&rules, Some("rule-9"), "ns/api").is_none());
+    }
+
+    #[test]
+    fn empty_strings_from_slb_are_none() {
+        assert_eq!(non_empty(Some(String::new())), None);
+        assert_eq!(non_empty(Some("/a".into())), Some("/a".into()));
+    }
+}
