@@ -1,0 +1,241 @@
+//! Deleting a namespace, the most common way users remove things: every example (each kind, an HTTPS
+//! listener with a certificate from a Secret, an annotated Service) is applied to a namespace and
+//! becomes Ready; then the namespace is deleted. It must be gone within 60 s and leave nothing of
+//! it in SLB, even though the apiserver refuses every Event in a namespace being deleted, and also
+//! when the emulator fails calls at random.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod operator_support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{
+    DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
+use kube::discovery::pinned_kind;
+use kube::{Api, Client, ResourceExt};
+use operator_support::*;
+use serde_json::json;
+use slb_emulator::{Config as EmulatorConfig, EcsInstance, Emulator, Faults, RunningEmulator};
+use slb_operator::conditions::is_ready;
+use slb_operator::controller::service::LOAD_BALANCER_READY;
+use slb_operator::crd::{
+    SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
+};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+const NAMESPACE_GONE_WITHIN: Duration = Duration::from_secs(60);
+
+/// Every SLB object the emulator holds, as (kind, id), across its accounts.
+fn slb_objects(state: &serde_json::Value) -> BTreeSet<(String, String)> {
+    let mut objects = BTreeSet::new();
+    let Some(accounts) = state["accounts"].as_object() else {
+        return objects;
+    };
+    for account in accounts.values() {
+        for kind in ["load_balancers", "server_certificates", "ca_certificates"] {
+            if let Some(map) = account[kind].as_object() {
+                objects.extend(map.keys().map(|id| (kind.to_owned(), id.clone())));
+            }
+        }
+    }
+    objects
+}
+
+fn tls_secret(dir: &Path) -> Secret {
+    let key = dir.join("tls.key");
+    let certificate = dir.join("tls.crt");
+    let output = Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
+        .args([
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-subj",
+            "/CN=web",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .expect("openssl runs");
+    assert!(output.status.success(), "openssl failed: {output:?}");
+    serde_json::from_value(json!({
+        "metadata": {"name": "web-tls"},
+        "type": "kubernetes.io/tls",
+        "stringData": {
+            "tls.crt": std::fs::read_to_string(certificate).unwrap(),
+            "tls.key": std::fs::read_to_string(key).unwrap(),
+        },
+    }))
+    .unwrap()
+}
+
+/// Applies every document of `examples/*.yaml` to `namespace`, as `kubectl apply -n` would.
+async fn apply_examples(client: &Client, namespace: &str) -> usize {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut applied = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+            if value.is_null() {
+                continue;
+            }
+            let mut object: DynamicObject = serde_json::from_value(value).unwrap();
+            object.metadata.namespace = Some(namespace.to_owned());
+            let types = object.types.clone().expect("apiVersion and kind");
+            let gvk = GroupVersionKind::try_from(&types).unwrap();
+            let (resource, _) = pinned_kind(client, &gvk).await.unwrap();
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(client.clone(), namespace, &resource);
+            api.patch(
+                &object.name_any(),
+                &PatchParams::apply("examples").force(),
+                &Patch::Apply(&object),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{} applies: {e}", file.display()));
+            applied += 1;
+        }
+    }
+    applied
+}
+
+/// Waits until every object of `K` in the namespace is Ready; returns how many there are.
+async fn all_ready<K>(client: &Client, namespace: &str, kind: &str) -> usize
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K: kube::core::object::HasStatus,
+    K::Status: serde::Serialize,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    eventually(
+        &format!("every {kind} to be Ready"),
+        READY_TIMEOUT,
+        || async {
+            let objects = api.list(&ListParams::default()).await.ok()?.items;
+            let ready = objects.iter().all(|object| {
+                let conditions: Vec<Condition> = object
+                    .status()
+                    .and_then(|s| serde_json::to_value(s).ok())
+                    .and_then(|s| serde_json::from_value(s["conditions"].clone()).ok())
+                    .unwrap_or_default();
+                is_ready(&conditions, object.meta().generation)
+            });
+            (!objects.is_empty() && ready).then_some(objects.len())
+        },
+    )
+    .await
+}
+
+async fn start_emulator_with(faults: Faults) -> RunningEmulator {
+    let config = EmulatorConfig {
+        ecs_instances: Some(
+            (1..=40)
+                .map(|i| EcsInstance::running(format!("i-{i:04}")))
+                .collect(),
+        ),
+        faults,
+        ..EmulatorConfig::for_tests()
+    };
+    Emulator::start(config).await.expect("the emulator starts")
+}
+
+async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, prefix).await;
+    let name = namespace.name.clone();
+    let emulator = start_emulator_with(faults).await;
+    let operator = Operator::start_on_watches(&client, &emulator, &name).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    Api::<Secret>::namespaced(client.clone(), &name)
+        .create(&PostParams::default(), &tls_secret(dir.path()))
+        .await
+        .unwrap();
+    assert!(apply_examples(&client, &name).await >= 10);
+    assert_eq!(
+        all_ready::<SlbInstance>(&client, &name, "SlbInstance").await,
+        2
+    );
+    assert!(all_ready::<SlbListener>(&client, &name, "SlbListener").await >= 4);
+    assert!(all_ready::<SlbVServerGroup>(&client, &name, "SlbVServerGroup").await >= 3);
+    all_ready::<SlbMasterSlaveServerGroup>(&client, &name, "SlbMasterSlaveServerGroup").await;
+    all_ready::<SlbRule>(&client, &name, "SlbRule").await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &name);
+    eventually(
+        "the Service's load balancer to be ready",
+        READY_TIMEOUT,
+        || async {
+            let service = services.get("storefront").await.ok()?;
+            let conditions = service.status?.conditions?;
+            conditions
+                .iter()
+                .any(|c| c.type_ == LOAD_BALANCER_READY && c.status == "True")
+                .then_some(())
+        },
+    )
+    .await;
+    let before = slb_objects(&emulator.state());
+    let load_balancers = before.iter().filter(|(k, _)| k == "load_balancers");
+    assert_eq!(load_balancers.count(), 2, "{before:?}");
+    assert!(
+        before.iter().any(|(k, _)| k == "server_certificates"),
+        "{before:?}"
+    );
+
+    let started = Instant::now();
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(
+        "the namespace to be gone",
+        NAMESPACE_GONE_WITHIN,
+        || async {
+            namespaces
+                .get_opt(&name)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    println!("namespace {name} was gone after {:?}", started.elapsed());
+    let after = slb_objects(&emulator.state());
+    assert!(after.is_empty(), "left in SLB: {after:?}");
+    operator.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_deletes_every_slb_object_in_it() {
+    deleting_the_namespace_leaves_nothing("op-nsdel", Faults::default()).await;
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_under_faults_deletes_every_slb_object_in_it() {
+    let faults = Faults {
+        error_503_rate: 0.10,
+        processing_same_request_rate: 0.05,
+        seed: 11,
+        ..Faults::default()
+    };
+    deleting_the_namespace_leaves_nothing("op-nsdel-faults", faults).await;
+}
