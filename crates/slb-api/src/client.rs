@@ -407,13 +407,13 @@ mod tests {
             decode_response::<Acknowledged>("X", 502, "<html>bad gateway</html>").unwrap_err();
         assert_eq!(error.code(), Some("Http502"));
         assert!(error.is_retryable());
-        assert_eq!(error.category(), "server");
+        assert_eq!(error.category(), crate::ErrorCategory::Server);
     }
 
     #[test]
     fn a_success_that_cannot_be_decoded_is_a_decode_error() {
         let error = decode_response::<Acknowledged>("X", 200, "{not json").unwrap_err();
-        assert_eq!(error.category(), "decode");
+        assert_eq!(error.category(), crate::ErrorCategory::Decode);
     }
 
     /// Building a client is slow (TLS setup), so the property test shares a GET and a POST client.

@@ -6,7 +6,8 @@
 //! - [`SlbApi`] is the object-safe interface the operator uses (`Arc<dyn SlbApi>`), one method per action.
 //! - Every request type implements [`Action`] and [`Validate`]: documented ranges and conditional
 //!   requirements are checked before anything is sent, failing with [`Error::Validation`].
-//! - [`Error::category`] gives a stable label for metrics and Kubernetes Events.
+//! - [`Error::category`] classifies a failure ([`ErrorCategory`]): a stable label for metrics and Kubernetes
+//!   Events, and whether to retry.
 //!
 //! Where the reference is silent or contradicts itself, the choices are recorded in `docs/api-decisions.md`
 //! ("Client (crates/slb-api)").
@@ -151,7 +152,7 @@ pub use config::{
     ClientConfig, DEFAULT_ENDPOINT, HttpMethod, RateLimits, ResponseFormat, RetryPolicy,
 };
 pub use credentials::{ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Credentials};
-pub use error::{ApiError, Error};
+pub use error::{ApiError, Error, ErrorCategory};
 pub use model::*;
 pub use types::*;
 

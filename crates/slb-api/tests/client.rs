@@ -297,7 +297,7 @@ async fn final_errors_are_not_retried() {
         .await
         .unwrap_err();
     assert!(error.is_not_found());
-    assert_eq!(error.category(), "not_found");
+    assert_eq!(error.category(), ErrorCategory::NotFound);
     let api = error.api_error().unwrap();
     assert_eq!(
         (
@@ -325,7 +325,7 @@ async fn a_slow_answer_times_out_and_is_retried() {
         .add_backend_servers(&add_backend_servers())
         .await
         .unwrap_err();
-    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Timeout, "{error}");
     assert_eq!(script.seen.lock().unwrap().len(), 3);
 }
 
@@ -346,7 +346,7 @@ async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
         backend_servers: vec![],
     };
     let error = client.create_vserver_group(&request).await.unwrap_err();
-    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Timeout, "{error}");
     assert_eq!(
         script.seen.lock().unwrap().len(),
         1,
@@ -375,7 +375,7 @@ async fn a_refused_connection_is_retried_even_for_creates() {
     };
     let started = Instant::now();
     let error = client.create_vserver_group(&request).await.unwrap_err();
-    assert_eq!(error.category(), "transport", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Transport, "{error}");
     // Three attempts with backoff between them.
     assert!(
         started.elapsed() >= Duration::from_millis(10),
@@ -404,7 +404,7 @@ async fn invalid_requests_are_never_sent() {
         .create_load_balancer_http_listener(&request)
         .await
         .unwrap_err();
-    assert_eq!(error.category(), "validation");
+    assert_eq!(error.category(), ErrorCategory::Validation);
     assert!(error.to_string().contains("CookieTimeout"), "{error}");
     assert!(script.seen.lock().unwrap().is_empty());
 }
@@ -477,7 +477,7 @@ fn bad_endpoints_are_rejected() {
             credentials.clone(),
         ))
         .unwrap_err();
-        assert_eq!(error.category(), "config", "{endpoint}");
+        assert_eq!(error.category(), ErrorCategory::Config, "{endpoint}");
     }
 }
 
