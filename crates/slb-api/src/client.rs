@@ -337,7 +337,6 @@ pub(crate) fn decode_response<R: DeserializeOwned>(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::credentials::Credentials;

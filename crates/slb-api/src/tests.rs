@@ -1,6 +1,5 @@
 //! The reference's response examples decode (repaired only where they are not JSON/XML at all), requests
 //! encode to the reference's parameter names, and the documented constraints are enforced.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::action::{Action, Validate, to_params};
 use crate::client::decode_response;

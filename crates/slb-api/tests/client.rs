@@ -1,6 +1,5 @@
 //! The client against a scripted HTTP server on 127.0.0.1: wire format, signing, retries, timeouts, rate
 //! limits, and response decoding.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -10,7 +9,7 @@ use slb_api::signature::{sign, signatures_match};
 use slb_api::*;
 use std::collections::{BTreeMap, VecDeque};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "test-secret";
@@ -31,12 +30,11 @@ struct Script {
     answers: Mutex<VecDeque<Answer>>,
 }
 
+/// The decoded pairs; none when the form is not even a URL query, which then fails the signature check.
 fn parse_form(encoded: &str) -> BTreeMap<String, String> {
     reqwest::Url::parse(&format!("http://x/?{encoded}"))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
 }
 
 async fn handle(
@@ -51,10 +49,14 @@ async fn handle(
         body
     };
     let params = parse_form(&encoded);
-    script.seen.lock().unwrap().push(Seen {
-        method: method.to_string(),
-        params: params.clone(),
-    });
+    script
+        .seen
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(Seen {
+            method: method.to_string(),
+            params: params.clone(),
+        });
     // Every request must carry a valid signature over all its other parameters.
     let given = params.get("Signature").cloned().unwrap_or_default();
     let expected = sign(
@@ -68,14 +70,22 @@ async fn handle(
             r#"{"Code":"SignatureDoesNotMatch","Message":"bad","RequestId":"r"}"#.to_owned(),
         );
     }
-    let answer = script.answers.lock().unwrap().pop_front();
+    let answer = script
+        .answers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop_front();
     let (status, body, delay) =
         answer.unwrap_or((200, r#"{"RequestId":"default"}"#.to_owned(), Duration::ZERO));
     tokio::time::sleep(delay).await;
-    (StatusCode::from_u16(status).unwrap(), body)
+    // Scripted statuses are valid ones.
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body,
+    )
 }
 
-async fn server(answers: Vec<Answer>) -> (String, Arc<Script>) {
+async fn server(answers: Vec<Answer>) -> std::io::Result<(String, Arc<Script>)> {
     let script = Arc::new(Script {
         seen: Mutex::default(),
         answers: Mutex::new(answers.into()),
@@ -83,17 +93,18 @@ async fn server(answers: Vec<Answer>) -> (String, Arc<Script>) {
     let app = Router::new()
         .route("/", any(handle))
         .with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), script)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    // Should the server stop, the test's calls fail.
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((format!("http://{addr}"), script))
 }
 
 fn config(endpoint: &str) -> ClientConfig {
     let mut config = ClientConfig::new(
         endpoint,
         "cn-hangzhou",
-        Credentials::new("test-id", SECRET).unwrap(),
+        Credentials::new("test-id", SECRET).unwrap_or_else(|e| unreachable!("{e}")),
     );
     config.retry = RetryPolicy {
         max_attempts: 3,
@@ -132,7 +143,7 @@ async fn post_sends_a_signed_form_with_the_common_parameters() {
     let (endpoint, script) = server(vec![ok(
         r#"{"RequestId":"r1","LoadBalancerId":"lb-1","BackendServers":{"BackendServer":[{"ServerId":"i-1","Weight":"100"}]}}"#,
     )])
-    .await;
+    .await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let response = client
         .add_backend_servers(&add_backend_servers())
@@ -171,7 +182,7 @@ async fn get_puts_the_parameters_in_the_query_and_xml_is_decoded() {
 <ListenerPorts><ListenerPort>80</ListenerPort></ListenerPorts>
 <BackendServers><BackendServer><ServerId>vm-233</ServerId><Weight>100</Weight></BackendServer></BackendServers>
 </DescribeLoadBalancerAttributeResponse>"#)])
-    .await;
+    .await.unwrap();
     let mut config = config(&endpoint);
     config.method = HttpMethod::Get;
     config.format = ResponseFormat::Xml;
@@ -204,7 +215,8 @@ async fn retries_keep_the_client_token_and_renew_the_nonce() {
         unavailable(),
         ok(r#"{"RequestId":"r3","LoadBalancerId":"lb-new","Address":"10.0.0.1"}"#),
     ])
-    .await;
+    .await
+    .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let response = client
         .create_load_balancer(&CreateLoadBalancerRequest::default())
@@ -229,7 +241,9 @@ async fn retries_keep_the_client_token_and_renew_the_nonce() {
 
 #[tokio::test]
 async fn a_callers_client_token_is_kept() {
-    let (endpoint, script) = server(vec![ok(r#"{"RequestId":"r","LoadBalancerId":"lb"}"#)]).await;
+    let (endpoint, script) = server(vec![ok(r#"{"RequestId":"r","LoadBalancerId":"lb"}"#)])
+        .await
+        .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let request = CreateLoadBalancerRequest {
         client_token: Some("my-token-1".to_owned()),
@@ -250,7 +264,8 @@ async fn retries_are_bounded_by_attempts() {
         unavailable(),
         unavailable(),
     ])
-    .await;
+    .await
+    .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let error = client
         .add_backend_servers(&add_backend_servers())
@@ -263,7 +278,9 @@ async fn retries_are_bounded_by_attempts() {
 
 #[tokio::test]
 async fn retries_are_bounded_by_elapsed_time() {
-    let (endpoint, script) = server((0..10).map(|_| unavailable()).collect()).await;
+    let (endpoint, script) = server((0..10).map(|_| unavailable()).collect())
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.retry = RetryPolicy {
         max_attempts: 10,
@@ -290,7 +307,7 @@ async fn final_errors_are_not_retried() {
             .to_owned(),
         Duration::ZERO,
     )])
-    .await;
+    .await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let error = client
         .add_backend_servers(&add_backend_servers())
@@ -317,7 +334,9 @@ async fn a_slow_answer_times_out_and_is_retried() {
         r#"{"RequestId":"late"}"#.to_owned(),
         Duration::from_millis(500),
     );
-    let (endpoint, script) = server(vec![slow.clone(), slow.clone(), slow]).await;
+    let (endpoint, script) = server(vec![slow.clone(), slow.clone(), slow])
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.timeout = Duration::from_millis(100);
     let client = Client::new(config).unwrap();
@@ -336,7 +355,9 @@ async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
         r#"{"RequestId":"late","VServerGroupId":"rsp-1"}"#.to_owned(),
         Duration::from_millis(500),
     );
-    let (endpoint, script) = server(vec![slow, unavailable(), unavailable(), unavailable()]).await;
+    let (endpoint, script) = server(vec![slow, unavailable(), unavailable(), unavailable()])
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.timeout = Duration::from_millis(100);
     let client = Client::new(config).unwrap();
@@ -386,7 +407,7 @@ async fn a_refused_connection_is_retried_even_for_creates() {
 
 #[tokio::test]
 async fn invalid_requests_are_never_sent() {
-    let (endpoint, script) = server(vec![]).await;
+    let (endpoint, script) = server(vec![]).await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let request = CreateLoadBalancerHTTPListenerRequest {
         load_balancer_id: "lb-1".to_owned(),
@@ -411,7 +432,7 @@ async fn invalid_requests_are_never_sent() {
 
 #[tokio::test]
 async fn the_rate_limit_spaces_out_calls_of_a_family() {
-    let (endpoint, script) = server(vec![]).await;
+    let (endpoint, script) = server(vec![]).await.unwrap();
     let mut config = config(&endpoint);
     config
         .rate_limits
@@ -453,7 +474,8 @@ async fn the_client_is_usable_as_a_trait_object() {
     let (endpoint, _script) = server(vec![ok(
         r#"{"RequestId":"r","Regions":{"Region":[{"RegionId":"cn-hangzhou","LocalName":"杭州"}]}}"#,
     )])
-    .await;
+    .await
+    .unwrap();
     let api: Arc<dyn SlbApi> = Arc::new(Client::new(config(&endpoint)).unwrap());
     let regions = api
         .describe_regions(&DescribeRegionsRequest::default())
