@@ -431,21 +431,17 @@ async fn invalid_requests_are_never_sent() {
 }
 
 #[tokio::test]
-async fn the_rate_limit_spaces_out_calls_of_a_family() {
+async fn the_rate_limit_spaces_out_calls_of_an_action() {
     let (endpoint, script) = server(vec![]).await.unwrap();
     let mut config = config(&endpoint);
-    config
-        .rate_limits
-        .per_family
-        .insert(ActionFamily::Listener, NonZeroU32::new(10).unwrap());
+    config.rate_limits.per_action.insert(
+        "StartLoadBalancerListener".to_owned(),
+        NonZeroU32::new(10).unwrap(),
+    );
     let client = Client::new(config).unwrap();
-    let request = StartLoadBalancerListenerRequest {
-        load_balancer_id: "lb-1".to_owned(),
-        listener_port: 80,
-    };
     let started = Instant::now();
     for _ in 0..15 {
-        client.start_load_balancer_listener(&request).await.unwrap();
+        client.start_load_balancer_listener(&start()).await.unwrap();
     }
     // A burst of 10, then one every 100 ms.
     assert!(
@@ -453,7 +449,7 @@ async fn the_rate_limit_spaces_out_calls_of_a_family() {
         "{:?}",
         started.elapsed()
     );
-    // Other families are not limited: 25 calls would take at least 1.5 s at 10 per second.
+    // Other actions are not limited: 25 calls would take at least 1.5 s at 10 per second.
     let started = Instant::now();
     for _ in 0..25 {
         client
@@ -467,6 +463,86 @@ async fn the_rate_limit_spaces_out_calls_of_a_family() {
         started.elapsed()
     );
     assert_eq!(script.seen.lock().unwrap().len(), 40);
+}
+
+fn start() -> StartLoadBalancerListenerRequest {
+    StartLoadBalancerListenerRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        listener_port: 80,
+    }
+}
+
+#[tokio::test]
+async fn the_clients_of_one_account_share_its_limiter() {
+    let (endpoint, script) = server(vec![]).await.unwrap();
+    let mut limits = RateLimits::unlimited();
+    limits.per_action_qps = NonZeroU32::new(10);
+    let limiters = RateLimiters::new(limits);
+    let client = |region: &str, key: &str| {
+        let mut config = config(&endpoint);
+        config.region_id = region.to_owned();
+        config.credentials = Credentials::new(key, SECRET).unwrap();
+        config.rate_limiters = Some(limiters.clone());
+        Client::new(config).unwrap()
+    };
+    let hangzhou = client("cn-hangzhou", "test-id");
+    let beijing = client("cn-beijing", "test-id");
+    let other_account = client("cn-hangzhou", "other-id");
+    assert!(hangzhou.rate_limiter().same_as(beijing.rate_limiter()));
+    assert!(
+        !hangzhou
+            .rate_limiter()
+            .same_as(other_account.rate_limiter())
+    );
+
+    let started = Instant::now();
+    for _ in 0..8 {
+        hangzhou
+            .start_load_balancer_listener(&start())
+            .await
+            .unwrap();
+        beijing
+            .start_load_balancer_listener(&start())
+            .await
+            .unwrap();
+    }
+    // 16 calls of one account: a burst of 10, then one every 100 ms. Each client alone stays in its burst.
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(hangzhou.rate_limiter().counts(), (16, 0));
+    assert_eq!(script.seen.lock().unwrap().len(), 16);
+}
+
+#[tokio::test]
+async fn a_retry_after_throttling_waits_for_the_slowed_limiter() {
+    let throttled = (
+        400,
+        r#"{"RequestId":"r","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#.to_owned(),
+        Duration::ZERO,
+    );
+    let (endpoint, script) = server(vec![throttled]).await.unwrap();
+    let mut config = config(&endpoint);
+    config.rate_limits.per_action_qps = NonZeroU32::new(20);
+    config.rate_limits.adaptive = Some(AdaptiveRate {
+        min_qps: 10.0,
+        ..AdaptiveRate::default()
+    });
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    client.start_load_balancer_listener(&start()).await.unwrap();
+    // The backoff is 10-40 ms, but the throttled bucket was emptied and slowed to 10 per second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(90),
+        "{:?}",
+        started.elapsed()
+    );
+    let limiter = client.rate_limiter();
+    assert_eq!(limiter.counts(), (2, 1));
+    assert_eq!(limiter.action_rate("StartLoadBalancerListener"), Some(10.0));
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ impl Validate for SetListenerAccessControlStatusRequest {
 }
 
 pub type SetListenerAccessControlStatusResponse = Acknowledged;
-action!(SetListenerAccessControlStatusRequest => SetListenerAccessControlStatusResponse, "SetListenerAccessControlStatus", Listener);
+action!(SetListenerAccessControlStatusRequest => SetListenerAccessControlStatusResponse, "SetListenerAccessControlStatus");
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -43,7 +43,7 @@ pub struct DescribeListenerAccessControlAttributeResponse {
     pub source_items: Vec<String>,
 }
 
-action!(DescribeListenerAccessControlAttributeRequest => DescribeListenerAccessControlAttributeResponse, "DescribeListenerAccessControlAttribute", Listener);
+action!(DescribeListenerAccessControlAttributeRequest => DescribeListenerAccessControlAttributeResponse, "DescribeListenerAccessControlAttribute");
 
 fn validate_source_items(items: &[String]) -> Check {
     if items.is_empty() {
@@ -79,7 +79,7 @@ impl Validate for AddListenerWhiteListItemRequest {
 }
 
 pub type AddListenerWhiteListItemResponse = Acknowledged;
-action!(AddListenerWhiteListItemRequest => AddListenerWhiteListItemResponse, "AddListenerWhiteListItem", Listener);
+action!(AddListenerWhiteListItemRequest => AddListenerWhiteListItemResponse, "AddListenerWhiteListItem");
 
 /// `RemoveListenerWhiteListItem`: removes IPs or CIDR ranges from a listener's white list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -102,4 +102,4 @@ impl Validate for RemoveListenerWhiteListItemRequest {
 }
 
 pub type RemoveListenerWhiteListItemResponse = Acknowledged;
-action!(RemoveListenerWhiteListItemRequest => RemoveListenerWhiteListItemResponse, "RemoveListenerWhiteListItem", Listener);
+action!(RemoveListenerWhiteListItemRequest => RemoveListenerWhiteListItemResponse, "RemoveListenerWhiteListItem");

@@ -53,7 +53,7 @@ impl Validate for CreateLoadBalancerHTTPListenerRequest {
 }
 
 pub type CreateLoadBalancerHTTPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse, "CreateLoadBalancerHTTPListener", Listener, idempotent = false);
+action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse, "CreateLoadBalancerHTTPListener", idempotent = false);
 
 /// `CreateLoadBalancerHTTPSListener`. The new listener is `stopped`; start it with `StartLoadBalancerListener`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -104,7 +104,7 @@ impl Validate for CreateLoadBalancerHTTPSListenerRequest {
 }
 
 pub type CreateLoadBalancerHTTPSListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse, "CreateLoadBalancerHTTPSListener", Listener, idempotent = false);
+action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse, "CreateLoadBalancerHTTPSListener", idempotent = false);
 
 /// `SetLoadBalancerHTTPListenerAttribute`. Optional parameters left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -156,7 +156,7 @@ impl Validate for SetLoadBalancerHTTPListenerAttributeRequest {
 }
 
 pub type SetLoadBalancerHTTPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerHTTPListenerAttributeRequest => SetLoadBalancerHTTPListenerAttributeResponse, "SetLoadBalancerHTTPListenerAttribute", Listener);
+action!(SetLoadBalancerHTTPListenerAttributeRequest => SetLoadBalancerHTTPListenerAttributeResponse, "SetLoadBalancerHTTPListenerAttribute");
 
 /// `SetLoadBalancerHTTPSListenerAttribute`. Optional parameters left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -214,4 +214,4 @@ impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
 }
 
 pub type SetLoadBalancerHTTPSListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerHTTPSListenerAttributeRequest => SetLoadBalancerHTTPSListenerAttributeResponse, "SetLoadBalancerHTTPSListenerAttribute", Listener);
+action!(SetLoadBalancerHTTPSListenerAttributeRequest => SetLoadBalancerHTTPSListenerAttributeResponse, "SetLoadBalancerHTTPSListenerAttribute");

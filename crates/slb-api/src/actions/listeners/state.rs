@@ -100,8 +100,8 @@ pub struct HttpListenerAttribute {
 
 pub type DescribeLoadBalancerHTTPListenerAttributeResponse = HttpListenerAttribute;
 pub type DescribeLoadBalancerHTTPSListenerAttributeResponse = HttpListenerAttribute;
-action!(DescribeLoadBalancerHTTPListenerAttributeRequest => DescribeLoadBalancerHTTPListenerAttributeResponse, "DescribeLoadBalancerHTTPListenerAttribute", Listener);
-action!(DescribeLoadBalancerHTTPSListenerAttributeRequest => DescribeLoadBalancerHTTPSListenerAttributeResponse, "DescribeLoadBalancerHTTPSListenerAttribute", Listener);
+action!(DescribeLoadBalancerHTTPListenerAttributeRequest => DescribeLoadBalancerHTTPListenerAttributeResponse, "DescribeLoadBalancerHTTPListenerAttribute");
+action!(DescribeLoadBalancerHTTPSListenerAttributeRequest => DescribeLoadBalancerHTTPSListenerAttributeResponse, "DescribeLoadBalancerHTTPSListenerAttribute");
 
 /// `DescribeLoadBalancerTCPListenerAttribute` / `…UDPListenerAttribute` response. `MaterSlaveServerGroupId`
 /// and `HealthCheckConnectTimeout` are accepted for `MasterSlaveServerGroupId` and `HealthCheckTimeout`.
@@ -158,12 +158,12 @@ pub struct Layer4ListenerAttribute {
 
 pub type DescribeLoadBalancerTCPListenerAttributeResponse = Layer4ListenerAttribute;
 pub type DescribeLoadBalancerUDPListenerAttributeResponse = Layer4ListenerAttribute;
-action!(DescribeLoadBalancerTCPListenerAttributeRequest => DescribeLoadBalancerTCPListenerAttributeResponse, "DescribeLoadBalancerTCPListenerAttribute", Listener);
-action!(DescribeLoadBalancerUDPListenerAttributeRequest => DescribeLoadBalancerUDPListenerAttributeResponse, "DescribeLoadBalancerUDPListenerAttribute", Listener);
+action!(DescribeLoadBalancerTCPListenerAttributeRequest => DescribeLoadBalancerTCPListenerAttributeResponse, "DescribeLoadBalancerTCPListenerAttribute");
+action!(DescribeLoadBalancerUDPListenerAttributeRequest => DescribeLoadBalancerUDPListenerAttributeResponse, "DescribeLoadBalancerUDPListenerAttribute");
 
 pub type DeleteLoadBalancerListenerResponse = Acknowledged;
 pub type StartLoadBalancerListenerResponse = Acknowledged;
 pub type StopLoadBalancerListenerResponse = Acknowledged;
-action!(DeleteLoadBalancerListenerRequest => DeleteLoadBalancerListenerResponse, "DeleteLoadBalancerListener", Listener);
-action!(StartLoadBalancerListenerRequest => StartLoadBalancerListenerResponse, "StartLoadBalancerListener", Listener);
-action!(StopLoadBalancerListenerRequest => StopLoadBalancerListenerResponse, "StopLoadBalancerListener", Listener);
+action!(DeleteLoadBalancerListenerRequest => DeleteLoadBalancerListenerResponse, "DeleteLoadBalancerListener");
+action!(StartLoadBalancerListenerRequest => StartLoadBalancerListenerResponse, "StartLoadBalancerListener");
+action!(StopLoadBalancerListenerRequest => StopLoadBalancerListenerResponse, "StopLoadBalancerListener");

@@ -60,7 +60,7 @@ impl Validate for CreateLoadBalancerTCPListenerRequest {
 }
 
 pub type CreateLoadBalancerTCPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse, "CreateLoadBalancerTCPListener", Listener, idempotent = false);
+action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse, "CreateLoadBalancerTCPListener", idempotent = false);
 
 /// `CreateLoadBalancerUDPListener`. Health checking is always on for UDP; the new listener is `stopped`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -101,7 +101,7 @@ impl Validate for CreateLoadBalancerUDPListenerRequest {
 }
 
 pub type CreateLoadBalancerUDPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse, "CreateLoadBalancerUDPListener", Listener, idempotent = false);
+action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse, "CreateLoadBalancerUDPListener", idempotent = false);
 
 /// `SetLoadBalancerTCPListenerAttribute`. Optional parameters left `None` are not sent (unchanged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -139,7 +139,7 @@ impl Validate for SetLoadBalancerTCPListenerAttributeRequest {
 }
 
 pub type SetLoadBalancerTCPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerTCPListenerAttributeRequest => SetLoadBalancerTCPListenerAttributeResponse, "SetLoadBalancerTCPListenerAttribute", Listener);
+action!(SetLoadBalancerTCPListenerAttributeRequest => SetLoadBalancerTCPListenerAttributeResponse, "SetLoadBalancerTCPListenerAttribute");
 
 /// `SetLoadBalancerUDPListenerAttribute`. Optional parameters left `None` are not sent (unchanged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -169,4 +169,4 @@ impl Validate for SetLoadBalancerUDPListenerAttributeRequest {
 }
 
 pub type SetLoadBalancerUDPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerUDPListenerAttributeRequest => SetLoadBalancerUDPListenerAttributeResponse, "SetLoadBalancerUDPListenerAttribute", Listener);
+action!(SetLoadBalancerUDPListenerAttributeRequest => SetLoadBalancerUDPListenerAttributeResponse, "SetLoadBalancerUDPListenerAttribute");
