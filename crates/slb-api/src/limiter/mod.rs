@@ -191,7 +191,8 @@ impl RateLimiter {
             state.account.throttled(now, adaptive);
         }
         if decreased {
-            tracing::debug!(action, ?scope, rate = ?state.bucket(action, limits, now).rate(), "throttled: slowing down");
+            let rate = state.bucket(action, limits, now).rate();
+            tracing::debug!(action, ?scope, ?rate, "throttled: slowing down");
         }
     }
 
