@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use slb_api::ErrorCategory;
+
 /// Everything a reconcile can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -57,15 +59,16 @@ impl Error {
         match self {
             Error::Kube(_) => "KubeApi",
             Error::Slb(error) => match error.category() {
-                "throttled" => "SlbThrottled",
-                "not_found" => "SlbNotFound",
-                "conflict" => "SlbConflict",
-                "auth" => "SlbAuth",
-                "quota" => "SlbQuota",
-                "server" => "SlbServer",
-                "transport" | "timeout" => "SlbUnreachable",
-                "invalid_request" | "validation" => "SlbInvalidRequest",
-                _ => "SlbOther",
+                ErrorCategory::Throttled => "SlbThrottled",
+                ErrorCategory::Busy => "SlbBusy",
+                ErrorCategory::NotFound => "SlbNotFound",
+                ErrorCategory::Conflict => "SlbConflict",
+                ErrorCategory::Auth => "SlbAuth",
+                ErrorCategory::Quota => "SlbQuota",
+                ErrorCategory::Server => "SlbServer",
+                ErrorCategory::Transport | ErrorCategory::Timeout => "SlbUnreachable",
+                ErrorCategory::InvalidRequest | ErrorCategory::Validation => "SlbInvalidRequest",
+                ErrorCategory::Decode | ErrorCategory::Config => "SlbOther",
             },
             Error::ReferenceNotFound { .. } => "ReferenceNotFound",
             Error::ReferenceNotReady { .. } => "ReferenceNotReady",
@@ -83,8 +86,9 @@ impl Error {
     /// (the object itself or a reference) can fix the error.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
+            // Throttling is retryable too, so it must be tested first.
+            Error::Slb(error) if error.is_throttled() => Some(Duration::from_secs(15)),
             Error::Slb(error) if error.is_retryable() => Some(Duration::from_secs(5)),
-            Error::Slb(error) if error.category() == "throttled" => Some(Duration::from_secs(15)),
             Error::Slb(_) | Error::Kube(_) => Some(Duration::from_secs(30)),
             Error::DependentsExist(_) => Some(Duration::from_secs(5)),
             Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => None,
@@ -162,6 +166,22 @@ mod tests {
         assert_eq!(error.category(), "SlbUnreachable");
         assert_eq!(error.retry_after(), Some(Duration::from_secs(5)));
         assert!(error.chain().contains("connection refused"));
+    }
+
+    #[test]
+    fn throttling_waits_longer_than_other_transient_errors() {
+        let error = Error::Slb(slb_api::Error::Api {
+            action: "DescribeLoadBalancers",
+            error: slb_api::ApiError {
+                code: "Throttling.User".into(),
+                message: "Request was denied due to user flow control.".into(),
+                request_id: "r".into(),
+                host_id: "h".into(),
+                http_status: 400,
+            },
+        });
+        assert_eq!(error.category(), "SlbThrottled");
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(15)));
     }
 
     #[test]

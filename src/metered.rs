@@ -58,7 +58,7 @@ impl SlbCallMetrics {
     fn observe<T>(&self, action: &'static str, started: Instant, result: &Result<T, Error>) {
         let outcome = match result {
             Ok(_) => "ok",
-            Err(error) => error.category(),
+            Err(error) => error.category().as_str(),
         };
         self.calls
             .get_or_create(&CallLabels { action, outcome })

@@ -1,28 +1,9 @@
-//! What every action has in common: its wire name, its family (for rate limits), its response type, its
-//! client-side validation, and its encoding to flat `(name, value)` parameters.
+//! What every action has in common: its wire name, its response type, its client-side validation, and its
+//! encoding to flat `(name, value)` parameters.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-/// Groups of actions that share a client-side rate limit (see [`crate::RateLimits`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ActionFamily {
-    /// Load balancer instances, regions and zones.
-    LoadBalancer,
-    /// Server and CA certificates.
-    Certificate,
-    /// Listeners and their access control.
-    Listener,
-    /// Backend servers of an instance and their health.
-    BackendServer,
-    /// VServer groups and master-slave server groups.
-    ServerGroup,
-    /// Forwarding rules.
-    Rule,
-    /// Tags.
-    Tag,
-}
 
 /// A request that breaks a documented constraint; the message names the parameter and the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +24,6 @@ pub trait Validate {
 pub trait Action: Serialize + Validate + Send + Sync {
     /// The `Action` parameter.
     const NAME: &'static str;
-    /// The rate-limit family.
-    const FAMILY: ActionFamily;
     /// Whether the action takes a `ClientToken`; the client then supplies one when the request has none, so
     /// that retries stay idempotent.
     const TAKES_CLIENT_TOKEN: bool = false;
@@ -81,10 +60,9 @@ pub fn to_params<A: Serialize>(request: &A) -> Result<Vec<(String, String)>, Str
 
 /// Declares the [`Action`] impl of a request type.
 macro_rules! action {
-    ($request:ty => $response:ty, $name:literal, $family:ident $(, client_token = $token:literal)? $(, idempotent = $idempotent:literal)?) => {
+    ($request:ty => $response:ty, $name:literal $(, client_token = $token:literal)? $(, idempotent = $idempotent:literal)?) => {
         impl $crate::action::Action for $request {
             const NAME: &'static str = $name;
-            const FAMILY: $crate::action::ActionFamily = $crate::action::ActionFamily::$family;
             $(const TAKES_CLIENT_TOKEN: bool = $token;)?
             $(const IDEMPOTENT: bool = $idempotent;)?
             type Response = $response;

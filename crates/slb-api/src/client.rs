@@ -1,22 +1,21 @@
 //! The HTTP client: common parameters, signing, rate limiting, retries, and response decoding.
 
-use crate::action::{Action, ActionFamily, to_params};
+use crate::action::{Action, to_params};
 use crate::config::{ClientConfig, HttpMethod, RetryPolicy};
 use crate::error::{ApiError, Error};
 use crate::lenient;
+use crate::limiter::{Priority, RateLimiter, ThrottleScope};
 use crate::signature::{percent_encode, sign_string, string_to_sign};
 use crate::xml;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The API version this client speaks.
 pub const API_VERSION: &str = "2014-05-15";
 
-/// A client of the SLB API. Cheap to clone; clones share the connection pool and rate limiters.
+/// A client of the SLB API. Cheap to clone; clones share the connection pool and the rate limiter.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -26,7 +25,7 @@ struct Inner {
     config: ClientConfig,
     url: reqwest::Url,
     http: reqwest::Client,
-    limiters: BTreeMap<ActionFamily, DefaultDirectRateLimiter>,
+    limiter: RateLimiter,
 }
 
 impl std::fmt::Debug for Client {
@@ -36,16 +35,6 @@ impl std::fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
-
-const ALL_FAMILIES: [ActionFamily; 7] = [
-    ActionFamily::LoadBalancer,
-    ActionFamily::Certificate,
-    ActionFamily::Listener,
-    ActionFamily::BackendServer,
-    ActionFamily::ServerGroup,
-    ActionFamily::Rule,
-    ActionFamily::Tag,
-];
 
 impl Client {
     /// Builds a client; fails on an endpoint that is not `http(s)://host[:port][/]`.
@@ -75,21 +64,16 @@ impl Client {
             .timeout(config.timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        let limiters = ALL_FAMILIES
-            .into_iter()
-            .filter_map(|family| {
-                config
-                    .rate_limits
-                    .qps(family)
-                    .map(|qps| (family, RateLimiter::direct(Quota::per_second(qps))))
-            })
-            .collect();
+        let limiter = match &config.rate_limiters {
+            Some(shared) => shared.for_account(config.credentials.access_key_id()),
+            None => RateLimiter::new(config.rate_limits.clone()),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 url,
                 http,
-                limiters,
+                limiter,
             }),
         })
     }
@@ -98,20 +82,30 @@ impl Client {
         &self.inner.config
     }
 
-    /// Calls one action: validates, then sends with retries as the configuration says.
+    /// The flow control this client's calls go through (shared with the account's other clients when
+    /// the configuration has `rate_limiters`).
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    /// Calls one action: validates, then sends with retries as the configuration says. Every attempt,
+    /// retries included, waits for the rate limiter first, at the [`Priority`] of the call.
     pub async fn call<A: Action>(&self, request: &A) -> Result<A::Response, Error> {
         let params = self.action_params(request)?;
         let policy = self.inner.config.retry;
+        let limiter = &self.inner.limiter;
+        let priority = Priority::of(A::NAME);
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            if let Some(limiter) = self.inner.limiters.get(&A::FAMILY) {
-                limiter.until_ready().await;
-            }
+            limiter.acquire(A::NAME, priority).await;
             let (error, maybe_processed) = match self.attempt::<A>(&params).await {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
+            if let Some(scope) = error.code().and_then(ThrottleScope::of_code) {
+                limiter.throttled(A::NAME, scope);
+            }
             // The service may have acted on a request whose answer was lost; repeating a create then makes a
             // second resource.
             if maybe_processed && !A::IDEMPOTENT {
@@ -337,7 +331,6 @@ pub(crate) fn decode_response<R: DeserializeOwned>(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::credentials::Credentials;
@@ -407,13 +400,13 @@ mod tests {
             decode_response::<Acknowledged>("X", 502, "<html>bad gateway</html>").unwrap_err();
         assert_eq!(error.code(), Some("Http502"));
         assert!(error.is_retryable());
-        assert_eq!(error.category(), "server");
+        assert_eq!(error.category(), crate::ErrorCategory::Server);
     }
 
     #[test]
     fn a_success_that_cannot_be_decoded_is_a_decode_error() {
         let error = decode_response::<Acknowledged>("X", 200, "{not json").unwrap_err();
-        assert_eq!(error.category(), "decode");
+        assert_eq!(error.category(), crate::ErrorCategory::Decode);
     }
 
     /// Building a client is slow (TLS setup), so the property test shares a GET and a POST client.

@@ -1,7 +1,7 @@
 //! Client configuration: where to send requests, as whom, and how patiently.
 
-use crate::action::ActionFamily;
 use crate::credentials::Credentials;
+use crate::limiter::{AdaptiveRate, RateLimiters};
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -79,35 +79,47 @@ impl RetryPolicy {
     }
 }
 
-/// Client-side token-bucket limits in requests per second (burst = one second's worth), per action family.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Client-side token-bucket limits in requests per second (burst = one second's worth). SLB's quotas are
+/// per API operation and account, so each action has its own bucket; see [`crate::RateLimiter`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimits {
-    /// The limit of families without their own entry; `None` means unlimited.
-    pub default_qps: Option<NonZeroU32>,
-    pub per_family: BTreeMap<ActionFamily, NonZeroU32>,
+    /// The limit of each action without an entry in `per_action`; `None` means unlimited.
+    pub per_action_qps: Option<NonZeroU32>,
+    /// Limits of single actions, by name (`"DescribeLoadBalancers"`).
+    pub per_action: BTreeMap<String, NonZeroU32>,
+    /// A cap on all the account's calls together, for an account that other tools use too; `None`
+    /// means no cap.
+    pub account_qps: Option<NonZeroU32>,
+    /// How `Throttling` answers slow the buckets down; `None` keeps the rates fixed.
+    pub adaptive: Option<AdaptiveRate>,
 }
 
 impl Default for RateLimits {
+    /// 20 calls per second per action, no account cap, adaptive.
     fn default() -> Self {
         RateLimits {
-            default_qps: NonZeroU32::new(20),
-            per_family: BTreeMap::new(),
+            per_action_qps: NonZeroU32::new(20),
+            per_action: BTreeMap::new(),
+            account_qps: None,
+            adaptive: Some(AdaptiveRate::default()),
         }
     }
 }
 
 impl RateLimits {
-    /// No client-side limit at all.
+    /// No client-side limit at all, and no adaptation.
     pub fn unlimited() -> Self {
         RateLimits {
-            default_qps: None,
-            per_family: BTreeMap::new(),
+            per_action_qps: None,
+            per_action: BTreeMap::new(),
+            account_qps: None,
+            adaptive: None,
         }
     }
 
-    /// The limit that applies to `family`.
-    pub fn qps(&self, family: ActionFamily) -> Option<NonZeroU32> {
-        self.per_family.get(&family).copied().or(self.default_qps)
+    /// The configured limit of `action`.
+    pub fn qps(&self, action: &str) -> Option<NonZeroU32> {
+        self.per_action.get(action).copied().or(self.per_action_qps)
     }
 }
 
@@ -122,14 +134,18 @@ pub struct ClientConfig {
     /// Limit of one HTTP attempt (connect to last body byte).
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The limits of a client that has no `rate_limiters`: its own buckets, not shared.
     pub rate_limits: RateLimits,
+    /// Shared flow control: the client takes the [`crate::RateLimiter`] of its AccessKeyId from here, so
+    /// that all clients of an account (one per region) are paced together. `rate_limits` is then unused.
+    pub rate_limiters: Option<RateLimiters>,
     pub method: HttpMethod,
     pub format: ResponseFormat,
 }
 
 impl ClientConfig {
     /// A configuration with the defaults: POST, JSON, 10 s per attempt, [`RetryPolicy::default`],
-    /// [`RateLimits::default`].
+    /// [`RateLimits::default`] in buckets of its own.
     pub fn new(
         endpoint: impl Into<String>,
         region_id: impl Into<String>,
@@ -142,6 +158,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             rate_limits: RateLimits::default(),
+            rate_limiters: None,
             method: HttpMethod::default(),
             format: ResponseFormat::default(),
         }

@@ -99,7 +99,6 @@ impl fmt::Display for Credentials {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::io::Write;

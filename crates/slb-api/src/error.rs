@@ -38,18 +38,10 @@ const TRANSIENT_INTERNAL_ERROR: &str =
 
 impl ApiError {
     /// The reference: retry on 500 / 503 (`ServiceUnavailable`, which includes "the specified loadbalancer
-    /// is configuring, please retry later"), on `ProcessingSameRequest`, and on throttling.
+    /// is configuring, please retry later"), on `ProcessingSameRequest`, and on throttling; but not on a
+    /// 5xx whose code names a permanent condition (a missing resource, a conflicting state, ...).
     pub fn is_retryable(&self) -> bool {
-        if self.is_throttled() || self.code == "ProcessingSameRequest" {
-            return true;
-        }
-        if self.code == "ServiceUnavailable" {
-            return !PERMANENT_SERVICE_UNAVAILABLE.contains(&self.message.as_str());
-        }
-        if self.code == "InternalError" {
-            return self.message == TRANSIENT_INTERNAL_ERROR;
-        }
-        self.http_status >= 500
+        self.category().is_retryable()
     }
 
     /// Throttling errors (`Throttling`, `Throttling.User`, `Throttling.Api`, ...).
@@ -70,6 +62,13 @@ impl ApiError {
                     || self.message.contains("is not exist")))
     }
 
+    /// Another request holds the resource for a moment: the same request in progress, or the instance
+    /// being configured.
+    fn is_busy(&self) -> bool {
+        self.code == "ProcessingSameRequest"
+            || self.message == "The specified loadbalancer is configuring, please retry later"
+    }
+
     fn is_conflict(&self) -> bool {
         matches!(
             self.code.as_str(),
@@ -77,11 +76,9 @@ impl ApiError {
                 | "CertificateAndPrivateKeyIsRefered"
                 | "IdempotentParameterMismatch"
                 | "IncorrectListenerAccessControlStatusStatus"
-                | "ProcessingSameRequest"
                 | "ActionNotAllowed"
         ) || self.message == "The specified loadbalancer name has been used."
             || self.message == "The resource already exists"
-            || self.message == "The specified loadbalancer is configuring, please retry later"
             || self.code.starts_with("OperationFailed")
             || self.code.starts_with("IncorrectStatus")
     }
@@ -110,23 +107,133 @@ impl ApiError {
         ) || self.code.starts_with("QuotaExceeded")
     }
 
-    /// A stable, low-cardinality label for this error (see [`Error::category`]).
-    pub fn category(&self) -> &'static str {
-        if self.is_throttled() {
-            "throttled"
-        } else if self.is_not_found() {
-            "not_found"
-        } else if self.is_conflict() {
-            "conflict"
-        } else if self.is_auth() {
-            "auth"
-        } else if self.is_quota() {
-            "quota"
-        } else if self.is_retryable() {
-            "server"
-        } else {
-            "invalid_request"
+    /// A transient failure of the service that the reference says to retry.
+    fn is_transient(&self) -> bool {
+        match self.code.as_str() {
+            "ServiceUnavailable" => !PERMANENT_SERVICE_UNAVAILABLE.contains(&self.message.as_str()),
+            "InternalError" => self.message == TRANSIENT_INTERNAL_ERROR,
+            _ => self.http_status >= 500,
         }
+    }
+
+    /// The class of this error (see [`ErrorCategory`]); the first of these that applies: throttled, busy,
+    /// not found, conflict, auth, quota, server (transient), invalid request.
+    pub fn category(&self) -> ErrorCategory {
+        if self.is_throttled() {
+            ErrorCategory::Throttled
+        } else if self.is_busy() {
+            ErrorCategory::Busy
+        } else if self.is_not_found() {
+            ErrorCategory::NotFound
+        } else if self.is_conflict() {
+            ErrorCategory::Conflict
+        } else if self.is_auth() {
+            ErrorCategory::Auth
+        } else if self.is_quota() {
+            ErrorCategory::Quota
+        } else if self.is_transient() {
+            ErrorCategory::Server
+        } else {
+            ErrorCategory::InvalidRequest
+        }
+    }
+}
+
+/// What kind of failure an [`Error`] is: a low-cardinality class for metrics, Kubernetes Events and retry
+/// decisions. Whether an error is retryable is a function of its category ([`ErrorCategory::is_retryable`]),
+/// so the two never disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCategory {
+    /// The account or the action is over its request rate (`Throttling*`). Retryable.
+    Throttled,
+    /// The resource is busy for a moment (`ProcessingSameRequest`, "the specified loadbalancer is
+    /// configuring, please retry later"). Retryable.
+    Busy,
+    /// A transient failure of the service (5xx, `ServiceUnavailable`, the backend `InternalError`).
+    /// Retryable.
+    Server,
+    /// No usable HTTP exchange (connect, TLS, body read). Retryable.
+    Transport,
+    /// An attempt exceeded its timeout. Retryable.
+    Timeout,
+    /// The addressed resource does not exist.
+    NotFound,
+    /// The resource exists already, is in use, or is in a state that does not allow the action.
+    Conflict,
+    /// Credentials, signature or permissions were refused.
+    Auth,
+    /// An account or instance limit was reached.
+    Quota,
+    /// The service rejected the request's parameters.
+    InvalidRequest,
+    /// A success answer could not be decoded.
+    Decode,
+    /// The client rejected the request before sending it (a documented constraint is broken).
+    Validation,
+    /// The client is misconfigured (endpoint, credentials).
+    Config,
+}
+
+impl ErrorCategory {
+    /// Every category, in declaration order.
+    pub const ALL: [ErrorCategory; 13] = [
+        ErrorCategory::Throttled,
+        ErrorCategory::Busy,
+        ErrorCategory::Server,
+        ErrorCategory::Transport,
+        ErrorCategory::Timeout,
+        ErrorCategory::NotFound,
+        ErrorCategory::Conflict,
+        ErrorCategory::Auth,
+        ErrorCategory::Quota,
+        ErrorCategory::InvalidRequest,
+        ErrorCategory::Decode,
+        ErrorCategory::Validation,
+        ErrorCategory::Config,
+    ];
+
+    /// The stable snake_case label for metrics (`throttled`, `not_found`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::Throttled => "throttled",
+            ErrorCategory::Busy => "busy",
+            ErrorCategory::Server => "server",
+            ErrorCategory::Transport => "transport",
+            ErrorCategory::Timeout => "timeout",
+            ErrorCategory::NotFound => "not_found",
+            ErrorCategory::Conflict => "conflict",
+            ErrorCategory::Auth => "auth",
+            ErrorCategory::Quota => "quota",
+            ErrorCategory::InvalidRequest => "invalid_request",
+            ErrorCategory::Decode => "decode",
+            ErrorCategory::Validation => "validation",
+            ErrorCategory::Config => "config",
+        }
+    }
+
+    /// Whether trying the same request again may succeed.
+    pub const fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCategory::Throttled
+                | ErrorCategory::Busy
+                | ErrorCategory::Server
+                | ErrorCategory::Transport
+                | ErrorCategory::Timeout
+        )
+    }
+}
+
+impl fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the label, so code that matched the former string categories keeps working.
+impl PartialEq<&str> for ErrorCategory {
+    fn eq(&self, label: &&str) -> bool {
+        self.as_str() == *label
     }
 }
 
@@ -167,12 +274,12 @@ pub enum Error {
 impl Error {
     /// Whether trying the same request again may succeed (the reference's retry guidance).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Api { error, .. } => error.is_retryable(),
-            Error::Transport { .. } => true,
-            // Only a 2xx answer can fail to decode (error statuses become `Api`); repeating it repeats that.
-            Error::Decode { .. } | Error::Validation { .. } | Error::Config(_) => false,
-        }
+        self.category().is_retryable()
+    }
+
+    /// The account or the action is over its request rate.
+    pub fn is_throttled(&self) -> bool {
+        self.category() == ErrorCategory::Throttled
     }
 
     /// The addressed resource does not exist.
@@ -193,18 +300,18 @@ impl Error {
         self.api_error().map(|e| e.code.as_str())
     }
 
-    /// A stable label for metrics and Kubernetes Event reasons: one of `throttled`, `not_found`, `conflict`,
-    /// `auth`, `quota`, `server`, `invalid_request`, `transport`, `timeout`, `decode`, `validation`, `config`.
-    pub fn category(&self) -> &'static str {
+    /// The class of the failure, for metrics, Kubernetes Event reasons and retry decisions.
+    pub fn category(&self) -> ErrorCategory {
         match self {
             Error::Api { error, .. } => error.category(),
             Error::Transport {
                 timed_out: true, ..
-            } => "timeout",
-            Error::Transport { .. } => "transport",
-            Error::Decode { .. } => "decode",
-            Error::Validation { .. } => "validation",
-            Error::Config(_) => "config",
+            } => ErrorCategory::Timeout,
+            Error::Transport { .. } => ErrorCategory::Transport,
+            // Only a 2xx answer can fail to decode (error statuses become `Api`); repeating it repeats that.
+            Error::Decode { .. } => ErrorCategory::Decode,
+            Error::Validation { .. } => ErrorCategory::Validation,
+            Error::Config(_) => ErrorCategory::Config,
         }
     }
 }
@@ -326,44 +433,88 @@ mod tests {
 
     #[test]
     fn categories() {
-        assert_eq!(api("Throttling", "x", 400).category(), "throttled");
-        assert_eq!(api("ListenerNotFound", "x", 404).category(), "not_found");
-        assert_eq!(
-            api("ListenerAlreadyExists", "x", 400).category(),
-            "conflict"
-        );
-        assert_eq!(
-            api(
-                "ServiceUnavailable",
-                "The specified loadbalancer name has been used.",
-                503
-            )
-            .category(),
-            "conflict"
-        );
-        assert_eq!(api("Forbidden", "x", 403).category(), "auth");
-        assert_eq!(api("InternalError", "Illegal sign", 400).category(), "auth");
-        assert_eq!(api("TooManyBackendServers", "x", 400).category(), "quota");
-        assert_eq!(
-            api("ServiceUnavailable", "System exception", 503).category(),
-            "server"
-        );
-        assert_eq!(
-            api("InvalidParameter", "The specified port is not valid.", 400).category(),
-            "invalid_request"
-        );
+        use ErrorCategory::*;
+        let cases = [
+            (api("Throttling", "x", 400), Throttled),
+            (api("Throttling.User", "x", 503), Throttled),
+            (api("ProcessingSameRequest", "x", 400), Busy),
+            (
+                api(
+                    "ServiceUnavailable",
+                    "The specified loadbalancer is configuring, please retry later",
+                    503,
+                ),
+                Busy,
+            ),
+            (api("ListenerNotFound", "x", 404), NotFound),
+            (api("ListenerAlreadyExists", "x", 400), Conflict),
+            (
+                api(
+                    "ServiceUnavailable",
+                    "The specified loadbalancer name has been used.",
+                    503,
+                ),
+                Conflict,
+            ),
+            // A state conflict answered with 500: repeating it meets the same state.
+            (
+                api(
+                    "IncorrectListenerAccessControlStatusStatus",
+                    "Current listener access control status does not support this operation.",
+                    500,
+                ),
+                Conflict,
+            ),
+            (api("Forbidden", "x", 403), Auth),
+            (api("InternalError", "Illegal sign", 400), Auth),
+            (api("TooManyBackendServers", "x", 400), Quota),
+            (api("ServiceUnavailable", "System exception", 503), Server),
+            (api("InternalInvokeError", "x", 500), Server),
+            (
+                api("ServiceUnavailable", "The specified param is invalid", 503),
+                InvalidRequest,
+            ),
+            (
+                api("InvalidParameter", "The specified port is not valid.", 400),
+                InvalidRequest,
+            ),
+        ];
+        for (error, category) in cases {
+            assert_eq!(error.category(), category, "{error}");
+            assert_eq!(error.is_retryable(), category.is_retryable(), "{error}");
+            let error = Error::Api { action: "X", error };
+            assert_eq!(error.category(), category);
+            assert_eq!(error.is_throttled(), category == Throttled);
+        }
         let validation = Error::Validation {
             action: "X",
             message: "m".to_owned(),
         };
-        assert_eq!(validation.category(), "validation");
+        assert_eq!(validation.category(), Validation);
         assert!(!validation.is_retryable());
         let timeout = Error::Transport {
             action: "X",
             message: "m".to_owned(),
             timed_out: true,
         };
-        assert_eq!(timeout.category(), "timeout");
+        assert_eq!(timeout.category(), Timeout);
         assert!(timeout.is_retryable());
+    }
+
+    #[test]
+    fn labels_are_distinct_snake_case_and_comparable_with_strings() {
+        let labels: std::collections::BTreeSet<&str> =
+            ErrorCategory::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(labels.len(), ErrorCategory::ALL.len());
+        for category in ErrorCategory::ALL {
+            let label = category.as_str();
+            assert!(
+                label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{label}"
+            );
+            assert_eq!(category.to_string(), label);
+            assert!(category == label);
+        }
+        assert!(ErrorCategory::NotFound != "not found");
     }
 }

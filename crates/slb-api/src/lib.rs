@@ -1,12 +1,14 @@
 //! A typed, async client for the Alibaba Cloud Server Load Balancer (classic SLB) API, version 2014-05-15.
 //!
-//! - [`Client`] signs requests ([`signature`]), sends them by GET or POST, rate-limits them per
-//!   [`ActionFamily`], retries what the reference says to retry, and decodes JSON and XML responses with
-//!   the documented quirks tolerated ([`lenient`]).
+//! - [`Client`] signs requests ([`signature`]), sends them by GET or POST, paces them with a
+//!   [`RateLimiter`] (per action and account, shareable between clients, writes before describes, slower
+//!   after `Throttling`), retries what the reference says to retry, and decodes JSON and XML responses
+//!   with the documented quirks tolerated ([`lenient`]).
 //! - [`SlbApi`] is the object-safe interface the operator uses (`Arc<dyn SlbApi>`), one method per action.
 //! - Every request type implements [`Action`] and [`Validate`]: documented ranges and conditional
 //!   requirements are checked before anything is sent, failing with [`Error::Validation`].
-//! - [`Error::category`] gives a stable label for metrics and Kubernetes Events.
+//! - [`Error::category`] classifies a failure ([`ErrorCategory`]): a stable label for metrics and Kubernetes
+//!   Events, and whether to retry.
 //!
 //! Where the reference is silent or contradicts itself, the choices are recorded in `docs/api-decisions.md`
 //! ("Client (crates/slb-api)").
@@ -138,12 +140,13 @@ mod config;
 mod credentials;
 mod error;
 pub mod lenient;
+mod limiter;
 pub mod model;
 pub mod signature;
 pub mod types;
 mod xml;
 
-pub use action::{Action, ActionFamily, Validate, ValidationError};
+pub use action::{Action, Validate, ValidationError};
 pub use actions::*;
 pub use api::SlbApi;
 pub use client::{API_VERSION, Client};
@@ -151,7 +154,8 @@ pub use config::{
     ClientConfig, DEFAULT_ENDPOINT, HttpMethod, RateLimits, ResponseFormat, RetryPolicy,
 };
 pub use credentials::{ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV, Credentials};
-pub use error::{ApiError, Error};
+pub use error::{ApiError, Error, ErrorCategory};
+pub use limiter::{AdaptiveRate, Priority, RateLimiter, RateLimiters, ThrottleScope, background};
 pub use model::*;
 pub use types::*;
 

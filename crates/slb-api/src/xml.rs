@@ -112,7 +112,6 @@ fn resolve_reference(name: &str) -> Option<char> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

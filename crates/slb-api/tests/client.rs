@@ -1,6 +1,5 @@
 //! The client against a scripted HTTP server on 127.0.0.1: wire format, signing, retries, timeouts, rate
 //! limits, and response decoding.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -10,7 +9,7 @@ use slb_api::signature::{sign, signatures_match};
 use slb_api::*;
 use std::collections::{BTreeMap, VecDeque};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "test-secret";
@@ -31,12 +30,11 @@ struct Script {
     answers: Mutex<VecDeque<Answer>>,
 }
 
+/// The decoded pairs; none when the form is not even a URL query, which then fails the signature check.
 fn parse_form(encoded: &str) -> BTreeMap<String, String> {
     reqwest::Url::parse(&format!("http://x/?{encoded}"))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
 }
 
 async fn handle(
@@ -51,10 +49,14 @@ async fn handle(
         body
     };
     let params = parse_form(&encoded);
-    script.seen.lock().unwrap().push(Seen {
-        method: method.to_string(),
-        params: params.clone(),
-    });
+    script
+        .seen
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(Seen {
+            method: method.to_string(),
+            params: params.clone(),
+        });
     // Every request must carry a valid signature over all its other parameters.
     let given = params.get("Signature").cloned().unwrap_or_default();
     let expected = sign(
@@ -68,14 +70,22 @@ async fn handle(
             r#"{"Code":"SignatureDoesNotMatch","Message":"bad","RequestId":"r"}"#.to_owned(),
         );
     }
-    let answer = script.answers.lock().unwrap().pop_front();
+    let answer = script
+        .answers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop_front();
     let (status, body, delay) =
         answer.unwrap_or((200, r#"{"RequestId":"default"}"#.to_owned(), Duration::ZERO));
     tokio::time::sleep(delay).await;
-    (StatusCode::from_u16(status).unwrap(), body)
+    // Scripted statuses are valid ones.
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body,
+    )
 }
 
-async fn server(answers: Vec<Answer>) -> (String, Arc<Script>) {
+async fn server(answers: Vec<Answer>) -> std::io::Result<(String, Arc<Script>)> {
     let script = Arc::new(Script {
         seen: Mutex::default(),
         answers: Mutex::new(answers.into()),
@@ -83,17 +93,18 @@ async fn server(answers: Vec<Answer>) -> (String, Arc<Script>) {
     let app = Router::new()
         .route("/", any(handle))
         .with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), script)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    // Should the server stop, the test's calls fail.
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((format!("http://{addr}"), script))
 }
 
 fn config(endpoint: &str) -> ClientConfig {
     let mut config = ClientConfig::new(
         endpoint,
         "cn-hangzhou",
-        Credentials::new("test-id", SECRET).unwrap(),
+        Credentials::new("test-id", SECRET).unwrap_or_else(|e| unreachable!("{e}")),
     );
     config.retry = RetryPolicy {
         max_attempts: 3,
@@ -132,7 +143,7 @@ async fn post_sends_a_signed_form_with_the_common_parameters() {
     let (endpoint, script) = server(vec![ok(
         r#"{"RequestId":"r1","LoadBalancerId":"lb-1","BackendServers":{"BackendServer":[{"ServerId":"i-1","Weight":"100"}]}}"#,
     )])
-    .await;
+    .await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let response = client
         .add_backend_servers(&add_backend_servers())
@@ -171,7 +182,7 @@ async fn get_puts_the_parameters_in_the_query_and_xml_is_decoded() {
 <ListenerPorts><ListenerPort>80</ListenerPort></ListenerPorts>
 <BackendServers><BackendServer><ServerId>vm-233</ServerId><Weight>100</Weight></BackendServer></BackendServers>
 </DescribeLoadBalancerAttributeResponse>"#)])
-    .await;
+    .await.unwrap();
     let mut config = config(&endpoint);
     config.method = HttpMethod::Get;
     config.format = ResponseFormat::Xml;
@@ -204,7 +215,8 @@ async fn retries_keep_the_client_token_and_renew_the_nonce() {
         unavailable(),
         ok(r#"{"RequestId":"r3","LoadBalancerId":"lb-new","Address":"10.0.0.1"}"#),
     ])
-    .await;
+    .await
+    .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let response = client
         .create_load_balancer(&CreateLoadBalancerRequest::default())
@@ -229,7 +241,9 @@ async fn retries_keep_the_client_token_and_renew_the_nonce() {
 
 #[tokio::test]
 async fn a_callers_client_token_is_kept() {
-    let (endpoint, script) = server(vec![ok(r#"{"RequestId":"r","LoadBalancerId":"lb"}"#)]).await;
+    let (endpoint, script) = server(vec![ok(r#"{"RequestId":"r","LoadBalancerId":"lb"}"#)])
+        .await
+        .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let request = CreateLoadBalancerRequest {
         client_token: Some("my-token-1".to_owned()),
@@ -250,7 +264,8 @@ async fn retries_are_bounded_by_attempts() {
         unavailable(),
         unavailable(),
     ])
-    .await;
+    .await
+    .unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let error = client
         .add_backend_servers(&add_backend_servers())
@@ -263,7 +278,9 @@ async fn retries_are_bounded_by_attempts() {
 
 #[tokio::test]
 async fn retries_are_bounded_by_elapsed_time() {
-    let (endpoint, script) = server((0..10).map(|_| unavailable()).collect()).await;
+    let (endpoint, script) = server((0..10).map(|_| unavailable()).collect())
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.retry = RetryPolicy {
         max_attempts: 10,
@@ -290,14 +307,14 @@ async fn final_errors_are_not_retried() {
             .to_owned(),
         Duration::ZERO,
     )])
-    .await;
+    .await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let error = client
         .add_backend_servers(&add_backend_servers())
         .await
         .unwrap_err();
     assert!(error.is_not_found());
-    assert_eq!(error.category(), "not_found");
+    assert_eq!(error.category(), ErrorCategory::NotFound);
     let api = error.api_error().unwrap();
     assert_eq!(
         (
@@ -317,7 +334,9 @@ async fn a_slow_answer_times_out_and_is_retried() {
         r#"{"RequestId":"late"}"#.to_owned(),
         Duration::from_millis(500),
     );
-    let (endpoint, script) = server(vec![slow.clone(), slow.clone(), slow]).await;
+    let (endpoint, script) = server(vec![slow.clone(), slow.clone(), slow])
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.timeout = Duration::from_millis(100);
     let client = Client::new(config).unwrap();
@@ -325,7 +344,7 @@ async fn a_slow_answer_times_out_and_is_retried() {
         .add_backend_servers(&add_backend_servers())
         .await
         .unwrap_err();
-    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Timeout, "{error}");
     assert_eq!(script.seen.lock().unwrap().len(), 3);
 }
 
@@ -336,7 +355,9 @@ async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
         r#"{"RequestId":"late","VServerGroupId":"rsp-1"}"#.to_owned(),
         Duration::from_millis(500),
     );
-    let (endpoint, script) = server(vec![slow, unavailable(), unavailable(), unavailable()]).await;
+    let (endpoint, script) = server(vec![slow, unavailable(), unavailable(), unavailable()])
+        .await
+        .unwrap();
     let mut config = config(&endpoint);
     config.timeout = Duration::from_millis(100);
     let client = Client::new(config).unwrap();
@@ -346,7 +367,7 @@ async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
         backend_servers: vec![],
     };
     let error = client.create_vserver_group(&request).await.unwrap_err();
-    assert_eq!(error.category(), "timeout", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Timeout, "{error}");
     assert_eq!(
         script.seen.lock().unwrap().len(),
         1,
@@ -375,7 +396,7 @@ async fn a_refused_connection_is_retried_even_for_creates() {
     };
     let started = Instant::now();
     let error = client.create_vserver_group(&request).await.unwrap_err();
-    assert_eq!(error.category(), "transport", "{error}");
+    assert_eq!(error.category(), ErrorCategory::Transport, "{error}");
     // Three attempts with backoff between them.
     assert!(
         started.elapsed() >= Duration::from_millis(10),
@@ -386,7 +407,7 @@ async fn a_refused_connection_is_retried_even_for_creates() {
 
 #[tokio::test]
 async fn invalid_requests_are_never_sent() {
-    let (endpoint, script) = server(vec![]).await;
+    let (endpoint, script) = server(vec![]).await.unwrap();
     let client = Client::new(config(&endpoint)).unwrap();
     let request = CreateLoadBalancerHTTPListenerRequest {
         load_balancer_id: "lb-1".to_owned(),
@@ -404,27 +425,23 @@ async fn invalid_requests_are_never_sent() {
         .create_load_balancer_http_listener(&request)
         .await
         .unwrap_err();
-    assert_eq!(error.category(), "validation");
+    assert_eq!(error.category(), ErrorCategory::Validation);
     assert!(error.to_string().contains("CookieTimeout"), "{error}");
     assert!(script.seen.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
-async fn the_rate_limit_spaces_out_calls_of_a_family() {
-    let (endpoint, script) = server(vec![]).await;
+async fn the_rate_limit_spaces_out_calls_of_an_action() {
+    let (endpoint, script) = server(vec![]).await.unwrap();
     let mut config = config(&endpoint);
-    config
-        .rate_limits
-        .per_family
-        .insert(ActionFamily::Listener, NonZeroU32::new(10).unwrap());
+    config.rate_limits.per_action.insert(
+        "StartLoadBalancerListener".to_owned(),
+        NonZeroU32::new(10).unwrap(),
+    );
     let client = Client::new(config).unwrap();
-    let request = StartLoadBalancerListenerRequest {
-        load_balancer_id: "lb-1".to_owned(),
-        listener_port: 80,
-    };
     let started = Instant::now();
     for _ in 0..15 {
-        client.start_load_balancer_listener(&request).await.unwrap();
+        client.start_load_balancer_listener(&start()).await.unwrap();
     }
     // A burst of 10, then one every 100 ms.
     assert!(
@@ -432,7 +449,7 @@ async fn the_rate_limit_spaces_out_calls_of_a_family() {
         "{:?}",
         started.elapsed()
     );
-    // Other families are not limited: 25 calls would take at least 1.5 s at 10 per second.
+    // Other actions are not limited: 25 calls would take at least 1.5 s at 10 per second.
     let started = Instant::now();
     for _ in 0..25 {
         client
@@ -448,12 +465,93 @@ async fn the_rate_limit_spaces_out_calls_of_a_family() {
     assert_eq!(script.seen.lock().unwrap().len(), 40);
 }
 
+fn start() -> StartLoadBalancerListenerRequest {
+    StartLoadBalancerListenerRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        listener_port: 80,
+    }
+}
+
+#[tokio::test]
+async fn the_clients_of_one_account_share_its_limiter() {
+    let (endpoint, script) = server(vec![]).await.unwrap();
+    let mut limits = RateLimits::unlimited();
+    limits.per_action_qps = NonZeroU32::new(10);
+    let limiters = RateLimiters::new(limits);
+    let client = |region: &str, key: &str| {
+        let mut config = config(&endpoint);
+        config.region_id = region.to_owned();
+        config.credentials = Credentials::new(key, SECRET).unwrap();
+        config.rate_limiters = Some(limiters.clone());
+        Client::new(config).unwrap()
+    };
+    let hangzhou = client("cn-hangzhou", "test-id");
+    let beijing = client("cn-beijing", "test-id");
+    let other_account = client("cn-hangzhou", "other-id");
+    assert!(hangzhou.rate_limiter().same_as(beijing.rate_limiter()));
+    assert!(
+        !hangzhou
+            .rate_limiter()
+            .same_as(other_account.rate_limiter())
+    );
+
+    let started = Instant::now();
+    for _ in 0..8 {
+        hangzhou
+            .start_load_balancer_listener(&start())
+            .await
+            .unwrap();
+        beijing
+            .start_load_balancer_listener(&start())
+            .await
+            .unwrap();
+    }
+    // 16 calls of one account: a burst of 10, then one every 100 ms. Each client alone stays in its burst.
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(hangzhou.rate_limiter().counts(), (16, 0));
+    assert_eq!(script.seen.lock().unwrap().len(), 16);
+}
+
+#[tokio::test]
+async fn a_retry_after_throttling_waits_for_the_slowed_limiter() {
+    let throttled = (
+        400,
+        r#"{"RequestId":"r","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#.to_owned(),
+        Duration::ZERO,
+    );
+    let (endpoint, script) = server(vec![throttled]).await.unwrap();
+    let mut config = config(&endpoint);
+    config.rate_limits.per_action_qps = NonZeroU32::new(20);
+    config.rate_limits.adaptive = Some(AdaptiveRate {
+        min_qps: 10.0,
+        ..AdaptiveRate::default()
+    });
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    client.start_load_balancer_listener(&start()).await.unwrap();
+    // The backoff is 10-40 ms, but the throttled bucket was emptied and slowed to 10 per second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(90),
+        "{:?}",
+        started.elapsed()
+    );
+    let limiter = client.rate_limiter();
+    assert_eq!(limiter.counts(), (2, 1));
+    assert_eq!(limiter.action_rate("StartLoadBalancerListener"), Some(10.0));
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn the_client_is_usable_as_a_trait_object() {
     let (endpoint, _script) = server(vec![ok(
         r#"{"RequestId":"r","Regions":{"Region":[{"RegionId":"cn-hangzhou","LocalName":"杭州"}]}}"#,
     )])
-    .await;
+    .await
+    .unwrap();
     let api: Arc<dyn SlbApi> = Arc::new(Client::new(config(&endpoint)).unwrap());
     let regions = api
         .describe_regions(&DescribeRegionsRequest::default())
@@ -477,7 +575,7 @@ fn bad_endpoints_are_rejected() {
             credentials.clone(),
         ))
         .unwrap_err();
-        assert_eq!(error.category(), "config", "{endpoint}");
+        assert_eq!(error.category(), ErrorCategory::Config, "{endpoint}");
     }
 }
 

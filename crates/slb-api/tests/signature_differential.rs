@@ -2,7 +2,6 @@
 //!
 //! Needs python with the SDK: `hack/python-venv.sh` creates (once) and prints it. A missing python or SDK
 //! fails the test; it is never skipped.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -78,18 +77,20 @@ fn random_case(rng: &mut StdRng, index: usize) -> (String, BTreeMap<String, Stri
     (method, params, secret)
 }
 
-fn sdk_python() -> String {
+fn sdk_python() -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/python-venv.sh");
     let output = Command::new(&script)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let python = String::from_utf8(output.stdout).map_err(|e| e.to_string())?;
+    Ok(python.trim().to_owned())
 }
 
 #[test]
@@ -101,7 +102,7 @@ fn signatures_match_the_official_sdk() {
         .map(|(method, params, secret)| json!({"method": method, "params": params, "secret": secret}))
         .collect();
 
-    let python = sdk_python();
+    let python = sdk_python().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk_signer.py");
     let mut child = Command::new(&python)
         .arg(&script)

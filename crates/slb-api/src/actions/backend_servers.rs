@@ -48,7 +48,7 @@ impl Validate for AddBackendServersRequest {
 }
 
 pub type AddBackendServersResponse = BackendServersResponse;
-action!(AddBackendServersRequest => AddBackendServersResponse, "AddBackendServers", BackendServer);
+action!(AddBackendServersRequest => AddBackendServersResponse, "AddBackendServers");
 
 /// `RemoveBackendServers`: detaches servers; IDs not attached are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -74,7 +74,7 @@ impl Validate for RemoveBackendServersRequest {
 }
 
 pub type RemoveBackendServersResponse = BackendServersResponse;
-action!(RemoveBackendServersRequest => RemoveBackendServersResponse, "RemoveBackendServers", BackendServer);
+action!(RemoveBackendServersRequest => RemoveBackendServersResponse, "RemoveBackendServers");
 
 /// `SetBackendServers`: sets the weights of attached servers (at most 20).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -99,7 +99,7 @@ impl Validate for SetBackendServersRequest {
 }
 
 pub type SetBackendServersResponse = BackendServersResponse;
-action!(SetBackendServersRequest => SetBackendServersResponse, "SetBackendServers", BackendServer);
+action!(SetBackendServersRequest => SetBackendServersResponse, "SetBackendServers");
 
 /// `DescribeHealthStatus`: health of the instance's backend servers, for one listener port or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -142,4 +142,4 @@ pub struct DescribeHealthStatusResponse {
     pub backend_servers: Vec<BackendServerHealth>,
 }
 
-action!(DescribeHealthStatusRequest => DescribeHealthStatusResponse, "DescribeHealthStatus", BackendServer);
+action!(DescribeHealthStatusRequest => DescribeHealthStatusResponse, "DescribeHealthStatus");

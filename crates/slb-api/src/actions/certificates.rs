@@ -59,7 +59,7 @@ pub struct UploadServerCertificateResponse {
     pub fingerprint: String,
 }
 
-action!(UploadServerCertificateRequest => UploadServerCertificateResponse, "UploadServerCertificate", Certificate, idempotent = false);
+action!(UploadServerCertificateRequest => UploadServerCertificateResponse, "UploadServerCertificate", idempotent = false);
 
 /// `DeleteServerCertificate`: refused while a listener uses the certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -75,7 +75,7 @@ impl Validate for DeleteServerCertificateRequest {
 }
 
 pub type DeleteServerCertificateResponse = Acknowledged;
-action!(DeleteServerCertificateRequest => DeleteServerCertificateResponse, "DeleteServerCertificate", Certificate);
+action!(DeleteServerCertificateRequest => DeleteServerCertificateResponse, "DeleteServerCertificate");
 
 /// `DescribeServerCertificates`: one certificate, or all of the region when no ID is given. Contents are
 /// never returned, only names and fingerprints.
@@ -114,7 +114,7 @@ pub struct DescribeServerCertificatesResponse {
     pub server_certificates: Vec<ServerCertificate>,
 }
 
-action!(DescribeServerCertificatesRequest => DescribeServerCertificatesResponse, "DescribeServerCertificates", Certificate);
+action!(DescribeServerCertificatesRequest => DescribeServerCertificatesResponse, "DescribeServerCertificates");
 
 /// `SetServerCertificateName`: renames a server certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -133,7 +133,7 @@ impl Validate for SetServerCertificateNameRequest {
 }
 
 pub type SetServerCertificateNameResponse = Acknowledged;
-action!(SetServerCertificateNameRequest => SetServerCertificateNameResponse, "SetServerCertificateName", Certificate);
+action!(SetServerCertificateNameRequest => SetServerCertificateNameResponse, "SetServerCertificateName");
 
 /// `UploadCACertificate`: uploads one CA certificate (for mutual TLS on HTTPS listeners).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -177,7 +177,7 @@ pub struct UploadCACertificateResponse {
     pub fingerprint: String,
 }
 
-action!(UploadCACertificateRequest => UploadCACertificateResponse, "UploadCACertificate", Certificate, idempotent = false);
+action!(UploadCACertificateRequest => UploadCACertificateResponse, "UploadCACertificate", idempotent = false);
 
 /// `DeleteCACertificate`: refused while a listener uses the certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -193,7 +193,7 @@ impl Validate for DeleteCACertificateRequest {
 }
 
 pub type DeleteCACertificateResponse = Acknowledged;
-action!(DeleteCACertificateRequest => DeleteCACertificateResponse, "DeleteCACertificate", Certificate);
+action!(DeleteCACertificateRequest => DeleteCACertificateResponse, "DeleteCACertificate");
 
 /// `DescribeCACertificates`: one CA certificate, or all of the region when no ID is given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -233,7 +233,7 @@ pub struct DescribeCACertificatesResponse {
     pub ca_certificates: Vec<CACertificate>,
 }
 
-action!(DescribeCACertificatesRequest => DescribeCACertificatesResponse, "DescribeCACertificates", Certificate);
+action!(DescribeCACertificatesRequest => DescribeCACertificatesResponse, "DescribeCACertificates");
 
 /// `SetCACertificateName`: renames a CA certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -253,4 +253,4 @@ impl Validate for SetCACertificateNameRequest {
 }
 
 pub type SetCACertificateNameResponse = Acknowledged;
-action!(SetCACertificateNameRequest => SetCACertificateNameResponse, "SetCACertificateName", Certificate);
+action!(SetCACertificateNameRequest => SetCACertificateNameResponse, "SetCACertificateName");

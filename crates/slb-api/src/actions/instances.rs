@@ -72,7 +72,7 @@ pub struct CreateLoadBalancerResponse {
     pub load_balancer_spec: Option<LoadBalancerSpec>,
 }
 
-action!(CreateLoadBalancerRequest => CreateLoadBalancerResponse, "CreateLoadBalancer", LoadBalancer, client_token = true);
+action!(CreateLoadBalancerRequest => CreateLoadBalancerResponse, "CreateLoadBalancer", client_token = true);
 
 /// `ModifyLoadBalancerInternetSpec`: changes the billing method or bandwidth of an internet instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ impl Validate for ModifyLoadBalancerInternetSpecRequest {
 }
 
 pub type ModifyLoadBalancerInternetSpecResponse = Acknowledged;
-action!(ModifyLoadBalancerInternetSpecRequest => ModifyLoadBalancerInternetSpecResponse, "ModifyLoadBalancerInternetSpec", LoadBalancer);
+action!(ModifyLoadBalancerInternetSpecRequest => ModifyLoadBalancerInternetSpecResponse, "ModifyLoadBalancerInternetSpec");
 
 /// `DeleteLoadBalancer`: deletes an instance with its listeners and tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -109,7 +109,7 @@ impl Validate for DeleteLoadBalancerRequest {
 }
 
 pub type DeleteLoadBalancerResponse = Acknowledged;
-action!(DeleteLoadBalancerRequest => DeleteLoadBalancerResponse, "DeleteLoadBalancer", LoadBalancer);
+action!(DeleteLoadBalancerRequest => DeleteLoadBalancerResponse, "DeleteLoadBalancer");
 
 /// `SetLoadBalancerStatus`: activates or deactivates an instance (`locked` cannot be set).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,7 +132,7 @@ impl Validate for SetLoadBalancerStatusRequest {
 }
 
 pub type SetLoadBalancerStatusResponse = Acknowledged;
-action!(SetLoadBalancerStatusRequest => SetLoadBalancerStatusResponse, "SetLoadBalancerStatus", LoadBalancer);
+action!(SetLoadBalancerStatusRequest => SetLoadBalancerStatusResponse, "SetLoadBalancerStatus");
 
 /// `SetLoadBalancerName`: renames an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -151,7 +151,7 @@ impl Validate for SetLoadBalancerNameRequest {
 }
 
 pub type SetLoadBalancerNameResponse = Acknowledged;
-action!(SetLoadBalancerNameRequest => SetLoadBalancerNameResponse, "SetLoadBalancerName", LoadBalancer);
+action!(SetLoadBalancerNameRequest => SetLoadBalancerNameResponse, "SetLoadBalancerName");
 
 /// `DescribeLoadBalancers`: lists instances; every filter is optional and unset filters are not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -255,7 +255,7 @@ pub struct DescribeLoadBalancersResponse {
     pub page_size: Option<u32>,
 }
 
-action!(DescribeLoadBalancersRequest => DescribeLoadBalancersResponse, "DescribeLoadBalancers", LoadBalancer);
+action!(DescribeLoadBalancersRequest => DescribeLoadBalancersResponse, "DescribeLoadBalancers");
 
 /// `DescribeLoadBalancerAttribute`: one instance with its listener ports and backend servers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -336,7 +336,7 @@ pub struct DescribeLoadBalancerAttributeResponse {
     pub load_balancer_spec: Option<LoadBalancerSpec>,
 }
 
-action!(DescribeLoadBalancerAttributeRequest => DescribeLoadBalancerAttributeResponse, "DescribeLoadBalancerAttribute", LoadBalancer);
+action!(DescribeLoadBalancerAttributeRequest => DescribeLoadBalancerAttributeResponse, "DescribeLoadBalancerAttribute");
 
 /// `ModifyLoadBalancerPayType`: converts a pay-as-you-go instance to subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -362,7 +362,7 @@ impl Validate for ModifyLoadBalancerPayTypeRequest {
 }
 
 pub type ModifyLoadBalancerPayTypeResponse = Acknowledged;
-action!(ModifyLoadBalancerPayTypeRequest => ModifyLoadBalancerPayTypeResponse, "ModifyLoadBalancerPayType", LoadBalancer);
+action!(ModifyLoadBalancerPayTypeRequest => ModifyLoadBalancerPayTypeResponse, "ModifyLoadBalancerPayType");
 
 /// `ModifyLoadBalancerInstanceSpec`: changes the instance specification.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -379,7 +379,7 @@ impl Validate for ModifyLoadBalancerInstanceSpecRequest {
 }
 
 pub type ModifyLoadBalancerInstanceSpecResponse = Acknowledged;
-action!(ModifyLoadBalancerInstanceSpecRequest => ModifyLoadBalancerInstanceSpecResponse, "ModifyLoadBalancerInstanceSpec", LoadBalancer);
+action!(ModifyLoadBalancerInstanceSpecRequest => ModifyLoadBalancerInstanceSpecResponse, "ModifyLoadBalancerInstanceSpec");
 
 /// `DescribeRegions`: the available regions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -410,7 +410,7 @@ pub struct DescribeRegionsResponse {
     pub regions: Vec<Region>,
 }
 
-action!(DescribeRegionsRequest => DescribeRegionsResponse, "DescribeRegions", LoadBalancer);
+action!(DescribeRegionsRequest => DescribeRegionsResponse, "DescribeRegions");
 
 /// `DescribeZones`: the zones of the client's region, each with the slave zones it can pair with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -453,4 +453,4 @@ pub struct DescribeZonesResponse {
     pub zones: Vec<Zone>,
 }
 
-action!(DescribeZonesRequest => DescribeZonesResponse, "DescribeZones", LoadBalancer);
+action!(DescribeZonesRequest => DescribeZonesResponse, "DescribeZones");

@@ -74,7 +74,7 @@ pub struct CreateRulesResponse {
     pub rules: Vec<RuleIdentity>,
 }
 
-action!(CreateRulesRequest => CreateRulesResponse, "CreateRules", Rule, idempotent = false);
+action!(CreateRulesRequest => CreateRulesResponse, "CreateRules", idempotent = false);
 
 /// `DeleteRules`: deletes up to 10 rules by ID.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -94,7 +94,7 @@ impl Validate for DeleteRulesRequest {
 }
 
 pub type DeleteRulesResponse = Acknowledged;
-action!(DeleteRulesRequest => DeleteRulesResponse, "DeleteRules", Rule);
+action!(DeleteRulesRequest => DeleteRulesResponse, "DeleteRules");
 
 /// `SetRule`: changes a rule's target group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -112,7 +112,7 @@ impl Validate for SetRuleRequest {
 }
 
 pub type SetRuleResponse = Acknowledged;
-action!(SetRuleRequest => SetRuleResponse, "SetRule", Rule);
+action!(SetRuleRequest => SetRuleResponse, "SetRule");
 
 /// `DescribeRuleAttribute`: one rule (the response does not echo its ID).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -145,7 +145,7 @@ pub struct DescribeRuleAttributeResponse {
     pub v_server_group_id: Option<String>,
 }
 
-action!(DescribeRuleAttributeRequest => DescribeRuleAttributeResponse, "DescribeRuleAttribute", Rule);
+action!(DescribeRuleAttributeRequest => DescribeRuleAttributeResponse, "DescribeRuleAttribute");
 
 /// `DescribeRules`: the rules of a listener.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -210,4 +210,4 @@ impl From<DescribeRulesWire> for DescribeRulesResponse {
     }
 }
 
-action!(DescribeRulesRequest => DescribeRulesResponse, "DescribeRules", Rule);
+action!(DescribeRulesRequest => DescribeRulesResponse, "DescribeRules");

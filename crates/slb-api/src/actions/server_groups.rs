@@ -53,7 +53,7 @@ impl Validate for CreateVServerGroupRequest {
 }
 
 pub type CreateVServerGroupResponse = VServerGroupResponse;
-action!(CreateVServerGroupRequest => CreateVServerGroupResponse, "CreateVServerGroup", ServerGroup, idempotent = false);
+action!(CreateVServerGroupRequest => CreateVServerGroupResponse, "CreateVServerGroup", idempotent = false);
 
 /// `SetVServerGroupAttribute`: renames a group and changes weights of servers already in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -75,7 +75,7 @@ impl Validate for SetVServerGroupAttributeRequest {
 }
 
 pub type SetVServerGroupAttributeResponse = VServerGroupResponse;
-action!(SetVServerGroupAttributeRequest => SetVServerGroupAttributeResponse, "SetVServerGroupAttribute", ServerGroup);
+action!(SetVServerGroupAttributeRequest => SetVServerGroupAttributeResponse, "SetVServerGroupAttribute");
 
 /// `AddVServerGroupBackendServers`: adds up to 20 servers to a group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ impl Validate for AddVServerGroupBackendServersRequest {
 }
 
 pub type AddVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(AddVServerGroupBackendServersRequest => AddVServerGroupBackendServersResponse, "AddVServerGroupBackendServers", ServerGroup);
+action!(AddVServerGroupBackendServersRequest => AddVServerGroupBackendServersResponse, "AddVServerGroupBackendServers");
 
 /// `RemoveVServerGroupBackendServers`: removes up to 20 servers (by ID and port; weights are not sent).
 /// Servers not in the group are ignored.
@@ -112,7 +112,7 @@ impl Validate for RemoveVServerGroupBackendServersRequest {
 }
 
 pub type RemoveVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(RemoveVServerGroupBackendServersRequest => RemoveVServerGroupBackendServersResponse, "RemoveVServerGroupBackendServers", ServerGroup);
+action!(RemoveVServerGroupBackendServersRequest => RemoveVServerGroupBackendServersResponse, "RemoveVServerGroupBackendServers");
 
 /// `ModifyVServerGroupBackendServers`: removes `old_backend_servers` and adds `new_backend_servers` in one
 /// call (old entries not in the group are ignored).
@@ -138,7 +138,7 @@ impl Validate for ModifyVServerGroupBackendServersRequest {
 }
 
 pub type ModifyVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(ModifyVServerGroupBackendServersRequest => ModifyVServerGroupBackendServersResponse, "ModifyVServerGroupBackendServers", ServerGroup);
+action!(ModifyVServerGroupBackendServersRequest => ModifyVServerGroupBackendServersResponse, "ModifyVServerGroupBackendServers");
 
 /// `DeleteVServerGroup`: refused while a listener or rule uses the group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -154,7 +154,7 @@ impl Validate for DeleteVServerGroupRequest {
 }
 
 pub type DeleteVServerGroupResponse = Acknowledged;
-action!(DeleteVServerGroupRequest => DeleteVServerGroupResponse, "DeleteVServerGroup", ServerGroup);
+action!(DeleteVServerGroupRequest => DeleteVServerGroupResponse, "DeleteVServerGroup");
 
 /// `DescribeVServerGroups`: the groups of an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -188,7 +188,7 @@ pub struct DescribeVServerGroupsResponse {
     pub v_server_groups: Vec<VServerGroupSummary>,
 }
 
-action!(DescribeVServerGroupsRequest => DescribeVServerGroupsResponse, "DescribeVServerGroups", ServerGroup);
+action!(DescribeVServerGroupsRequest => DescribeVServerGroupsResponse, "DescribeVServerGroups");
 
 /// `DescribeVServerGroupAttribute`: one group with its servers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -204,7 +204,7 @@ impl Validate for DescribeVServerGroupAttributeRequest {
 }
 
 pub type DescribeVServerGroupAttributeResponse = VServerGroupResponse;
-action!(DescribeVServerGroupAttributeRequest => DescribeVServerGroupAttributeResponse, "DescribeVServerGroupAttribute", ServerGroup);
+action!(DescribeVServerGroupAttributeRequest => DescribeVServerGroupAttributeResponse, "DescribeVServerGroupAttribute");
 
 /// `CreateMasterSlaveServerGroup` (the reference's text says `CreateMasterSlaveVServerGroup`; its RAM table
 /// and the official SDKs use this name): exactly two servers, one `Master` and one `Slave`.
@@ -271,7 +271,7 @@ pub struct MasterSlaveServerGroupResponse {
 }
 
 pub type CreateMasterSlaveServerGroupResponse = MasterSlaveServerGroupResponse;
-action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", ServerGroup, idempotent = false);
+action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", idempotent = false);
 
 /// `DeleteMasterSlaveServerGroup`: refused while a listener uses the group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -290,7 +290,7 @@ impl Validate for DeleteMasterSlaveServerGroupRequest {
 }
 
 pub type DeleteMasterSlaveServerGroupResponse = Acknowledged;
-action!(DeleteMasterSlaveServerGroupRequest => DeleteMasterSlaveServerGroupResponse, "DeleteMasterSlaveServerGroup", ServerGroup);
+action!(DeleteMasterSlaveServerGroupRequest => DeleteMasterSlaveServerGroupResponse, "DeleteMasterSlaveServerGroup");
 
 /// `DescribeMasterSlaveServerGroupAttribute`: one group with its two servers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -309,7 +309,7 @@ impl Validate for DescribeMasterSlaveServerGroupAttributeRequest {
 }
 
 pub type DescribeMasterSlaveServerGroupAttributeResponse = MasterSlaveServerGroupResponse;
-action!(DescribeMasterSlaveServerGroupAttributeRequest => DescribeMasterSlaveServerGroupAttributeResponse, "DescribeMasterSlaveServerGroupAttribute", ServerGroup);
+action!(DescribeMasterSlaveServerGroupAttributeRequest => DescribeMasterSlaveServerGroupAttributeResponse, "DescribeMasterSlaveServerGroupAttribute");
 
 /// `DescribeMasterSlaveServerGroups`: the master-slave groups of an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -343,4 +343,4 @@ pub struct DescribeMasterSlaveServerGroupsResponse {
     pub master_slave_server_groups: Vec<MasterSlaveServerGroupSummary>,
 }
 
-action!(DescribeMasterSlaveServerGroupsRequest => DescribeMasterSlaveServerGroupsResponse, "DescribeMasterSlaveServerGroups", ServerGroup);
+action!(DescribeMasterSlaveServerGroupsRequest => DescribeMasterSlaveServerGroupsResponse, "DescribeMasterSlaveServerGroups");

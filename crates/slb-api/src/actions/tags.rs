@@ -29,7 +29,7 @@ impl Validate for AddTagsRequest {
 }
 
 pub type AddTagsResponse = Acknowledged;
-action!(AddTagsRequest => AddTagsResponse, "AddTags", Tag);
+action!(AddTagsRequest => AddTagsResponse, "AddTags");
 
 /// `RemoveTags`: unbinds tags matching all given conditions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -56,7 +56,7 @@ impl Validate for RemoveTagsRequest {
 }
 
 pub type RemoveTagsResponse = Acknowledged;
-action!(RemoveTagsRequest => RemoveTagsResponse, "RemoveTags", Tag);
+action!(RemoveTagsRequest => RemoveTagsResponse, "RemoveTags");
 
 /// `DescribeTags`: tags matching all given conditions, paged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -116,4 +116,4 @@ pub struct DescribeTagsResponse {
     pub total_count: Option<u32>,
 }
 
-action!(DescribeTagsRequest => DescribeTagsResponse, "DescribeTags", Tag);
+action!(DescribeTagsRequest => DescribeTagsResponse, "DescribeTags");
