@@ -165,6 +165,8 @@ pub struct Config {
     pub id_seed: u64,
     /// How many call-log records are kept (oldest dropped first).
     pub call_log_capacity: usize,
+    /// How many bytes of call-log records are kept (oldest dropped first), whatever the records hold.
+    pub call_log_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -180,6 +182,7 @@ impl Default for Config {
             timestamp_tolerance: Duration::from_secs(15 * 60),
             id_seed: 0x51b,
             call_log_capacity: 20_000,
+            call_log_max_bytes: 64 << 20,
         }
     }
 }

@@ -85,6 +85,9 @@ struct Args {
     /// Call-log records kept for GET /__admin/calls.
     #[arg(long, default_value_t = 20_000)]
     call_log_capacity: usize,
+    /// Bytes of call-log records kept (oldest dropped first).
+    #[arg(long, default_value_t = 64 << 20)]
+    call_log_max_bytes: usize,
 }
 
 fn accounts(args: &Args) -> anyhow::Result<Vec<Account>> {
@@ -147,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
         delays: TransitionDelays::uniform(Duration::from_millis(args.transition_delay_ms)),
         id_seed: args.id_seed,
         call_log_capacity: args.call_log_capacity,
+        call_log_max_bytes: args.call_log_max_bytes,
         ..Config::default()
     };
     let account_ids: Vec<&str> = config

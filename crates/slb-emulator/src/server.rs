@@ -73,7 +73,10 @@ impl Shared {
             ecs: RwLock::new(config.ecs_instances.clone()),
             health: RwLock::new(Vec::new()),
             faults: Mutex::new(FaultState::new(config.faults.clone())),
-            calls: Mutex::new(CallLog::new(config.call_log_capacity)),
+            calls: Mutex::new(CallLog::new(
+                config.call_log_capacity,
+                config.call_log_max_bytes,
+            )),
             nonces: NonceRegistry::default(),
         })
     }

@@ -33,6 +33,10 @@ async fn state_survives_a_restart() {
     assert_ne!(next, lb);
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,7 +45,14 @@ async fn acknowledged_writes_survive_kill_9() {
     let mut client = common::client_at(addr).await;
     let mut created = Vec::new();
     for i in 0..5 {
-        created.push(create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await);
+        let id = create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await;
+        // Read at once, no sleep: the write reached the file before the answer was sent, not later.
+        let saved = std::fs::read(&path).unwrap();
+        assert!(
+            contains(&saved, id.as_bytes()),
+            "{id} is not in the state file yet"
+        );
+        created.push(id);
     }
     child.kill().unwrap(); // SIGKILL: no chance to flush anything.
     child.wait().unwrap();
