@@ -132,6 +132,7 @@
 pub mod action;
 pub mod actions;
 mod api;
+pub mod certificate;
 mod check;
 mod client;
 mod config;
