@@ -76,6 +76,9 @@ struct Args {
     /// Calls per second (all accounts) beyond which calls get Throttling.
     #[arg(long)]
     qps_limit: Option<u32>,
+    /// Calls per second of one action (per account) beyond which calls get Throttling; 20 is realistic.
+    #[arg(long)]
+    qps_limit_per_action: Option<u32>,
     /// Seed of the fault RNG.
     #[arg(long, default_value_t = 0x5eed)]
     fault_seed: u64,
@@ -144,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
             hang_ms: args.fault_hang_ms,
             latency_ms: args.latency_ms,
             qps_limit: args.qps_limit,
+            qps_limit_per_action: args.qps_limit_per_action,
             seed: args.fault_seed,
         },
         state_file: args.state_file.clone(),

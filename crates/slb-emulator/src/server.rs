@@ -347,7 +347,11 @@ async fn serve(
     *account_id = account.account_id.clone();
     let action = params.required("Action")?;
     let action = actions::canonical_action(action).ok_or(error::UNSUPPORTED_ACTION)?;
-    let decision = shared.faults.lock().decide(clock::now_ms());
+    let decision = shared.faults.lock().decide(
+        clock::now_ms(),
+        &account.account_id,
+        actions::rate_family(action),
+    );
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }

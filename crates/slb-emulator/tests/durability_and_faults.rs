@@ -176,6 +176,22 @@ async fn throttling_latency_and_hangs() {
     }
     assert!(throttled >= 2, "{throttled}");
 
+    // Per action: one action over its limit leaves the others alone.
+    emulator.set_faults(Faults {
+        qps_limit_per_action: Some(2),
+        ..Faults::default()
+    });
+    let mut throttled = 0;
+    for _ in 0..6 {
+        let reply = client.call("DescribeRegions", &[]).await;
+        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
+            throttled += 1;
+        }
+    }
+    // Six calls span at most two one-second windows, so at least two are over a limit of two.
+    assert!(throttled >= 2, "{throttled}");
+    client.ok("DescribeZones", &[]).await;
+
     emulator.set_faults(Faults {
         latency_ms: 150,
         ..Faults::default()

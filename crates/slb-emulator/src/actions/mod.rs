@@ -47,6 +47,18 @@ pub fn canonical_action(action: &str) -> Option<&'static str> {
     ACTIONS.iter().copied().find(|a| *a == name)
 }
 
+/// The bucket a call counts in for the per-action rate limit: the action itself, as the real service limits
+/// each API separately, with the reference's and the SDKs' spellings of one action in one bucket.
+pub fn rate_family(action: &'static str) -> &'static str {
+    match action {
+        "CreateMasterSlaveVServerGroup" => "CreateMasterSlaveServerGroup",
+        "DeleteMasterSlaveVServerGroup" => "DeleteMasterSlaveServerGroup",
+        "DescribeMasterSlaveVServerGroupAttribute" => "DescribeMasterSlaveServerGroupAttribute",
+        "DescribeMasterSlaveVServerGroups" => "DescribeMasterSlaveServerGroups",
+        other => other,
+    }
+}
+
 /// Every action the emulator serves (canonical names; the master-slave ones in both spellings).
 pub const ACTIONS: &[&str] = &[
     "CreateLoadBalancer",
