@@ -27,7 +27,7 @@ use crate::health::HealthOverride;
 use crate::ids::SplitMix64;
 use crate::params::{COMMON_PARAMETERS, Params};
 use crate::render::{self, Format};
-use crate::state::Store;
+use crate::state::{AccountState, Store};
 
 /// Parameters whose values never reach the call log or the tracing output.
 const SECRET_PARAMETERS: &[&str] = &["PrivateKey"];
@@ -63,6 +63,7 @@ impl Shared {
         if store.id_state == 0 {
             store.id_state = config.id_seed;
         }
+        store.accounts.values_mut().for_each(AccountState::reindex);
         Ok(Self {
             accounts: config.accounts.clone(),
             regions: config.regions.clone(),

@@ -20,6 +20,34 @@ async fn state_survives_a_restart() {
     let (emulator, mut client) = start_with(config.clone()).await;
     let lb = create_lb(&mut client, &[("LoadBalancerName", "durable")]).await;
     common::create_http_listener(&mut client, &lb, "80").await;
+    let servers = r#"[{"ServerId":"i-1","Port":80}]"#;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "g"),
+                ("BackendServers", servers),
+            ],
+        )
+        .await["VServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
+    let rule = client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("RuleList", &rules),
+            ],
+        )
+        .await["Rules"]["Rule"][0]["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     emulator.shutdown().await.unwrap();
 
     let (_emulator, mut client) = start_with(config).await;
@@ -28,6 +56,38 @@ async fn state_survives_a_restart() {
         .await;
     assert_eq!(attr["LoadBalancerName"], "durable");
     assert_eq!(attr["ListenerPorts"]["ListenerPort"][0], 80);
+    // Groups and rules are found by their own IDs after the restart too.
+    let described = client
+        .ok(
+            "DescribeVServerGroupAttribute",
+            &[("VServerGroupId", &group)],
+        )
+        .await;
+    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    let described = client
+        .ok("DescribeRuleAttribute", &[("RuleId", &rule)])
+        .await;
+    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    // Once the load balancer is gone, so are they.
+    client
+        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
+        .await;
+    client
+        .expect_err(
+            "DescribeRuleAttribute",
+            &[("RuleId", &rule)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "DescribeVServerGroupAttribute",
+            &[("VServerGroupId", &group)],
+            404,
+            "InvalidParameter",
+        )
+        .await;
     // IDs continue from the saved generator state rather than repeating.
     let next = create_lb(&mut client, &[]).await;
     assert_ne!(next, lb);

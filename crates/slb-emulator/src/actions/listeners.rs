@@ -654,7 +654,14 @@ pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         ensure_settled(listener, now)?;
     }
     lb.listeners.remove(&port);
+    let rules: Vec<String> = lb
+        .rules
+        .values()
+        .filter(|r| r.listener_port == port)
+        .map(|r| r.id.clone())
+        .collect();
     lb.rules.retain(|_, r| r.listener_port != port);
+    ctx.state.unindex(&rules);
     Ok(Response::new())
 }
 

@@ -215,7 +215,9 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
 pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     let id = ctx.lb_param(p)?.id.clone();
     // Listeners, groups, rules and tags live inside the load balancer and go with it.
-    ctx.state.load_balancers.remove(&id);
+    if let Some(lb) = ctx.state.load_balancers.remove(&id) {
+        ctx.state.unindex(lb.child_ids());
+    }
     Ok(Response::new())
 }
 
