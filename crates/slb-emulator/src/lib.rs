@@ -23,6 +23,7 @@ mod faults;
 mod health;
 mod ids;
 mod params;
+mod persist;
 mod render;
 mod server;
 mod state;

@@ -1,6 +1,6 @@
 //! The emulated resources of every account, serializable as a whole for the state file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,6 +28,18 @@ pub struct AccountState {
     /// naming only the child finds its owner without scanning every load balancer. Rebuilt on load.
     #[serde(skip)]
     pub owners: HashMap<String, String>,
+    /// Records the current call may have changed, by ID: saved when it succeeds as a write, then cleared.
+    #[serde(skip)]
+    pub dirty: Dirty,
+}
+
+/// IDs of the records one call may have changed.
+#[derive(Debug, Default, Clone)]
+pub struct Dirty {
+    pub load_balancers: BTreeSet<String>,
+    pub server_certificates: BTreeSet<String>,
+    pub ca_certificates: BTreeSet<String>,
+    pub client_tokens: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,8 +276,11 @@ impl AccountState {
         F: Fn(&LoadBalancer) -> bool,
     {
         let owner = self.owners.get(child_id)?;
-        self.load_balancers
+        let lb = self
+            .load_balancers
             .get_mut(owner)
-            .filter(|lb| has_child(lb))
+            .filter(|lb| has_child(lb))?;
+        self.dirty.load_balancers.insert(lb.id.clone());
+        Some(lb)
     }
 }

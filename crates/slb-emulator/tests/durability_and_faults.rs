@@ -390,3 +390,157 @@ async fn concurrent_writes_are_all_saved() {
         .collect();
     assert_eq!(listed, created);
 }
+
+/// Every kind of write, then a restart: the state read back is the state written, record for record.
+#[tokio::test]
+async fn every_kind_of_write_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        state_file: Some(dir.path().join("state.db")),
+        ..Config::for_tests()
+    };
+    let (emulator, mut client) = start_with(config.clone()).await;
+    let lb = create_lb(&mut client, &[("ClientToken", "token-1")]).await;
+    let doomed = create_lb(&mut client, &[]).await;
+    client
+        .ok(
+            "SetLoadBalancerName",
+            &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
+        )
+        .await;
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &lb),
+                ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#),
+            ],
+        )
+        .await;
+    common::create_http_listener(&mut client, &lb, "80").await;
+    common::create_tcp_listener(&mut client, &lb, "81").await;
+    client
+        .ok(
+            "StartLoadBalancerListener",
+            &[("LoadBalancerId", &lb), ("ListenerPort", "81")],
+        )
+        .await;
+    client
+        .ok(
+            "AddListenerWhiteListItem",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("SourceItems", "10.0.0.1"),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "AddBackendServers",
+            &[
+                ("LoadBalancerId", &lb),
+                ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
+            ],
+        )
+        .await;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "g"),
+                ("BackendServers", r#"[{"ServerId":"i-2","Port":80}]"#),
+            ],
+        )
+        .await["VServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok(
+            "SetVServerGroupAttribute",
+            &[("VServerGroupId", &group), ("VServerGroupName", "g2")],
+        )
+        .await;
+    let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
+    client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("RuleList", &rules),
+            ],
+        )
+        .await;
+    let cert = client
+        .ok(
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", common::TEST_CERTIFICATE),
+                ("PrivateKey", common::TEST_PRIVATE_KEY),
+            ],
+        )
+        .await["ServerCertificateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok(
+            "SetServerCertificateName",
+            &[
+                ("ServerCertificateId", &cert),
+                ("ServerCertificateName", "c2"),
+            ],
+        )
+        .await;
+    let ca = client
+        .ok(
+            "UploadCACertificate",
+            &[
+                ("CACertificate", common::TEST_CERTIFICATE),
+                ("CACertificateName", "ca"),
+            ],
+        )
+        .await["CACertificateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok("DeleteCACertificate", &[("CACertificateId", &ca)])
+        .await;
+    client
+        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &doomed)])
+        .await;
+    let before = emulator.state();
+    emulator.shutdown().await.unwrap();
+
+    let (emulator, mut client) = start_with(config).await;
+    assert_eq!(emulator.state(), before);
+    // The ClientToken record came back too: the same call answers the same instance.
+    assert_eq!(
+        create_lb(&mut client, &[("ClientToken", "token-1")]).await,
+        lb
+    );
+}
+
+/// A JSON state file of earlier versions (the document `/__admin/state` shows) is imported into the database.
+#[tokio::test]
+async fn a_json_state_file_is_imported() {
+    let (emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[("LoadBalancerName", "old")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, serde_json::to_vec(&emulator.state()).unwrap()).unwrap();
+    let config = Config {
+        state_file: Some(path.clone()),
+        ..Config::for_tests()
+    };
+    let (_emulator, mut client) = start_with(config).await;
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(attr["LoadBalancerName"], "old");
+    assert_ne!(std::fs::read(&path).unwrap().first(), Some(&b'{'));
+}

@@ -34,6 +34,15 @@ impl Kind {
         }
     }
 
+    /// Notes a certificate of this kind as possibly changed.
+    fn touch(self, state: &mut AccountState, id: &str) {
+        let dirty = match self {
+            Kind::Server => &mut state.dirty.server_certificates,
+            Kind::Ca => &mut state.dirty.ca_certificates,
+        };
+        dirty.insert(id.to_string());
+    }
+
     /// The listener attribute that references this kind of certificate.
     fn listener_attribute(self) -> &'static str {
         match self {
@@ -80,6 +89,7 @@ fn store_new(
         created_ms: ctx.now_ms,
     };
     let body = describe_one(kind, &certificate);
+    kind.touch(ctx.state, &id);
     kind.store(ctx.state).insert(id, certificate);
     Ok(body)
 }
@@ -130,6 +140,7 @@ pub fn upload_ca(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
 
 fn find<'a>(ctx: &'a mut Ctx<'_>, kind: Kind, id: &str) -> Result<&'a mut Certificate, ApiError> {
     let region = ctx.region.clone();
+    kind.touch(ctx.state, id);
     kind.store(ctx.state)
         .get_mut(id)
         .filter(|c| region.as_deref().is_none_or(|r| r == c.region_id))

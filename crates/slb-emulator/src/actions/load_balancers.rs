@@ -201,12 +201,14 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         ("AddressIPVersion", json!("ipv4")),
         ("ResourceGroupId", json!(lb.resource_group_id)),
     ]);
+    ctx.state.dirty.load_balancers.insert(lb.id.clone());
     ctx.state.load_balancers.insert(lb.id.clone(), lb);
     if let Some(token) = client_token {
         let record = ClientTokenRecord {
             parameters: canonical_parameters(p),
             response: Value::Object(body.clone()),
         };
+        ctx.state.dirty.client_tokens.insert(token.clone());
         ctx.state.client_tokens.insert(token, record);
     }
     Ok(body)

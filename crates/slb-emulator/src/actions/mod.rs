@@ -248,11 +248,18 @@ impl Ctx<'_> {
     /// The load balancer of this account (and of the request's region, when it names one).
     pub fn lb(&mut self, id: &str) -> Result<&mut LoadBalancer, ApiError> {
         let region = self.region.clone();
-        self.state
-            .load_balancers
+        let AccountState {
+            load_balancers,
+            dirty,
+            ..
+        } = &mut *self.state;
+        let lb = load_balancers
             .get_mut(id)
             .filter(|lb| region.as_deref().is_none_or(|r| r == lb.region_id))
-            .ok_or(error::LOAD_BALANCER_NOT_FOUND)
+            .ok_or(error::LOAD_BALANCER_NOT_FOUND)?;
+        // Handed out mutably, so possibly changed.
+        dirty.load_balancers.insert(lb.id.clone());
+        Ok(lb)
     }
 
     /// The load balancer named by the request's `LoadBalancerId` (tag actions also spell it `LoadBalancerID`).
