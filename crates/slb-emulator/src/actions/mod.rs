@@ -1,7 +1,9 @@
 //! The API's actions, one function each, over one account's state.
 
+mod access_control;
 mod backends;
 mod certificates;
+mod listener_attributes;
 mod listeners;
 mod load_balancers;
 mod rules;
@@ -199,10 +201,10 @@ pub fn dispatch(action: &str, ctx: &mut Ctx<'_>, p: &Params) -> Result<Response,
         "DeleteLoadBalancerListener" => l::delete(ctx, p),
         "StartLoadBalancerListener" => l::start(ctx, p),
         "StopLoadBalancerListener" => l::stop(ctx, p),
-        "SetListenerAccessControlStatus" => l::set_access_control(ctx, p),
-        "AddListenerWhiteListItem" => l::add_white_list(ctx, p),
-        "RemoveListenerWhiteListItem" => l::remove_white_list(ctx, p),
-        "DescribeListenerAccessControlAttribute" => l::describe_access_control(ctx, p),
+        "SetListenerAccessControlStatus" => access_control::set_access_control(ctx, p),
+        "AddListenerWhiteListItem" => access_control::add_white_list(ctx, p),
+        "RemoveListenerWhiteListItem" => access_control::remove_white_list(ctx, p),
+        "DescribeListenerAccessControlAttribute" => access_control::describe_access_control(ctx, p),
         "AddBackendServers" => b::add_backends(ctx, p),
         "RemoveBackendServers" => b::remove_backends(ctx, p),
         "SetBackendServers" => b::set_backends(ctx, p),
