@@ -134,6 +134,7 @@
 pub mod action;
 pub mod actions;
 mod api;
+pub mod certificate;
 mod check;
 mod client;
 mod config;

@@ -3,6 +3,9 @@
 //! 1. Throughput and latency: 1,000 load balancers loaded, then DescribeLoadBalancerAttribute from concurrent
 //!    keep-alive connections (a tokio load generator sharing the machine with the emulator).
 //! 2. Memory: resident set of the emulator process after loading 10,000 load balancers with 2 listeners each.
+//! 3. At scale with the state file on: 10,000 load balancers loaded, then write latency (SetLoadBalancerName
+//!    from one connection, each committed before its answer), DescribeLoadBalancerAttribute throughput and
+//!    latency, and the resident set.
 //!
 //! `cargo bench -p slb-emulator --bench throughput`; BENCH_SECONDS (default 5) and BENCH_CONNECTIONS
 //! (default 8) tune the load phase.
@@ -86,13 +89,14 @@ fn resident_mib(pid: u32, field: &str) -> f64 {
 
 /// Starts the binary with its per-call log lines going to /dev/null (as to a log file), so that no reader
 /// process competes for the two cores. The port is picked here, as the log cannot be read for it.
-fn spawn_quiet_binary() -> (std::process::Child, SocketAddr) {
+fn spawn_quiet_binary(extra_args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAddr) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slb-emulator"))
         .args(["--listen", &addr.to_string(), "--transition-delay-ms", "0"])
+        .args(extra_args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -111,7 +115,7 @@ fn spawn_quiet_binary() -> (std::process::Child, SocketAddr) {
 async fn throughput() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
-    let (mut child, addr) = spawn_quiet_binary();
+    let (mut child, addr) = spawn_quiet_binary(&[]);
     let started = Instant::now();
     let ids = std::sync::Arc::new(load(addr, 1000, 0, 8).await);
     println!(
@@ -227,6 +231,91 @@ async fn memory() {
     child.wait().unwrap();
 }
 
+/// Latency percentiles of a sorted list of microseconds, as one line.
+fn summary(sorted: &[u32]) -> String {
+    format!(
+        "p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        percentile(sorted, 0.50),
+        percentile(sorted, 0.90),
+        percentile(sorted, 0.99),
+        percentile(sorted, 1.0),
+    )
+}
+
+async fn at_scale() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
+    let count = env_number("BENCH_SCALE", 10_000) as usize;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let (mut child, addr) = spawn_quiet_binary(&["--state-file".as_ref(), path.as_os_str()]);
+    let started = Instant::now();
+    let ids = std::sync::Arc::new(load(addr, count, 0, 8).await);
+    let loading = started.elapsed();
+    println!(
+        "state file on: loaded {} load balancers in {:.2?} ({:.0} creates/s over 8 connections)",
+        ids.len(),
+        loading,
+        ids.len() as f64 / loading.as_secs_f64()
+    );
+
+    let mut client = client_at(addr).await;
+    let mut writes = Vec::new();
+    for i in 0..500usize {
+        let id = &ids[i.wrapping_mul(7919) % ids.len()];
+        let name = format!("renamed-{i}");
+        let started = Instant::now();
+        let reply = client
+            .call(
+                "SetLoadBalancerName",
+                &[("LoadBalancerId", id), ("LoadBalancerName", &name)],
+            )
+            .await;
+        writes.push(started.elapsed().as_micros() as u32);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    writes.sort_unstable();
+    println!(
+        "state file on, {} load balancers: SetLoadBalancerName x {} from one connection: {}",
+        ids.len(),
+        writes.len(),
+        summary(&writes)
+    );
+
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        tasks.push(tokio::spawn(describe_loop(
+            client_at(addr).await,
+            ids.clone(),
+            until,
+            2000 + c as u64,
+        )));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    println!(
+        "state file on, {} load balancers: DescribeLoadBalancerAttribute {:.0} calls/s over {} connections; {}",
+        ids.len(),
+        latencies.len() as f64 / elapsed,
+        connections,
+        summary(&latencies)
+    );
+    println!(
+        "state file on: emulator RSS {:.1} MiB (peak {:.1} MiB), state file {:.1} MiB",
+        resident_mib(child.id(), "VmRSS:"),
+        resident_mib(child.id(), "VmHWM:"),
+        std::fs::metadata(&path).unwrap().len() as f64 / 1048576.0
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: only run when benchmarking.
     if !std::env::args().any(|a| a == "--bench") {
@@ -240,5 +329,6 @@ fn main() {
     runtime.block_on(async {
         throughput().await;
         memory().await;
+        at_scale().await;
     });
 }

@@ -200,11 +200,18 @@ async fn patch_load_balancer(
     Json(patch): Json<Value>,
 ) -> Response {
     let mut store = shared.store.lock();
-    let Some(lb) = store
+    let Some(account) = store
         .accounts
         .values_mut()
-        .find_map(|a| a.load_balancers.get_mut(&id))
+        .find(|a| a.load_balancers.contains_key(&id))
     else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such load balancer"})),
+        )
+            .into_response();
+    };
+    let Some(lb) = account.load_balancers.get_mut(&id) else {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({"error": "no such load balancer"})),
@@ -221,15 +228,20 @@ async fn patch_load_balancer(
         Ok(_) => return bad_request("the id cannot be changed"),
         Err(e) => return bad_request(e.to_string()),
     }
+    // The patch may add or drop groups and rules.
+    account.reindex();
     saved(&shared, &store)
 }
 
 async fn delete_load_balancer(State(shared): AdminState, Path(id): Path<String>) -> Response {
     let mut store = shared.store.lock();
-    let removed = store
-        .accounts
-        .values_mut()
-        .any(|a| a.load_balancers.remove(&id).is_some());
+    let removed = store.accounts.values_mut().any(|a| {
+        let lb = a.load_balancers.remove(&id);
+        if let Some(lb) = &lb {
+            a.unindex(lb.child_ids());
+        }
+        lb.is_some()
+    });
     if !removed {
         return (
             StatusCode::NOT_FOUND,

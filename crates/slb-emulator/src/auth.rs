@@ -1,7 +1,7 @@
 //! Authentication as the real endpoint does it: common parameters, timestamp window, HMAC-SHA1 signature
 //! over every parameter with the request's own method, and SignatureNonce replay protection.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use axum::http::HeaderMap;
@@ -17,8 +17,10 @@ use crate::params::Params;
 
 pub const API_VERSION: &str = "2014-05-15";
 
-/// Nonces seen within the tolerance window, per access key. Only a 64-bit hash of (access key, nonce) is kept, so
-/// that a window of millions of calls stays small; a collision would refuse one call as a replay.
+/// Nonces seen, per access key, each remembered for as long as the timestamp it came with is still acceptable:
+/// a replay is refused for the whole acceptance window, and the entry is reclaimed after it. Only a 64-bit hash
+/// of (access key, nonce) is kept, so that a window of millions of calls stays small; a collision would refuse
+/// one call as a replay.
 #[derive(Debug, Default)]
 pub struct NonceRegistry {
     inner: Mutex<NonceWindow>,
@@ -28,7 +30,9 @@ pub struct NonceRegistry {
 struct NonceWindow {
     /// Hash → expiry (ms).
     seen: HashMap<u64, u64>,
-    expiries: VecDeque<(u64, u64)>,
+    /// (expiry, hash), oldest expiry first. Expiries follow the requests' own timestamps, so they arrive out of
+    /// order.
+    expiries: BTreeSet<(u64, u64)>,
 }
 
 fn nonce_key(access_key_id: &str, nonce: &str) -> u64 {
@@ -38,17 +42,23 @@ fn nonce_key(access_key_id: &str, nonce: &str) -> u64 {
 }
 
 impl NonceRegistry {
-    /// Records a nonce; false when it was already used within the window.
-    fn register(&self, access_key_id: &str, nonce: &str, now_ms: u64, window_ms: u64) -> bool {
+    /// Records a nonce that came with a timestamp of `issued_ms`, accepted while within `tolerance_ms` of the
+    /// clock; false when it is still remembered.
+    fn register(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now_ms: u64,
+        issued_ms: u64,
+        tolerance_ms: u64,
+    ) -> bool {
         let mut window = self.inner.lock();
-        while window
-            .expiries
-            .front()
-            .is_some_and(|(expiry, _)| *expiry <= now_ms)
-        {
-            if let Some((expiry, key)) = window.expiries.pop_front()
-                && window.seen.get(&key) == Some(&expiry)
-            {
+        while let Some(&(expiry, key)) = window.expiries.first() {
+            if expiry > now_ms {
+                break;
+            }
+            window.expiries.pop_first();
+            if window.seen.get(&key) == Some(&expiry) {
                 window.seen.remove(&key);
             }
         }
@@ -56,10 +66,16 @@ impl NonceRegistry {
         if window.seen.get(&key).is_some_and(|expiry| *expiry > now_ms) {
             return false;
         }
-        let expiry = now_ms + window_ms;
+        // The timestamp is accepted up to and including issued + tolerance.
+        let expiry = issued_ms.saturating_add(tolerance_ms).saturating_add(1);
         window.seen.insert(key, expiry);
-        window.expiries.push_back((expiry, key));
+        window.expiries.insert((expiry, key));
         true
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.inner.lock().seen.len()
     }
 
     pub fn clear(&self) {
@@ -111,7 +127,7 @@ pub fn authenticate<'a>(
         return Err(error::ILLEGAL_SIGN);
     }
     let nonce = params.get("SignatureNonce").unwrap_or_default();
-    if !nonces.register(access_key_id, nonce, now, tolerance_ms) {
+    if !nonces.register(access_key_id, nonce, now, issued, tolerance_ms) {
         return Err(error::ILLEGAL_SIGN);
     }
     Ok(account)
@@ -129,6 +145,16 @@ pub struct HeaderSigned<'a> {
 }
 
 pub const ACS3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
+
+/// Headers an ACS3 request must sign (the newer SDKs sign every `x-acs-*` header and `host`).
+const SIGNED_HEADERS: &[&str] = &[
+    "host",
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+];
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
     headers
@@ -207,15 +233,8 @@ pub fn authenticate_header_signed<'a>(
         return Err(error::INVALID_PARAMETER);
     }
     let signed: Vec<&str> = signed_headers.split(';').collect();
-    if ![
-        "host",
-        "x-acs-date",
-        "x-acs-signature-nonce",
-        "x-acs-content-sha256",
-    ]
-    .iter()
-    .all(|h| signed.contains(h))
-    {
+    // The action and version select what runs, so an unsigned one could be swapped in transit.
+    if !SIGNED_HEADERS.iter().all(|h| signed.contains(h)) {
         return Err(error::ILLEGAL_SIGN);
     }
     let now = clock::now_ms();
@@ -241,7 +260,7 @@ pub fn authenticate_header_signed<'a>(
     if !signature::signatures_match(&expected, given) {
         return Err(error::ILLEGAL_SIGN);
     }
-    if !nonces.register(access_key_id, nonce, now, tolerance_ms) {
+    if !nonces.register(access_key_id, nonce, now, issued, tolerance_ms) {
         return Err(error::ILLEGAL_SIGN);
     }
     Ok(account)
@@ -252,11 +271,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nonces_expire() {
+    fn nonces_are_remembered_while_their_timestamp_is_acceptable() {
         let registry = NonceRegistry::default();
-        assert!(registry.register("k", "n", 0, 10));
-        assert!(!registry.register("k", "n", 5, 10));
-        assert!(registry.register("other", "n", 5, 10));
-        assert!(registry.register("k", "n", 10, 10));
+        assert!(registry.register("k", "n", 0, 0, 10));
+        assert!(!registry.register("k", "n", 5, 0, 10));
+        assert!(registry.register("other", "n", 5, 0, 10));
+        // Issued at 0, the timestamp is acceptable up to 10 inclusive.
+        assert!(!registry.register("k", "n", 10, 0, 10));
+        assert!(registry.register("k", "n", 11, 0, 10));
+        // A timestamp ahead of the clock stays acceptable longer, and so does its nonce.
+        assert!(registry.register("k", "ahead", 100, 110, 10));
+        assert!(!registry.register("k", "ahead", 115, 110, 10));
+        assert!(!registry.register("k", "ahead", 120, 110, 10));
+        assert!(registry.register("k", "ahead", 121, 110, 10));
+        // Expired entries are reclaimed.
+        assert!(registry.register("k", "later", 10_000, 10_000, 10));
+        assert_eq!(registry.len(), 1);
     }
 }

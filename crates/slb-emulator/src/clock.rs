@@ -60,7 +60,12 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
     let year: i64 = date_parts.next()?.parse().ok()?;
     let month: i64 = date_parts.next()?.parse().ok()?;
     let day: i64 = date_parts.next()?.parse().ok()?;
-    if date_parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // Four-digit years only: the arithmetic below would overflow on the huge ones a caller can send.
+    if date_parts.next().is_some()
+        || !(1..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+    {
         return None;
     }
     let time = time.split('.').next()?;
@@ -68,7 +73,7 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
     let hour: i64 = time_parts.next()?.parse().ok()?;
     let minute: i64 = time_parts.next()?.parse().ok()?;
     let second: i64 = time_parts.next().unwrap_or("0").parse().ok()?;
-    if hour > 23 || minute > 59 || second > 60 {
+    if !(0..=23).contains(&hour) || !(0..=59).contains(&minute) || !(0..=60).contains(&second) {
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
@@ -87,5 +92,17 @@ mod tests {
         assert_eq!(display_time(0), "1970-01-01 00:00:00");
         assert_eq!(parse_iso8601("2017-08-22 10:06:13"), None);
         assert_eq!(parse_iso8601("2017-08-22T10:06Z"), Some(1_503_396_360_000));
+        for huge in [
+            "99999999999999999-01-01T00:00:00Z",
+            "-9223372036854775808-01-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "2017-08-22T-1:00:00Z",
+        ] {
+            assert_eq!(parse_iso8601(huge), None, "{huge}");
+        }
+        assert_eq!(
+            parse_iso8601("9999-12-31T23:59:59Z"),
+            Some(253_402_300_799_000)
+        );
     }
 }

@@ -99,6 +99,9 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Calls beyond this many per second (all accounts together) get `Throttling`.
     pub qps_limit: Option<u32>,
+    /// Calls of one action family beyond this many per second, per account, get `Throttling` (the real
+    /// service limits each API per account; 20 is a realistic figure).
+    pub qps_limit_per_action: Option<u32>,
     /// Seed of the fault RNG, so that a failing run can be replayed.
     pub seed: u64,
 }
@@ -113,6 +116,7 @@ impl Default for Faults {
             hang_ms: 60_000,
             latency_ms: 0,
             qps_limit: None,
+            qps_limit_per_action: None,
             seed: 0x5eed,
         }
     }
@@ -165,6 +169,8 @@ pub struct Config {
     pub id_seed: u64,
     /// How many call-log records are kept (oldest dropped first).
     pub call_log_capacity: usize,
+    /// How many bytes of call-log records are kept (oldest dropped first), whatever the records hold.
+    pub call_log_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -180,6 +186,7 @@ impl Default for Config {
             timestamp_tolerance: Duration::from_secs(15 * 60),
             id_seed: 0x51b,
             call_log_capacity: 20_000,
+            call_log_max_bytes: 64 << 20,
         }
     }
 }

@@ -107,4 +107,5 @@ errors! {
     KEY_FORMAT = ("InvalidParameter", "The specified parameter key format is error.", 404);
     CERTIFICATE_OR_KEY_EMPTY = ("InvalidParameter", "The specified parameter ServerCertificate or Key is empty.", 404);
     KEY_ENCRYPTED = ("PrivateKeyEncryption", "Key has Encrypted .", 400);
+    CERTIFICATE_KEY_MISMATCH = ("CertificateNotMatchPrivateKey", "Certificate and key does not match.", 400);
 }

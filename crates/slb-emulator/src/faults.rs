@@ -1,5 +1,7 @@
-//! Fault injection: errors, hangs, latency and a QPS limit, decided by a seeded RNG.
+//! Fault injection: errors, hangs, latency and QPS limits (global, and per account and action family),
+//! decided by a seeded RNG.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::config::Faults;
@@ -20,8 +22,28 @@ pub struct Decision {
 pub struct FaultState {
     faults: Faults,
     rng: SplitMix64,
-    window_second: u64,
-    window_calls: u32,
+    window: Window,
+    /// Per (account, action family): bounded by the accounts configured times the actions served.
+    family_windows: HashMap<(String, &'static str), Window>,
+}
+
+/// Calls counted in the current one-second window.
+#[derive(Debug, Default, Clone, Copy)]
+struct Window {
+    second: u64,
+    calls: u32,
+}
+
+impl Window {
+    /// Counts a call at `now_ms`; true when it is over `limit`.
+    fn over(&mut self, now_ms: u64, limit: u32) -> bool {
+        let second = now_ms / 1000;
+        if second != self.second {
+            *self = Window { second, calls: 0 };
+        }
+        self.calls = self.calls.saturating_add(1);
+        self.calls > limit
+    }
 }
 
 impl FaultState {
@@ -29,8 +51,8 @@ impl FaultState {
         Self {
             rng: SplitMix64::new(faults.seed),
             faults,
-            window_second: 0,
-            window_calls: 0,
+            window: Window::default(),
+            family_windows: HashMap::new(),
         }
     }
 
@@ -43,22 +65,25 @@ impl FaultState {
         *self = Self::new(faults);
     }
 
-    pub fn decide(&mut self, now_ms: u64) -> Decision {
+    /// The fate of one call of `family` (see `actions::rate_family`) by `account`.
+    pub fn decide(&mut self, now_ms: u64, account: &str, family: &'static str) -> Decision {
         let mut decision = Decision {
             latency: Duration::from_millis(self.faults.latency_ms),
             ..Decision::default()
         };
-        if let Some(limit) = self.faults.qps_limit {
-            let second = now_ms / 1000;
-            if second != self.window_second {
-                self.window_second = second;
-                self.window_calls = 0;
-            }
-            self.window_calls = self.window_calls.saturating_add(1);
-            if self.window_calls > limit {
-                decision.error = Some(error::THROTTLING);
-                return decision;
-            }
+        let global = self
+            .faults
+            .qps_limit
+            .is_some_and(|limit| self.window.over(now_ms, limit));
+        let per_family = self.faults.qps_limit_per_action.is_some_and(|limit| {
+            self.family_windows
+                .entry((account.to_string(), family))
+                .or_default()
+                .over(now_ms, limit)
+        });
+        if global || per_family {
+            decision.error = Some(error::THROTTLING);
+            return decision;
         }
         let roll = self.rng.next_f64();
         let f = &self.faults;
@@ -95,16 +120,36 @@ mod tests {
             error_503_rate: 1.0,
             ..Faults::default()
         });
-        assert_eq!(state.decide(0).error, Some(error::SERVICE_UNAVAILABLE));
+        assert_eq!(
+            state.decide(0, "a", "DescribeRegions").error,
+            Some(error::SERVICE_UNAVAILABLE)
+        );
         let mut state = FaultState::new(Faults {
             qps_limit: Some(2),
             ..Faults::default()
         });
-        assert!(state.decide(1000).error.is_none());
-        assert!(state.decide(1001).error.is_none());
-        assert_eq!(state.decide(1002).error, Some(error::THROTTLING));
-        assert!(state.decide(2000).error.is_none());
+        assert!(state.decide(1000, "a", "X").error.is_none());
+        assert!(state.decide(1001, "b", "Y").error.is_none());
+        assert_eq!(state.decide(1002, "c", "Z").error, Some(error::THROTTLING));
+        assert!(state.decide(2000, "a", "X").error.is_none());
         let mut none = FaultState::new(Faults::default());
-        assert!((0..100).all(|_| none.decide(0).error.is_none()));
+        assert!((0..100).all(|_| none.decide(0, "a", "X").error.is_none()));
+    }
+
+    #[test]
+    fn per_family_limits_count_each_account_and_family_apart() {
+        let mut state = FaultState::new(Faults {
+            qps_limit_per_action: Some(2),
+            ..Faults::default()
+        });
+        let throttled = |state: &mut FaultState, at, account, family| {
+            state.decide(at, account, family).error == Some(error::THROTTLING)
+        };
+        assert!(!throttled(&mut state, 1000, "a", "X"));
+        assert!(!throttled(&mut state, 1100, "a", "X"));
+        assert!(throttled(&mut state, 1200, "a", "X"));
+        assert!(!throttled(&mut state, 1300, "a", "Y"));
+        assert!(!throttled(&mut state, 1400, "b", "X"));
+        assert!(!throttled(&mut state, 2000, "a", "X"));
     }
 }

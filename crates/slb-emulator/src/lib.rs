@@ -23,6 +23,7 @@ mod faults;
 mod health;
 mod ids;
 mod params;
+mod persist;
 mod render;
 mod server;
 mod state;
@@ -34,6 +35,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use actions::ACTIONS;
 pub use calls::{CallRecord, Counters};
 pub use config::{
     Account, Config, DEFAULT_REGIONS, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID,

@@ -76,6 +76,9 @@ struct Args {
     /// Calls per second (all accounts) beyond which calls get Throttling.
     #[arg(long)]
     qps_limit: Option<u32>,
+    /// Calls per second of one action (per account) beyond which calls get Throttling; 20 is realistic.
+    #[arg(long)]
+    qps_limit_per_action: Option<u32>,
     /// Seed of the fault RNG.
     #[arg(long, default_value_t = 0x5eed)]
     fault_seed: u64,
@@ -85,6 +88,9 @@ struct Args {
     /// Call-log records kept for GET /__admin/calls.
     #[arg(long, default_value_t = 20_000)]
     call_log_capacity: usize,
+    /// Bytes of call-log records kept (oldest dropped first).
+    #[arg(long, default_value_t = 64 << 20)]
+    call_log_max_bytes: usize,
 }
 
 fn accounts(args: &Args) -> anyhow::Result<Vec<Account>> {
@@ -141,12 +147,14 @@ async fn main() -> anyhow::Result<()> {
             hang_ms: args.fault_hang_ms,
             latency_ms: args.latency_ms,
             qps_limit: args.qps_limit,
+            qps_limit_per_action: args.qps_limit_per_action,
             seed: args.fault_seed,
         },
         state_file: args.state_file.clone(),
         delays: TransitionDelays::uniform(Duration::from_millis(args.transition_delay_ms)),
         id_seed: args.id_seed,
         call_log_capacity: args.call_log_capacity,
+        call_log_max_bytes: args.call_log_max_bytes,
         ..Config::default()
     };
     let account_ids: Vec<&str> = config

@@ -2,8 +2,6 @@
 //! faults, dispatches on Action over the shared state, persists writes, logs the call and renders the answer.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,8 +24,9 @@ use crate::faults::FaultState;
 use crate::health::HealthOverride;
 use crate::ids::SplitMix64;
 use crate::params::{COMMON_PARAMETERS, Params};
+use crate::persist::Durable;
 use crate::render::{self, Format};
-use crate::state::Store;
+use crate::state::{AccountState, Dirty, Store};
 
 /// Parameters whose values never reach the call log or the tracing output.
 const SECRET_PARAMETERS: &[&str] = &["PrivateKey"];
@@ -40,7 +39,8 @@ pub struct Shared {
     pub regions: Vec<String>,
     pub delays: TransitionDelays,
     pub tolerance_ms: u64,
-    pub state_file: Option<PathBuf>,
+    /// The state file's database, when state is durable.
+    pub durable: Option<Durable>,
     pub store: Mutex<Store>,
     pub ecs: RwLock<Option<Vec<EcsInstance>>>,
     pub health: RwLock<Vec<HealthOverride>>,
@@ -51,40 +51,41 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let mut store = match &config.state_file {
-            Some(path) if path.exists() => {
-                let bytes = std::fs::read(path)?;
-                serde_json::from_slice::<Store>(&bytes).map_err(|e| {
-                    anyhow::anyhow!("state file {} is not valid: {e}", path.display())
-                })?
+        let (durable, mut store) = match &config.state_file {
+            Some(path) => {
+                let (durable, store) = Durable::open(path)?;
+                (Some(durable), store)
             }
-            _ => Store::default(),
+            None => (None, Store::default()),
         };
         if store.id_state == 0 {
             store.id_state = config.id_seed;
         }
+        store.accounts.values_mut().for_each(AccountState::reindex);
         Ok(Self {
             accounts: config.accounts.clone(),
             regions: config.regions.clone(),
             delays: config.delays,
             tolerance_ms: u64::try_from(config.timestamp_tolerance.as_millis()).unwrap_or(u64::MAX),
-            state_file: config.state_file.clone(),
+            durable,
             store: Mutex::new(store),
             ecs: RwLock::new(config.ecs_instances.clone()),
             health: RwLock::new(Vec::new()),
             faults: Mutex::new(FaultState::new(config.faults.clone())),
-            calls: Mutex::new(CallLog::new(config.call_log_capacity)),
+            calls: Mutex::new(CallLog::new(
+                config.call_log_capacity,
+                config.call_log_max_bytes,
+            )),
             nonces: NonceRegistry::default(),
         })
     }
 
-    /// Saves the whole store: temp file, fsync, rename, fsync of the directory. Runs before the write is
-    /// acknowledged, so an acknowledged call survives a crash.
+    /// Saves the whole store, replacing what was saved (for changes made behind the API's back).
     pub fn persist(&self, store: &Store) -> std::io::Result<()> {
-        let Some(path) = &self.state_file else {
-            return Ok(());
-        };
-        write_atomically(path, &serde_json::to_vec(store)?)
+        match &self.durable {
+            Some(durable) => durable.save_all(store),
+            None => Ok(()),
+        }
     }
 
     /// Clears every account's resources, the call log, overrides and used nonces. The ID generator and address
@@ -141,29 +142,23 @@ impl Shared {
             *id_state = rng.state();
             result
         };
-        if result.is_ok() && actions::is_write(action) && self.state_file.is_some() {
-            self.persist(&store).map_err(|e| {
-                tracing::error!(error = %e, "could not save the state file");
-                error::INTERNAL_FAILURE
-            })?;
+        let saved = match (&self.durable, store.accounts.get(&account.account_id)) {
+            (Some(durable), Some(state)) if result.is_ok() && actions::is_write(action) => {
+                // Committed before the answer, so an acknowledged call survives a crash.
+                durable.save_changes(&store, &account.account_id, state)
+            }
+            _ => Ok(()),
+        };
+        // Reads mark what they look at too; forget it all after every call.
+        if let Some(state) = store.accounts.get_mut(&account.account_id) {
+            state.dirty = Dirty::default();
         }
+        saved.map_err(|e| {
+            tracing::error!(error = %e, "could not save the state file");
+            error::INTERNAL_FAILURE
+        })?;
         result
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = PathBuf::from(temp);
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temp, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -344,14 +339,18 @@ async fn serve(
     *account_id = account.account_id.clone();
     let action = params.required("Action")?;
     let action = actions::canonical_action(action).ok_or(error::UNSUPPORTED_ACTION)?;
-    let decision = shared.faults.lock().decide(clock::now_ms());
+    let decision = shared.faults.lock().decide(
+        clock::now_ms(),
+        &account.account_id,
+        actions::rate_family(action),
+    );
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
     if let Some(fault) = decision.error {
         return Err(fault);
     }
-    let result = if shared.state_file.is_some() && actions::is_write(action) {
+    let result = if shared.durable.is_some() && actions::is_write(action) {
         // Saving fsyncs; keep that off the async workers.
         let shared = Arc::clone(shared);
         let params = params.clone();

@@ -1,6 +1,6 @@
 //! The emulated resources of every account, serializable as a whole for the state file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,6 +24,22 @@ pub struct AccountState {
     pub ca_certificates: BTreeMap<String, Certificate>,
     /// CreateLoadBalancer ClientTokens and what they produced.
     pub client_tokens: HashMap<String, ClientTokenRecord>,
+    /// VServer group, master-slave group and rule ID → the ID of the load balancer holding it, so that an action
+    /// naming only the child finds its owner without scanning every load balancer. Rebuilt on load.
+    #[serde(skip)]
+    pub owners: HashMap<String, String>,
+    /// Records the current call may have changed, by ID: saved when it succeeds as a write, then cleared.
+    #[serde(skip)]
+    pub dirty: Dirty,
+}
+
+/// IDs of the records one call may have changed.
+#[derive(Debug, Default, Clone)]
+pub struct Dirty {
+    pub load_balancers: BTreeSet<String>,
+    pub server_certificates: BTreeSet<String>,
+    pub ca_certificates: BTreeSet<String>,
+    pub client_tokens: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -222,12 +238,49 @@ pub struct Certificate {
     pub created_ms: u64,
 }
 
+impl LoadBalancer {
+    /// IDs of its VServer groups, master-slave groups and rules.
+    pub fn child_ids(&self) -> impl Iterator<Item = &String> {
+        self.vserver_groups
+            .keys()
+            .chain(self.master_slave_groups.keys())
+            .chain(self.rules.keys())
+    }
+}
+
 impl AccountState {
-    /// The load balancer that owns a VServer group, master-slave group or rule, by that child's ID.
-    pub fn owner_of<F>(&mut self, has_child: F) -> Option<&mut LoadBalancer>
+    /// Rebuilds the owner index from the load balancers (after loading, or a change behind the API's back).
+    pub fn reindex(&mut self) {
+        self.owners = self
+            .load_balancers
+            .values()
+            .flat_map(|lb| lb.child_ids().map(|child| (child.clone(), lb.id.clone())))
+            .collect();
+    }
+
+    pub fn index_child(&mut self, child_id: &str, load_balancer_id: &str) {
+        self.owners
+            .insert(child_id.to_string(), load_balancer_id.to_string());
+    }
+
+    pub fn unindex<'a>(&mut self, child_ids: impl IntoIterator<Item = &'a String>) {
+        for id in child_ids {
+            self.owners.remove(id);
+        }
+    }
+
+    /// The load balancer that holds a VServer group, master-slave group or rule, by that child's ID;
+    /// `has_child` confirms it (an ID of another kind of child is not found).
+    pub fn owner_of<F>(&mut self, child_id: &str, has_child: F) -> Option<&mut LoadBalancer>
     where
         F: Fn(&LoadBalancer) -> bool,
     {
-        self.load_balancers.values_mut().find(|lb| has_child(lb))
+        let owner = self.owners.get(child_id)?;
+        let lb = self
+            .load_balancers
+            .get_mut(owner)
+            .filter(|lb| has_child(lb))?;
+        self.dirty.load_balancers.insert(lb.id.clone());
+        Some(lb)
     }
 }

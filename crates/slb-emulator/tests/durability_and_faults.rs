@@ -20,6 +20,34 @@ async fn state_survives_a_restart() {
     let (emulator, mut client) = start_with(config.clone()).await;
     let lb = create_lb(&mut client, &[("LoadBalancerName", "durable")]).await;
     common::create_http_listener(&mut client, &lb, "80").await;
+    let servers = r#"[{"ServerId":"i-1","Port":80}]"#;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "g"),
+                ("BackendServers", servers),
+            ],
+        )
+        .await["VServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
+    let rule = client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("RuleList", &rules),
+            ],
+        )
+        .await["Rules"]["Rule"][0]["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     emulator.shutdown().await.unwrap();
 
     let (_emulator, mut client) = start_with(config).await;
@@ -28,9 +56,45 @@ async fn state_survives_a_restart() {
         .await;
     assert_eq!(attr["LoadBalancerName"], "durable");
     assert_eq!(attr["ListenerPorts"]["ListenerPort"][0], 80);
+    // Groups and rules are found by their own IDs after the restart too.
+    let described = client
+        .ok(
+            "DescribeVServerGroupAttribute",
+            &[("VServerGroupId", &group)],
+        )
+        .await;
+    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    let described = client
+        .ok("DescribeRuleAttribute", &[("RuleId", &rule)])
+        .await;
+    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    // Once the load balancer is gone, so are they.
+    client
+        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
+        .await;
+    client
+        .expect_err(
+            "DescribeRuleAttribute",
+            &[("RuleId", &rule)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "DescribeVServerGroupAttribute",
+            &[("VServerGroupId", &group)],
+            404,
+            "InvalidParameter",
+        )
+        .await;
     // IDs continue from the saved generator state rather than repeating.
     let next = create_lb(&mut client, &[]).await;
     assert_ne!(next, lb);
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[tokio::test]
@@ -41,7 +105,14 @@ async fn acknowledged_writes_survive_kill_9() {
     let mut client = common::client_at(addr).await;
     let mut created = Vec::new();
     for i in 0..5 {
-        created.push(create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await);
+        let id = create_lb(&mut client, &[("LoadBalancerName", &format!("k{i}"))]).await;
+        // Read at once, no sleep: the write reached the file before the answer was sent, not later.
+        let saved = std::fs::read(&path).unwrap();
+        assert!(
+            contains(&saved, id.as_bytes()),
+            "{id} is not in the state file yet"
+        );
+        created.push(id);
     }
     child.kill().unwrap(); // SIGKILL: no chance to flush anything.
     child.wait().unwrap();
@@ -164,6 +235,22 @@ async fn throttling_latency_and_hangs() {
         }
     }
     assert!(throttled >= 2, "{throttled}");
+
+    // Per action: one action over its limit leaves the others alone.
+    emulator.set_faults(Faults {
+        qps_limit_per_action: Some(2),
+        ..Faults::default()
+    });
+    let mut throttled = 0;
+    for _ in 0..6 {
+        let reply = client.call("DescribeRegions", &[]).await;
+        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
+            throttled += 1;
+        }
+    }
+    // Six calls span at most two one-second windows, so at least two are over a limit of two.
+    assert!(throttled >= 2, "{throttled}");
+    client.ok("DescribeZones", &[]).await;
 
     emulator.set_faults(Faults {
         latency_ms: 150,
@@ -302,4 +389,158 @@ async fn concurrent_writes_are_all_saved() {
         .map(|lb| lb["LoadBalancerId"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(listed, created);
+}
+
+/// Every kind of write, then a restart: the state read back is the state written, record for record.
+#[tokio::test]
+async fn every_kind_of_write_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        state_file: Some(dir.path().join("state.db")),
+        ..Config::for_tests()
+    };
+    let (emulator, mut client) = start_with(config.clone()).await;
+    let lb = create_lb(&mut client, &[("ClientToken", "token-1")]).await;
+    let doomed = create_lb(&mut client, &[]).await;
+    client
+        .ok(
+            "SetLoadBalancerName",
+            &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
+        )
+        .await;
+    client
+        .ok(
+            "AddTags",
+            &[
+                ("LoadBalancerId", &lb),
+                ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#),
+            ],
+        )
+        .await;
+    common::create_http_listener(&mut client, &lb, "80").await;
+    common::create_tcp_listener(&mut client, &lb, "81").await;
+    client
+        .ok(
+            "StartLoadBalancerListener",
+            &[("LoadBalancerId", &lb), ("ListenerPort", "81")],
+        )
+        .await;
+    client
+        .ok(
+            "AddListenerWhiteListItem",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("SourceItems", "10.0.0.1"),
+            ],
+        )
+        .await;
+    client
+        .ok(
+            "AddBackendServers",
+            &[
+                ("LoadBalancerId", &lb),
+                ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
+            ],
+        )
+        .await;
+    let group = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", &lb),
+                ("VServerGroupName", "g"),
+                ("BackendServers", r#"[{"ServerId":"i-2","Port":80}]"#),
+            ],
+        )
+        .await["VServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok(
+            "SetVServerGroupAttribute",
+            &[("VServerGroupId", &group), ("VServerGroupName", "g2")],
+        )
+        .await;
+    let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
+    client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", &lb),
+                ("ListenerPort", "80"),
+                ("RuleList", &rules),
+            ],
+        )
+        .await;
+    let cert = client
+        .ok(
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", common::TEST_CERTIFICATE),
+                ("PrivateKey", common::TEST_PRIVATE_KEY),
+            ],
+        )
+        .await["ServerCertificateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok(
+            "SetServerCertificateName",
+            &[
+                ("ServerCertificateId", &cert),
+                ("ServerCertificateName", "c2"),
+            ],
+        )
+        .await;
+    let ca = client
+        .ok(
+            "UploadCACertificate",
+            &[
+                ("CACertificate", common::TEST_CERTIFICATE),
+                ("CACertificateName", "ca"),
+            ],
+        )
+        .await["CACertificateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .ok("DeleteCACertificate", &[("CACertificateId", &ca)])
+        .await;
+    client
+        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &doomed)])
+        .await;
+    let before = emulator.state();
+    emulator.shutdown().await.unwrap();
+
+    let (emulator, mut client) = start_with(config).await;
+    assert_eq!(emulator.state(), before);
+    // The ClientToken record came back too: the same call answers the same instance.
+    assert_eq!(
+        create_lb(&mut client, &[("ClientToken", "token-1")]).await,
+        lb
+    );
+}
+
+/// A JSON state file of earlier versions (the document `/__admin/state` shows) is imported into the database.
+#[tokio::test]
+async fn a_json_state_file_is_imported() {
+    let (emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[("LoadBalancerName", "old")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, serde_json::to_vec(&emulator.state()).unwrap()).unwrap();
+    let config = Config {
+        state_file: Some(path.clone()),
+        ..Config::for_tests()
+    };
+    let (_emulator, mut client) = start_with(config).await;
+    let attr = client
+        .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
+        .await;
+    assert_eq!(attr["LoadBalancerName"], "old");
+    assert_ne!(std::fs::read(&path).unwrap().first(), Some(&b'{'));
 }

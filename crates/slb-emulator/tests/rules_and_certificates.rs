@@ -336,6 +336,39 @@ async fn server_certificates() {
         )
         .await;
     assert_eq!(m, "The specified parameter key format is error.");
+    let m = client
+        .expect_err(
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", TEST_CERTIFICATE),
+                ("PrivateKey", common::OTHER_PRIVATE_KEY),
+            ],
+            400,
+            "CertificateNotMatchPrivateKey",
+        )
+        .await;
+    assert_eq!(m, "Certificate and key does not match.");
+    // PEM framing around bytes that are no certificate is refused like no PEM at all.
+    let framed = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
+    client
+        .expect_err(
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", framed),
+                ("PrivateKey", TEST_PRIVATE_KEY),
+            ],
+            404,
+            "InvalidParameter",
+        )
+        .await;
+    client
+        .expect_err(
+            "UploadCACertificate",
+            &[("CACertificate", framed), ("CACertificateName", "ca")],
+            404,
+            "InvalidParameter",
+        )
+        .await;
     client
         .expect_err(
             "UploadServerCertificate",

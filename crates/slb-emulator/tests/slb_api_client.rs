@@ -1,6 +1,8 @@
 //! Every action of `slb_api::Client`, happy path and documented errors, against the in-process emulator.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use slb_api::*;
 use slb_emulator::{
     Config, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator, Faults, RunningEmulator,
@@ -8,10 +10,8 @@ use slb_emulator::{
 use std::time::Duration;
 
 const REGION: &str = "cn-hangzhou";
-const CERTIFICATE: &str =
-    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2xpZW50\n-----END CERTIFICATE-----\n";
-const PRIVATE_KEY: &str =
-    "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqG\n-----END PRIVATE KEY-----\n";
+const CERTIFICATE: &str = common::TEST_CERTIFICATE;
+const PRIVATE_KEY: &str = common::TEST_PRIVATE_KEY;
 
 fn config(emulator: &RunningEmulator) -> ClientConfig {
     let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET).unwrap();

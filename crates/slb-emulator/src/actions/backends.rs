@@ -285,7 +285,7 @@ fn group_response(lb: &LoadBalancer, group: &VServerGroup) -> Response {
 fn group_owner<'a>(ctx: &'a mut Ctx<'_>, group_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
     let region = ctx.region.clone();
     ctx.state
-        .owner_of(|lb| {
+        .owner_of(group_id, |lb| {
             lb.vserver_groups.contains_key(group_id)
                 && region.as_deref().is_none_or(|r| r == lb.region_id)
         })
@@ -306,6 +306,7 @@ pub fn create_group(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
         servers,
     };
     let body = group_response(&lb, &group);
+    ctx.state.index_child(&group.id, &lb.id);
     ctx.lb(&lb.id)?
         .vserver_groups
         .insert(group.id.clone(), group);
@@ -410,6 +411,7 @@ pub fn delete_group(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
         return Err(error::ACTION_NOT_ALLOWED);
     }
     lb.vserver_groups.remove(&group_id);
+    ctx.state.unindex([&group_id]);
     Ok(Response::new())
 }
 
@@ -546,7 +548,7 @@ fn ms_group_id(p: &Params) -> Result<String, ApiError> {
 fn ms_owner<'a>(ctx: &'a mut Ctx<'_>, group_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
     let region = ctx.region.clone();
     ctx.state
-        .owner_of(|lb| {
+        .owner_of(group_id, |lb| {
             lb.master_slave_groups.contains_key(group_id)
                 && region.as_deref().is_none_or(|r| r == lb.region_id)
         })
@@ -580,6 +582,7 @@ pub fn create_ms_group(
         servers,
     };
     let body = ms_response(&lb, &group, names);
+    ctx.state.index_child(&group.id, &lb.id);
     ctx.lb(&lb.id)?
         .master_slave_groups
         .insert(group.id.clone(), group);
@@ -593,6 +596,7 @@ pub fn delete_ms_group(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiErr
         return Err(error::ACTION_NOT_ALLOWED);
     }
     lb.master_slave_groups.remove(&group_id);
+    ctx.state.unindex([&group_id]);
     Ok(Response::new())
 }
 

@@ -1,11 +1,11 @@
-//! Server certificates (with private keys) and CA certificates. Contents are checked for PEM shape and then
-//! dropped: only the ID, name, region and fingerprint are kept, as the API never returns contents.
+//! Server certificates (with private keys) and CA certificates. Contents are parsed, a key must match its
+//! certificate (`slb_api::certificate`), and then they are dropped: only the ID, name, region and fingerprint
+//! are kept, as the API never returns contents.
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use serde_json::{Value, json};
-use sha1::{Digest, Sha1};
+use slb_api::certificate::{self, CertificateError};
 
 use super::{Ctx, Response, list, response};
 use crate::clock;
@@ -34,6 +34,15 @@ impl Kind {
         }
     }
 
+    /// Notes a certificate of this kind as possibly changed.
+    fn touch(self, state: &mut AccountState, id: &str) {
+        let dirty = match self {
+            Kind::Server => &mut state.dirty.server_certificates,
+            Kind::Ca => &mut state.dirty.ca_certificates,
+        };
+        dirty.insert(id.to_string());
+    }
+
     /// The listener attribute that references this kind of certificate.
     fn listener_attribute(self) -> &'static str {
         match self {
@@ -43,41 +52,13 @@ impl Kind {
     }
 }
 
-/// The base64 body of the first PEM block with the given label.
-fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = text.find(&begin)? + begin.len();
-    let stop = start + text[start..].find(&end)?;
-    let body: String = text[start..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
-}
-
-/// SHA-1 of the DER certificate as colon-separated hex pairs.
-fn fingerprint(der: &[u8]) -> String {
-    Sha1::digest(der)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-fn certificate_der(text: &str) -> Result<Vec<u8>, ApiError> {
-    pem_body(text, "CERTIFICATE").ok_or(error::CERTIFICATE_FORMAT)
-}
-
-fn check_private_key(text: &str) -> Result<(), ApiError> {
-    if text.contains("ENCRYPTED") {
-        return Err(error::KEY_ENCRYPTED);
-    }
-    let known = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
-    if known.iter().any(|label| pem_body(text, label).is_some()) {
-        Ok(())
-    } else {
-        Err(error::KEY_FORMAT)
+/// The reference's error for each way a certificate or key can be refused.
+fn refusal(e: CertificateError) -> ApiError {
+    match e {
+        CertificateError::NotACertificate => error::CERTIFICATE_FORMAT,
+        CertificateError::NotAKey | CertificateError::UnsupportedKey => error::KEY_FORMAT,
+        CertificateError::EncryptedKey => error::KEY_ENCRYPTED,
+        CertificateError::KeyMismatch => error::CERTIFICATE_KEY_MISMATCH,
     }
 }
 
@@ -108,6 +89,7 @@ fn store_new(
         created_ms: ctx.now_ms,
     };
     let body = describe_one(kind, &certificate);
+    kind.touch(ctx.state, &id);
     kind.store(ctx.state).insert(id, certificate);
     Ok(body)
 }
@@ -134,12 +116,12 @@ pub fn upload_server(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError
         p.get("AliCloudCertificateId"),
     ) {
         (Some(certificate), Some(key), _) => {
-            let der = certificate_der(certificate)?;
-            check_private_key(key)?;
-            fingerprint(&der)
+            certificate::inspect(certificate, key)
+                .map_err(refusal)?
+                .fingerprint
         }
         // A certificate from Alibaba Cloud's certificate service is referenced, not uploaded.
-        (None, None, Some(cloud_id)) => fingerprint(cloud_id.as_bytes()),
+        (None, None, Some(cloud_id)) => certificate::fingerprint(cloud_id.as_bytes()),
         _ => return Err(error::CERTIFICATE_OR_KEY_EMPTY),
     };
     let name = name.unwrap_or_else(|| format!("cert-{}", &fingerprint[..8]));
@@ -152,12 +134,13 @@ pub fn upload_ca(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     if !is_valid_name(&name) {
         return Err(error::INVALID_PARAMETER);
     }
-    let der = certificate_der(certificate)?;
-    store_new(ctx, Kind::Ca, name, fingerprint(&der))
+    let info = certificate::parse_certificate(certificate).map_err(refusal)?;
+    store_new(ctx, Kind::Ca, name, info.fingerprint)
 }
 
 fn find<'a>(ctx: &'a mut Ctx<'_>, kind: Kind, id: &str) -> Result<&'a mut Certificate, ApiError> {
     let region = ctx.region.clone();
+    kind.touch(ctx.state, id);
     kind.store(ctx.state)
         .get_mut(id)
         .filter(|c| region.as_deref().is_none_or(|r| r == c.region_id))
@@ -211,21 +194,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pem_checks() {
-        let certificate = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
-        assert_eq!(certificate_der(certificate), Ok(vec![0, 1, 2]));
-        assert_eq!(certificate_der("test"), Err(error::CERTIFICATE_FORMAT));
+    fn refusals_use_the_reference_errors() {
         assert_eq!(
-            check_private_key("-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----"),
-            Ok(())
+            refusal(CertificateError::KeyMismatch).code,
+            "CertificateNotMatchPrivateKey"
         );
-        assert_eq!(check_private_key("wmsad!q23"), Err(error::KEY_FORMAT));
         assert_eq!(
-            check_private_key(
-                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----"
-            ),
-            Err(error::KEY_ENCRYPTED)
+            refusal(CertificateError::NotACertificate),
+            error::CERTIFICATE_FORMAT
         );
-        assert_eq!(fingerprint(&[]).len(), 59);
+        assert_eq!(refusal(CertificateError::UnsupportedKey), error::KEY_FORMAT);
+        assert_eq!(
+            refusal(CertificateError::EncryptedKey),
+            error::KEY_ENCRYPTED
+        );
     }
 }

@@ -50,12 +50,22 @@ fn region_param(ctx: &Ctx<'_>) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::missing("RegionId"))
 }
 
-/// A service address from the benchmarking range 198.18.0.0/15: never routable, never connected to.
+/// Hosts per range: third octets 0–127 (the lower half of each /16; the local cluster uses the upper half),
+/// fourth octets 1–254 (never .0 or .255).
+const HOSTS_PER_RANGE: u32 = 128 * 254;
+
+/// The `n`th service address, from the benchmarking range (never routable, never connected to): 198.18.0.0/17
+/// for internet instances, 198.19.0.0/17 for intranet ones, wrapping around when exhausted.
+fn address(n: u32, internet: bool) -> String {
+    let second = if internet { 18 } else { 19 };
+    let host = n % HOSTS_PER_RANGE;
+    format!("198.{second}.{}.{}", host / 254, host % 254 + 1)
+}
+
 fn allocate_address(ctx: &mut Ctx<'_>, internet: bool) -> String {
     let n = *ctx.next_address;
     *ctx.next_address = n.wrapping_add(1);
-    let second = if internet { 18 } else { 19 };
-    format!("198.{second}.{}.{}", (n / 254) % 256, n % 254 + 1)
+    address(n, internet)
 }
 
 /// The call's own parameters, for ClientToken comparison.
@@ -191,12 +201,14 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         ("AddressIPVersion", json!("ipv4")),
         ("ResourceGroupId", json!(lb.resource_group_id)),
     ]);
+    ctx.state.dirty.load_balancers.insert(lb.id.clone());
     ctx.state.load_balancers.insert(lb.id.clone(), lb);
     if let Some(token) = client_token {
         let record = ClientTokenRecord {
             parameters: canonical_parameters(p),
             response: Value::Object(body.clone()),
         };
+        ctx.state.dirty.client_tokens.insert(token.clone());
         ctx.state.client_tokens.insert(token, record);
     }
     Ok(body)
@@ -205,7 +217,9 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
 pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     let id = ctx.lb_param(p)?.id.clone();
     // Listeners, groups, rules and tags live inside the load balancer and go with it.
-    ctx.state.load_balancers.remove(&id);
+    if let Some(lb) = ctx.state.load_balancers.remove(&id) {
+        ctx.state.unindex(lb.child_ids());
+    }
     Ok(Response::new())
 }
 
@@ -658,4 +672,38 @@ pub fn describe_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError
         ("PageNumber", json!(page)),
         ("TotalCount", json!(counts.len())),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn addresses_stay_in_the_lower_half_of_the_benchmarking_range() {
+        for (internet, second) in [(true, 18), (false, 19)] {
+            let mut seen = HashSet::new();
+            for n in 0..HOSTS_PER_RANGE * 2 + 7 {
+                let ip: Ipv4Addr = address(n, internet)
+                    .parse()
+                    .unwrap_or(Ipv4Addr::UNSPECIFIED);
+                let [a, b, c, d] = ip.octets();
+                assert_eq!((a, b), (198, second), "{ip}");
+                assert!(c < 128, "{ip} is in the cluster's half");
+                assert!(d != 0 && d != 255, "{ip}");
+                seen.insert(ip);
+            }
+            // Every usable host of the /17 is handed out before any repeats.
+            assert_eq!(seen.len(), HOSTS_PER_RANGE as usize);
+        }
+        assert_eq!(address(0, true), "198.18.0.1");
+        assert_eq!(address(254, false), "198.19.1.1");
+        assert_eq!(address(HOSTS_PER_RANGE - 1, true), "198.18.127.254");
+        assert_eq!(address(HOSTS_PER_RANGE, true), "198.18.0.1");
+        assert_eq!(
+            address(u32::MAX, true),
+            address(u32::MAX % HOSTS_PER_RANGE, true)
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! The API's actions, one function each, over one account's state.
 
+mod access_control;
 mod backends;
 mod certificates;
+mod listener_attributes;
 mod listeners;
 mod load_balancers;
 mod rules;
@@ -45,6 +47,18 @@ pub fn canonical_action(action: &str) -> Option<&'static str> {
         other => other,
     };
     ACTIONS.iter().copied().find(|a| *a == name)
+}
+
+/// The bucket a call counts in for the per-action rate limit: the action itself, as the real service limits
+/// each API separately, with the reference's and the SDKs' spellings of one action in one bucket.
+pub fn rate_family(action: &'static str) -> &'static str {
+    match action {
+        "CreateMasterSlaveVServerGroup" => "CreateMasterSlaveServerGroup",
+        "DeleteMasterSlaveVServerGroup" => "DeleteMasterSlaveServerGroup",
+        "DescribeMasterSlaveVServerGroupAttribute" => "DescribeMasterSlaveServerGroupAttribute",
+        "DescribeMasterSlaveVServerGroups" => "DescribeMasterSlaveServerGroups",
+        other => other,
+    }
 }
 
 /// Every action the emulator serves (canonical names; the master-slave ones in both spellings).
@@ -187,10 +201,10 @@ pub fn dispatch(action: &str, ctx: &mut Ctx<'_>, p: &Params) -> Result<Response,
         "DeleteLoadBalancerListener" => l::delete(ctx, p),
         "StartLoadBalancerListener" => l::start(ctx, p),
         "StopLoadBalancerListener" => l::stop(ctx, p),
-        "SetListenerAccessControlStatus" => l::set_access_control(ctx, p),
-        "AddListenerWhiteListItem" => l::add_white_list(ctx, p),
-        "RemoveListenerWhiteListItem" => l::remove_white_list(ctx, p),
-        "DescribeListenerAccessControlAttribute" => l::describe_access_control(ctx, p),
+        "SetListenerAccessControlStatus" => access_control::set_access_control(ctx, p),
+        "AddListenerWhiteListItem" => access_control::add_white_list(ctx, p),
+        "RemoveListenerWhiteListItem" => access_control::remove_white_list(ctx, p),
+        "DescribeListenerAccessControlAttribute" => access_control::describe_access_control(ctx, p),
         "AddBackendServers" => b::add_backends(ctx, p),
         "RemoveBackendServers" => b::remove_backends(ctx, p),
         "SetBackendServers" => b::set_backends(ctx, p),
@@ -236,11 +250,18 @@ impl Ctx<'_> {
     /// The load balancer of this account (and of the request's region, when it names one).
     pub fn lb(&mut self, id: &str) -> Result<&mut LoadBalancer, ApiError> {
         let region = self.region.clone();
-        self.state
-            .load_balancers
+        let AccountState {
+            load_balancers,
+            dirty,
+            ..
+        } = &mut *self.state;
+        let lb = load_balancers
             .get_mut(id)
             .filter(|lb| region.as_deref().is_none_or(|r| r == lb.region_id))
-            .ok_or(error::LOAD_BALANCER_NOT_FOUND)
+            .ok_or(error::LOAD_BALANCER_NOT_FOUND)?;
+        // Handed out mutably, so possibly changed.
+        dirty.load_balancers.insert(lb.id.clone());
+        Ok(lb)
     }
 
     /// The load balancer named by the request's `LoadBalancerId` (tag actions also spell it `LoadBalancerID`).

@@ -12,7 +12,7 @@ const MAX_RULES_PER_CALL: usize = 10;
 fn rule_owner<'a>(ctx: &'a mut Ctx<'_>, rule_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
     let region = ctx.region.clone();
     ctx.state
-        .owner_of(|lb| {
+        .owner_of(rule_id, |lb| {
             lb.rules.contains_key(rule_id) && region.as_deref().is_none_or(|r| r == lb.region_id)
         })
         .ok_or(error::RESOURCE_NOT_FOUND)
@@ -92,6 +92,9 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         .iter()
         .map(|r| json!({"RuleId": r.id, "RuleName": r.name}))
         .collect();
+    for rule in &created {
+        ctx.state.index_child(&rule.id, &lb.id);
+    }
     let target = ctx.lb(&lb.id)?;
     for rule in created {
         target.rules.insert(rule.id.clone(), rule);
@@ -121,6 +124,7 @@ pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     for id in &ids {
         rule_owner(ctx, id)?.rules.remove(id);
     }
+    ctx.state.unindex(&ids);
     Ok(Response::new())
 }
 
