@@ -45,6 +45,11 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
 
+    /// How long before a certificate from a Secret expires its listener warns about it (a Warning
+    /// Event, and the expiry in the listener's status).
+    #[arg(long, env = "SLB_CERTIFICATE_EXPIRY_WARNING", default_value = "14d", value_parser = humantime::parse_duration)]
+    pub certificate_expiry_warning: Duration,
+
     /// Objects of one kind reconciled at the same time.
     #[arg(long, env = "SLB_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
@@ -143,6 +148,10 @@ mod tests {
         };
         assert_eq!(args.endpoint, "https://slb.aliyuncs.com");
         assert_eq!(args.resync_period, Duration::from_secs(600));
+        assert_eq!(
+            args.certificate_expiry_warning,
+            Duration::from_secs(14 * 24 * 3600)
+        );
         assert_eq!(args.concurrency, 4);
         assert!(!args.leader_elect);
         assert_eq!(args.service_load_balancer_class, "slb.operator.dev/slb");

@@ -34,6 +34,8 @@ pub struct Config {
     pub allow_deleting_adopted: bool,
     /// The namespaces that may adopt load balancers and take over listeners; all when `None`.
     pub adoption_namespaces: Option<Vec<String>>,
+    /// How long before a certificate from a Secret expires its listener warns about it.
+    pub certificate_expiry_warning: Duration,
 }
 
 impl Config {

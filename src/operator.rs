@@ -49,8 +49,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     ));
 
     let endpoint = args.endpoint.clone();
+    // One limiter per account, shared by the clients of every region: SLB counts calls per account.
+    let limiters = slb_api::RateLimiters::new(slb_api::RateLimits::default());
     let slb = SlbClients::new(Box::new(move |region: &str| {
-        let config = ClientConfig::new(endpoint.clone(), region, credentials.clone());
+        let mut config = ClientConfig::new(endpoint.clone(), region, credentials.clone());
+        config.rate_limiters = Some(limiters.clone());
         let client = Arc::new(slb_api::Client::new(config)?);
         Ok(Arc::new(Metered::new(client, call_metrics.clone())) as Arc<dyn SlbApi>)
     }));
@@ -71,6 +74,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             manage_services_without_class: args.manage_services_without_class,
             allow_deleting_adopted: args.allow_deleting_adopted,
             adoption_namespaces: args.adoption_namespaces.clone(),
+            certificate_expiry_warning: args.certificate_expiry_warning,
         },
         metrics,
         Recorder::new(client.clone(), reporter),

@@ -94,9 +94,19 @@ where
         return Ok(Action::await_change());
     };
     let object = Arc::new(object);
-    let result = finalizer(&api, FINALIZER, object.clone(), branch)
-        .await
-        .map_err(Error::from);
+    // An object whose spec was applied already is only being checked (a resync, a reference that
+    // changed): its SLB calls queue behind those that apply users' changes.
+    let checking = object.meta().deletion_timestamp.is_none()
+        && object
+            .status()
+            .is_some_and(|s| s.observed_generation() == object.meta().generation);
+    let finalized = finalizer(&api, FINALIZER, object.clone(), branch);
+    let result = if checking {
+        slb_api::background(finalized).await
+    } else {
+        finalized.await
+    }
+    .map_err(Error::from);
     let result = match result {
         Ok(action) => Ok(action),
         Err(error) => report_failure(ctx, object.as_ref(), error).await,

@@ -26,6 +26,7 @@ pub trait Conditioned {
     const SYNCED: Option<&'static str> = None;
     fn conditions(&self) -> &[Condition];
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    fn observed_generation(&self) -> Option<i64>;
     fn observed_generation_mut(&mut self) -> &mut Option<i64>;
 }
 
@@ -38,6 +39,9 @@ macro_rules! conditioned {
             }
             fn conditions_mut(&mut self) -> &mut Vec<Condition> {
                 &mut self.conditions
+            }
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
             }
             fn observed_generation_mut(&mut self) -> &mut Option<i64> {
                 &mut self.observed_generation

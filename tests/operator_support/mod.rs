@@ -166,6 +166,7 @@ impl Operator {
                 manage_services_without_class: true,
                 allow_deleting_adopted: false,
                 adoption_namespaces: None,
+                certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
             },
             metrics,
             Recorder::new(client.clone(), reporter),

@@ -14,6 +14,7 @@ fn config(manage_without_class: bool) -> Config {
         manage_services_without_class: manage_without_class,
         allow_deleting_adopted: false,
         adoption_namespaces: None,
+        certificate_expiry_warning: std::time::Duration::from_secs(14 * 24 * 3600),
     }
 }
 
