@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures::FutureExt;
-use kube::Client;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::jiff::Timestamp;
+use kube::{Api, Client};
 use kube::api::ListParams;
 use kube::runtime::events::{Recorder, Reporter};
 use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
@@ -102,7 +104,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
 
     tracing::info!(endpoint = %args.endpoint, region = %args.region, "starting the controllers");
-    controller::run_all(ctx, wait_for(shutdown.clone())).await;
+    let fenced = leadership.as_ref().map(|l| l.fenced.clone());
+    tokio::select! {
+        () = controller::run_all(ctx, wait_for(shutdown.clone())) => {}
+        // Past its deadline the Lease may be another replica's: no reconcile may finish its calls.
+        () = async { if let Some(fenced) = &fenced { fenced.notified().await } else { std::future::pending().await } } => {
+            tracing::error!("stopped the controllers at once: the Lease was not renewed in time");
+        }
+    }
     let _ = shutdown_sender.send(true);
     signals.abort();
     if let Some(leadership) = leadership {
@@ -118,6 +127,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 /// The held Lease: watched for loss, and released on shutdown so a standby takes over at once.
 struct Leadership {
     loss_watch: tokio::task::JoinHandle<()>,
+    /// Notified when the Lease has not been confirmed as ours for too long.
+    fenced: Arc<tokio::sync::Notify>,
+    renewal_watch: tokio::task::JoinHandle<()>,
     lease_task:
         tokio::task::JoinHandle<kube_lease_manager::Result<kube_lease_manager::LeaseManager>>,
 }
@@ -126,6 +138,7 @@ impl Leadership {
     async fn release(self) {
         // The loss watch drops the lease channel when shutdown starts, which makes the lease task
         // release the Lease and end.
+        self.renewal_watch.abort();
         let _ = self.loss_watch.await;
         match tokio::time::timeout(Duration::from_secs(5), self.lease_task).await {
             Ok(Ok(Ok(_))) => tracing::info!("released the leader election Lease"),
@@ -156,6 +169,9 @@ async fn lead(
         .identity
         .clone()
         .unwrap_or_else(|| format!("slb-operator-{:016x}", rand::random::<u64>()));
+    let client_for_fence = client.clone();
+    let namespace_for_fence = namespace.clone();
+    let identity_for_fence = identity.clone();
     let lease = LeaseManagerBuilder::new(client, &args.lease_name)
         .with_namespace(namespace)
         .with_parameters(LeaseParams::new(identity, duration, grace))
@@ -187,10 +203,81 @@ async fn lead(
             _ = stopping.wait_for(|stop| *stop) => {}
         }
     });
+    let fenced = Arc::new(tokio::sync::Notify::new());
+    let renewal_watch = tokio::spawn(watch_renewals(
+        Api::namespaced(client_for_fence, &namespace_for_fence),
+        args.lease_name.clone(),
+        identity_for_fence,
+        Duration::from_secs(duration),
+        fenced.clone(),
+        shutdown_sender.clone(),
+    ));
     Ok(Some(Leadership {
         loss_watch,
+        fenced,
+        renewal_watch,
         lease_task,
     }))
+}
+
+/// Reads the Lease every few seconds and stops this replica before its leadership can have passed
+/// to another: once the last renewal it saw of its own is older than the Lease duration less a
+/// margin (renewals failing, the Lease unreadable, or another holder), it notifies `fenced` and
+/// shuts down. The Lease manager's own loss signal comes only after the fact.
+async fn watch_renewals(
+    leases: Api<Lease>,
+    name: String,
+    identity: String,
+    duration: Duration,
+    fenced: Arc<tokio::sync::Notify>,
+    shutdown: watch::Sender<bool>,
+) {
+    let margin = fence_margin(duration);
+    let mut confirmed = Instant::now();
+    loop {
+        tokio::time::sleep(margin / 2).await;
+        match leases.get_opt(&name).await {
+            Ok(Some(lease)) => {
+                if let Some(renewed) = own_renewal(&lease, &identity) {
+                    // The renewal time is written by this replica's own clock.
+                    let age = Timestamp::now().duration_since(renewed);
+                    let age = Duration::try_from(age).unwrap_or_default();
+                    confirmed = confirmed.max(Instant::now().checked_sub(age).unwrap_or(confirmed));
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot read the leader election Lease"),
+        }
+        if lease_expired_for_us(confirmed.elapsed(), duration) {
+            tracing::error!(
+                unconfirmed = ?confirmed.elapsed(),
+                "the Lease was not renewed in time; stopping before another replica can take it"
+            );
+            fenced.notify_one();
+            let _ = shutdown.send(true);
+            return;
+        }
+    }
+}
+
+/// How long before the Lease runs out this replica stops acting: a quarter of the duration, at
+/// least a second.
+fn fence_margin(duration: Duration) -> Duration {
+    (duration / 4).max(Duration::from_secs(1))
+}
+
+/// Whether a replica whose last confirmed renewal is `unconfirmed` old must stop (pure).
+fn lease_expired_for_us(unconfirmed: Duration, duration: Duration) -> bool {
+    unconfirmed + fence_margin(duration) >= duration
+}
+
+/// The last renewal time of `lease`, if `identity` holds it.
+fn own_renewal(lease: &Lease, identity: &str) -> Option<Timestamp> {
+    let spec = lease.spec.as_ref()?;
+    if spec.holder_identity.as_deref() != Some(identity) {
+        return None;
+    }
+    spec.renew_time.as_ref().map(|time| time.0)
 }
 
 /// Completes when `true` is sent on `shutdown` (or the sender is gone).
@@ -222,4 +309,38 @@ async fn shutdown_on_signal(shutdown: watch::Sender<bool>) {
     }
     tracing::info!("shutting down");
     let _ = shutdown.send(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::coordination::v1::LeaseSpec;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+
+    #[test]
+    fn a_leader_stops_before_its_lease_can_run_out() {
+        let duration = Duration::from_secs(15);
+        assert!(!lease_expired_for_us(Duration::from_secs(5), duration));
+        assert!(!lease_expired_for_us(Duration::from_secs(11), duration));
+        // 15 s less a margin of 3.75 s.
+        assert!(lease_expired_for_us(Duration::from_millis(11_250), duration));
+        assert!(lease_expired_for_us(Duration::from_secs(30), duration));
+        assert_eq!(fence_margin(Duration::from_secs(2)), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn only_the_holders_own_renewals_count() {
+        let renewed = Timestamp::from_second(1_000).unwrap_or(Timestamp::UNIX_EPOCH);
+        let lease = Lease {
+            spec: Some(LeaseSpec {
+                holder_identity: Some("a".into()),
+                renew_time: Some(MicroTime(renewed)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(own_renewal(&lease, "a"), Some(renewed));
+        assert_eq!(own_renewal(&lease, "b"), None);
+        assert_eq!(own_renewal(&Lease::default(), "a"), None);
+    }
 }

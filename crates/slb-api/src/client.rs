@@ -221,7 +221,13 @@ impl Client {
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(transport)?;
-        decode_response::<A::Response>(A::NAME, status, &body).map_err(|error| (error, false))
+        decode_response::<A::Response>(A::NAME, status, &body).map_err(|error| {
+            // A 5xx without SLB's error document came from something in between (a proxy, a load
+            // balancer in front of the API), which may have passed the request on.
+            let from_slb = error.api_error().is_some_and(|e| !e.request_id.is_empty());
+            let maybe_processed = status >= 500 && !from_slb;
+            (error, maybe_processed)
+        })
     }
 }
 

@@ -381,6 +381,36 @@ async fn a_create_without_client_token_is_not_repeated_after_a_lost_answer() {
 }
 
 #[tokio::test]
+async fn a_create_is_not_repeated_after_a_5xx_that_did_not_come_from_slb() {
+    let gateway = (
+        502,
+        "<html><body>Bad Gateway</body></html>".to_owned(),
+        Duration::ZERO,
+    );
+    let (endpoint, script) = server(vec![gateway.clone(), gateway, unavailable()])
+        .await
+        .unwrap();
+    let client = Client::new(config(&endpoint)).unwrap();
+    let request = CreateVServerGroupRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        v_server_group_name: "g".to_owned(),
+        backend_servers: vec![],
+    };
+    let error = client.create_vserver_group(&request).await.unwrap_err();
+    assert_eq!(error.code(), Some("Http502"), "{error}");
+    assert_eq!(script.seen.lock().unwrap().len(), 1, "no second create");
+
+    // A describe is safe to repeat after the same answer: 502, then 503, then the answer.
+    let described = client
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: "lb-1".to_owned(),
+        })
+        .await;
+    assert!(described.is_ok(), "{described:?}");
+    assert_eq!(script.seen.lock().unwrap().len(), 1 + 3);
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_retried_even_for_creates() {
     // Bind, then drop, to get a loopback port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
