@@ -1,5 +1,6 @@
 //! Two replicas with leader election: only the Lease holder runs the controllers; when it shuts
-//! down (SIGTERM) it stops, and the standby takes the Lease and reconciles.
+//! down (SIGTERM) it stops, and the standby takes the Lease and reconciles; a leader that can no
+//! longer renew its Lease stops before the Lease runs out, so the two never act at once.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -22,7 +23,21 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const LEASE: &str = "slb-operator-test";
 
 fn spawn_replica(emulator: &RunningEmulator, namespace: &str, identity: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_slb-operator"))
+    spawn_replica_as(emulator, namespace, identity, None)
+}
+
+/// A replica, with the kubeconfig at `kubeconfig` instead of the tests' own.
+fn spawn_replica_as(
+    emulator: &RunningEmulator,
+    namespace: &str,
+    identity: &str,
+    kubeconfig: Option<&std::path::Path>,
+) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slb-operator"));
+    if let Some(kubeconfig) = kubeconfig {
+        command.env("KUBECONFIG", kubeconfig);
+    }
+    command
         .args([
             "run",
             &format!("--endpoint={}", emulator.url()),
@@ -128,5 +143,202 @@ async fn the_standby_takes_over_when_the_leader_shuts_down() {
     })
     .await;
     standby.kill().await.unwrap();
+    namespace.delete().await;
+}
+
+/// A kubeconfig for the ServiceAccount `name` of `namespace`: the tests' cluster, with a token.
+async fn service_account_kubeconfig(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
+    accounts
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let request = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            expiration_seconds: Some(3600),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let token = accounts
+        .create_token_request(name, &PostParams::default(), &request)
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .token;
+    let admin = kube::config::Kubeconfig::read().unwrap();
+    let cluster = admin.clusters[0].cluster.clone().unwrap();
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": {
+            "server": cluster.server,
+            "certificate-authority": cluster.certificate_authority,
+        }}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": "local", "context": {"cluster": "local", "user": name}}],
+        "current-context": "local",
+    });
+    let path = dir.join(format!("{name}.kubeconfig"));
+    std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+/// Grants `rules` to the ServiceAccount `account` of `namespace`: cluster-wide, or in `namespace`.
+async fn grant(
+    client: &kube::Client,
+    namespace: &str,
+    account: &str,
+    name: &str,
+    rules: serde_json::Value,
+    cluster_wide: bool,
+) {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+    let subjects = json!([{"kind": "ServiceAccount", "name": account, "namespace": namespace}]);
+    if cluster_wide {
+        let role: ClusterRole =
+            serde_json::from_value(json!({"metadata": {"name": name}, "rules": rules})).unwrap();
+        Api::<ClusterRole>::all(client.clone())
+            .create(&PostParams::default(), &role)
+            .await
+            .unwrap();
+        let binding: ClusterRoleBinding = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": subjects,
+        }))
+        .unwrap();
+        Api::<ClusterRoleBinding>::all(client.clone())
+            .create(&PostParams::default(), &binding)
+            .await
+            .unwrap();
+    } else {
+        let role: Role =
+            serde_json::from_value(json!({"metadata": {"name": name}, "rules": rules})).unwrap();
+        Api::<Role>::namespaced(client.clone(), namespace)
+            .create(&PostParams::default(), &role)
+            .await
+            .unwrap();
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": subjects,
+        }))
+        .unwrap();
+        Api::<RoleBinding>::namespaced(client.clone(), namespace)
+            .create(&PostParams::default(), &binding)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-fence").await;
+    let emulator = start_emulator().await;
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &namespace.name);
+    let dir = tempfile::tempdir().unwrap();
+
+    // Replica A runs as a ServiceAccount whose Lease permission the test can take away.
+    let everything_but_leases = format!("{}-operator", namespace.name);
+    grant(
+        &client,
+        &namespace.name,
+        "replica-a",
+        &everything_but_leases,
+        json!([{
+            "apiGroups": ["", "apps", "discovery.k8s.io", "events.k8s.io", "slb.operator.dev"],
+            "resources": ["*"],
+            "verbs": ["*"],
+        }]),
+        true,
+    )
+    .await;
+    grant(
+        &client,
+        &namespace.name,
+        "replica-a",
+        "leases",
+        json!([{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]}]),
+        false,
+    )
+    .await;
+    let kubeconfig =
+        service_account_kubeconfig(&client, &namespace.name, "replica-a", dir.path()).await;
+    let mut a = spawn_replica_as(&emulator, &namespace.name, "replica-a", Some(&kubeconfig));
+    eventually("replica A to lead", TIMEOUT, || async {
+        holder(&leases).await.filter(|h| h == "replica-a")
+    })
+    .await;
+    let mut b = spawn_replica(&emulator, &namespace.name, "replica-b");
+
+    // Its renewals start failing: it must stop before its Lease (5 s) can run out.
+    Api::<RoleBinding>::namespaced(client.clone(), &namespace.name)
+        .delete("leases", &DeleteParams::default())
+        .await
+        .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(15), a.wait())
+        .await
+        .expect("the leader that cannot renew stops")
+        .unwrap();
+    let a_stopped = std::time::Instant::now();
+    let lease = leases.get(LEASE).await.unwrap().spec.unwrap();
+    assert_eq!(
+        lease.holder_identity.as_deref(),
+        Some("replica-a"),
+        "A stopped while its Lease was still valid: nobody took it yet ({exit})"
+    );
+    let writes_when_a_stopped = emulator.counters().writes;
+    eventually(
+        "the standby to take the Lease",
+        Duration::from_secs(20),
+        || async { holder(&leases).await.filter(|h| h == "replica-b") },
+    )
+    .await;
+    assert!(a_stopped.elapsed() > Duration::ZERO);
+    // Between A's stop and B's start nobody leads, so nothing was written.
+    assert_eq!(emulator.counters().writes, writes_when_a_stopped);
+
+    // B acts as the leader now.
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let instance = serde_json::from_value(json!({
+        "apiVersion": "slb.operator.dev/v1alpha1",
+        "kind": "SlbInstance",
+        "metadata": {"name": "web"},
+        "spec": {},
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &instance).await.unwrap();
+    eventually("the SlbInstance to be Ready", TIMEOUT, || async {
+        let object = api.get("web").await.ok()?;
+        let status = object.status.clone()?;
+        is_ready(&status.conditions, object.metadata.generation).then_some(())
+    })
+    .await;
+    api.delete("web", &DeleteParams::default()).await.unwrap();
+    eventually("the SlbInstance to be gone", TIMEOUT, || async {
+        api.get_opt("web").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    b.kill().await.unwrap();
+    let _ = Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&everything_but_leases, &DeleteParams::default())
+        .await;
+    let _ = Api::<ClusterRole>::all(client.clone())
+        .delete(&everything_but_leases, &DeleteParams::default())
+        .await;
     namespace.delete().await;
 }

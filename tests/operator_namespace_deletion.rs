@@ -21,7 +21,7 @@ use kube::discovery::pinned_kind;
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
 use serde_json::json;
-use slb_emulator::{Config as EmulatorConfig, EcsInstance, Emulator, Faults, RunningEmulator};
+use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, RunningEmulator};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::service::LOAD_BALANCER_READY;
 use slb_operator::crd::{
@@ -144,12 +144,8 @@ where
 }
 
 async fn start_emulator_with(faults: Faults) -> RunningEmulator {
+    // No ECS inventory: the examples name ECS instances of their own.
     let config = EmulatorConfig {
-        ecs_instances: Some(
-            (1..=40)
-                .map(|i| EcsInstance::running(format!("i-{i:04}")))
-                .collect(),
-        ),
         faults,
         ..EmulatorConfig::for_tests()
     };
