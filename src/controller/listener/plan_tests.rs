@@ -1,4 +1,10 @@
 use super::*;
+use slb_api::{
+    HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute, Layer4ListenerAttribute, Scheduler,
+};
+
+use super::super::settings::*;
+use crate::crd::SlbListenerSpec;
 
 const LB: &str = "lb-1";
 
