@@ -25,6 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
@@ -45,7 +46,7 @@ use super::events;
 use super::instance::{deletion_policy, region_of};
 use super::object::ObjectKey;
 use super::references::{find_instance, get_instance, get_referenced, referencing};
-use super::runtime::{conclude, drive, finalized, spec_controller};
+use super::runtime::{Requeue, conclude, drive, finalized, spec_controller};
 use crate::conditions::is_ready;
 use crate::context::Context;
 use crate::crd::{
@@ -194,8 +195,8 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let was_ready = is_ready(&status.conditions, key.generation);
 
     // Resolve the references (Kubernetes reads only). A missing one is reported in the status; its
-    // watch reconciles the listener again when it appears. Certificates are checked here too, so
-    // that a bad Secret changes nothing in SLB.
+    // watch reconciles the listener again when it appears. Certificates are parsed and checked here
+    // (key, PEM, expiry), so that a bad Secret changes nothing in SLB.
     let placement = resolve_instance(ctx, &key, &listener.spec).await?;
     let Groups {
         v_server_group_id,
@@ -282,6 +283,13 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
 
     // outcome (no I/O), then Events and status
     let outcome = outcome::outcome(Some(&decision.plan), &before, &applied, failed.is_some());
+    if failed.is_none() && outcome.requeue == Requeue::Resync {
+        // Once per resync of a listener in its steady state, not on every requeue.
+        let window = ctx.config.certificate_expiry_warning;
+        for note in outcome::expiring_certificates(&status, Timestamp::now(), window) {
+            events::warning(ctx, listener, "CertificateExpiring", note).await;
+        }
+    }
     conclude(ctx, listener, status, outcome, failed).await
 }
 

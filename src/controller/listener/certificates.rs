@@ -1,8 +1,10 @@
-//! Certificates from Secrets: read, uploaded under a name derived from
+//! Certificates from Secrets: read and checked before any call, uploaded under a name derived from
 //! their content (so that one uploaded before a crash is found again), and deleted once the
 //! listener no longer uses them.
 
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
+use slb_api::certificate::{CertificateError, CertificateInfo, inspect, parse_certificate};
 use slb_api::{
     DeleteCACertificateRequest, DeleteServerCertificateRequest, DescribeCACertificatesRequest,
     DescribeServerCertificatesRequest, SlbApi, UploadCACertificateRequest,
@@ -29,7 +31,12 @@ const CA_CERTIFICATE_KEY: &str = "ca.crt";
 pub(super) enum WantedCertificate {
     None,
     Id(String),
-    Pem { name: String, upload: Upload },
+    Pem {
+        name: String,
+        upload: Upload,
+        /// The end of its validity, RFC 3339.
+        not_after: String,
+    },
 }
 
 /// What is uploaded for a certificate from a Secret.
@@ -57,7 +64,8 @@ pub(super) struct WantedCertificates {
     pub ca: WantedCertificate,
 }
 
-/// The certificates the spec asks for.
+/// The certificates the spec asks for, each from a Secret parsed and checked, so that a bad one is
+/// refused before any call.
 pub(super) async fn read_certificates(
     ctx: &Context,
     key: &ObjectKey,
@@ -112,22 +120,62 @@ async fn read_certificate(
             reason: format!("{field} is not PEM text"),
         })
     };
-    let upload = match kind {
-        CertificateKind::Server => Upload::Server {
-            certificate: text(TLS_CERTIFICATE_KEY)?,
-            private_key: text(TLS_PRIVATE_KEY_KEY)?,
-        },
-        CertificateKind::Ca => Upload::Ca {
-            certificate: text(CA_CERTIFICATE_KEY)?,
-        },
+    let (upload, parsed) = match kind {
+        CertificateKind::Server => {
+            let certificate = text(TLS_CERTIFICATE_KEY)?;
+            let private_key = text(TLS_PRIVATE_KEY_KEY)?;
+            let parsed = inspect(&certificate, &private_key);
+            let upload = Upload::Server {
+                certificate,
+                private_key,
+            };
+            (upload, parsed)
+        }
+        CertificateKind::Ca => {
+            let certificate = text(CA_CERTIFICATE_KEY)?;
+            let parsed = parse_certificate(&certificate);
+            (Upload::Ca { certificate }, parsed)
+        }
     };
+    let not_after =
+        accept(kind, parsed, Timestamp::now()).map_err(|reason| Error::InvalidCertificate {
+            name: reference.name.clone(),
+            reason,
+        })?;
     let certificate = match &upload {
         Upload::Server { certificate, .. } | Upload::Ca { certificate } => certificate,
     };
     Ok(WantedCertificate::Pem {
         name: certificate_name(&key.uid, certificate),
         upload,
+        not_after,
     })
+}
+
+/// Whether a parsed certificate may be uploaded at `now` (pure): the end of its validity (RFC
+/// 3339), or why it is refused.
+fn accept(
+    kind: CertificateKind,
+    parsed: Result<CertificateInfo, CertificateError>,
+    now: Timestamp,
+) -> Result<String, String> {
+    let field = match kind {
+        CertificateKind::Server => TLS_CERTIFICATE_KEY,
+        CertificateKind::Ca => CA_CERTIFICATE_KEY,
+    };
+    let info = parsed.map_err(|error| match error {
+        CertificateError::NotACertificate => format!("{field}: {error}"),
+        CertificateError::NotAKey
+        | CertificateError::EncryptedKey
+        | CertificateError::UnsupportedKey => format!("{TLS_PRIVATE_KEY_KEY}: {error}"),
+        CertificateError::KeyMismatch => format!("{TLS_PRIVATE_KEY_KEY}: {error} in {field}"),
+    })?;
+    let not_after = Timestamp::from_second(info.not_after)
+        .map_err(|_| format!("{field}: its notAfter {} is out of range", info.not_after))?;
+    if info.is_expired_at(now.as_second()) {
+        return Err(format!("{field}: the certificate expired at {not_after}"));
+    }
+    Ok(not_after.to_string())
 }
 
 /// The ID of the wanted certificate, uploading it first when it is new. An upload is recorded in
@@ -140,17 +188,23 @@ pub(super) async fn ensure_certificate(
     wanted: WantedCertificate,
     applied: &mut Applied,
 ) -> Result<Option<String>> {
-    let (name, upload) = match wanted {
+    let (name, upload, not_after) = match wanted {
         WantedCertificate::None => return Ok(None),
         WantedCertificate::Id(id) => return Ok(Some(id)),
-        WantedCertificate::Pem { name, upload } => (name, upload),
+        WantedCertificate::Pem {
+            name,
+            upload,
+            not_after,
+        } => (name, upload, not_after),
     };
     let kind = upload.kind();
     if let Some(uploaded) = status
         .uploaded_certificates
-        .iter()
+        .iter_mut()
         .find(|u| u.kind == kind && u.name == name)
     {
+        // Recorded before the status showed expiry: the same name is the same content.
+        uploaded.not_after.get_or_insert(not_after);
         return Ok(Some(uploaded.id.clone()));
     }
     // Uploaded before a crash, but not recorded: the name finds it.
@@ -187,6 +241,7 @@ pub(super) async fn ensure_certificate(
         kind,
         id: id.clone(),
         name,
+        not_after: Some(not_after),
     };
     if uploading {
         applied.uploaded_certificates.push(uploaded.clone());
@@ -261,5 +316,79 @@ async fn delete_certificate(slb: &dyn SlbApi, certificate: &UploadedCertificate)
         Ok(()) => Ok(true),
         Err(error) if error.is_not_found() => Ok(false),
         Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(not_after: i64) -> CertificateInfo {
+        CertificateInfo {
+            common_name: Some("web".into()),
+            not_before: 0,
+            not_after,
+            fingerprint: "00:11".into(),
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_valid_certificate_is_accepted_with_its_expiry() {
+        let accepted = accept(
+            CertificateKind::Server,
+            Ok(info(1_800_000_000)),
+            at(1_700_000_000),
+        );
+        assert_eq!(accepted, Ok("2027-01-15T08:00:00Z".to_owned()));
+    }
+
+    #[test]
+    fn an_expired_certificate_is_refused() {
+        let refused = accept(
+            CertificateKind::Ca,
+            Ok(info(1_600_000_000)),
+            at(1_700_000_000),
+        );
+        let reason = refused.err().unwrap_or_default();
+        assert!(
+            reason.starts_with("ca.crt: the certificate expired at 2020-09-13"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_key_that_does_not_match_or_cannot_be_read_is_refused_naming_the_field() {
+        let now = at(1_700_000_000);
+        let mismatch = accept(
+            CertificateKind::Server,
+            Err(CertificateError::KeyMismatch),
+            now,
+        );
+        assert_eq!(
+            mismatch,
+            Err("tls.key: the private key does not match the certificate in tls.crt".to_owned())
+        );
+        let encrypted = accept(
+            CertificateKind::Server,
+            Err(CertificateError::EncryptedKey),
+            now,
+        );
+        assert_eq!(
+            encrypted,
+            Err("tls.key: the private key is encrypted".to_owned())
+        );
+        let garbage = accept(
+            CertificateKind::Server,
+            Err(CertificateError::NotACertificate),
+            now,
+        );
+        assert_eq!(
+            garbage,
+            Err("tls.crt: not a PEM X.509 certificate".to_owned())
+        );
     }
 }

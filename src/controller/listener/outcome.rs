@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
+use k8s_openapi::jiff::Timestamp;
 use slb_api::ListenerStatus;
 
 use super::plan::{Address, Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::controller::runtime::{Note, Outcome, Requeue};
 use crate::controller::status::SYNCED;
-use crate::crd::{CertificateKind, UploadedCertificate};
+use crate::crd::{CertificateKind, SlbListenerStatus, UploadedCertificate};
 
 /// How soon to look again after changing SLB, or while the listener is between states.
 pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
@@ -186,6 +187,38 @@ fn kind_name(kind: CertificateKind) -> &'static str {
         CertificateKind::Server => "server",
         CertificateKind::Ca => "CA",
     }
+}
+
+/// Warnings about the uploaded certificates in use that expire within `window` of `now` (or have
+/// expired since they were uploaded).
+pub fn expiring_certificates(
+    status: &SlbListenerStatus,
+    now: Timestamp,
+    window: Duration,
+) -> Vec<String> {
+    let in_use = |c: &UploadedCertificate| match c.kind {
+        CertificateKind::Server => status.server_certificate_id.as_deref() == Some(c.id.as_str()),
+        CertificateKind::Ca => status.ca_certificate_id.as_deref() == Some(c.id.as_str()),
+    };
+    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    status
+        .uploaded_certificates
+        .iter()
+        .filter(|c| in_use(c))
+        .filter_map(|c| {
+            let not_after = c.not_after.as_deref()?.parse::<Timestamp>().ok()?;
+            let left = not_after.as_second().saturating_sub(now.as_second());
+            (left <= window).then(|| {
+                let verb = if left < 0 { "expired" } else { "expires" };
+                format!(
+                    "The {} certificate {} ({}) in use {verb} at {not_after}; renew its Secret",
+                    kind_name(c.kind),
+                    c.id,
+                    c.name
+                )
+            })
+        })
+        .collect()
 }
 
 /// A short, human-readable list of the planned calls, for Events and conditions.

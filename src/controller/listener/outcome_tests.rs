@@ -24,6 +24,7 @@ fn certificate(kind: CertificateKind, id: &str) -> UploadedCertificate {
         kind,
         id: id.into(),
         name: format!("slb-operator-uid-{id}"),
+        not_after: Some("2030-01-01T00:00:00Z".into()),
     }
 }
 
@@ -257,4 +258,40 @@ fn a_failure_before_the_plan_still_announces_the_uploads() {
             .starts_with("Uploaded CA certificate ca-1")
     );
     assert!(outcome.conditions.is_empty());
+}
+
+#[test]
+fn only_certificates_in_use_that_expire_within_the_window_are_warned_about() {
+    let at = |s: &str| s.parse::<Timestamp>().unwrap_or(Timestamp::UNIX_EPOCH);
+    let day = Duration::from_secs(24 * 3600);
+    let status = SlbListenerStatus {
+        server_certificate_id: Some("cert-1".into()),
+        ca_certificate_id: Some("ca-1".into()),
+        uploaded_certificates: vec![
+            certificate(CertificateKind::Server, "cert-1"),
+            // No longer in use (about to be deleted): no warning.
+            certificate(CertificateKind::Server, "cert-0"),
+            UploadedCertificate {
+                not_after: Some("2030-06-01T00:00:00Z".into()),
+                ..certificate(CertificateKind::Ca, "ca-1")
+            },
+            // Recorded before the status showed expiry: nothing to tell.
+            UploadedCertificate {
+                not_after: None,
+                ..certificate(CertificateKind::Server, "cert-1")
+            },
+        ],
+        ..SlbListenerStatus::default()
+    };
+    assert!(expiring_certificates(&status, at("2029-12-01T00:00:00Z"), 14 * day).is_empty());
+    let soon = expiring_certificates(&status, at("2029-12-20T00:00:00Z"), 14 * day);
+    assert_eq!(
+        soon,
+        [
+            "The server certificate cert-1 (slb-operator-uid-cert-1) in use expires at 2030-01-01T00:00:00Z; renew its Secret"
+        ]
+    );
+    let late = expiring_certificates(&status, at("2030-01-02T00:00:00Z"), 14 * day);
+    assert_eq!(late.len(), 1);
+    assert!(late[0].contains("in use expired at"), "{late:?}");
 }

@@ -595,6 +595,7 @@ fn only_certificates_no_longer_in_use_are_deleted() {
         kind,
         id: id.into(),
         name: format!("name-{id}"),
+        not_after: None,
     };
     let all = [
         uploaded(CertificateKind::Server, "old"),
