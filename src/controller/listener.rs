@@ -4,8 +4,9 @@
 //!
 //! Ownership: the status records the address (load balancer, port, protocol) of the listener this
 //! object created, written just before the create call. Only that listener is ever changed or
-//! deleted; a listener already at the spec's port is left alone (Ready=False), except on an adopted
-//! instance, where the object takes it over because it declares it.
+//! deleted; a listener already at the spec's port is left alone (Ready=False, NotOwned), except on
+//! an adopted instance in a namespace that may adopt (--adoption-namespaces), where the object
+//! takes it over because it declares it.
 //!
 //! Here: the watches, the reconcile (observe → plan → apply → outcome) and the cleanup. Beside it:
 //! `certificates` (Secrets to uploaded certificates), `observe` (the describes), `plan` and
@@ -224,6 +225,7 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
     let mut applied = Applied::default();
     let WantedCertificates { server, ca } = certificates;
 
+    let may_adopt = ctx.config.may_adopt(&key.namespace);
     // Certificates from Secrets are uploaded first (and recorded at once), as the listener needs
     // their IDs; then observe and plan (no I/O).
     let prepared = async {
@@ -244,11 +246,12 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
             server_certificate_id,
             ca_certificate_id,
         };
-        let desired = desired_listener(&listener.spec, &placement, ports, &resolved);
+        let desired = desired_listener(&listener.spec, &placement, ports, &resolved, may_adopt);
         let claimed = claimed_address(&status);
         let observed = observe(slb.as_ref(), &desired, claimed).await?;
         let plan = plan::plan(&desired, claimed, &observed);
         Ok::<_, Error>(Decision {
+            adoption_refused: placement.adopted_instance && !may_adopt,
             resolved,
             desired,
             observed,
@@ -295,6 +298,8 @@ async fn sync(listener: &SlbListener, ctx: &Context) -> Result<Action> {
 
 /// What a reconcile decided, from the references it resolved and what SLB has.
 struct Decision {
+    /// The instance is adopted but its namespace may not adopt, so no listener is taken over.
+    adoption_refused: bool,
     resolved: Resolved,
     desired: Desired,
     observed: Observed,
@@ -312,6 +317,7 @@ async fn apply(
     applied: &mut Applied,
 ) -> Result<()> {
     let Decision {
+        adoption_refused,
         resolved,
         desired,
         observed,
@@ -324,9 +330,17 @@ async fn apply(
         }
         Plan::Occupied(address) => {
             status.listener_state = None;
+            let hint = if *adoption_refused {
+                format!(
+                    " (namespace {} may not adopt: see --adoption-namespaces)",
+                    listener.namespace().unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
             return Err(Error::NotOwned {
                 what: format!(
-                    "listener {address} of {}, which exists already",
+                    "listener {address} of {}, which exists already{hint}",
                     desired.load_balancer_id
                 ),
             });
@@ -484,12 +498,14 @@ impl Ports {
     }
 }
 
-/// The spec with its references resolved.
+/// The spec with its references resolved. Listeners that exist already are taken over only on an
+/// adopted instance, in a namespace that `may_adopt`.
 fn desired_listener(
     spec: &SlbListenerSpec,
     placement: &Placement,
     ports: Ports,
     resolved: &Resolved,
+    may_adopt: bool,
 ) -> Desired {
     Desired {
         load_balancer_id: placement.load_balancer_id.clone(),
@@ -501,7 +517,7 @@ fn desired_listener(
             source_items: ac.source_items.clone(),
         }),
         x_forwarded_for: OnOff::from_bool(spec.x_forwarded_for.unwrap_or(true)),
-        adopted_instance: placement.adopted_instance,
+        adopted_instance: placement.adopted_instance && may_adopt,
     }
 }
 
@@ -594,4 +610,31 @@ async fn dependent_rules(ctx: &Context, key: &ObjectKey) -> Result<Vec<String>> 
         .filter(|rule| rule.spec.listener_ref.name == key.name)
         .map(|rule| format!("SlbRule {}", rule.name_any()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_are_taken_over_only_on_an_adopted_instance_in_a_namespace_that_may_adopt() {
+        let spec: SlbListenerSpec = serde_json::from_value(serde_json::json!({
+            "instanceRef": {"name": "web"},
+            "listenerPort": 80, "protocol": "HTTP", "backendServerPort": 8080,
+        }))
+        .unwrap();
+        let ports = Ports::of(&spec).unwrap();
+        let takes_over = |adopted_instance, may_adopt| {
+            let placement = Placement {
+                load_balancer_id: "lb-1".into(),
+                region: "cn-hangzhou".into(),
+                adopted_instance,
+            };
+            desired_listener(&spec, &placement, ports, &Resolved::default(), may_adopt)
+                .adopted_instance
+        };
+        assert!(takes_over(true, true));
+        assert!(!takes_over(true, false), "the namespace may not adopt");
+        assert!(!takes_over(false, true), "the instance is not adopted");
+    }
 }
