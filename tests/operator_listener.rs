@@ -1,7 +1,7 @@
 //! SlbListener against the local control plane and an in-process slb-emulator: HTTP, TCP, UDP and
 //! HTTPS listeners created, updated (each class of field), moved to another port and deleted; an
-//! instance that appears after its listener; a certificate Secret rotated; drift restored; and no
-//! writes in the steady state.
+//! instance that appears after its listener; a certificate Secret rotated, and one whose key does
+//! not match refused; drift restored; and no writes in the steady state.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -1068,6 +1068,60 @@ async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded
     delete_and_wait(&api, "https").await;
     assert!(server_certificates(slb).await.is_empty());
     assert!(listener_ports(slb, &lb).await.is_empty());
+    delete_instance(&client, &namespace.name).await;
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+#[tokio::test]
+async fn a_secret_whose_key_does_not_match_its_certificate_is_refused_before_any_upload() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-listener-badkey").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
+    let slb = slb_client(&emulator);
+    let slb = slb.as_ref();
+    let lb = ready_instance(&client, &namespace.name).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (certificate, _) = self_signed(dir.path(), "web");
+    let (_, other_key) = self_signed(dir.path(), "other");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &tls_secret("web-tls", &(certificate, other_key)),
+        )
+        .await
+        .unwrap();
+    let api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    api.create(
+        &PostParams::default(),
+        &listener(
+            "https",
+            json!({"listenerPort": 443, "protocol": "HTTPS", "backendServerPort": 8080,
+                   "serverCertificate": {"secretRef": {"name": "web-tls"}}}),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let message = not_ready_because(&api, "https", "ReconcileError").await;
+    assert!(message.contains("web-tls"), "{message}");
+    assert!(message.contains("does not match"), "{message}");
+    let status = api.get("https").await.unwrap().status.unwrap();
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Synced" && c.status == "False" && c.message.contains("tls.key")),
+        "{status:?}"
+    );
+    wait_for_event(&client, &namespace.name, "InvalidCertificate").await;
+    assert!(status.uploaded_certificates.is_empty(), "{status:?}");
+    assert!(server_certificates(slb).await.is_empty());
+    assert!(listener_ports(slb, &lb).await.is_empty());
+
+    delete_and_wait(&api, "https").await;
     delete_instance(&client, &namespace.name).await;
     operator.stop().await;
     namespace.delete().await;

@@ -333,6 +333,9 @@ pub struct UploadedCertificate {
     pub id: String,
     /// The name it was uploaded under: derived from the owner's uid and the certificate's fingerprint.
     pub name: String,
+    /// When the certificate expires (RFC 3339), as read from its Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
 }
 
 /// The two kinds of certificate an HTTPS listener uses.

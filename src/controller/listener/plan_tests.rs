@@ -1,4 +1,10 @@
 use super::*;
+use slb_api::{
+    HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute, Layer4ListenerAttribute, Scheduler,
+};
+
+use super::super::settings::*;
+use crate::crd::SlbListenerSpec;
 
 const LB: &str = "lb-1";
 
@@ -589,6 +595,7 @@ fn only_certificates_no_longer_in_use_are_deleted() {
         kind,
         id: id.into(),
         name: format!("name-{id}"),
+        not_after: None,
     };
     let all = [
         uploaded(CertificateKind::Server, "old"),
