@@ -18,12 +18,13 @@ use self::outcome::{Applied, Before};
 use self::plan::{Plan, RemoteRule, find, locate, non_empty};
 use super::events;
 use super::object::ObjectKey;
-use super::references::{get_referenced, placed_region, referencing};
+use super::references::{find_instance, get_referenced, placed_region, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
+use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
-use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
+use crate::crd::{DeletionPolicy, SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
 use crate::error::{Error, Result};
 
 /// Where the rule goes: the listener's load balancer, port and region, and the target group's ID.
@@ -311,12 +312,33 @@ async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the recorded rule (never one we did not create), then lets the object go.
+/// Deletes the recorded rule (never one we did not create), then lets the object go. With Orphan
+/// (its deletionPolicy, else its listener's, else the instance's: see
+/// [`deletion_policy_in_effect`]) the rule stays.
 async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(rule)?;
     let status = rule.status.clone().unwrap_or_default();
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let listener = listeners.get_opt(&rule.spec.listener_ref.name).await?;
+    let policy = match (rule.spec.deletion_policy, &listener) {
+        (Some(own), _) => own,
+        (None, Some(listener)) => {
+            let instance =
+                find_instance(ctx, &key.namespace, &listener.spec.instance_ref.name).await?;
+            deletion_policy_in_effect(
+                &[listener.spec.deletion_policy],
+                instance.as_ref().map(|i| &i.spec),
+            )
+        }
+        // Without its listener the rule's instance is unknown, as if gone.
+        (None, None) => deletion_policy_in_effect(&[], None),
+    };
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.rule_id {
+            events::normal(ctx, rule, "Orphaned", format!("Left rule {id} in place")).await;
+        }
+        return Ok(Action::await_change());
+    }
     let region = match &listener {
         Some(listener) => {
             listener_region(ctx, &key.namespace, status.region_id.as_ref(), listener).await?

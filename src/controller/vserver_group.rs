@@ -5,7 +5,7 @@ mod node_backends;
 mod outcome;
 mod plan;
 
-pub use plan::SERVERS_PER_CALL;
+pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -33,15 +33,16 @@ use self::plan::{Backends, Change, Desired, RemoteGroup};
 use super::events;
 use super::object::ObjectKey;
 use super::references::{
-    LoadBalancerRef, get_referenced, load_balancer_of, matching, placed_region, referencing,
+    LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
+    referencing,
 };
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
-    HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup, SlbVServerGroupStatus,
-    Weighting,
+    DeletionPolicy, HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup,
+    SlbVServerGroupStatus, Weighting,
 };
 use crate::error::{Error, Result};
 
@@ -499,17 +500,28 @@ async fn listener_ports_using(
         .collect())
 }
 
-/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go.
+/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
+/// Orphan (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group
+/// stays in SLB.
 async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let region = placed_region(
-        ctx,
-        &key.namespace,
-        status.region_id.as_ref(),
-        &group.spec.instance_ref.name,
-    )
-    .await?;
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    let policy = deletion_policy_in_effect(
+        &[group.spec.deletion_policy],
+        instance.as_ref().map(|i| &i.spec),
+    );
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.v_server_group_id {
+            let note = format!("Left VServer group {id} in place");
+            events::normal(ctx, group, "Orphaned", note).await;
+        }
+        return Ok(Action::await_change());
+    }
+    let region = status
+        .region_id
+        .clone()
+        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
     let slb = ctx.slb.region(&region)?;
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
         (Some(id), _) => vec![id.clone()],
