@@ -2,10 +2,10 @@
 //! SlbInstance. SLB cannot modify such a group, so a difference is a delete and a create, announced
 //! by an Event, and only while no listener uses the group.
 
+mod outcome;
 mod plan;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
@@ -16,19 +16,20 @@ use slb_api::{
     DescribeMasterSlaveServerGroupAttributeRequest, DescribeMasterSlaveServerGroupsRequest, SlbApi,
 };
 
+use self::outcome::{Applied, Before};
 use self::plan::{Plan, RemoteGroup, desired_request};
 use super::events;
 use super::object::ObjectKey;
-use super::references::{find_instance, load_balancer_of, placed_region, referencing};
-use super::runtime::{drive, finalized, resync, spec_controller};
+use super::references::{find_instance, instance_region, load_balancer_of, referencing};
+use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
+use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
-use crate::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus};
+use crate::crd::{
+    DeletionPolicy, SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus,
+};
 use crate::error::{Error, Result};
-
-/// How soon to look again after changing SLB, to report the result.
-const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// The error code SLB answers a delete with while a listener uses the group.
 const IN_USE_CODE: &str = "ActionNotAllowed";
@@ -74,69 +75,68 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     let slb = ctx.slb.region(&lb.region)?;
     let desired = desired_of(group, &key, &lb.load_balancer_id);
 
-    // observe
+    // observe: by the recorded ID, else by name and content. A recorded group SLB no longer has
+    // is looked for that way too: the create that replaced it may have succeeded unanswered.
     let recorded_id = current
         .master_slave_server_group_id
         .clone()
         .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
-    let remote = match &recorded_id {
+    let described = match &recorded_id {
         Some(id) => describe(slb.as_ref(), id).await?,
+        None => None,
+    };
+    let remote = match described {
+        Some(found) => Some(found),
         None => recover(slb.as_ref(), &desired).await?,
     };
+    let replaced_id = recorded_id
+        .as_deref()
+        .filter(|id| remote.as_ref().is_none_or(|r| r.id != *id));
 
-    // plan (no I/O), apply, status
+    // plan (no I/O), apply
     let mut status = current.clone();
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
     status.region_id = Some(lb.region.clone());
     status.master_slave_server_group_id = remote.as_ref().map(|g| g.id.clone());
-    let (ready, action) = match plan::plan(desired, remote.as_ref()) {
-        Plan::InSync => (
-            DesiredCondition::ready(true, Reason::Available, "the group matches the spec"),
-            resync(ctx.config.resync_period),
-        ),
-        Plan::Create(request) => {
-            create(ctx, group, slb.as_ref(), &mut status, &request).await?;
-            if let Some(deleted) = &recorded_id {
-                let id = status
-                    .master_slave_server_group_id
-                    .clone()
-                    .unwrap_or_default();
-                events::normal(
-                    ctx,
-                    group,
-                    "DriftRestored",
-                    format!("Group {deleted} was deleted outside; created {id} in its place"),
-                )
-                .await;
-            }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "created"),
-                Action::requeue(SETTLE_DELAY),
-            )
-        }
+    let plan = plan::plan(desired, remote.as_ref());
+    let mut applied = Applied::default();
+    let failed = execute(ctx, group, slb.as_ref(), &mut status, &plan, &mut applied)
+        .await
+        .err();
+
+    // outcome (no I/O), then status
+    let before = Before {
+        load_balancer_id: &lb.load_balancer_id,
+        replaced_id,
+    };
+    let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
+    conclude(ctx, group, status, outcome, failed).await
+}
+
+/// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.
+async fn execute(
+    ctx: &Context,
+    group: &SlbMasterSlaveServerGroup,
+    slb: &dyn SlbApi,
+    status: &mut SlbMasterSlaveServerGroupStatus,
+    plan: &Plan,
+    applied: &mut Applied,
+) -> Result<()> {
+    match plan {
+        Plan::InSync => Ok(()),
+        Plan::Create(request) => create(ctx, group, slb, status, request, applied).await,
         Plan::Replace {
             old_id,
             create: request,
         } => {
-            events::normal(
-                ctx,
-                group,
-                "Replacing",
-                format!("Group {old_id} differs from the spec and SLB cannot modify it: deleting and creating it again"),
-            ).await;
-            if !delete_or_report_in_use(ctx, group, slb.as_ref(), &old_id, &status).await? {
-                return Err(Error::DependentsExist(in_use_message(&old_id, "replace")));
+            if !delete_or_report_in_use(ctx, group, slb, old_id, status).await? {
+                return Err(Error::DependentsExist(in_use_message(old_id, "replace")));
             }
+            applied.deleted_id = Some(old_id.clone());
             status.master_slave_server_group_id = None;
-            create(ctx, group, slb.as_ref(), &mut status, &request).await?;
-            (
-                DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
-                Action::requeue(SETTLE_DELAY),
-            )
+            create(ctx, group, slb, status, request, applied).await
         }
-    };
-    report_status(ctx, group, status, [ready], Generation::Observed).await?;
-    Ok(action)
+    }
 }
 
 /// The create request for `group` on the load balancer `load_balancer_id`.
@@ -204,22 +204,14 @@ async fn create(
     slb: &dyn SlbApi,
     status: &mut SlbMasterSlaveServerGroupStatus,
     request: &CreateMasterSlaveServerGroupRequest,
+    applied: &mut Applied,
 ) -> Result<()> {
     let created = slb.create_master_slave_server_group(request).await?;
     let id = created.master_slave_server_group_id;
+    applied.created_id = Some(id.clone());
     status.master_slave_server_group_id = Some(id.clone());
     let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
     report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
-    events::normal(
-        ctx,
-        group,
-        "Created",
-        format!(
-            "Created master-slave server group {id} on {}",
-            request.load_balancer_id
-        ),
-    )
-    .await;
     Ok(())
 }
 
@@ -258,18 +250,27 @@ async fn delete_or_report_in_use(
     }
 }
 
-/// Deletes the recorded group (never one we did not create), then lets the object go.
+/// Deletes the recorded group (never one we did not create), then lets the object go. With Orphan
+/// (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group stays.
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
     let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
-    let region = placed_region(
-        ctx,
-        &key.namespace,
-        status.region_id.as_ref(),
-        &group.spec.instance_ref.name,
-    )
-    .await?;
+    let policy = deletion_policy_in_effect(
+        &[group.spec.deletion_policy],
+        instance.as_ref().map(|i| &i.spec),
+    );
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.master_slave_server_group_id {
+            let note = format!("Left master-slave server group {id} in place");
+            events::normal(ctx, group, "Orphaned", note).await;
+        }
+        return Ok(Action::await_change());
+    }
+    let region = status
+        .region_id
+        .clone()
+        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
     let slb = ctx.slb.region(&region)?;
     let recorded = status.master_slave_server_group_id.clone();
     // Without a recorded ID, a crash may have come between the create and the status write.

@@ -1,10 +1,10 @@
 //! The SlbRule controller: a forwarding rule on the listener of an SlbListener, sending matching
 //! requests to the group of an SlbVServerGroup. Only the target group can change (SetRule).
 
+mod outcome;
 mod plan;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
@@ -14,19 +14,18 @@ use slb_api::{
     CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
 };
 
-use self::plan::{Plan, RemoteRule, find, non_empty};
+use self::outcome::{Applied, Before};
+use self::plan::{Plan, RemoteRule, find, locate, non_empty};
 use super::events;
 use super::object::ObjectKey;
-use super::references::{get_referenced, placed_region, referencing};
-use super::runtime::{drive, finalized, resync, spec_controller};
+use super::references::{find_instance, get_referenced, placed_region, referencing};
+use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
+use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
-use crate::crd::{SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
+use crate::crd::{DeletionPolicy, SlbListener, SlbRule, SlbRuleStatus, SlbVServerGroup};
 use crate::error::{Error, Result};
-
-/// How soon to look again after changing SLB, to report the result.
-const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// Where the rule goes: the listener's load balancer, port and region, and the target group's ID.
 struct Resolved {
@@ -160,48 +159,69 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
         resolved.listener_port,
     )
     .await?;
-    let remote = find(&rules, recorded_id, &name);
+    let located = locate(&rules, recorded_id, &name);
+    let remote = located.map(|(rule, _)| rule);
+    let replaced_id = recorded_id.filter(|id| remote.is_none_or(|r| r.id != *id));
     let spec_changed = current.observed_generation != key.generation;
 
-    // plan (no I/O), apply, status
+    // plan (no I/O); a rule that is not ours is refused before any call
+    let plan = plan::plan(
+        desired,
+        remote,
+        located.is_some_and(|(_, recorded)| recorded),
+    );
+    if let Plan::NameTaken { rule_id } = &plan {
+        return Err(Error::NotOwned {
+            what: format!(
+                "rule {rule_id}, which has the name {name:?} on this listener but matches another domain or url"
+            ),
+        });
+    }
+
+    // apply
     let mut status = current.clone();
     status.load_balancer_id = Some(resolved.load_balancer_id.clone());
     status.region_id = Some(resolved.region.clone());
     status.listener_port = Some(i32::from(resolved.listener_port));
     status.rule_id = remote.map(|r| r.id.clone());
-    let (ready, action) = match plan::plan(desired, remote, recorded_id.is_some()) {
-        Plan::NameTaken { rule_id } => {
-            let error = Error::NotOwned {
-                what: format!(
-                    "rule {rule_id}, which has the name {name:?} on this listener but matches another domain or url"
-                ),
-            };
-            let condition =
-                DesiredCondition::ready(false, Reason::ReconcileError, error.to_string());
-            status.rule_id = None;
-            report_status(ctx, rule, status, [condition], Generation::Observed).await?;
-            return Err(error);
-        }
-        Plan::InSync => (
-            DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
-            resync(ctx.config.resync_period),
-        ),
+    let mut applied = Applied::default();
+    let failed = execute(
+        ctx,
+        rule,
+        slb.as_ref(),
+        &resolved,
+        &mut status,
+        &plan,
+        &mut applied,
+    )
+    .await
+    .err();
+
+    // outcome (no I/O), then status
+    let before = Before {
+        load_balancer_id: &resolved.load_balancer_id,
+        listener_port: resolved.listener_port,
+        spec_changed,
+        replaced_id,
+    };
+    let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
+    conclude(ctx, rule, status, outcome, failed).await
+}
+
+/// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.
+async fn execute(
+    ctx: &Context,
+    rule: &SlbRule,
+    slb: &dyn SlbApi,
+    resolved: &Resolved,
+    status: &mut SlbRuleStatus,
+    plan: &Plan,
+    applied: &mut Applied,
+) -> Result<()> {
+    match plan {
+        Plan::InSync | Plan::NameTaken { .. } => Ok(()),
         Plan::Create(new_rule) => {
-            create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
-            if let Some(deleted) = recorded_id {
-                let id = status.rule_id.clone().unwrap_or_default();
-                events::normal(
-                    ctx,
-                    rule,
-                    "DriftRestored",
-                    format!("Rule {deleted} was deleted outside; created {id} in its place"),
-                )
-                .await;
-            }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "created"),
-                Action::requeue(SETTLE_DELAY),
-            )
+            create(ctx, rule, slb, resolved, status, new_rule.clone(), applied).await
         }
         Plan::SetGroup { rule_id, group_id } => {
             slb.set_rule(&SetRuleRequest {
@@ -209,45 +229,18 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
                 v_server_group_id: Some(group_id.clone()),
             })
             .await?;
-            let (reason, note) = if spec_changed {
-                (
-                    "Updated",
-                    format!("Rule {rule_id} now forwards to {group_id}"),
-                )
-            } else {
-                (
-                    "DriftRestored",
-                    format!(
-                        "Restored rule {rule_id} to forward to {group_id} after a change made outside"
-                    ),
-                )
-            };
-            events::normal(ctx, rule, reason, note).await;
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "target group set"),
-                Action::requeue(SETTLE_DELAY),
-            )
+            applied.group_set = true;
+            Ok(())
         }
         Plan::Replace {
             old_id,
             create: new_rule,
         } => {
-            events::normal(
-                ctx,
-                rule,
-                "Replacing",
-                format!("Rule {old_id} matches another domain or url, which SLB cannot change: deleting and creating it again"),
-            ).await;
-            delete_rule(slb.as_ref(), &old_id).await?;
-            create(ctx, rule, slb.as_ref(), &resolved, &mut status, new_rule).await?;
-            (
-                DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
-                Action::requeue(SETTLE_DELAY),
-            )
+            delete_rule(slb, old_id).await?;
+            applied.deleted_id = Some(old_id.clone());
+            create(ctx, rule, slb, resolved, status, new_rule.clone(), applied).await
         }
-    };
-    report_status(ctx, rule, status, [ready], Generation::Observed).await?;
-    Ok(action)
+    }
 }
 
 async fn describe_rules(
@@ -282,6 +275,7 @@ async fn create(
     resolved: &Resolved,
     status: &mut SlbRuleStatus,
     new_rule: NewRule,
+    applied: &mut Applied,
 ) -> Result<()> {
     let name = new_rule.rule_name.clone();
     let created = slb
@@ -297,19 +291,10 @@ async fn create(
         .find(|r| r.rule_name == name)
         .map(|r| r.rule_id)
         .unwrap_or_default();
+    applied.created_id = Some(id.clone());
     status.rule_id = Some(id.clone()).filter(|id| !id.is_empty());
     let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
     report_status(ctx, rule, status.clone(), [created], Generation::Pending).await?;
-    events::normal(
-        ctx,
-        rule,
-        "Created",
-        format!(
-            "Created rule {id} on port {} of {}",
-            resolved.listener_port, resolved.load_balancer_id
-        ),
-    )
-    .await;
     Ok(())
 }
 
@@ -327,12 +312,33 @@ async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the recorded rule (never one we did not create), then lets the object go.
+/// Deletes the recorded rule (never one we did not create), then lets the object go. With Orphan
+/// (its deletionPolicy, else its listener's, else the instance's: see
+/// [`deletion_policy_in_effect`]) the rule stays.
 async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(rule)?;
     let status = rule.status.clone().unwrap_or_default();
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let listener = listeners.get_opt(&rule.spec.listener_ref.name).await?;
+    let policy = match (rule.spec.deletion_policy, &listener) {
+        (Some(own), _) => own,
+        (None, Some(listener)) => {
+            let instance =
+                find_instance(ctx, &key.namespace, &listener.spec.instance_ref.name).await?;
+            deletion_policy_in_effect(
+                &[listener.spec.deletion_policy],
+                instance.as_ref().map(|i| &i.spec),
+            )
+        }
+        // Without its listener the rule's instance is unknown, as if gone.
+        (None, None) => deletion_policy_in_effect(&[], None),
+    };
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.rule_id {
+            events::normal(ctx, rule, "Orphaned", format!("Left rule {id} in place")).await;
+        }
+        return Ok(Action::await_change());
+    }
     let region = match &listener {
         Some(listener) => {
             listener_region(ctx, &key.namespace, status.region_id.as_ref(), listener).await?

@@ -2,11 +2,12 @@
 //! explicit backends or the nodes behind a Service, changed by diff in calls of at most 20 servers.
 
 mod node_backends;
+mod outcome;
 mod plan;
 
-pub use plan::SERVERS_PER_CALL;
+pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,24 +28,23 @@ use slb_api::{
     SlbApi,
 };
 
+use self::outcome::{Applied, Before};
 use self::plan::{Backends, Change, Desired, RemoteGroup};
 use super::events;
 use super::object::ObjectKey;
 use super::references::{
-    LoadBalancerRef, get_referenced, load_balancer_of, matching, placed_region, referencing,
+    LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
+    referencing,
 };
-use super::runtime::{drive, finalized, resync, spec_controller};
+use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
-    HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup, SlbVServerGroupStatus,
-    Weighting,
+    DeletionPolicy, HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup,
+    SlbVServerGroupStatus, Weighting,
 };
 use crate::error::{Error, Result};
-
-/// How soon to look again after changing SLB, to report the result.
-const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// How long a node that left a Service keeps weight 0 when `serviceRef.drainSeconds` is not set.
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
@@ -151,13 +151,18 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let slb = ctx.slb.region(&lb.region)?;
     let spec_changed = current.observed_generation != key.generation;
 
-    // observe
+    // observe: by the recorded ID, else by the creation name. A recorded group SLB no longer has
+    // is looked for by name too: the create that replaced it may have succeeded unanswered.
     let recorded_id = current
         .v_server_group_id
         .clone()
         .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
-    let remote = match &recorded_id {
+    let described = match &recorded_id {
         Some(id) => describe(slb.as_ref(), id).await?,
+        None => None,
+    };
+    let remote = match described {
+        Some(found) => Some(found),
         None => {
             let found = recover(slb.as_ref(), &lb.load_balancer_id, &key.uid).await?;
             if let Some(found) = &found {
@@ -173,6 +178,9 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
             found
         }
     };
+    let replaced_id = recorded_id
+        .as_deref()
+        .filter(|id| remote.as_ref().is_none_or(|r| r.id != *id));
 
     // plan (no I/O)
     let observed_backends = remote
@@ -200,64 +208,46 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     };
     let changes = plan::plan(&desired, remote.as_ref());
 
-    // apply, then status
+    // apply
     let mut status = current.clone();
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
     status.region_id = Some(lb.region.clone());
     status.v_server_group_id = remote.as_ref().map(|g| g.id.clone());
     status.draining = draining;
-    let (ready, action) = if changes.is_empty() {
+    let mut applied = Applied::default();
+    let failed = if changes.is_empty() {
         status.backends = plan::to_status(&observed_backends);
         status.health = health(ctx, slb.as_ref(), group, &key, lb, &observed_backends).await?;
-        let action = match next_drain_check {
-            Some(check) => Action::requeue(check.min(ctx.config.resync_period)),
-            None => resync(ctx.config.resync_period),
-        };
-        let message = match next_drain_check {
-            Some(_) => "the group matches the spec; nodes that left the Service are draining",
-            None => "the group matches the spec",
-        };
-        (
-            DesiredCondition::ready(true, Reason::Available, message),
-            action,
-        )
+        None
     } else {
-        let recorded = plan::from_spec(&current.backends).unwrap_or_default();
-        let drift = !spec_changed
-            && remote
-                .as_ref()
-                .is_some_and(|r| r.backends != recorded || r.name != desired.name);
-        let summary = describe_changes(&changes);
-        let existed = remote.is_some();
-        execute(ctx, group, slb.as_ref(), &mut status, changes).await?;
-        status.backends = plan::to_status(&desired.backends);
-        let id = status.v_server_group_id.clone().unwrap_or_default();
-        if drift {
-            events::normal(
-                ctx,
-                group,
-                "DriftRestored",
-                format!("Restored {id} after changes made outside: {summary}"),
-            )
-            .await;
-        } else if existed {
-            events::normal(ctx, group, "Updated", format!("Updated {id}: {summary}")).await;
-        } else if let Some(deleted) = &recorded_id {
-            events::normal(
-                ctx,
-                group,
-                "DriftRestored",
-                format!("Group {deleted} was deleted outside; created {id} in its place"),
-            )
-            .await;
-        }
-        (
-            DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
-            Action::requeue(SETTLE_DELAY),
+        let failed = execute(
+            ctx,
+            group,
+            slb.as_ref(),
+            &mut status,
+            &changes,
+            &mut applied,
         )
+        .await
+        .err();
+        status.backends = plan::to_status(&desired.backends);
+        failed
     };
-    report_status(ctx, group, status, [ready], Generation::Observed).await?;
-    Ok(action)
+
+    // outcome (no I/O), then status
+    let recorded_backends = plan::from_spec(&current.backends).unwrap_or_default();
+    let before = Before {
+        load_balancer_id: &lb.load_balancer_id,
+        spec_changed,
+        remote: remote.as_ref(),
+        desired_name: &desired.name,
+        recorded_backends: &recorded_backends,
+        replaced_id,
+        next_drain_check,
+        resync_period: ctx.config.resync_period,
+    };
+    let outcome = outcome::outcome(&changes, &before, &applied, failed.is_some());
+    conclude(ctx, group, status, outcome, failed).await
 }
 
 /// Resolves the instance reference and the backends the spec asks for.
@@ -371,17 +361,18 @@ async fn owned_group_ids(
         .collect())
 }
 
-/// Makes the planned calls, recording the ID in the status right after a create.
+/// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.
 async fn execute(
     ctx: &Context,
     group: &SlbVServerGroup,
     slb: &dyn SlbApi,
     status: &mut SlbVServerGroupStatus,
-    changes: Vec<Change>,
+    changes: &[Change],
+    applied: &mut Applied,
 ) -> Result<()> {
     let load_balancer_id = status.load_balancer_id.clone().unwrap_or_default();
     let mut id = status.v_server_group_id.clone().unwrap_or_default();
-    for change in changes {
+    for change in changes.iter().cloned() {
         match change {
             Change::Create { name, backends } => {
                 let created = slb
@@ -392,19 +383,13 @@ async fn execute(
                     })
                     .await?;
                 id = created.v_server_group_id;
+                applied.created_id = Some(id.clone());
                 status.v_server_group_id = Some(id.clone());
                 status.backends = plan::to_status(&plan::from_api(&created.backend_servers));
                 // Recorded before anything else, so that the group is never created twice.
                 let created =
                     DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
                 report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
-                events::normal(
-                    ctx,
-                    group,
-                    "Created",
-                    format!("Created VServer group {id} on {load_balancer_id}"),
-                )
-                .await;
             }
             Change::Rename(name) => {
                 slb.set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
@@ -443,29 +428,6 @@ async fn execute(
         }
     }
     Ok(())
-}
-
-/// A short, human-readable account of the planned calls, for Events and conditions.
-fn describe_changes(changes: &[Change]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for change in changes {
-        let (what, servers) = match change {
-            Change::Create { backends, .. } => ("created with", backends.len()),
-            Change::Rename(_) => ("renamed", 0),
-            Change::Add(servers) => ("added", servers.len()),
-            Change::Modify { new, .. } => ("reweighted", new.len()),
-            Change::Remove(servers) => ("removed", servers.len()),
-        };
-        *counts.entry(what).or_insert(0) += servers;
-    }
-    counts
-        .into_iter()
-        .map(|(what, servers)| match what {
-            "renamed" => what.to_owned(),
-            _ => format!("{what} {servers} backend(s)"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The health of the group's backends, when a listener or a rule sends traffic to it; one
@@ -538,17 +500,28 @@ async fn listener_ports_using(
         .collect())
 }
 
-/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go.
+/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
+/// Orphan (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group
+/// stays in SLB.
 async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let region = placed_region(
-        ctx,
-        &key.namespace,
-        status.region_id.as_ref(),
-        &group.spec.instance_ref.name,
-    )
-    .await?;
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    let policy = deletion_policy_in_effect(
+        &[group.spec.deletion_policy],
+        instance.as_ref().map(|i| &i.spec),
+    );
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.v_server_group_id {
+            let note = format!("Left VServer group {id} in place");
+            events::normal(ctx, group, "Orphaned", note).await;
+        }
+        return Ok(Action::await_change());
+    }
+    let region = status
+        .region_id
+        .clone()
+        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
     let slb = ctx.slb.region(&region)?;
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
         (Some(id), _) => vec![id.clone()],

@@ -3,10 +3,10 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{BackendServer, LocalObjectReference, conditions_schema};
+use super::{BackendServer, DeletionPolicy, LocalObjectReference, conditions_schema};
 
 /// An active/standby server group of an SlbInstance. SLB cannot modify such a group, so the
-/// spec is immutable: create a new object to change it.
+/// spec is immutable but for deletionPolicy: create a new object to change it.
 #[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[kube(
     group = "slb.operator.dev",
@@ -40,8 +40,9 @@ use super::{BackendServer, LocalObjectReference, conditions_schema};
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("self == oldSelf")
-        .message("an SlbMasterSlaveServerGroup cannot be changed, because SLB cannot modify master-slave groups; create a new one instead"),
+    // deletionPolicy stays changeable, so that a group whose deletion is stuck can be let go.
+    validation = Rule::new("self.instanceRef == oldSelf.instanceRef && self.master == oldSelf.master && self.slave == oldSelf.slave && has(self.name) == has(oldSelf.name) && (!has(self.name) || self.name == oldSelf.name)")
+        .message("an SlbMasterSlaveServerGroup cannot be changed (but for its deletionPolicy), because SLB cannot modify master-slave groups; create a new one instead"),
     validation = Rule::new("self.master.serverId != self.slave.serverId || self.master.port != self.slave.port")
         .message("master and slave must be different backends"),
 )]
@@ -56,6 +57,11 @@ pub struct SlbMasterSlaveServerGroupSpec {
     pub master: BackendServer,
     /// The backend that takes over when the master fails.
     pub slave: BackendServer,
+    /// Delete removes the SLB group with this object; Orphan leaves it in place. Defaults to
+    /// the instance's deletionPolicy, so an orphaned load balancer keeps its groups; Orphan
+    /// also lets go of an object whose cleanup keeps failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// The observed state of an SlbMasterSlaveServerGroup.

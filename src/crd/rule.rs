@@ -3,7 +3,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{LocalObjectReference, conditions_schema};
+use super::{DeletionPolicy, LocalObjectReference, conditions_schema};
 
 /// A forwarding rule of an HTTP or HTTPS SlbListener: requests matching domain and/or url go to
 /// an SlbVServerGroup. Only the target group can change; SLB cannot modify the rest.
@@ -67,6 +67,12 @@ pub struct SlbRuleSpec {
 
     /// The SlbVServerGroup matching requests go to, in the same namespace.
     pub v_server_group_ref: LocalObjectReference,
+
+    /// Delete removes the SLB rule with this object; Orphan leaves it in place. Defaults to the
+    /// listener's, else its instance's deletionPolicy, so an orphaned load balancer keeps its
+    /// rules; Orphan also lets go of an object whose cleanup keeps failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// The observed state of an SlbRule.

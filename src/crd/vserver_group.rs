@@ -3,7 +3,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{BackendServer, LocalObjectReference, conditions_schema};
+use super::{BackendServer, DeletionPolicy, LocalObjectReference, conditions_schema};
 
 /// A virtual server group of an SlbInstance: explicit backends, or the nodes behind a Service.
 #[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +55,12 @@ pub struct SlbVServerGroupSpec {
     /// Backends that follow a Service: the nodes with ready endpoints, on the Service's NodePort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_ref: Option<ServiceBackendReference>,
+
+    /// Delete removes the SLB group with this object; Orphan leaves it in place. Defaults to
+    /// the instance's deletionPolicy, so an orphaned load balancer keeps its groups; Orphan
+    /// also lets go of an object whose cleanup keeps failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// Backends taken from a Service of type NodePort or LoadBalancer in the same namespace.

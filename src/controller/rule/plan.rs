@@ -68,6 +68,22 @@ pub fn find<'a>(rules: &'a [RemoteRule], id: Option<&str>, name: &str) -> Option
     }
 }
 
+/// The rule to plan against, and whether it is the one the status recorded. Unlike [`find`], a
+/// recorded rule SLB no longer has falls back to the name: the create that replaced it may have
+/// succeeded without an answer, and rule names are unique within a listener, so creating again
+/// would fail for good.
+pub fn locate<'a>(
+    rules: &'a [RemoteRule],
+    recorded: Option<&str>,
+    name: &str,
+) -> Option<(&'a RemoteRule, bool)> {
+    match find(rules, recorded, name) {
+        Some(rule) => Some((rule, recorded.is_some())),
+        None if recorded.is_some() => find(rules, None, name).map(|rule| (rule, false)),
+        None => None,
+    }
+}
+
 /// An empty string from SLB is no value.
 pub fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
@@ -175,6 +191,40 @@ mod tests {
             Some("rule-1")
         );
         assert!(find(&rules, Some("rule-9"), "ns/api").is_none());
+    }
+
+    #[test]
+    fn a_recorded_rule_that_is_gone_is_looked_for_by_name_as_not_recorded() {
+        let mut replacement = remote("rsp-1");
+        replacement.id = "rule-2".into();
+        let rules = vec![replacement];
+        let (found, recorded) = locate(&rules, Some("rule-1"), "ns/api")
+            .unwrap_or_else(|| unreachable!("the rule named ns/api"));
+        assert_eq!((found.id.as_str(), recorded), ("rule-2", false));
+        // Found that way it is planned as any rule found by name: ours only if it matches.
+        assert_eq!(plan(desired("rsp-1"), Some(found), recorded), Plan::InSync);
+        let mut foreign = rules[0].clone();
+        foreign.url = Some("/other".into());
+        assert!(matches!(
+            plan(desired("rsp-1"), Some(&foreign), recorded),
+            Plan::NameTaken { .. }
+        ));
+    }
+
+    #[test]
+    fn a_recorded_rule_is_located_by_its_id_first() {
+        let mut renamed = remote("rsp-1");
+        renamed.name = "ns/renamed".into();
+        let mut named = remote("rsp-1");
+        named.id = "rule-2".into();
+        let rules = vec![named, renamed];
+        let (found, recorded) = locate(&rules, Some("rule-1"), "ns/api")
+            .unwrap_or_else(|| unreachable!("the recorded rule"));
+        assert_eq!((found.id.as_str(), recorded), ("rule-1", true));
+        let (found, recorded) =
+            locate(&rules, None, "ns/api").unwrap_or_else(|| unreachable!("the rule named ns/api"));
+        assert_eq!((found.id.as_str(), recorded), ("rule-2", false));
+        assert!(locate(&rules, Some("rule-9"), "ns/none").is_none());
     }
 
     #[test]

@@ -122,6 +122,8 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
                     weighting: None,
                     drain_seconds: None,
                 }),
+                // The Service's groups leave with it, also from an adopted load balancer that stays.
+                deletion_policy: adopted.then_some(DeletionPolicy::Delete),
             },
         );
         if adopted && !override_listeners {

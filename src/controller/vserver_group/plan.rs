@@ -8,7 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use slb_api::VServerBackendServer;
 
-use crate::crd::{BackendServer, DrainingBackend};
+use crate::controller::instance::deletion_policy;
+use crate::crd::{BackendServer, DeletionPolicy, DrainingBackend, SlbInstanceSpec};
 
 /// SLB takes at most this many servers per call (CreateVServerGroup and the Add/Remove/Modify calls).
 pub const SERVERS_PER_CALL: usize = 20;
@@ -264,6 +265,21 @@ pub fn draining_to_status(
             since: Time(*since),
         })
         .collect()
+}
+
+/// The deletion policy in effect for an object on a load balancer (a group, a rule): the first one
+/// set in `own` (the object's, then its parents' below the instance), else its SlbInstance's. With
+/// the instance gone, Orphan: only an Orphan instance goes before the objects on its load
+/// balancer, and it leaves them all in place.
+pub fn deletion_policy_in_effect(
+    own: &[Option<DeletionPolicy>],
+    instance: Option<&SlbInstanceSpec>,
+) -> DeletionPolicy {
+    own.iter()
+        .flatten()
+        .next()
+        .copied()
+        .unwrap_or_else(|| instance.map_or(DeletionPolicy::Orphan, deletion_policy))
 }
 
 #[cfg(test)]

@@ -387,6 +387,54 @@ fn arbitrary_backends() -> impl Strategy<Value = Backends> {
     )
 }
 
+#[test]
+fn the_own_deletion_policy_wins_then_the_parents_then_the_instances() {
+    use DeletionPolicy::{Delete, Orphan};
+    let created: SlbInstanceSpec =
+        serde_json::from_str("{}").unwrap_or_else(|e| unreachable!("a bad instance spec: {e}"));
+    let orphaned = SlbInstanceSpec {
+        deletion_policy: Some(Orphan),
+        ..created.clone()
+    };
+    assert_eq!(deletion_policy_in_effect(&[None], Some(&created)), Delete);
+    assert_eq!(deletion_policy_in_effect(&[None], Some(&orphaned)), Orphan);
+    assert_eq!(
+        deletion_policy_in_effect(&[Some(Delete)], Some(&orphaned)),
+        Delete
+    );
+    assert_eq!(
+        deletion_policy_in_effect(&[Some(Orphan)], Some(&created)),
+        Orphan
+    );
+    // A rule: its own, else its listener's, else the instance's.
+    assert_eq!(
+        deletion_policy_in_effect(&[None, Some(Orphan)], Some(&created)),
+        Orphan
+    );
+    assert_eq!(
+        deletion_policy_in_effect(&[Some(Delete), Some(Orphan)], Some(&orphaned)),
+        Delete
+    );
+}
+
+#[test]
+fn an_adopted_or_gone_instance_orphans_what_is_on_it() {
+    let adopted: SlbInstanceSpec = serde_json::from_str(r#"{"loadBalancerId": "lb-theirs"}"#)
+        .unwrap_or_else(|e| unreachable!("a bad instance spec: {e}"));
+    assert_eq!(
+        deletion_policy_in_effect(&[None], Some(&adopted)),
+        DeletionPolicy::Orphan
+    );
+    assert_eq!(
+        deletion_policy_in_effect(&[None], None),
+        DeletionPolicy::Orphan
+    );
+    assert_eq!(
+        deletion_policy_in_effect(&[Some(DeletionPolicy::Delete)], None),
+        DeletionPolicy::Delete
+    );
+}
+
 proptest! {
     #[test]
     fn the_diff_turns_observed_into_desired(wanted in arbitrary_backends(), observed in arbitrary_backends()) {

@@ -1,0 +1,207 @@
+//! The SlbMasterSlaveServerGroup outcome (pure): from the plan and what its calls did, the Ready
+//! condition, the requeue and the Events.
+
+use std::time::Duration;
+
+use super::plan::Plan;
+use crate::conditions::{DesiredCondition, Reason};
+use crate::controller::runtime::{Note, Outcome, Requeue};
+
+/// How soon to look again after changing SLB, to report the result.
+pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// What the reconcile knew before it applied the plan.
+pub struct Before<'a> {
+    pub load_balancer_id: &'a str,
+    /// The ID the status recorded, of a group SLB no longer has.
+    pub replaced_id: Option<&'a str>,
+}
+
+/// What the calls did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The group deleted to be replaced, once the delete has answered.
+    pub deleted_id: Option<String>,
+    /// The ID of the group created, once the create has answered.
+    pub created_id: Option<String>,
+}
+
+/// The outcome of `plan`; `failed` when a call failed after those `applied` records.
+pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool) -> Outcome {
+    let mut events = Vec::new();
+    if let Some(old_id) = &applied.deleted_id {
+        events.push(Note::new(
+            "Replacing",
+            format!("Group {old_id} differs from the spec and SLB cannot modify it: deleting and creating it again"),
+        ));
+    }
+    if let Some(id) = &applied.created_id {
+        events.push(Note::new(
+            "Created",
+            format!(
+                "Created master-slave server group {id} on {}",
+                before.load_balancer_id
+            ),
+        ));
+    }
+    let (ready, requeue) = match plan {
+        Plan::InSync => (
+            DesiredCondition::ready(true, Reason::Available, "the group matches the spec"),
+            Requeue::Resync,
+        ),
+        Plan::Create(_) => {
+            if let Some(deleted) = before.replaced_id.filter(|_| !failed) {
+                events.push(Note::new(
+                    "DriftRestored",
+                    format!(
+                        "Group {deleted} was deleted outside; created {} in its place",
+                        applied.created_id.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            (
+                DesiredCondition::ready(false, Reason::Progressing, "created"),
+                Requeue::After(SETTLE_DELAY),
+            )
+        }
+        Plan::Replace { old_id, .. } => (
+            DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
+            Requeue::After(SETTLE_DELAY),
+        ),
+    };
+    Outcome {
+        conditions: if failed { Vec::new() } else { vec![ready] },
+        requeue,
+        events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slb_api::CreateMasterSlaveServerGroupRequest;
+
+    fn request() -> CreateMasterSlaveServerGroupRequest {
+        CreateMasterSlaveServerGroupRequest {
+            load_balancer_id: "lb-1".into(),
+            master_slave_server_group_name: "ns/db".into(),
+            master_slave_backend_servers: Vec::new(),
+        }
+    }
+
+    fn reasons(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.events.iter().map(|n| n.reason).collect()
+    }
+
+    fn replace() -> Plan {
+        Plan::Replace {
+            old_id: "rsp-old".into(),
+            create: request(),
+        }
+    }
+
+    const NOTHING_REPLACED: Before<'static> = Before {
+        load_balancer_id: "lb-1",
+        replaced_id: None,
+    };
+
+    #[test]
+    fn a_matching_group_is_ready_and_waits_for_the_resync() {
+        let outcome = outcome(&Plan::InSync, &NOTHING_REPLACED, &Applied::default(), false);
+        assert_eq!(outcome.requeue, Requeue::Resync);
+        assert!(outcome.events.is_empty());
+        assert_eq!(
+            outcome.conditions,
+            [DesiredCondition::ready(
+                true,
+                Reason::Available,
+                "the group matches the spec"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_create_is_announced_and_checked_soon() {
+        let applied = Applied {
+            created_id: Some("rsp-new".into()),
+            ..Applied::default()
+        };
+        let outcome = outcome(&Plan::Create(request()), &NOTHING_REPLACED, &applied, false);
+        assert_eq!(reasons(&outcome), ["Created"]);
+        assert_eq!(
+            outcome.events[0].message,
+            "Created master-slave server group rsp-new on lb-1"
+        );
+        assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
+        assert_eq!(
+            outcome.conditions,
+            [DesiredCondition::ready(
+                false,
+                Reason::Progressing,
+                "created"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_group_deleted_outside_is_created_again_and_said_so() {
+        let applied = Applied {
+            created_id: Some("rsp-new".into()),
+            ..Applied::default()
+        };
+        let before = Before {
+            replaced_id: Some("rsp-old"),
+            ..NOTHING_REPLACED
+        };
+        let outcome = outcome(&Plan::Create(request()), &before, &applied, false);
+        assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+        assert_eq!(
+            outcome.events[1].message,
+            "Group rsp-old was deleted outside; created rsp-new in its place"
+        );
+        // A failure after the create (the status write) announces the create only.
+        let failed = super::outcome(&Plan::Create(request()), &before, &applied, true);
+        assert_eq!(reasons(&failed), ["Created"]);
+        assert!(failed.conditions.is_empty(), "the runtime reports failures");
+    }
+
+    #[test]
+    fn a_replacement_announces_the_delete_then_the_create() {
+        let applied = Applied {
+            deleted_id: Some("rsp-old".into()),
+            created_id: Some("rsp-new".into()),
+        };
+        let outcome = outcome(&replace(), &NOTHING_REPLACED, &applied, false);
+        assert_eq!(reasons(&outcome), ["Replacing", "Created"]);
+        assert!(
+            outcome.events[0]
+                .message
+                .starts_with("Group rsp-old differs")
+        );
+        assert_eq!(
+            outcome.conditions,
+            [DesiredCondition::ready(
+                false,
+                Reason::Progressing,
+                "replaced rsp-old"
+            )]
+        );
+        assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
+    }
+
+    #[test]
+    fn a_replacement_that_failed_announces_only_what_happened() {
+        // Refused (a listener uses the group): nothing happened.
+        let refused = outcome(&replace(), &NOTHING_REPLACED, &Applied::default(), true);
+        assert!(refused.events.is_empty());
+        assert!(refused.conditions.is_empty());
+        // Deleted, then the create failed: the group is gone, which is said.
+        let deleted = Applied {
+            deleted_id: Some("rsp-old".into()),
+            ..Applied::default()
+        };
+        let half = outcome(&replace(), &NOTHING_REPLACED, &deleted, true);
+        assert_eq!(reasons(&half), ["Replacing"]);
+        assert!(half.conditions.is_empty());
+    }
+}

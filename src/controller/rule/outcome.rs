@@ -1,0 +1,114 @@
+//! The SlbRule outcome (pure): from the plan and what its calls did, the Ready condition, the
+//! requeue and the Events.
+
+use std::time::Duration;
+
+use super::plan::Plan;
+use crate::conditions::{DesiredCondition, Reason};
+use crate::controller::runtime::{Note, Outcome, Requeue};
+
+/// How soon to look again after changing SLB, to report the result.
+pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// What the reconcile knew before it applied the plan.
+pub struct Before<'a> {
+    pub load_balancer_id: &'a str,
+    pub listener_port: u16,
+    /// The spec changed since the last outcome (else a difference was made outside).
+    pub spec_changed: bool,
+    /// The ID the status recorded, of a rule SLB no longer has.
+    pub replaced_id: Option<&'a str>,
+}
+
+/// What the calls did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The rule deleted to be replaced, once the delete has answered.
+    pub deleted_id: Option<String>,
+    /// The ID of the rule created, once the create has answered.
+    pub created_id: Option<String>,
+    /// Whether SetRule answered.
+    pub group_set: bool,
+}
+
+/// The outcome of `plan`; `failed` when a call failed after those `applied` records.
+pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool) -> Outcome {
+    let mut events = Vec::new();
+    if let Some(old_id) = &applied.deleted_id {
+        events.push(Note::new(
+            "Replacing",
+            format!("Rule {old_id} matches another domain or url, which SLB cannot change: deleting and creating it again"),
+        ));
+    }
+    let created_id = applied.created_id.as_deref().unwrap_or_default();
+    if applied.created_id.is_some() {
+        events.push(Note::new(
+            "Created",
+            format!(
+                "Created rule {created_id} on port {} of {}",
+                before.listener_port, before.load_balancer_id
+            ),
+        ));
+    }
+    let (ready, requeue) = match plan {
+        Plan::NameTaken { rule_id } => (
+            // sync refuses this plan with Error::NotOwned before any call; the arm keeps the match whole.
+            DesiredCondition::ready(
+                false,
+                Reason::NotOwned,
+                format!("rule {rule_id} has this rule's name but matches another domain or url"),
+            ),
+            Requeue::Resync,
+        ),
+        Plan::InSync => (
+            DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
+            Requeue::Resync,
+        ),
+        Plan::Create(_) => {
+            if let Some(deleted) = before.replaced_id.filter(|_| !failed) {
+                events.push(Note::new(
+                    "DriftRestored",
+                    format!(
+                        "Rule {deleted} was deleted outside; created {created_id} in its place"
+                    ),
+                ));
+            }
+            (
+                DesiredCondition::ready(false, Reason::Progressing, "created"),
+                Requeue::After(SETTLE_DELAY),
+            )
+        }
+        Plan::SetGroup { rule_id, group_id } => {
+            if applied.group_set {
+                events.push(if before.spec_changed {
+                    Note::new(
+                        "Updated",
+                        format!("Rule {rule_id} now forwards to {group_id}"),
+                    )
+                } else {
+                    Note::new(
+                        "DriftRestored",
+                        format!("Restored rule {rule_id} to forward to {group_id} after a change made outside"),
+                    )
+                });
+            }
+            (
+                DesiredCondition::ready(false, Reason::Progressing, "target group set"),
+                Requeue::After(SETTLE_DELAY),
+            )
+        }
+        Plan::Replace { old_id, .. } => (
+            DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
+            Requeue::After(SETTLE_DELAY),
+        ),
+    };
+    Outcome {
+        conditions: if failed { Vec::new() } else { vec![ready] },
+        requeue,
+        events,
+    }
+}
+
+#[cfg(test)]
+#[path = "outcome_tests.rs"]
+mod tests;

@@ -1,0 +1,217 @@
+use super::*;
+use slb_api::NewRule;
+
+const BEFORE: Before<'static> = Before {
+    load_balancer_id: "lb-1",
+    listener_port: 80,
+    spec_changed: true,
+    replaced_id: None,
+};
+
+fn new_rule() -> NewRule {
+    NewRule {
+        rule_name: "ns/api".into(),
+        domain: Some("www.example.com".into()),
+        url: Some("/api".into()),
+        v_server_group_id: Some("rsp-1".into()),
+    }
+}
+
+fn reasons(outcome: &Outcome) -> Vec<&'static str> {
+    outcome.events.iter().map(|n| n.reason).collect()
+}
+
+fn created(id: &str) -> Applied {
+    Applied {
+        created_id: Some(id.into()),
+        ..Applied::default()
+    }
+}
+
+fn set_group() -> Plan {
+    Plan::SetGroup {
+        rule_id: "rule-1".into(),
+        group_id: "rsp-2".into(),
+    }
+}
+
+fn replace() -> Plan {
+    Plan::Replace {
+        old_id: "rule-old".into(),
+        create: new_rule(),
+    }
+}
+
+#[test]
+fn a_matching_rule_is_ready_and_waits_for_the_resync() {
+    let outcome = outcome(&Plan::InSync, &BEFORE, &Applied::default(), false);
+    assert_eq!(outcome.requeue, Requeue::Resync);
+    assert!(outcome.events.is_empty());
+    assert_eq!(
+        outcome.conditions,
+        [DesiredCondition::ready(
+            true,
+            Reason::Available,
+            "the rule matches the spec"
+        )]
+    );
+}
+
+#[test]
+fn a_create_is_announced_and_checked_soon() {
+    let outcome = outcome(
+        &Plan::Create(new_rule()),
+        &BEFORE,
+        &created("rule-new"),
+        false,
+    );
+    assert_eq!(reasons(&outcome), ["Created"]);
+    assert_eq!(
+        outcome.events[0].message,
+        "Created rule rule-new on port 80 of lb-1"
+    );
+    assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
+    assert_eq!(
+        outcome.conditions,
+        [DesiredCondition::ready(
+            false,
+            Reason::Progressing,
+            "created"
+        )]
+    );
+}
+
+#[test]
+fn a_rule_deleted_outside_is_created_again_and_said_so() {
+    let before = Before {
+        replaced_id: Some("rule-old"),
+        ..BEFORE
+    };
+    let outcome = outcome(
+        &Plan::Create(new_rule()),
+        &before,
+        &created("rule-new"),
+        false,
+    );
+    assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+    assert_eq!(
+        outcome.events[1].message,
+        "Rule rule-old was deleted outside; created rule-new in its place"
+    );
+}
+
+#[test]
+fn a_failed_create_announces_nothing_and_a_failure_after_it_only_the_create() {
+    let before = Before {
+        replaced_id: Some("rule-old"),
+        ..BEFORE
+    };
+    let nothing = outcome(
+        &Plan::Create(new_rule()),
+        &before,
+        &Applied::default(),
+        true,
+    );
+    assert!(nothing.events.is_empty());
+    assert!(
+        nothing.conditions.is_empty(),
+        "the runtime reports failures"
+    );
+    let after = outcome(
+        &Plan::Create(new_rule()),
+        &before,
+        &created("rule-new"),
+        true,
+    );
+    assert_eq!(reasons(&after), ["Created"]);
+    assert!(after.conditions.is_empty());
+}
+
+#[test]
+fn a_new_target_group_is_an_update_or_restores_drift() {
+    let set = Applied {
+        group_set: true,
+        ..Applied::default()
+    };
+    let update = outcome(&set_group(), &BEFORE, &set, false);
+    assert_eq!(reasons(&update), ["Updated"]);
+    assert_eq!(
+        update.events[0].message,
+        "Rule rule-1 now forwards to rsp-2"
+    );
+    assert_eq!(
+        update.conditions,
+        [DesiredCondition::ready(
+            false,
+            Reason::Progressing,
+            "target group set"
+        )]
+    );
+    assert_eq!(update.requeue, Requeue::After(SETTLE_DELAY));
+
+    let drifted = Before {
+        spec_changed: false,
+        ..BEFORE
+    };
+    let drift = outcome(&set_group(), &drifted, &set, false);
+    assert_eq!(reasons(&drift), ["DriftRestored"]);
+    assert_eq!(
+        drift.events[0].message,
+        "Restored rule rule-1 to forward to rsp-2 after a change made outside"
+    );
+
+    let failed = outcome(&set_group(), &BEFORE, &Applied::default(), true);
+    assert!(failed.events.is_empty());
+    assert!(failed.conditions.is_empty());
+}
+
+#[test]
+fn a_replacement_announces_the_delete_then_the_create() {
+    let applied = Applied {
+        deleted_id: Some("rule-old".into()),
+        created_id: Some("rule-new".into()),
+        group_set: false,
+    };
+    let outcome = outcome(&replace(), &BEFORE, &applied, false);
+    assert_eq!(reasons(&outcome), ["Replacing", "Created"]);
+    assert!(
+        outcome.events[0]
+            .message
+            .starts_with("Rule rule-old matches another domain or url")
+    );
+    assert_eq!(
+        outcome.conditions,
+        [DesiredCondition::ready(
+            false,
+            Reason::Progressing,
+            "replaced rule-old"
+        )]
+    );
+}
+
+#[test]
+fn a_replacement_that_failed_announces_only_what_happened() {
+    let nothing = outcome(&replace(), &BEFORE, &Applied::default(), true);
+    assert!(nothing.events.is_empty());
+    let deleted = Applied {
+        deleted_id: Some("rule-old".into()),
+        ..Applied::default()
+    };
+    let half = outcome(&replace(), &BEFORE, &deleted, true);
+    assert_eq!(reasons(&half), ["Replacing"]);
+    assert!(half.conditions.is_empty());
+}
+
+#[test]
+fn a_name_taken_by_another_rule_is_not_ready() {
+    let plan = Plan::NameTaken {
+        rule_id: "rule-9".into(),
+    };
+    let outcome = outcome(&plan, &BEFORE, &Applied::default(), false);
+    assert!(outcome.events.is_empty());
+    assert_eq!(
+        (outcome.conditions[0].status, outcome.conditions[0].reason),
+        (false, Reason::NotOwned)
+    );
+    assert!(outcome.conditions[0].message.contains("rule-9"));
+}

@@ -1,0 +1,142 @@
+//! The SlbVServerGroup outcome (pure): from the planned calls and what they did, the Ready
+//! condition, the requeue and the Events.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::plan::{Backends, Change, RemoteGroup};
+use crate::conditions::{DesiredCondition, Reason};
+use crate::controller::runtime::{Note, Outcome, Requeue};
+
+/// How soon to look again after changing SLB, to report the result.
+pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
+/// What the reconcile knew before it applied the plan.
+pub struct Before<'a> {
+    pub load_balancer_id: &'a str,
+    /// The spec changed since the last outcome (else a difference was made outside).
+    pub spec_changed: bool,
+    /// The group SLB has, if any (found by the recorded ID or by the creation name).
+    pub remote: Option<&'a RemoteGroup>,
+    /// The name the group should have in SLB.
+    pub desired_name: &'a str,
+    /// The backends the status recorded last time.
+    pub recorded_backends: &'a Backends,
+    /// The ID the status recorded, of a group SLB no longer has.
+    pub replaced_id: Option<&'a str>,
+    /// When to look again to end the next drain, if a backend is draining.
+    pub next_drain_check: Option<Duration>,
+    pub resync_period: Duration,
+}
+
+/// What the calls did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The ID of the group created, once the create has answered.
+    pub created_id: Option<String>,
+}
+
+/// The outcome of `changes`; `failed` when a call failed after those `applied` records.
+pub fn outcome(
+    changes: &[Change],
+    before: &Before<'_>,
+    applied: &Applied,
+    failed: bool,
+) -> Outcome {
+    let mut events = Vec::new();
+    if let Some(id) = &applied.created_id {
+        events.push(Note::new(
+            "Created",
+            format!("Created VServer group {id} on {}", before.load_balancer_id),
+        ));
+    }
+    if changes.is_empty() {
+        let (message, requeue) = match before.next_drain_check {
+            Some(check) => (
+                "the group matches the spec; nodes that left the Service are draining",
+                Requeue::After(check.min(before.resync_period)),
+            ),
+            None => ("the group matches the spec", Requeue::Resync),
+        };
+        return Outcome {
+            conditions: if failed {
+                Vec::new()
+            } else {
+                vec![DesiredCondition::ready(true, Reason::Available, message)]
+            },
+            requeue,
+            events,
+        };
+    }
+    let summary = describe_changes(changes);
+    let id = applied
+        .created_id
+        .as_deref()
+        .or(before.remote.map(|r| r.id.as_str()))
+        .unwrap_or_default();
+    let note = if let Some(deleted) = before.replaced_id {
+        Some(Note::new(
+            "DriftRestored",
+            format!("Group {deleted} was deleted outside; created {id} in its place"),
+        ))
+    } else if drifted(before) {
+        Some(Note::new(
+            "DriftRestored",
+            format!("Restored {id} after changes made outside: {summary}"),
+        ))
+    } else if before.remote.is_some() {
+        Some(Note::new("Updated", format!("Updated {id}: {summary}")))
+    } else {
+        None
+    };
+    events.extend(note.filter(|_| !failed));
+    Outcome {
+        conditions: if failed {
+            Vec::new()
+        } else {
+            vec![DesiredCondition::ready(
+                false,
+                Reason::Progressing,
+                format!("applied: {summary}"),
+            )]
+        },
+        requeue: Requeue::After(SETTLE_DELAY),
+        events,
+    }
+}
+
+/// Whether SLB's group differs from what the last outcome recorded while the spec stayed: someone
+/// changed it outside.
+fn drifted(before: &Before<'_>) -> bool {
+    !before.spec_changed
+        && before.remote.is_some_and(|remote| {
+            remote.backends != *before.recorded_backends || remote.name != before.desired_name
+        })
+}
+
+/// A short, human-readable account of the planned calls, for Events and conditions.
+fn describe_changes(changes: &[Change]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for change in changes {
+        let (what, servers) = match change {
+            Change::Create { backends, .. } => ("created with", backends.len()),
+            Change::Rename(_) => ("renamed", 0),
+            Change::Add(servers) => ("added", servers.len()),
+            Change::Modify { new, .. } => ("reweighted", new.len()),
+            Change::Remove(servers) => ("removed", servers.len()),
+        };
+        *counts.entry(what).or_insert(0) += servers;
+    }
+    counts
+        .into_iter()
+        .map(|(what, servers)| match what {
+            "renamed" => what.to_owned(),
+            _ => format!("{what} {servers} backend(s)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+#[path = "outcome_tests.rs"]
+mod tests;
