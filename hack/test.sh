@@ -15,4 +15,5 @@ PATH="$("$HACK/build-tools.sh"):$PATH"
 export PATH
 SLB_SDK_PYTHON=$("$HACK/python-venv.sh")
 export SLB_SDK_PYTHON
-cargo test --workspace --locked --no-fail-fast "$@"
+# One build, not kept for editing: incremental caches would double the target directory on disk.
+CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0} cargo test --workspace --locked --no-fail-fast "$@"

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use futures::FutureExt;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
-use kube::{Api, Client};
 use kube::api::ListParams;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::{Api, Client};
 use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use prometheus_client::registry::Registry;
 use slb_api::{ClientConfig, SlbApi};
@@ -323,7 +323,10 @@ mod tests {
         assert!(!lease_expired_for_us(Duration::from_secs(5), duration));
         assert!(!lease_expired_for_us(Duration::from_secs(11), duration));
         // 15 s less a margin of 3.75 s.
-        assert!(lease_expired_for_us(Duration::from_millis(11_250), duration));
+        assert!(lease_expired_for_us(
+            Duration::from_millis(11_250),
+            duration
+        ));
         assert!(lease_expired_for_us(Duration::from_secs(30), duration));
         assert_eq!(fence_margin(Duration::from_secs(2)), Duration::from_secs(1));
     }

@@ -117,7 +117,6 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
                 ctx,
                 instance,
                 slb.as_ref(),
-                &region,
                 &mut status,
                 existing,
                 changes,
@@ -242,7 +241,6 @@ async fn execute(
     ctx: &Context,
     instance: &SlbInstance,
     slb: &dyn SlbApi,
-    region: &str,
     status: &mut SlbInstanceStatus,
     existing: Option<&DescribeLoadBalancerAttributeResponse>,
     changes: &[Change],
@@ -274,7 +272,6 @@ async fn execute(
                 id = created.load_balancer_id.clone();
                 applied.created_id = Some(id.clone());
                 status.load_balancer_id = Some(created.load_balancer_id);
-                status.region_id = Some(region.to_owned());
                 status.address = Some(created.address).filter(|a| !a.is_empty());
                 status.vpc_id = created.vpc_id;
                 status.network_type = created.network_type.map(|n| n.as_str().to_owned());

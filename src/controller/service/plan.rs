@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
-use serde::de::DeserializeOwned;
 
+use super::annotations::{Annotations, COOKIE, DOMAIN, Errors, ID, SLB_NAME, URI};
 use crate::context::Config;
 use crate::crd::{
     CertificateSource, DeletionPolicy, HealthCheck, HealthCheckType, HttpCode, ListenerProtocol,
@@ -18,7 +18,8 @@ use crate::crd::{
 pub const ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
 
 /// The older prefix the cloud controller manager still reads.
-const LEGACY_ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/alicloud-loadbalancer-";
+pub(super) const LEGACY_ANNOTATION_PREFIX: &str =
+    "service.beta.kubernetes.io/alicloud-loadbalancer-";
 
 /// The annotations that shape a load balancer the operator creates; an adopted one (`id`) is used
 /// as it is, so they cannot be combined with it.
@@ -166,129 +167,6 @@ fn share_bandwidth(
         listener.bandwidth = Some(share);
     }
 }
-
-/// Problems found so far, each naming its annotation or port.
-#[derive(Default)]
-struct Errors(Vec<String>);
-
-impl Errors {
-    fn push(&mut self, message: String) {
-        self.0.push(message);
-    }
-
-    fn into_result<T>(self, value: T) -> Result<T, Vec<String>> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.0)
-        }
-    }
-}
-
-/// The Service's annotations, read by their short names under either prefix.
-struct Annotations(BTreeMap<String, String>);
-
-impl Annotations {
-    fn get(&self, short_name: &str) -> Option<&str> {
-        self.0
-            .get(&format!("{ANNOTATION_PREFIX}{short_name}"))
-            .or_else(|| {
-                self.0
-                    .get(&format!("{LEGACY_ANNOTATION_PREFIX}{short_name}"))
-            })
-            .map(|value| value.trim())
-    }
-
-    fn string(
-        &self,
-        short_name: &str,
-        errors: &mut Errors,
-        max_len: usize,
-        (allowed, described): (fn(char) -> bool, &str),
-    ) -> Option<String> {
-        let value = self.get(short_name)?;
-        if value.is_empty() || value.len() > max_len || !value.chars().all(allowed) {
-            errors.push(format!(
-                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be 1-{max_len} {described}"
-            ));
-            return None;
-        }
-        Some(value.to_owned())
-    }
-
-    fn int(&self, short_name: &str, errors: &mut Errors, min: i32, max: i32) -> Option<i32> {
-        let value = self.get(short_name)?;
-        match value.parse::<i32>() {
-            Ok(number) if (min..=max).contains(&number) => Some(number),
-            _ => {
-                errors.push(format!(
-                    "{ANNOTATION_PREFIX}{short_name}: {value:?} must be a whole number from {min} to {max}"
-                ));
-                None
-            }
-        }
-    }
-
-    /// A value of one of the CRD's enums, by its serialized name.
-    fn one_of<T: DeserializeOwned>(
-        &self,
-        short_name: &str,
-        errors: &mut Errors,
-        allowed: &str,
-    ) -> Option<T> {
-        let value = self.get(short_name)?;
-        match serde_json::from_value(serde_json::Value::String(value.to_owned())) {
-            Ok(parsed) => Some(parsed),
-            Err(_) => {
-                errors.push(format!(
-                    "{ANNOTATION_PREFIX}{short_name}: {value:?} must be one of {allowed}"
-                ));
-                None
-            }
-        }
-    }
-
-    fn on_off(&self, short_name: &str, errors: &mut Errors, on: &str, off: &str) -> Option<bool> {
-        let value = self.get(short_name)?;
-        if value.eq_ignore_ascii_case(on) {
-            Some(true)
-        } else if value.eq_ignore_ascii_case(off) {
-            Some(false)
-        } else {
-            errors.push(format!(
-                "{ANNOTATION_PREFIX}{short_name}: {value:?} must be {on} or {off}"
-            ));
-            None
-        }
-    }
-}
-
-/// The characters of IDs: letters, digits, `-`, `_` and `.`.
-const ID: (fn(char) -> bool, &str) = (
-    |c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.',
-    "letters, digits, '-', '_' or '.'",
-);
-
-/// The characters of an SLB name: those of IDs and `/`.
-const SLB_NAME: (fn(char) -> bool, &str) = (
-    |c| c.is_ascii_alphanumeric() || "-_./".contains(c),
-    "letters, digits, '-', '_', '.' or '/'",
-);
-
-/// The characters of a health check path.
-const URI: (fn(char) -> bool, &str) = (
-    |c| c.is_ascii_alphanumeric() || "-/.%?#&".contains(c),
-    "letters, digits or any of -/.%?#&",
-);
-
-/// The characters of a health check Host header: a domain, or `$_ip`.
-const DOMAIN: (fn(char) -> bool, &str) = (
-    |c| c.is_ascii_alphanumeric() || "-.$_".contains(c),
-    "letters, digits, '-' or '.' (or $_ip)",
-);
-
-/// The characters of a cookie name.
-const COOKIE: (fn(char) -> bool, &str) = (|c| c.is_ascii_alphanumeric(), "letters or digits");
 
 fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceSpec {
     let load_balancer_id = annotations.string("id", errors, 64, ID);

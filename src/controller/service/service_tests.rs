@@ -1,3 +1,4 @@
+use super::outcome::{ServiceOutcome, failing_children, load_balancer_condition};
 use super::*;
 
 fn service() -> Service {

@@ -1,0 +1,127 @@
+//! The Service's outcome (pure): its condition, summing up its children, and its Events.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{Resource, ResourceExt};
+
+use super::{LOAD_BALANCER_READY, Owned};
+use crate::conditions::{DesiredCondition, READY, Reason, is_ready};
+use crate::controller::runtime::Note;
+
+/// What a Service's reconcile reports: its condition, what changed, and what fails.
+pub(super) struct ServiceOutcome {
+    pub(super) condition: DesiredCondition,
+    pub(super) events: Vec<Note>,
+    /// The children's own Events explain failures; the Service's owner looks here first.
+    pub(super) warning: Option<Note>,
+}
+
+/// The outcome of applying the Service's children (pure), given what existed before and the
+/// address its SlbInstance reports.
+pub(super) fn outcome(
+    name: &str,
+    listeners: usize,
+    owned: &Owned,
+    address: Option<&str>,
+    had_address: bool,
+) -> ServiceOutcome {
+    let mut events = Vec::new();
+    if owned.instance.is_none() {
+        events.push(Note::new(
+            "EnsuringLoadBalancer",
+            format!("Created SlbInstance {name} with {listeners} listener(s)"),
+        ));
+    }
+    if let (Some(address), false) = (address, had_address) {
+        events.push(Note::new(
+            "EnsuredLoadBalancer",
+            format!("The load balancer of SlbInstance {name} is at {address}"),
+        ));
+    }
+    let failing = failing_children(owned);
+    ServiceOutcome {
+        condition: load_balancer_condition(owned, address),
+        events,
+        warning: (!failing.is_empty())
+            .then(|| Note::new("LoadBalancerNotReady", failing.join("; "))),
+    }
+}
+
+/// Each child with its kind, name, generation and conditions, in the order they are applied.
+fn child_conditions(owned: &Owned) -> Vec<(&'static str, String, Option<i64>, &[Condition])> {
+    fn of<'a, K: Resource>(
+        kind: &'static str,
+        child: &'a K,
+        conditions: Option<&'a Vec<Condition>>,
+    ) -> (&'static str, String, Option<i64>, &'a [Condition]) {
+        let conditions = conditions.map_or(&[][..], Vec::as_slice);
+        (kind, child.name_any(), child.meta().generation, conditions)
+    }
+    let instance = owned
+        .instance
+        .iter()
+        .map(|i| of("SlbInstance", i, i.status.as_ref().map(|s| &s.conditions)));
+    let groups = owned.groups.values().map(|g| {
+        of(
+            "SlbVServerGroup",
+            g,
+            g.status.as_ref().map(|s| &s.conditions),
+        )
+    });
+    let listeners = owned
+        .listeners
+        .values()
+        .map(|l| of("SlbListener", l, l.status.as_ref().map(|s| &s.conditions)));
+    instance.chain(groups).chain(listeners).collect()
+}
+
+/// `<kind> <name>: <message>` for each child whose last reconcile failed.
+pub(super) fn failing_children(owned: &Owned) -> Vec<String> {
+    child_conditions(owned)
+        .into_iter()
+        .filter_map(|(kind, name, _, conditions)| {
+            let failed = conditions.iter().find(|c| {
+                c.type_ == READY
+                    && c.status == "False"
+                    && [Reason::ReconcileError, Reason::RemoteNotFound]
+                        .iter()
+                        .any(|r| r.as_str() == c.reason)
+            })?;
+            Some(format!("{kind} {name}: {}", failed.message))
+        })
+        .collect()
+}
+
+/// The Service's own summary of its load balancer: failing children first, then children still on
+/// their way, else ready at `address`.
+pub(super) fn load_balancer_condition(owned: &Owned, address: Option<&str>) -> DesiredCondition {
+    let failing = failing_children(owned);
+    let waiting: Vec<String> = child_conditions(owned)
+        .into_iter()
+        .filter(|(_, _, generation, conditions)| !is_ready(conditions, *generation))
+        .map(|(kind, name, _, _)| format!("{kind} {name}"))
+        .collect();
+    let (status, reason, message) = match address {
+        _ if !failing.is_empty() => (false, Reason::ReconcileError, failing.join("; ")),
+        Some(address) if waiting.is_empty() => (
+            true,
+            Reason::Available,
+            format!("the load balancer is at {address}"),
+        ),
+        _ if waiting.is_empty() => (
+            false,
+            Reason::Progressing,
+            "waiting for the load balancer's address".to_owned(),
+        ),
+        _ => (
+            false,
+            Reason::Progressing,
+            format!("waiting for {}", waiting.join(", ")),
+        ),
+    };
+    DesiredCondition {
+        type_: LOAD_BALANCER_READY,
+        status,
+        reason,
+        message,
+    }
+}
