@@ -9,14 +9,16 @@
 //! takes it over because it declares it.
 //!
 //! Here: the watches, the reconcile (observe → plan → apply → outcome) and the cleanup. Beside it:
-//! `certificates` (Secrets to uploaded certificates), `observe` (the describes), `plan` and
-//! `settings` (pure), `apply` (the planned calls) and `outcome` (pure: conditions, requeue, Events).
+//! `resolve` (references and ports), `certificates` (Secrets to uploaded certificates), `observe`
+//! (the describes), `plan` and `settings` (pure), `apply` (the planned calls) and `outcome` (pure:
+//! conditions, requeue, Events).
 
 mod apply;
 mod certificates;
 mod observe;
 mod outcome;
 mod plan;
+mod resolve;
 mod settings;
 
 pub use plan::{CERTIFICATE_NAME_PREFIX, certificate_name};
@@ -33,7 +35,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, ResourceExt};
-use slb_api::{OnOff, SlbApi};
+use slb_api::SlbApi;
 
 use self::apply::{delete_listener, execute};
 use self::certificates::{
@@ -41,12 +43,13 @@ use self::certificates::{
 };
 use self::observe::{current_listener, observe};
 use self::outcome::{Applied, Before};
-use self::plan::{AccessControlState, Address, Change, Desired, Observed, Plan};
+use self::plan::{Address, Change, Desired, Observed, Plan};
+use self::resolve::{Groups, Ports, desired_listener, resolve_groups, resolve_instance};
 use self::settings::Resolved;
 use super::events;
-use super::instance::{deletion_policy, region_of};
+use super::instance::deletion_policy;
 use super::object::ObjectKey;
-use super::references::{find_instance, get_instance, get_referenced, referencing};
+use super::references::{find_instance, referencing};
 use super::runtime::{Requeue, conclude, drive, finalized, spec_controller};
 use crate::conditions::is_ready;
 use crate::context::Context;
@@ -179,13 +182,6 @@ pub async fn reconcile(listener: Arc<SlbListener>, ctx: Arc<Context>) -> Result<
         }
     })
     .await
-}
-
-/// Where the listener lives, from the SlbInstance.
-struct Placement {
-    load_balancer_id: String,
-    region: String,
-    adopted_instance: bool,
 }
 
 /// Keeps the listener as the spec says: observe, plan, apply, then the outcome.
@@ -380,147 +376,6 @@ async fn apply(
     Ok(())
 }
 
-/// The load balancer of the SlbInstance the spec names. Stricter than `load_balancer_of`: only the
-/// ID the instance recorded counts, so a listener waits until its instance has reconciled.
-async fn resolve_instance(
-    ctx: &Context,
-    key: &ObjectKey,
-    spec: &SlbListenerSpec,
-) -> Result<Placement> {
-    let name = &spec.instance_ref.name;
-    let instance = get_instance(ctx, &key.namespace, name).await?;
-    let load_balancer_id = instance
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer_id.clone())
-        .ok_or_else(|| Error::ReferenceNotReady {
-            kind: "SlbInstance",
-            name: name.clone(),
-        })?;
-    Ok(Placement {
-        load_balancer_id,
-        region: region_of(&instance, ctx),
-        adopted_instance: instance.spec.load_balancer_id.is_some(),
-    })
-}
-
-struct Groups {
-    v_server_group_id: Option<String>,
-    master_slave_server_group_id: Option<String>,
-}
-
-/// The IDs of the server groups the spec names; each must be on the listener's load balancer.
-async fn resolve_groups(
-    ctx: &Context,
-    key: &ObjectKey,
-    spec: &SlbListenerSpec,
-    placement: &Placement,
-) -> Result<Groups> {
-    let mut groups = Groups {
-        v_server_group_id: None,
-        master_slave_server_group_id: None,
-    };
-    if let Some(reference) = &spec.v_server_group_ref {
-        let group: SlbVServerGroup =
-            get_referenced(ctx, &key.namespace, "SlbVServerGroup", &reference.name).await?;
-        let status = group.status.unwrap_or_default();
-        groups.v_server_group_id = Some(group_id(
-            "SlbVServerGroup",
-            &reference.name,
-            status.v_server_group_id,
-            status.load_balancer_id,
-            placement,
-        )?);
-    }
-    if let Some(reference) = &spec.master_slave_server_group_ref {
-        let group: SlbMasterSlaveServerGroup = get_referenced(
-            ctx,
-            &key.namespace,
-            "SlbMasterSlaveServerGroup",
-            &reference.name,
-        )
-        .await?;
-        let status = group.status.unwrap_or_default();
-        groups.master_slave_server_group_id = Some(group_id(
-            "SlbMasterSlaveServerGroup",
-            &reference.name,
-            status.master_slave_server_group_id,
-            status.load_balancer_id,
-            placement,
-        )?);
-    }
-    Ok(groups)
-}
-
-fn group_id(
-    kind: &'static str,
-    name: &str,
-    id: Option<String>,
-    load_balancer_id: Option<String>,
-    placement: &Placement,
-) -> Result<String> {
-    let id = id.ok_or_else(|| Error::ReferenceNotReady {
-        kind,
-        name: name.to_owned(),
-    })?;
-    match load_balancer_id {
-        Some(lb) if lb != placement.load_balancer_id => Err(Error::InvalidSpec(format!(
-            "{kind} {name:?} belongs to load balancer {lb}, not to the listener's {}",
-            placement.load_balancer_id
-        ))),
-        _ => Ok(id),
-    }
-}
-
-/// The spec's ports, checked.
-#[derive(Clone, Copy)]
-struct Ports {
-    address: Address,
-    backend: u16,
-}
-
-impl Ports {
-    fn of(spec: &SlbListenerSpec) -> Result<Self> {
-        let port = |name: &str, value: i32| {
-            u16::try_from(value)
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| Error::InvalidSpec(format!("{name} {value} is not a port")))
-        };
-        let backend = port("backendServerPort", spec.backend_server_port)?;
-        Ok(Self {
-            address: Address {
-                port: port("listenerPort", spec.listener_port)?,
-                protocol: spec.protocol,
-            },
-            backend,
-        })
-    }
-}
-
-/// The spec with its references resolved. Listeners that exist already are taken over only on an
-/// adopted instance, in a namespace that `may_adopt`.
-fn desired_listener(
-    spec: &SlbListenerSpec,
-    placement: &Placement,
-    ports: Ports,
-    resolved: &Resolved,
-    may_adopt: bool,
-) -> Desired {
-    Desired {
-        load_balancer_id: placement.load_balancer_id.clone(),
-        address: ports.address,
-        settings: settings::desired_settings(spec, ports.backend, resolved),
-        started: spec.started.unwrap_or(true),
-        access_control: spec.access_control.as_ref().map(|ac| AccessControlState {
-            enabled: ac.enabled,
-            source_items: ac.source_items.clone(),
-        }),
-        x_forwarded_for: OnOff::from_bool(spec.x_forwarded_for.unwrap_or(true)),
-        adopted_instance: placement.adopted_instance && may_adopt,
-    }
-}
-
 /// The address the status records for the listener this object created (or took over).
 fn claimed_address(status: &SlbListenerStatus) -> Option<Address> {
     let port = u16::try_from(status.listener_port?).ok()?;
@@ -610,31 +465,4 @@ async fn dependent_rules(ctx: &Context, key: &ObjectKey) -> Result<Vec<String>> 
         .filter(|rule| rule.spec.listener_ref.name == key.name)
         .map(|rule| format!("SlbRule {}", rule.name_any()))
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listeners_are_taken_over_only_on_an_adopted_instance_in_a_namespace_that_may_adopt() {
-        let spec: SlbListenerSpec = serde_json::from_value(serde_json::json!({
-            "instanceRef": {"name": "web"},
-            "listenerPort": 80, "protocol": "HTTP", "backendServerPort": 8080,
-        }))
-        .unwrap();
-        let ports = Ports::of(&spec).unwrap();
-        let takes_over = |adopted_instance, may_adopt| {
-            let placement = Placement {
-                load_balancer_id: "lb-1".into(),
-                region: "cn-hangzhou".into(),
-                adopted_instance,
-            };
-            desired_listener(&spec, &placement, ports, &Resolved::default(), may_adopt)
-                .adopted_instance
-        };
-        assert!(takes_over(true, true));
-        assert!(!takes_over(true, false), "the namespace may not adopt");
-        assert!(!takes_over(false, true), "the instance is not adopted");
-    }
 }
