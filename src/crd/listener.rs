@@ -148,6 +148,13 @@ pub enum ListenerProtocol {
     Udp,
 }
 
+impl ListenerProtocol {
+    /// HTTP and HTTPS: the protocols whose listeners take URL health checks, stickiness, rules.
+    pub fn is_layer7(self) -> bool {
+        matches!(self, ListenerProtocol::Http | ListenerProtocol::Https)
+    }
+}
+
 /// A scheduling algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -16,10 +16,6 @@ const DEFAULT_URI: &str = "/";
 /// The API's spelling of "the backend's private IP" as the Host of HTTP health checks.
 pub(super) const BACKEND_IP_DOMAIN: &str = "$_ip";
 
-fn is_layer7(protocol: ListenerProtocol) -> bool {
-    matches!(protocol, ListenerProtocol::Http | ListenerProtocol::Https)
-}
-
 /// What the spec's references resolved to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Resolved {
@@ -92,7 +88,7 @@ impl Settings {
             .domain
             .take()
             .filter(|d| !d.is_empty() && d != BACKEND_IP_DOMAIN);
-        if is_layer7(protocol) {
+        if protocol.is_layer7() {
             self.persistence_timeout = None;
             self.master_slave_server_group_id = None;
             self.stickiness = Some(self.stickiness.unwrap_or(Stickiness::Off));
@@ -138,7 +134,7 @@ pub fn desired_settings(
 ) -> Settings {
     let protocol = spec.protocol;
     let check = spec.health_check.clone().unwrap_or_default();
-    let enabled = !is_layer7(protocol) || check.enabled.unwrap_or(true);
+    let enabled = !protocol.is_layer7() || check.enabled.unwrap_or(true);
     let http_codes = check
         .http_codes
         .unwrap_or_default()

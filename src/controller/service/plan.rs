@@ -406,7 +406,7 @@ impl ListenerSettings {
         protocol: ListenerProtocol,
         errors: &mut Errors,
     ) -> SlbListenerSpec {
-        let layer7 = matches!(protocol, ListenerProtocol::Http | ListenerProtocol::Https);
+        let layer7 = protocol.is_layer7();
         let server_certificate = match (protocol, &self.certificate_id) {
             (ListenerProtocol::Https, Some(id)) => Some(CertificateSource {
                 secret_ref: None,
@@ -448,7 +448,7 @@ impl ListenerSettings {
 
     /// The health check settings that `protocol` takes; `None` when no annotation applies.
     fn health_check(&self, protocol: ListenerProtocol) -> Option<HealthCheck> {
-        let layer7 = matches!(protocol, ListenerProtocol::Http | ListenerProtocol::Https);
+        let layer7 = protocol.is_layer7();
         let check_type = self
             .health_check_type
             .filter(|_| protocol == ListenerProtocol::Tcp);
