@@ -55,7 +55,9 @@ build_rust() {
   rustup target list --installed 2>/dev/null | grep -qx "$MUSL" || rustup target add "$MUSL" >&2
   command -v musl-gcc >/dev/null || die "musl-gcc is missing (hack/setup.sh installs musl-tools)"
   log "building ${*} (release, $MUSL)"
-  CC_x86_64_unknown_linux_musl=musl-gcc \
+  # Without SOURCE_DATE_EPOCH: build scripts (ring, psm) rerun when it changes, which would rebuild everything on
+  # every commit; the binaries do not depend on it.
+  env -u SOURCE_DATE_EPOCH CC_x86_64_unknown_linux_musl=musl-gcc \
   RUSTFLAGS="--remap-path-prefix=$REPO=/src --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=${RUSTUP_HOME:-$HOME/.rustup}=/rustup" \
     cargo build --locked --quiet --release --target "$MUSL" "${bins[@]}"
 }

@@ -59,6 +59,11 @@ node_check_host() {
 node_network_up() {
   mkdir -p "$NODE_STATE" "$NODE_ROOT"
   echo "$RUN" >"$NODE_STATE/owner"
+  # Host directories kubelet and the CNI plugins create at fixed paths: removed by `down` if they were not there.
+  local dir
+  for dir in /var/log/containers /var/lib/cni; do
+    [ -e "$dir" ] || [ -e "$NODE_STATE/created${dir//\//.}" ] || echo "$dir" >"$NODE_STATE/created${dir//\//.}"
+  done
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
     ip addr add "$NODE_IP/$NODE_PREFIX" dev "$BRIDGE"
@@ -109,6 +114,8 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   # "can't get final child's PID from pipe".
   restrict_oom_score_adj = true
   disable_apparmor = true
+  # The pods' network namespaces under our state directory, not /var/run/netns: down finds them all there.
+  netns_mounts_under_state_dir = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -342,6 +349,7 @@ node_down() {
   # The pods: their network namespaces (from the sandboxes' specs), then every container and its shim.
   if [ -S "$CONTAINERD_SOCK" ]; then
     for id in $(node_ctr containers list -q 2>/dev/null); do
+      echo "$id" >>"$NODE_STATE/containers"
       node_ctr containers info "$id" 2>/dev/null \
         | jq -r '.Spec.linux.namespaces[]? | select(.type == "network") | .path // empty' 2>/dev/null
     done | sort -u >"$NODE_STATE/netns" 2>/dev/null || true
@@ -366,7 +374,7 @@ node_down() {
     done <"$NODE_STATE/netns"
   fi
   # Every mount under the node's directories, deepest first.
-  findmnt -rn -o TARGET | grep -E "^($NODE_ROOT|$NODE_STATE)(/|$)" | sort -r | while read -r target; do
+  { findmnt -rn -o TARGET | grep -E "^($NODE_ROOT|$NODE_STATE)(/|$)" || true; } | sort -r | while read -r target; do
     umount "$target" 2>/dev/null || umount -l "$target" 2>/dev/null || true
   done
   # iptables: kube-proxy's own clean-up, then whatever kubelet, kube-proxy, the CNI plugins and the guard left.
@@ -375,12 +383,13 @@ node_down() {
   for ipt in iptables ip6tables; do
     command -v "$ipt" >/dev/null || continue
     for table in filter nat mangle raw; do
-      "$ipt" -w -t "$table" -S 2>/dev/null | grep -E -- '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j (KUBE-|CNI-|SLB-NODE)' \
+      { "$ipt" -w -t "$table" -S 2>/dev/null || true; } \
+        | { grep -E -- '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j (KUBE-|CNI-|SLB-NODE)' || true; } \
         | sed 's/^-A /-D /' | while read -r rule; do eval "$ipt -w -t $table $rule" 2>/dev/null || true; done
-      for chain in $("$ipt" -w -t "$table" -S 2>/dev/null | sed -n -E 's/^-N ((KUBE-|CNI-|SLB-NODE)[^ ]*)$/\1/p'); do
+      for chain in $({ "$ipt" -w -t "$table" -S 2>/dev/null || true; } | sed -n -E 's/^-N ((KUBE-|CNI-|SLB-NODE)[^ ]*)$/\1/p'); do
         "$ipt" -w -t "$table" -F "$chain" 2>/dev/null || true
       done
-      for chain in $("$ipt" -w -t "$table" -S 2>/dev/null | sed -n -E 's/^-N ((KUBE-|CNI-|SLB-NODE)[^ ]*)$/\1/p'); do
+      for chain in $({ "$ipt" -w -t "$table" -S 2>/dev/null || true; } | sed -n -E 's/^-N ((KUBE-|CNI-|SLB-NODE)[^ ]*)$/\1/p'); do
         "$ipt" -w -t "$table" -X "$chain" 2>/dev/null || true
       done
     done
@@ -404,6 +413,14 @@ node_down() {
   done
   # kubelet links every container's log from /var/log/containers (a fixed path) to its own directory.
   [ ! -d /var/log/containers ] || find /var/log/containers -maxdepth 1 -lname "$NODE_ROOT/*" -delete 2>/dev/null || true
-  rm -rf "$NODE_STATE" "$NODE_ROOT"
+  # libcni's cache of each sandbox's results (bridge and loopback), at a fixed path.
   rm -f /var/lib/cni/results/slb-node-* 2>/dev/null || true
+  if [ -f "$NODE_STATE/containers" ]; then
+    while read -r id; do rm -f /var/lib/cni/results/*-"$id"-* 2>/dev/null || true; done <"$NODE_STATE/containers"
+  fi
+  for file in "$NODE_STATE"/created.*; do
+    [ -f "$file" ] || continue
+    find "$(cat "$file")" -depth -type d -empty -delete 2>/dev/null || true
+  done
+  rm -rf "$NODE_STATE" "$NODE_ROOT"
 }
