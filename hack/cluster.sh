@@ -49,7 +49,7 @@ start() {
   local name=$1; shift
   if running "$name"; then return 0; fi
   # setsid: the component outlives the calling shell and gets its own process group for `down`.
-  setsid "$@" >"$RUN/logs/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 < /dev/null &
   echo $! >"$RUN/$name.pid"
 }
 

@@ -84,12 +84,7 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
         .args(["create", "namespace", "team-a"])
         .output();
     let mut kubectl = Command::new("kubectl")
-        .args([
-            "apply",
-            "--dry-run=server",
-            "-f",
-            "-",
-        ])
+        .args(["apply", "--dry-run=server", "-f", "-"])
         .current_dir(repo())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
