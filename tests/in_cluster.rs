@@ -319,10 +319,9 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
             .trim()
             .trim_start_matches("- ")
             .strip_prefix("serverId: ")
+            && !ecs.contains(&id.to_owned())
         {
-            if !ecs.contains(&id.to_owned()) {
-                ecs.push(id.to_owned());
-            }
+            ecs.push(id.to_owned());
         }
     }
     let on_real_node = json!({
