@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from Go modules (hack/tools/*/go.mod) into a cache outside the repo,
 # keyed by version. Only what is missing is built. Prints the bin directory.
+#
+#   hack/build-tools.sh [--real-node]   --real-node: also what the real node needs (hack/cluster.sh up --real-node):
+#                                       kubelet and kube-proxy, CoreDNS, the pause program and the image registry
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 HACK=$(cd "$(dirname "$0")" && pwd)
 source "$HACK/versions.sh"
 BIN=$(tools_bin_dir)
 mkdir -p "$BIN"
+real_node=false
+[ "${1:-}" != --real-node ] || real_node=true
 
 log() { echo "build-tools: $*" >&2; }
 
@@ -50,6 +55,33 @@ if [ ! -x "$BIN/helm" ]; then
      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor \
      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
      helm.sh/helm/v3/cmd/helm && mv "$BIN/helm.tmp" "$BIN/helm")
+fi
+
+if $real_node; then
+  # kubelet and kube-proxy from the same wrapper module, so the same Kubernetes version and the same flags.
+  if ! "$BIN/kubelet" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" || [ ! -x "$BIN/kube-proxy" ]; then
+    log "building Kubernetes $K8S_VERSION (kubelet, kube-proxy)"
+    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+    vx=""
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      vx="$vx -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+      vx="$vx -X $pkg.gitTreeState=clean -X $pkg.buildDate=2026-01-01T00:00:00Z"
+    done
+    (cd "$HACK/tools/k8s" && go build -tags selinux,notest,grpcnotrace -ldflags "-s -w -buildid= $vx" -o "$BIN/" \
+      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+  fi
+  if ! "$BIN/coredns" -version 2>/dev/null | grep -q "CoreDNS-${COREDNS_VERSION#v}"; then
+    log "building CoreDNS $COREDNS_VERSION"
+    (cd "$HACK/tools/coredns" && go build -ldflags "-s -w -buildid=" -o "$BIN/coredns.tmp" . && mv "$BIN/coredns.tmp" "$BIN/coredns")
+  fi
+  # Rebuilt when their source changes: they are ours, not versioned modules.
+  for tool in pause registry; do
+    stamp=$(cat "$HACK/tools/$tool/go.mod" "$HACK/tools/$tool/main.go" | sha256sum | cut -c1-16)
+    [ -x "$BIN/$tool" ] && [ "$(cat "$BIN/$tool.source" 2>/dev/null)" = "$stamp" ] && continue
+    log "building $tool"
+    (cd "$HACK/tools/$tool" && go build -ldflags "-s -w -buildid=" -o "$BIN/$tool.tmp" . && mv "$BIN/$tool.tmp" "$BIN/$tool")
+    echo "$stamp" >"$BIN/$tool.source"
+  done
 fi
 
 echo "$BIN"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A real local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 # and kwok (fake nodes and pods). Binaries come from hack/build-tools.sh (built from Go modules, cached by version).
+# With --real-node, also a real node beside the kwok ones (hack/real-node.sh: kubelet, containerd, kube-proxy, a
+# CNI bridge, CoreDNS and an image registry on 127.0.0.1; needs root), and the apiserver listens on the bridge.
 #
-#   hack/cluster.sh up [--nodes N]   start (idempotent) and wait until ready; creates N fake nodes (default 3)
-#   hack/cluster.sh down             stop everything `up` started and remove its state
+#   hack/cluster.sh up [--nodes N] [--real-node]
+#                                    start (idempotent) and wait until ready; creates N fake nodes (default 3)
+#   hack/cluster.sh down             stop everything `up` started and remove its state (and the real node's)
 #   hack/cluster.sh status           show each component and whether it is healthy
 #   hack/cluster.sh env              print `export KUBECONFIG=...` (use: eval "$(hack/cluster.sh env)")
 set -euo pipefail
@@ -20,6 +23,21 @@ APISERVER_PORT=${SLB_APISERVER_PORT:-6443}
 KCM_PORT=${SLB_KCM_PORT:-10257}
 SCHEDULER_PORT=${SLB_SCHEDULER_PORT:-10259}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+source "$HACK/real-node.sh"
+# The Service range, the kwok nodes' InternalIPs (198.18.144.0/20) and pod IPs (labels only, never dialled): see
+# the address plan in hack/real-node.sh, which holds for both modes.
+# Set by `up --real-node` (and remembered in $RUN/real-node): the real node's components, and the apiserver on the
+# bridge's address instead of loopback.
+REAL_NODE=false
+[ ! -f "$RUN/real-node" ] || REAL_NODE=true
+api_host() { if $REAL_NODE; then echo "$NODE_IP"; else echo 127.0.0.1; fi; }
+components() {
+  if $REAL_NODE; then
+    echo etcd kube-apiserver kube-controller-manager kube-scheduler registry containerd kubelet kube-proxy kwok
+  else
+    echo "${COMPONENTS[@]}"
+  fi
+}
 
 log() { echo "cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -31,7 +49,7 @@ start() {
   local name=$1; shift
   if running "$name"; then return 0; fi
   # setsid: the component outlives the calling shell and gets its own process group for `down`.
-  setsid "$@" >"$RUN/logs/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 < /dev/null &
   echo $! >"$RUN/$name.pid"
 }
 
@@ -50,10 +68,11 @@ healthy() {
   case $1 in
     etcd) curl -fsS "http://127.0.0.1:$ETCD_PORT/health" ;;
     kube-apiserver) curl -fsS --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
-                      "https://127.0.0.1:$APISERVER_PORT/readyz" ;;
+                      "https://$(api_host):$APISERVER_PORT/readyz" ;;
     kube-controller-manager) curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz" ;;
     kube-scheduler) curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;
     kwok) running kwok ;;
+    *) node_healthy "$1" ;;
   esac
 }
 
@@ -68,32 +87,44 @@ make_pki() {
     openssl req -new -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout apiserver.key -out apiserver.csr
     printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
       "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1" \
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:$KUBERNETES_SERVICE_IP,IP:$NODE_IP" \
       > apiserver.ext
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile apiserver.ext -out apiserver.crt
-    openssl req -new -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=slb-operator-admin" -keyout admin.key -out admin.csr
-    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=clientAuth" > client.ext
-    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out admin.crt
+    client_cert admin "/O=system:masters/CN=slb-operator-admin"
+    # The apiserver's identity towards kubelets (logs, exec); kubelets authorise it by SubjectAccessReview.
+    client_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
     openssl genrsa -out sa.key 2048
     openssl rsa -in sa.key -pubout -out sa.pub
   ) >"$RUN/logs/pki.log" 2>&1 || die "certificate generation failed; see $RUN/logs/pki.log"
-  cat >"$KC" <<KUBECONFIG
+  write_kubeconfig "$KC" admin
+}
+
+# NAME SUBJECT: a client certificate NAME.crt/NAME.key signed by the local CA (run in $PKI).
+client_cert() {
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=clientAuth" > client.ext
+  openssl req -new -newkey rsa:2048 -nodes -subj "$2" -keyout "$1.key" -out "$1.csr"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile client.ext -out "$1.crt"
+}
+
+# FILE NAME: a kubeconfig for the client certificate NAME.
+write_kubeconfig() {
+  cat >"$1" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters:
 - name: slb-local
   cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://$(api_host):$APISERVER_PORT
     certificate-authority: $PKI/ca.crt
 users:
-- name: slb-admin
+- name: slb-$2
   user:
-    client-certificate: $PKI/admin.crt
-    client-key: $PKI/admin.key
+    client-certificate: $PKI/$2.crt
+    client-key: $PKI/$2.key
 contexts:
 - name: slb-local
-  context: {cluster: slb-local, user: slb-admin, namespace: default}
+  context: {cluster: slb-local, user: slb-$2, namespace: default}
 current-context: slb-local
 KUBECONFIG
 }
@@ -123,26 +154,38 @@ spec:
 status:
   addresses:
   - type: InternalIP
-    address: 10.240.0.$((10 + i))
+    address: 198.18.$((144 + i / 250)).$((i % 250 + 1))
   - type: Hostname
     address: $name
 NODE
   done
-  wait_for "nodes to be Ready" 60 "$BIN/kubectl" --kubeconfig "$KC" wait --for=condition=Ready node --all --timeout=1s
+  wait_for "nodes to be Ready" 60 "$BIN/kubectl" --kubeconfig "$KC" wait --for=condition=Ready node -l type=kwok --timeout=1s
 }
 
 cmd_up() {
-  local nodes=3
+  local nodes=3 real_node=false
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
       --nodes=*) nodes=${1#--nodes=}; shift ;;
+      --real-node) real_node=true; shift ;;
       *) die "unknown flag for up: $1" ;;
     esac
   done
-  BIN=$("$HACK/build-tools.sh")
+  if $real_node && ! $REAL_NODE && running kube-apiserver; then
+    die "the cluster is up without a real node; run \`$0 down\` first"
+  fi
+  if $real_node || $REAL_NODE; then
+    REAL_NODE=true
+    node_check_host
+    BIN=$("$HACK/build-tools.sh" --real-node)
+  else
+    BIN=$("$HACK/build-tools.sh")
+  fi
   mkdir -p "$RUN/logs" "$RUN/etcd"
+  if $REAL_NODE; then touch "$RUN/real-node"; node_network_up; fi
   make_pki
+  if $REAL_NODE; then node_pki; fi
 
   start etcd "$BIN/etcd" --name=slb-local --data-dir="$RUN/etcd" \
     --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
@@ -151,16 +194,22 @@ cmd_up() {
     --unsafe-no-fsync=true --log-level=warn
   wait_for etcd 30 healthy etcd
 
+  # With a real node, pods reach the apiserver through the kubernetes Service: it listens on the bridge, and the
+  # lease reconciler publishes that address as the Service's endpoint.
+  local reconciler=none
+  if $REAL_NODE; then reconciler=lease; fi
   start kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
-    --endpoint-reconciler-type=none \
+    --bind-address="$(api_host)" --advertise-address="$(api_host)" --secure-port="$APISERVER_PORT" \
+    --endpoint-reconciler-type="$reconciler" \
+    --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$PKI/apiserver-kubelet-client.key" --kubelet-preferred-address-types=InternalIP \
     --cert-dir="$RUN/apiserver-certs" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
     --authorization-mode=Node,RBAC --allow-privileged=true --profiling=false --v=1
   wait_for kube-apiserver 90 healthy kube-apiserver
 
@@ -177,18 +226,42 @@ cmd_up() {
   wait_for kube-controller-manager 60 healthy kube-controller-manager
   wait_for kube-scheduler 60 healthy kube-scheduler
 
+  if $REAL_NODE; then node_up; fi
+
+  # kwok manages only its own nodes (the annotation create_nodes puts on them), never the real one.
   start kwok "$BIN/kwok" --kubeconfig="$KC" --config="$BIN/kwok-stages.yaml" \
-    --manage-all-nodes=true --cidr=10.244.0.0/16 --node-ip=10.240.0.10 --node-lease-duration-seconds=40
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --cidr="$KWOK_POD_CIDR" --node-ip=198.18.144.1 --node-lease-duration-seconds=40
   wait_for kwok 10 healthy kwok
 
   create_nodes "$nodes"
   wait_for "the default ServiceAccount" 60 "$BIN/kubectl" --kubeconfig "$KC" -n default get serviceaccount default
+  local real=""
+  if $REAL_NODE; then real=" and the real node $NODE_NAME (registry $REGISTRY)"; fi
   log "ready: $(curl -fsS --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
-    "https://127.0.0.1:$APISERVER_PORT/version" | jq -r .gitVersion), $nodes nodes; KUBECONFIG=$KC"
+    "https://$(api_host):$APISERVER_PORT/version" | jq -r .gitVersion), $nodes kwok nodes$real; KUBECONFIG=$KC"
+}
+
+# Stops a component started by `start`: SIGTERM to its process group, SIGKILL after 10 s.
+stop_component() {
+  local pid
+  pid=$(pid_of "$1" || true)
+  [ -n "$pid" ] || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$RUN/$1.pid"
 }
 
 cmd_down() {
   local name pid
+  # The real node first, while its containers can still be listed; also when `up` stopped half way.
+  local owner=""
+  owner=$(cat "$NODE_STATE/owner" 2>/dev/null || true)
+  if [ "$owner" = "$RUN" ] || { $REAL_NODE && [ -z "$owner" ]; }; then
+    BIN=$(tools_bin_dir)
+    node_down
+  fi
   for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     pid=$(pid_of "$name" || true)
     [ -n "$pid" ] || continue
@@ -207,7 +280,7 @@ cmd_down() {
 
 cmd_status() {
   local name state rc=0
-  for name in "${COMPONENTS[@]}"; do
+  for name in $(components); do
     if ! running "$name"; then state="stopped"; rc=1
     elif healthy "$name" >/dev/null 2>&1; then state="healthy (pid $(pid_of "$name"))"
     else state="unhealthy (pid $(pid_of "$name"))"; rc=1
@@ -221,6 +294,7 @@ case ${1:-} in
   up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  env) echo "export KUBECONFIG=$KC" ;;
-  *) echo "usage: $0 up [--nodes N] | down | status | env" >&2; exit 2 ;;
+  env) echo "export KUBECONFIG=$KC"
+       if $REAL_NODE; then echo "export SLB_REGISTRY=$REGISTRY"; fi ;;
+  *) echo "usage: $0 up [--nodes N] [--real-node] | down | status | env" >&2; exit 2 ;;
 esac

@@ -1,51 +1,58 @@
 #!/usr/bin/env bash
-# The demo: sets up what is missing, brings up the local control plane and the SLB emulator, runs the operator
-# against them, applies the examples, and shows the load balancers the operator made.
-# Everything stays running afterwards; `hack/demo.sh down` stops it all.
+# The demo, installed as users install the operator: sets up what is missing, builds the images, brings up the
+# local cluster with its real node, installs the SLB emulator and the operator with Helm (images pinned by digest,
+# pulled from the cluster's registry), applies the examples, waits for them to be Ready and shows the load
+# balancers the operator made. Needs root (the real node). Everything stays running; `hack/demo.sh down` stops it.
 set -euo pipefail
 HACK=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HACK")
 cd "$REPO"
 RUN=$REPO/.run/demo
-EMULATOR_ADDR=127.0.0.1:9080
-ACCESS_KEY_ID=demo-access-key
-ACCESS_KEY_SECRET=demo-access-secret
+NS=slb-system
 log() { echo "demo: $*" >&2; }
 
-stop_pid() { if [ -f "$1" ]; then kill "$(cat "$1")" 2>/dev/null || true; rm -f "$1"; fi; }
 if [ "${1:-}" = down ]; then
-  stop_pid "$RUN/operator.pid"; stop_pid "$RUN/emulator.pid"
   rm -rf "$RUN"
   "$HACK/cluster.sh" down
   exit 0
 fi
+started=$(date +%s)
 
-"$HACK/setup.sh"
-"$HACK/cluster.sh" up
+"$HACK/setup.sh" --real-node
+"$HACK/cluster.sh" up --real-node
 eval "$("$HACK/cluster.sh" env)"
 BIN=$("$HACK/build-tools.sh")
 kubectl() { "$BIN/kubectl" "$@"; }
+helm() { "$BIN/helm" "$@"; }
 mkdir -p "$RUN"
 
-log "building the emulator and the operator"
-cargo build --locked --quiet -p slb-emulator -p slb-operator --bins
-TARGET=${CARGO_TARGET_DIR:-$REPO/target}/debug
+log "building the images and pushing them to the cluster's registry ($SLB_REGISTRY)"
+"$HACK/image.sh" --push "$SLB_REGISTRY"
+digest() { cat "${CARGO_TARGET_DIR:-$REPO/target}/image/$1/digest"; }
 
-stop_pid "$RUN/emulator.pid"
-setsid "$TARGET/slb-emulator" --listen "$EMULATOR_ADDR" \
-  --access-key-id "$ACCESS_KEY_ID" --access-key-secret "$ACCESS_KEY_SECRET" \
-  --state-file "$RUN/emulator-state.json" >"$RUN/emulator.log" 2>&1 </dev/null &
-echo $! >"$RUN/emulator.pid"
-for _ in $(seq 40); do curl -fsS "http://$EMULATOR_ADDR/__admin/counters" >/dev/null 2>&1 && break; sleep 0.25; done
-log "emulator listening on http://$EMULATOR_ADDR"
+# Both run on the real node (kwok nodes run no containers): its label, and the toleration of its taint.
+cat >"$RUN/real-node.yaml" <<YAML
+nodeSelector: {type: real}
+tolerations:
+- {key: node.slb.operator.dev/real, operator: Exists, effect: NoSchedule}
+YAML
+# The emulator knows every node as a running ECS instance (from the nodes' providerIDs), and the ECS instances the
+# examples name as explicit backends.
+ecs=$( { kubectl get nodes -o json | jq -r '.items[].spec.providerID // empty | split(".")[1]'
+         grep -ho 'serverId: i-[a-z0-9]*' examples/*.yaml | cut -d' ' -f2; } | sort -u | jq -R . | jq -sc .)
 
-kubectl apply --server-side -f crds/ >/dev/null
-stop_pid "$RUN/operator.pid"
-ALIBABA_CLOUD_ACCESS_KEY_ID=$ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET=$ACCESS_KEY_SECRET \
-  setsid "$TARGET/slb-operator" run --endpoint "http://$EMULATOR_ADDR" --region cn-hangzhou \
-  --cluster-id demo --watch-namespace default --metrics-addr 127.0.0.1:9090 >"$RUN/operator.log" 2>&1 </dev/null &
-echo $! >"$RUN/operator.pid"
-log "operator running (log: $RUN/operator.log)"
+log "installing the SLB emulator (Helm, hack/charts/slb-emulator)"
+helm upgrade --install slb-emulator hack/charts/slb-emulator -n "$NS" --create-namespace --wait --timeout 180s \
+  -f "$RUN/real-node.yaml" --set image.repository="$SLB_REGISTRY/slb-emulator" \
+  --set image.digest="$(digest slb-emulator)" --set-json "ecsInstances=$ecs" >/dev/null
+
+log "installing the operator (Helm, charts/slb-operator), 2 replicas"
+kubectl apply --server-side -f charts/slb-operator/crds/ >/dev/null
+helm upgrade --install slb-operator charts/slb-operator -n "$NS" --wait --timeout 180s \
+  -f "$RUN/real-node.yaml" --set image.repository="$SLB_REGISTRY/slb-operator" \
+  --set image.digest="$(digest slb-operator)" --set slb.clusterId=demo \
+  --set slb.endpoint="http://slb-emulator.$NS.svc.cluster.local:9080" \
+  --set credentials.existingSecret=slb-emulator-keys >/dev/null
 
 # The HTTPS example takes its certificate from a kubernetes.io/tls Secret, as cert-manager would write it.
 if ! kubectl -n default get secret web-tls >/dev/null 2>&1; then
@@ -66,26 +73,31 @@ not_ready() {
   unready "$kinds" Ready
   unready services slb.operator.dev/LoadBalancerReady --field-selector spec.type=LoadBalancer
 }
-for _ in $(seq 120); do
+for _ in $(seq 180); do
   [ -z "$(not_ready)" ] && break
   sleep 1
 done
 if [ -n "$(not_ready)" ]; then
   not_ready
-  log "some examples did not become Ready; the operator's log is $RUN/operator.log"
+  log "some examples did not become Ready; the operator's log: kubectl -n $NS logs deploy/slb-operator"
   exit 1
 fi
+echo
+echo "== The operator and the emulator, installed with Helm on the real node"
+helm list -n "$NS"
+kubectl -n "$NS" get pods -o wide
+echo "leader: $(kubectl -n "$NS" get lease slb-operator -o jsonpath='{.spec.holderIdentity}')"
 echo
 echo "== The custom resources"
 kubectl -n default get slb
 echo
 echo "== The Service of type LoadBalancer, with the address of its SLB"
-kubectl -n default get services --field-selector spec.type=LoadBalancer
 condition='.status.conditions[?(@.type=="slb.operator.dev/LoadBalancerReady")]'
 kubectl -n default get services --field-selector spec.type=LoadBalancer \
-  -o custom-columns="NAME:.metadata.name,LOADBALANCERREADY:$condition.status,MESSAGE:$condition.message"
+  -o custom-columns="NAME:.metadata.name,ADDRESS:.status.loadBalancer.ingress[0].ip,LOADBALANCERREADY:$condition.status,MESSAGE:$condition.message"
 echo
-echo "== The load balancers in SLB, listed by the official Python SDK against the emulator"
-"$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$EMULATOR_ADDR" "$ACCESS_KEY_ID" "$ACCESS_KEY_SECRET" cn-hangzhou
+echo "== The load balancers in SLB, listed by the official Python SDK through the emulator's Service"
+emulator=$(kubectl -n "$NS" get service slb-emulator -o jsonpath='{.spec.clusterIP}'):9080
+"$("$HACK/python-venv.sh")" "$HACK/show-load-balancers.py" "$emulator" LTAIDemoAccessKeyId DemoAccessKeySecret cn-hangzhou
 echo
-log "stop everything with: hack/demo.sh down"
+log "done in $(( $(date +%s) - started ))s; stop everything with: hack/demo.sh down"

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh machine, and only what is missing:
 # Debian packages, the Rust components, the Go-built control plane (hack/build-tools.sh) and the SDK virtualenv.
+#
+#   hack/setup.sh [--real-node]   --real-node: also what the images and the local real node need (buildah, skopeo,
+#                                 musl-tools and the musl target; containerd, runc, the CNI plugins, iptables;
+#                                 kubelet, kube-proxy, CoreDNS, pause and the registry from Go modules)
 set -euo pipefail
 HACK=$(cd "$(dirname "$0")" && pwd)
 log() { echo "setup: $*" >&2; }
+real_node=false
+[ "${1:-}" != --real-node ] || real_node=true
 
 missing=()
 command -v curl >/dev/null || missing+=(curl)
@@ -13,11 +19,21 @@ command -v ss >/dev/null || missing+=(iproute2)
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v cc >/dev/null || missing+=(build-essential)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if $real_node; then
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v skopeo >/dev/null || missing+=(skopeo)
+  command -v musl-gcc >/dev/null || missing+=(musl-tools)
+  command -v containerd >/dev/null || missing+=(containerd)
+  command -v runc >/dev/null || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v findmnt >/dev/null || missing+=(util-linux)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane from Go modules"; exit 1; }
@@ -26,7 +42,11 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   log "installing rustfmt and clippy"
   rustup component add rustfmt clippy >&2
 fi
+if $real_node && ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+  log "installing the Rust target x86_64-unknown-linux-musl (static binaries for the images)"
+  rustup target add x86_64-unknown-linux-musl >&2
+fi
 
-"$HACK/build-tools.sh" >/dev/null
+if $real_node; then "$HACK/build-tools.sh" --real-node >/dev/null; else "$HACK/build-tools.sh" >/dev/null; fi
 "$HACK/python-venv.sh" >/dev/null
 log "done"

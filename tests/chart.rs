@@ -211,3 +211,110 @@ async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
     run(&helm, &["uninstall", &release, "--namespace", ns, "--wait"]).await;
     namespace.delete().await;
 }
+
+/// Runs kubectl as the chart's ServiceAccount (impersonated: the request is authorised exactly as the pods'
+/// would be) and returns whether the apiserver allowed it, failing on anything but success or Forbidden.
+async fn allowed_as(kubectl: &Path, service_account: &str, args: &[&str]) -> bool {
+    let output = Command::new(kubectl)
+        .arg(format!("--as={service_account}"))
+        .args(args)
+        .output()
+        .await
+        .expect("kubectl runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() {
+        return true;
+    }
+    assert!(
+        stderr.contains("Forbidden") || stderr.contains("forbidden"),
+        "kubectl {} failed for another reason than RBAC: {stderr}",
+        args.join(" ")
+    );
+    false
+}
+
+#[tokio::test]
+async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "chart-rbac").await;
+    let ns = namespace.name.as_str();
+    let release = format!("slb-operator-{ns}");
+    let bin = tools_bin();
+    let (helm, kubectl) = (bin.join("helm"), bin.join("kubectl"));
+    let watch = format!("watchNamespace={ns}");
+    run(
+        &helm,
+        &[
+            "install",
+            &release,
+            CHART,
+            "--namespace",
+            ns,
+            "--set",
+            "slb.clusterId=rbac-test",
+            "--set",
+            "credentials.existingSecret=none",
+            "--set",
+            &watch,
+            "--set",
+            "replicaCount=0",
+        ],
+    )
+    .await;
+    let sa = format!("system:serviceaccount:{ns}:{release}");
+    // What the operator needs (the in-cluster test proves it on every path; these are the scopes).
+    for args in [
+        vec!["get", "secrets", "-n", ns],
+        vec!["get", "nodes"],
+        vec!["get", "endpointslices", "-A"],
+        vec!["get", "services", "-A"],
+        vec![
+            "get",
+            "slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules",
+            "-A",
+        ],
+    ] {
+        assert!(allowed_as(&kubectl, &sa, &args).await, "refused: {args:?}");
+    }
+    // What it must not do.
+    for args in [
+        vec!["delete", "node", "kwok-node-1", "--dry-run=server"],
+        vec!["get", "secrets", "-n", "kube-system"],
+        vec!["get", "secrets", "-n", "default"],
+        vec!["get", "pods", "-n", ns],
+        vec!["get", "configmaps", "-n", ns],
+        vec![
+            "delete",
+            "service",
+            "kubernetes",
+            "-n",
+            "default",
+            "--dry-run=server",
+        ],
+        vec![
+            "create",
+            "namespace",
+            "rbac-test-forbidden",
+            "--dry-run=server",
+        ],
+        vec![
+            "delete",
+            "crd",
+            "slbinstances.slb.operator.dev",
+            "--dry-run=server",
+        ],
+        vec!["get", "leases", "-n", "kube-system"],
+        vec![
+            "create",
+            "clusterrolebinding",
+            "escalate",
+            "--clusterrole=cluster-admin",
+            "--user=x",
+            "--dry-run=server",
+        ],
+    ] {
+        assert!(!allowed_as(&kubectl, &sa, &args).await, "allowed: {args:?}");
+    }
+    run(&helm, &["uninstall", &release, "--namespace", ns, "--wait"]).await;
+    namespace.delete().await;
+}

@@ -79,14 +79,12 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
     let rendered = run(Command::new(&helm)
         .args(["template", "slb-operator", CHART])
         .args(VALUES));
+    // The Secrets Role lives in the watched namespace, which the dry run needs to exist.
+    let _ = Command::new("kubectl")
+        .args(["create", "namespace", "team-a"])
+        .output();
     let mut kubectl = Command::new("kubectl")
-        .args([
-            "apply",
-            "--dry-run=server",
-            "--namespace=default",
-            "-f",
-            "-",
-        ])
+        .args(["apply", "--dry-run=server", "-f", "-"])
         .current_dir(repo())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -165,4 +163,135 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
             "{plural}/finalizers: update not granted"
         );
     }
+}
+
+/// `helm template` with extra arguments; Ok(stdout) or Err(stderr).
+fn template(extra: &[&str]) -> Result<String, String> {
+    let output = Command::new(helm())
+        .args(["template", "slb-operator", CHART])
+        .args(VALUES)
+        .args(extra)
+        .current_dir(repo())
+        .output()
+        .expect("helm runs");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+fn kinds(rendered: &str) -> Vec<String> {
+    documents(rendered)
+        .iter()
+        .filter_map(|d| d["kind"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn values_the_schema_rejects_fail_with_a_message() {
+    for (value, message) in [
+        ("--set=replicaCount=-1", "/replicaCount"),
+        ("--set=image.digest=latest", "/image/digest"),
+        ("--set=resyncPeriod=often", "/resyncPeriod"),
+        ("--set=slb.endpoint=slb.aliyuncs.com", "/slb/endpoint"),
+        (
+            "--set=leaderElection.leaseDuration=15",
+            "/leaderElection/leaseDuration",
+        ),
+        ("--set=replicaCountt=2", "replicaCountt"),
+    ] {
+        let error = template(&[value]).expect_err(value);
+        assert!(
+            error.contains("values don't meet the specifications of the schema")
+                && error.contains(message),
+            "{value}: {error}"
+        );
+    }
+    template(&["--set=image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"])
+        .expect("a digest is accepted");
+}
+
+#[test]
+fn optional_objects_are_rendered_only_when_asked_for() {
+    let default = kinds(&template(&[]).unwrap());
+    for kind in [
+        "Deployment",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+        "ClusterRole",
+        "Role",
+    ] {
+        assert!(
+            default.iter().any(|k| k == kind),
+            "{kind} is not rendered: {default:?}"
+        );
+    }
+    for kind in ["ServiceMonitor", "NetworkPolicy"] {
+        assert!(
+            !default.iter().any(|k| k == kind),
+            "{kind} is rendered unasked"
+        );
+    }
+    let all = kinds(
+        &template(&[
+            "--set=metrics.serviceMonitor.enabled=true",
+            "--set=networkPolicy.enabled=true",
+        ])
+        .unwrap(),
+    );
+    for kind in ["ServiceMonitor", "NetworkPolicy"] {
+        assert!(
+            all.iter().any(|k| k == kind),
+            "{kind} is not rendered when asked"
+        );
+    }
+    let without = kinds(&template(&["--set=podDisruptionBudget.enabled=false"]).unwrap());
+    assert!(!without.iter().any(|k| k == "PodDisruptionBudget"));
+}
+
+#[test]
+fn the_image_is_pinned_by_digest_and_the_replicas_spread() {
+    let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let rendered = template(&[
+        "--set=image.repository=registry.example.com/slb-operator",
+        &format!("--set=image.digest={digest}"),
+        "--set=image.tag=ignored",
+    ])
+    .unwrap();
+    let deployment: Deployment = of_kind(&documents(&rendered), "Deployment");
+    let spec = deployment.spec.unwrap().template.spec.unwrap();
+    assert_eq!(
+        spec.containers[0].image.as_deref(),
+        Some(format!("registry.example.com/slb-operator@{digest}").as_str())
+    );
+    let container = &spec.containers[0];
+    assert!(
+        container
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .is_some()
+    );
+    assert!(
+        container
+            .resources
+            .as_ref()
+            .and_then(|r| r.limits.as_ref())
+            .is_some()
+    );
+    let spread = spec.topology_spread_constraints.expect("topology spread");
+    assert_eq!(spread[0].topology_key, "kubernetes.io/hostname");
+    let selector = spread[0]
+        .label_selector
+        .as_ref()
+        .unwrap()
+        .match_labels
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        selector.get("app.kubernetes.io/name").map(String::as_str),
+        Some("slb-operator")
+    );
 }

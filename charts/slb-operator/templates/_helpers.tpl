@@ -30,3 +30,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "slb-operator.credentialsSecret" -}}
 {{- default (printf "%s-credentials" (include "slb-operator.fullname" .)) .Values.credentials.existingSecret -}}
 {{- end -}}
+
+{{/* The operator's image: pinned by digest when image.digest is set, else by tag (the appVersion by default). */}}
+{{- define "slb-operator.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,4 @@
+{{- define "slb-emulator.labels" -}}
+app.kubernetes.io/name: slb-emulator
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}

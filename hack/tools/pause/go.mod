@@ -1,0 +1,3 @@
+module slb-operator.invalid/hack/tools/pause
+
+go 1.26.0
