@@ -203,7 +203,10 @@ async fn a_deletion_that_keeps_failing_shows_in_ready_until_orphan_lets_it_go() 
     .await;
     assert_eq!(ready.reason, "ReconcileError", "{ready:?}");
     assert!(ready.message.contains(&group_id), "{ready:?}");
-    assert_eq!(group_ids(slb.as_ref(), &lb).await, [group_id.clone()]);
+    assert_eq!(
+        group_ids(slb.as_ref(), &lb).await,
+        std::slice::from_ref(&group_id)
+    );
 
     // Orphan lets it go, and leaves the group to the listener that uses it.
     groups
