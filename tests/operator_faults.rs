@@ -19,22 +19,6 @@ use slb_operator::crd::SlbInstance;
 const INSTANCES: usize = 4;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Every SLB object the emulator holds, as (kind, id), across its accounts.
-fn slb_objects(state: &serde_json::Value) -> BTreeSet<(String, String)> {
-    let mut objects = BTreeSet::new();
-    let Some(accounts) = state["accounts"].as_object() else {
-        return objects;
-    };
-    for account in accounts.values() {
-        for kind in ["load_balancers", "server_certificates", "ca_certificates"] {
-            if let Some(map) = account[kind].as_object() {
-                objects.extend(map.keys().map(|id| (kind.to_owned(), id.clone())));
-            }
-        }
-    }
-    objects
-}
-
 #[tokio::test]
 async fn scenarios_converge_under_faults_without_duplicates_or_leaks() {
     let client = cluster_client().await;

@@ -6,8 +6,6 @@
 
 mod operator_support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
@@ -413,40 +411,6 @@ async fn a_listener_waits_for_its_instance_and_follows_when_it_appears() {
     delete_instance(&client, &namespace.name).await;
     operator.stop().await;
     namespace.delete().await;
-}
-
-/// A self-signed certificate and its key, as PEM, from the `openssl` CLI.
-fn self_signed(dir: &Path, common_name: &str) -> (String, String) {
-    let key = dir.join(format!("{common_name}.key"));
-    let certificate = dir.join(format!("{common_name}.crt"));
-    let output = Command::new("openssl")
-        .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj"])
-        .arg(format!("/CN={common_name}"))
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&certificate)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        std::fs::read_to_string(certificate).unwrap(),
-        std::fs::read_to_string(key).unwrap(),
-    )
-}
-
-fn tls_secret(name: &str, (certificate, key): &(String, String)) -> Secret {
-    serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "type": "kubernetes.io/tls",
-        "stringData": {"tls.crt": certificate, "tls.key": key},
-    }))
-    .unwrap()
 }
 
 /// The IDs and names of the server certificates in the emulator.

@@ -7,9 +7,7 @@
 
 mod operator_support;
 
-use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
@@ -20,7 +18,6 @@ use kube::api::{
 use kube::discovery::pinned_kind;
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
-use serde_json::json;
 use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, RunningEmulator};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::service::LOAD_BALANCER_READY;
@@ -30,51 +27,6 @@ use slb_operator::crd::{
 
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 const NAMESPACE_GONE_WITHIN: Duration = Duration::from_secs(60);
-
-/// Every SLB object the emulator holds, as (kind, id), across its accounts.
-fn slb_objects(state: &serde_json::Value) -> BTreeSet<(String, String)> {
-    let mut objects = BTreeSet::new();
-    let Some(accounts) = state["accounts"].as_object() else {
-        return objects;
-    };
-    for account in accounts.values() {
-        for kind in ["load_balancers", "server_certificates", "ca_certificates"] {
-            if let Some(map) = account[kind].as_object() {
-                objects.extend(map.keys().map(|id| (kind.to_owned(), id.clone())));
-            }
-        }
-    }
-    objects
-}
-
-fn tls_secret(dir: &Path) -> Secret {
-    let key = dir.join("tls.key");
-    let certificate = dir.join("tls.crt");
-    let output = Command::new("openssl")
-        .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
-        .args([
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-subj",
-            "/CN=web",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&certificate)
-        .output()
-        .expect("openssl runs");
-    assert!(output.status.success(), "openssl failed: {output:?}");
-    serde_json::from_value(json!({
-        "metadata": {"name": "web-tls"},
-        "type": "kubernetes.io/tls",
-        "stringData": {
-            "tls.crt": std::fs::read_to_string(certificate).unwrap(),
-            "tls.key": std::fs::read_to_string(key).unwrap(),
-        },
-    }))
-    .unwrap()
-}
 
 /// Applies every document of `examples/*.yaml` to `namespace`, as `kubectl apply -n` would.
 async fn apply_examples(client: &Client, namespace: &str) -> usize {
@@ -161,7 +113,10 @@ async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
 
     let dir = tempfile::tempdir().unwrap();
     Api::<Secret>::namespaced(client.clone(), &name)
-        .create(&PostParams::default(), &tls_secret(dir.path()))
+        .create(
+            &PostParams::default(),
+            &tls_secret("web-tls", &self_signed(dir.path(), "web")),
+        )
         .await
         .unwrap();
     assert!(apply_examples(&client, &name).await >= 10);

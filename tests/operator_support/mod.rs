@@ -357,3 +357,56 @@ pub async fn ready_pods_per_instance(
     }
     counts
 }
+
+/// Every SLB object the emulator holds, as (kind, id), across its accounts.
+pub fn slb_objects(state: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    let mut objects = std::collections::BTreeSet::new();
+    let Some(accounts) = state["accounts"].as_object() else {
+        return objects;
+    };
+    for account in accounts.values() {
+        for kind in ["load_balancers", "server_certificates", "ca_certificates"] {
+            if let Some(map) = account[kind].as_object() {
+                objects.extend(map.keys().map(|id| (kind.to_owned(), id.clone())));
+            }
+        }
+    }
+    objects
+}
+
+/// A self-signed certificate and its key, as PEM, from the `openssl` CLI.
+pub fn self_signed(dir: &std::path::Path, common_name: &str) -> (String, String) {
+    let key = dir.join(format!("{common_name}.key"));
+    let certificate = dir.join(format!("{common_name}.crt"));
+    let output = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj"])
+        .arg(format!("/CN={common_name}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        std::fs::read_to_string(certificate).unwrap(),
+        std::fs::read_to_string(key).unwrap(),
+    )
+}
+
+pub fn tls_secret(
+    name: &str,
+    (certificate, key): &(String, String),
+) -> k8s_openapi::api::core::v1::Secret {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "type": "kubernetes.io/tls",
+        "stringData": {"tls.crt": certificate, "tls.key": key},
+    }))
+    .unwrap()
+}
