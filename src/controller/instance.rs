@@ -192,16 +192,21 @@ async fn describe_tags(
     slb: &dyn SlbApi,
     load_balancer: Option<&DescribeLoadBalancerAttributeResponse>,
 ) -> Result<Option<Vec<TagSet>>> {
-    let Some(lb) = load_balancer else {
-        return Ok(None);
-    };
+    match load_balancer {
+        Some(lb) => Ok(Some(tags_of(slb, &lb.load_balancer_id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The tags SLB holds for the load balancer `id`.
+async fn tags_of(slb: &dyn SlbApi, id: &str) -> std::result::Result<Vec<TagSet>, slb_api::Error> {
     let request = DescribeTagsRequest {
-        load_balancer_id: Some(lb.load_balancer_id.clone()),
+        load_balancer_id: Some(id.to_owned()),
         tags: Vec::new(),
         page_size: Some(100),
         page_number: None,
     };
-    Ok(Some(slb.describe_tags(&request).await?.tag_sets))
+    Ok(slb.describe_tags(&request).await?.tag_sets)
 }
 
 async fn describe(
@@ -398,16 +403,8 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         return Ok(Action::await_change());
     };
     // Ownership is checked on SLB's own tags right before anything is changed.
-    let tags = match slb
-        .describe_tags(&DescribeTagsRequest {
-            load_balancer_id: Some(id.clone()),
-            tags: Vec::new(),
-            page_size: Some(100),
-            page_number: None,
-        })
-        .await
-    {
-        Ok(found) => Some(found.tag_sets),
+    let tags = match tags_of(slb.as_ref(), &id).await {
+        Ok(found) => Some(found),
         Err(error) if error.is_not_found() => None,
         Err(error) => return Err(error.into()),
     };

@@ -112,7 +112,9 @@ where
         Err(error) => report_failure(ctx, object.as_ref(), error).await,
     };
     if result.is_ok() {
-        ctx.backoff.succeeded(&backoff_key::<K>(&key));
+        let kind = K::kind(&());
+        ctx.backoff
+            .succeeded(&backoff_key(&kind, &key.namespace, &key.name));
     }
     result
 }
@@ -291,12 +293,10 @@ where
     let reason = error.category();
     let note = error.chain();
     let delay = error.retry_after().map(|base| {
-        let key = format!(
-            "{kind}/{}/{}",
-            object.namespace().unwrap_or_default(),
-            object.name_any()
-        );
-        let failures = ctx.backoff.failed(key);
+        let namespace = object.namespace().unwrap_or_default();
+        let failures = ctx
+            .backoff
+            .failed(backoff_key(&kind, &namespace, &object.name_any()));
         backoff(base, failures, rand::random_range(0.0..1.0))
     });
     let events_ctx = ctx.clone();
@@ -319,8 +319,9 @@ pub fn backoff(base: Duration, failures: u32, unit_jitter: f64) -> Duration {
     capped.mul_f64(1.0 + 0.2 * unit_jitter.clamp(0.0, 1.0))
 }
 
-fn backoff_key<K: Resource<DynamicType = ()>>(key: &ObjectKey) -> String {
-    format!("{}/{}/{}", K::kind(&()), key.namespace, key.name)
+/// The backoff's key of an object: its kind, namespace and name.
+fn backoff_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind}/{namespace}/{name}")
 }
 
 /// Failures in a row per object, for the error policy's backoff; a successful reconcile resets them.
