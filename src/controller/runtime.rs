@@ -208,6 +208,25 @@ pub struct Outcome {
     pub events: Vec<Note>,
 }
 
+impl Outcome {
+    /// Reports `conditions`, unless a call `failed`: the runtime reports a failure itself.
+    pub fn new(
+        conditions: Vec<DesiredCondition>,
+        requeue: Requeue,
+        events: Vec<Note>,
+        failed: bool,
+    ) -> Self {
+        Self {
+            conditions: if failed { Vec::new() } else { conditions },
+            requeue,
+            events,
+        }
+    }
+}
+
+/// How soon to look again after changing SLB, to report how the calls settled.
+pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+
 /// When to reconcile again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requeue {
@@ -229,6 +248,29 @@ impl Note {
         Self {
             reason,
             message: message.into(),
+        }
+    }
+
+    /// `what` (`deleted`) was deleted outside the operator, and `created` took its place.
+    pub fn recreated(what: &str, deleted: &str, created: &str) -> Self {
+        Self::new(
+            "DriftRestored",
+            format!(
+                "{what} {deleted} was deleted outside the operator; created {created} in its place"
+            ),
+        )
+    }
+
+    /// `id` was changed by `summary`: back to the spec after a change made outside the operator
+    /// (`drifted`), or to follow the spec.
+    pub fn changed(id: &str, summary: &str, drifted: bool) -> Self {
+        if drifted {
+            Self::new(
+                "DriftRestored",
+                format!("Restored {id} after changes made outside: {summary}"),
+            )
+        } else {
+            Self::new("Updated", format!("Updated {id}: {summary}"))
         }
     }
 }

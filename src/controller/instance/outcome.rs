@@ -1,14 +1,9 @@
 //! The SlbInstance outcome (pure): from the plan and what the calls did, the Ready condition, the
 //! requeue and the Events.
 
-use std::time::Duration;
-
 use super::plan::{Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue};
-
-/// How soon to look again after changing SLB, to report the result.
-pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -96,17 +91,8 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 .or(before.existing_id)
                 .unwrap_or_default();
             let note = match (before.existing_id, before.replaced_id) {
-                (Some(_), _) if !before.spec_changed => Some(Note::new(
-                    "DriftRestored",
-                    format!("Restored {id} after changes made outside: {summary}"),
-                )),
-                (Some(_), _) => Some(Note::new("Updated", format!("Updated {id}: {summary}"))),
-                (None, Some(replaced)) => Some(Note::new(
-                    "DriftRestored",
-                    format!(
-                        "Load balancer {replaced} was deleted outside the operator; created {id} in its place"
-                    ),
-                )),
+                (Some(_), _) => Some(Note::changed(id, &summary, !before.spec_changed)),
+                (None, Some(replaced)) => Some(Note::recreated("Load balancer", replaced, id)),
                 (None, None) => None,
             };
             events.extend(note.filter(|_| !failed));
@@ -116,11 +102,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             )
         }
     };
-    Outcome {
-        conditions: if failed { Vec::new() } else { vec![ready] },
-        requeue,
-        events,
-    }
+    Outcome::new(vec![ready], requeue, events, failed)
 }
 
 /// A short, human-readable list of the planned calls, for Events and conditions.

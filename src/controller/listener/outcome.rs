@@ -8,12 +8,9 @@ use slb_api::ListenerStatus;
 
 use super::plan::{Address, Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue};
+use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 use crate::controller::status::SYNCED;
 use crate::crd::{CertificateKind, SlbListenerStatus, UploadedCertificate};
-
-/// How soon to look again after changing SLB, or while the listener is between states.
-pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -158,15 +155,7 @@ pub fn outcome(
         type_: SYNCED,
         ..synced
     };
-    Outcome {
-        conditions: if failed {
-            Vec::new()
-        } else {
-            vec![synced, ready]
-        },
-        requeue,
-        events,
-    }
+    Outcome::new(vec![synced, ready], requeue, events, failed)
 }
 
 /// The Event of an uploaded certificate deleted (by a reconcile or the cleanup).

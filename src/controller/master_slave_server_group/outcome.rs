@@ -1,14 +1,9 @@
 //! The SlbMasterSlaveServerGroup outcome (pure): from the plan and what its calls did, the Ready
 //! condition, the requeue and the Events.
 
-use std::time::Duration;
-
 use super::plan::Plan;
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue};
-
-/// How soon to look again after changing SLB, to report the result.
-pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -51,13 +46,8 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
         ),
         Plan::Create(_) => {
             if let Some(deleted) = before.replaced_id.filter(|_| !failed) {
-                events.push(Note::new(
-                    "DriftRestored",
-                    format!(
-                        "Group {deleted} was deleted outside; created {} in its place",
-                        applied.created_id.as_deref().unwrap_or_default()
-                    ),
-                ));
+                let created = applied.created_id.as_deref().unwrap_or_default();
+                events.push(Note::recreated("Group", deleted, created));
             }
             (
                 DesiredCondition::ready(false, Reason::Progressing, "created"),
@@ -69,11 +59,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             Requeue::After(SETTLE_DELAY),
         ),
     };
-    Outcome {
-        conditions: if failed { Vec::new() } else { vec![ready] },
-        requeue,
-        events,
-    }
+    Outcome::new(vec![ready], requeue, events, failed)
 }
 
 #[cfg(test)]
@@ -157,7 +143,7 @@ mod tests {
         assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
         assert_eq!(
             outcome.events[1].message,
-            "Group rsp-old was deleted outside; created rsp-new in its place"
+            "Group rsp-old was deleted outside the operator; created rsp-new in its place"
         );
         // A failure after the create (the status write) announces the create only.
         let failed = super::outcome(&Plan::Create(request()), &before, &applied, true);

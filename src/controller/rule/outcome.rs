@@ -1,14 +1,9 @@
 //! The SlbRule outcome (pure): from the plan and what its calls did, the Ready condition, the
 //! requeue and the Events.
 
-use std::time::Duration;
-
 use super::plan::Plan;
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue};
-
-/// How soon to look again after changing SLB, to report the result.
-pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -66,12 +61,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
         ),
         Plan::Create(_) => {
             if let Some(deleted) = before.replaced_id.filter(|_| !failed) {
-                events.push(Note::new(
-                    "DriftRestored",
-                    format!(
-                        "Rule {deleted} was deleted outside; created {created_id} in its place"
-                    ),
-                ));
+                events.push(Note::recreated("Rule", deleted, created_id));
             }
             (
                 DesiredCondition::ready(false, Reason::Progressing, "created"),
@@ -102,11 +92,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             Requeue::After(SETTLE_DELAY),
         ),
     };
-    Outcome {
-        conditions: if failed { Vec::new() } else { vec![ready] },
-        requeue,
-        events,
-    }
+    Outcome::new(vec![ready], requeue, events, failed)
 }
 
 #[cfg(test)]

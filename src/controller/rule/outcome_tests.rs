@@ -96,7 +96,7 @@ fn a_rule_deleted_outside_is_created_again_and_said_so() {
     assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
     assert_eq!(
         outcome.events[1].message,
-        "Rule rule-old was deleted outside; created rule-new in its place"
+        "Rule rule-old was deleted outside the operator; created rule-new in its place"
     );
 }
 

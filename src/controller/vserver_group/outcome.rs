@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use super::plan::{Backends, Change, RemoteGroup};
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue};
-
-/// How soon to look again after changing SLB, to report the result.
-pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
+use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -58,15 +55,8 @@ pub fn outcome(
             ),
             None => ("the group matches the spec", Requeue::Resync),
         };
-        return Outcome {
-            conditions: if failed {
-                Vec::new()
-            } else {
-                vec![DesiredCondition::ready(true, Reason::Available, message)]
-            },
-            requeue,
-            events,
-        };
+        let ready = DesiredCondition::ready(true, Reason::Available, message);
+        return Outcome::new(vec![ready], requeue, events, failed);
     }
     let summary = describe_changes(changes);
     let id = applied
@@ -75,34 +65,15 @@ pub fn outcome(
         .or(before.remote.map(|r| r.id.as_str()))
         .unwrap_or_default();
     let note = if let Some(deleted) = before.replaced_id {
-        Some(Note::new(
-            "DriftRestored",
-            format!("Group {deleted} was deleted outside; created {id} in its place"),
-        ))
-    } else if drifted(before) {
-        Some(Note::new(
-            "DriftRestored",
-            format!("Restored {id} after changes made outside: {summary}"),
-        ))
+        Some(Note::recreated("Group", deleted, id))
     } else if before.remote.is_some() {
-        Some(Note::new("Updated", format!("Updated {id}: {summary}")))
+        Some(Note::changed(id, &summary, drifted(before)))
     } else {
         None
     };
     events.extend(note.filter(|_| !failed));
-    Outcome {
-        conditions: if failed {
-            Vec::new()
-        } else {
-            vec![DesiredCondition::ready(
-                false,
-                Reason::Progressing,
-                format!("applied: {summary}"),
-            )]
-        },
-        requeue: Requeue::After(SETTLE_DELAY),
-        events,
-    }
+    let ready = DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}"));
+    Outcome::new(vec![ready], Requeue::After(SETTLE_DELAY), events, failed)
 }
 
 /// Whether SLB's group differs from what the last outcome recorded while the spec stayed: someone

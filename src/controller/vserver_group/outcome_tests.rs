@@ -139,7 +139,7 @@ fn a_group_deleted_outside_is_replaced_and_said_so() {
     assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
     assert_eq!(
         outcome.events[1].message,
-        "Group rsp-old was deleted outside; created rsp-new in its place"
+        "Group rsp-old was deleted outside the operator; created rsp-new in its place"
     );
 }
 
@@ -163,7 +163,7 @@ fn a_replacement_found_again_after_an_unanswered_create_is_said_so_once_renamed(
     assert_eq!(reasons(&outcome), ["DriftRestored"]);
     assert_eq!(
         outcome.events[0].message,
-        "Group rsp-old was deleted outside; created rsp-new in its place"
+        "Group rsp-old was deleted outside the operator; created rsp-new in its place"
     );
 }
 
