@@ -224,6 +224,23 @@ impl Outcome {
     }
 }
 
+#[cfg(test)]
+impl Outcome {
+    /// The Ready condition it reports, as (status, reason, message).
+    pub fn ready(&self) -> Option<(bool, Reason, &str)> {
+        self.conditions
+            .iter()
+            .find(|condition| condition.type_ == READY)
+            .map(|condition| {
+                (
+                    condition.status,
+                    condition.reason,
+                    condition.message.as_str(),
+                )
+            })
+    }
+}
+
 /// How soon to look again after changing SLB, to report how the calls settled.
 pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
 

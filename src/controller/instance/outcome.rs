@@ -156,12 +156,12 @@ mod tests {
         assert_eq!(outcome.requeue, Requeue::Resync);
         assert!(outcome.events.is_empty());
         assert_eq!(
-            outcome.conditions,
-            [DesiredCondition::ready(
+            outcome.ready(),
+            Some((
                 true,
                 Reason::Available,
                 "the load balancer matches the spec"
-            )]
+            ))
         );
     }
 

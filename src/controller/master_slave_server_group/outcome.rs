@@ -97,12 +97,8 @@ mod tests {
         assert_eq!(outcome.requeue, Requeue::Resync);
         assert!(outcome.events.is_empty());
         assert_eq!(
-            outcome.conditions,
-            [DesiredCondition::ready(
-                true,
-                Reason::Available,
-                "the group matches the spec"
-            )]
+            outcome.ready(),
+            Some((true, Reason::Available, "the group matches the spec"))
         );
     }
 
@@ -120,12 +116,8 @@ mod tests {
         );
         assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
         assert_eq!(
-            outcome.conditions,
-            [DesiredCondition::ready(
-                false,
-                Reason::Progressing,
-                "created"
-            )]
+            outcome.ready(),
+            Some((false, Reason::Progressing, "created"))
         );
     }
 
@@ -165,12 +157,8 @@ mod tests {
                 .starts_with("Group rsp-old differs")
         );
         assert_eq!(
-            outcome.conditions,
-            [DesiredCondition::ready(
-                false,
-                Reason::Progressing,
-                "replaced rsp-old"
-            )]
+            outcome.ready(),
+            Some((false, Reason::Progressing, "replaced rsp-old"))
         );
         assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
     }

@@ -48,12 +48,8 @@ fn a_matching_rule_is_ready_and_waits_for_the_resync() {
     assert_eq!(outcome.requeue, Requeue::Resync);
     assert!(outcome.events.is_empty());
     assert_eq!(
-        outcome.conditions,
-        [DesiredCondition::ready(
-            true,
-            Reason::Available,
-            "the rule matches the spec"
-        )]
+        outcome.ready(),
+        Some((true, Reason::Available, "the rule matches the spec"))
     );
 }
 
@@ -72,12 +68,8 @@ fn a_create_is_announced_and_checked_soon() {
     );
     assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
     assert_eq!(
-        outcome.conditions,
-        [DesiredCondition::ready(
-            false,
-            Reason::Progressing,
-            "created"
-        )]
+        outcome.ready(),
+        Some((false, Reason::Progressing, "created"))
     );
 }
 
@@ -180,12 +172,8 @@ fn a_replacement_announces_the_delete_then_the_create() {
             .starts_with("Rule rule-old matches another domain or url")
     );
     assert_eq!(
-        outcome.conditions,
-        [DesiredCondition::ready(
-            false,
-            Reason::Progressing,
-            "replaced rule-old"
-        )]
+        outcome.ready(),
+        Some((false, Reason::Progressing, "replaced rule-old"))
     );
 }
 

@@ -79,12 +79,8 @@ fn a_matching_group_is_ready_and_waits_for_the_resync() {
     assert_eq!(outcome.requeue, Requeue::Resync);
     assert!(outcome.events.is_empty());
     assert_eq!(
-        outcome.conditions,
-        [DesiredCondition::ready(
-            true,
-            Reason::Available,
-            "the group matches the spec"
-        )]
+        outcome.ready(),
+        Some((true, Reason::Available, "the group matches the spec"))
     );
 }
 
@@ -120,12 +116,12 @@ fn a_create_is_announced_and_checked_soon() {
     );
     assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
     assert_eq!(
-        outcome.conditions,
-        [DesiredCondition::ready(
+        outcome.ready(),
+        Some((
             false,
             Reason::Progressing,
             "applied: created with 1 backend(s), renamed"
-        )]
+        ))
     );
 }
 
