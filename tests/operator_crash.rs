@@ -23,7 +23,12 @@ use tokio::process::{Child, Command};
 fn spawn_operator(emulator_url: &str, namespace: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_slb-operator"))
         .args(["run", "--endpoint", emulator_url, "--region", REGION])
-        .args(["--cluster-id", "crash-test", "--watch-namespace", namespace])
+        .args([
+            "--cluster-id",
+            "crash-test",
+            "--watch-namespaces",
+            namespace,
+        ])
         .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)

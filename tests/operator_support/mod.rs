@@ -138,6 +138,19 @@ impl Operator {
         namespace: &str,
         resync_period: Duration,
     ) -> Self {
+        Self::start_with(client, emulator, namespace, |config| {
+            config.resync_period = resync_period;
+        })
+        .await
+    }
+
+    /// The operator watching `namespace` with the test configuration as `configure` changes it.
+    pub async fn start_with(
+        client: &Client,
+        emulator: &RunningEmulator,
+        namespace: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let url = emulator.url();
         let slb = SlbClients::new(Box::new(move |region: &str| {
             let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)?;
@@ -153,21 +166,23 @@ impl Operator {
             controller: "slb-operator".into(),
             instance: Some(namespace.to_owned()),
         };
+        let mut config = Config {
+            cluster_id: "test-cluster".into(),
+            default_region: REGION.into(),
+            resync_period: Duration::from_secs(600),
+            concurrency: 4,
+            watch_namespaces: vec![namespace.to_owned()],
+            service_load_balancer_class: "slb.operator.dev/slb".into(),
+            manage_services_without_class: true,
+            allow_deleting_adopted: false,
+            adoption_namespaces: None,
+            certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
+        };
+        configure(&mut config);
         let ctx = Arc::new(Context::new(
             client.clone(),
             slb,
-            Config {
-                cluster_id: "test-cluster".into(),
-                default_region: REGION.into(),
-                resync_period,
-                concurrency: 4,
-                watch_namespace: Some(namespace.to_owned()),
-                service_load_balancer_class: "slb.operator.dev/slb".into(),
-                manage_services_without_class: true,
-                allow_deleting_adopted: false,
-                adoption_namespaces: None,
-                certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
-            },
+            config,
             metrics,
             Recorder::new(client.clone(), reporter),
         ));
