@@ -224,6 +224,27 @@ impl Operator {
     }
 }
 
+/// The operator binary, as its own process (so that a test can SIGKILL it), watching `namespace` of
+/// the local control plane, against the emulator at `emulator_url`, without leader election.
+pub fn spawn_operator(
+    emulator_url: &str,
+    namespace: &str,
+    cluster_id: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_slb-operator"))
+        .args(["run", "--endpoint", emulator_url, "--region", REGION])
+        .args(["--cluster-id", cluster_id, "--watch-namespaces", namespace])
+        .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the operator binary starts")
+}
+
 /// Polls `probe` every 200 ms until it returns `Some`, or fails the test after `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
 where
