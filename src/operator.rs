@@ -71,7 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             default_region: args.region.clone(),
             resync_period: args.resync_period,
             concurrency: args.concurrency,
-            watch_namespaces: args.watch_namespaces.clone(),
+            watch_namespaces: watched_namespaces(&args.watch_namespaces),
             service_load_balancer_class: args.service_load_balancer_class.clone(),
             manage_services_without_class: args.manage_services_without_class,
             allow_deleting_adopted: args.allow_deleting_adopted,
@@ -282,6 +282,14 @@ fn own_renewal(lease: &Lease, identity: &str) -> Option<Timestamp> {
     spec.renew_time.as_ref().map(|time| time.0)
 }
 
+/// The namespaces to watch, each once (a namespace listed twice would get two watchers).
+fn watched_namespaces(listed: &[String]) -> Vec<String> {
+    let mut namespaces = listed.to_vec();
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
+}
+
 /// Completes when `true` is sent on `shutdown` (or the sender is gone).
 fn wait_for(
     mut shutdown: watch::Receiver<bool>,
@@ -331,6 +339,12 @@ mod tests {
         ));
         assert!(lease_expired_for_us(Duration::from_secs(30), duration));
         assert_eq!(fence_margin(Duration::from_secs(2)), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn each_namespace_is_watched_once() {
+        let listed = ["b", "a", "b"].map(String::from);
+        assert_eq!(watched_namespaces(&listed), ["a", "b"]);
     }
 
     #[test]

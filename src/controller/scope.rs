@@ -92,18 +92,32 @@ fn in_namespace<K: NamespacedObject>(store: &Store<K>, namespace: &str) -> Vec<K
 /// listing of one namespace (its watch expired) becomes an `Apply` of each object it lists and a
 /// `Delete` of each stored object of that namespace it no longer has.
 struct Merge<K> {
-    /// Until every namespace has listed once: per namespace, its objects by name, and whether
-    /// its listing is complete.
-    first: Option<BTreeMap<String, (BTreeMap<String, K>, bool)>>,
+    /// Until every namespace has listed once: each namespace's first listing.
+    first: Option<BTreeMap<String, FirstListing<K>>>,
     /// Namespaces listing again, with what they have listed so far.
     relisting: HashMap<String, Vec<K>>,
+}
+
+/// A namespace's objects by name, as its first listing and the changes since have them.
+struct FirstListing<K> {
+    objects: BTreeMap<String, K>,
+    complete: bool,
+}
+
+impl<K> FirstListing<K> {
+    fn new() -> Self {
+        Self {
+            objects: BTreeMap::new(),
+            complete: false,
+        }
+    }
 }
 
 impl<K: Resource + Clone> Merge<K> {
     fn new(namespaces: &[String]) -> Self {
         let first = namespaces
             .iter()
-            .map(|namespace| (namespace.clone(), (BTreeMap::new(), false)))
+            .map(|namespace| (namespace.clone(), FirstListing::new()))
             .collect();
         Self {
             first: Some(first),
@@ -120,23 +134,20 @@ impl<K: Resource + Clone> Merge<K> {
         stored: impl FnOnce() -> Vec<K>,
     ) -> Vec<Event<K>> {
         if let Some(first) = &mut self.first {
-            let (objects, listed) = first
+            let listing = first
                 .entry(namespace.to_owned())
-                .or_insert_with(|| (BTreeMap::new(), false));
+                .or_insert_with(FirstListing::new);
             match event {
-                Event::Init => {
-                    objects.clear();
-                    *listed = false;
-                }
+                Event::Init => *listing = FirstListing::new(),
                 Event::InitApply(object) | Event::Apply(object) => {
-                    objects.insert(object.name_any(), object);
+                    listing.objects.insert(object.name_any(), object);
                 }
                 Event::Delete(object) => {
-                    objects.remove(&object.name_any());
+                    listing.objects.remove(&object.name_any());
                 }
-                Event::InitDone => *listed = true,
+                Event::InitDone => listing.complete = true,
             }
-            if !first.values().all(|(_, listed)| *listed) {
+            if !first.values().all(|listing| listing.complete) {
                 return Vec::new();
             }
             let everything = self
@@ -147,7 +158,7 @@ impl<K: Resource + Clone> Merge<K> {
             return std::iter::once(Event::Init)
                 .chain(
                     everything
-                        .flat_map(|(objects, _)| objects.into_values())
+                        .flat_map(|listing| listing.objects.into_values())
                         .map(Event::InitApply),
                 )
                 .chain(std::iter::once(Event::InitDone))
