@@ -1,5 +1,5 @@
-//! `--watch-namespaces` with two namespaces: objects in both are served by one operator (one watcher
-//! per namespace, merged), while an SlbInstance and a Service of type LoadBalancer in a third,
+//! `--watch-namespaces` with two namespaces: objects in both, made before the operator starts and
+//! while it runs, are served by one operator (one watcher per namespace, merged), while an SlbInstance and a Service of type LoadBalancer in a third,
 //! unwatched namespace are left alone: no finalizer, no status, nothing in SLB.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -55,26 +55,30 @@ async fn only_the_watched_namespaces_are_served() {
     let second = TestNamespace::create(&client, "op-watch-b").await;
     let unwatched = TestNamespace::create(&client, "op-watch-no").await;
     let emulator = start_emulator().await;
+    // The objects exist before the operator starts, so that they come with its first listing of
+    // each namespace (merged into one store), and the unwatched ones would be served by the time the
+    // watched ones are if the operator saw them.
+    let ignored_instances = create_instance(&client, &unwatched.name).await;
+    let ignored_services = create_service(&client, &unwatched.name).await;
+    let mut instances = Vec::new();
+    for namespace in [&first.name, &second.name] {
+        instances.push(create_instance(&client, namespace).await);
+    }
     let watched = vec![first.name.clone(), second.name.clone()];
     let operator = Operator::start_with(&client, &emulator, &first.name, |config| {
         config.watch_namespaces = watched;
     })
     .await;
-
-    // The unwatched namespace's objects come first, so that they would be served by now if the
-    // operator saw them.
-    let ignored_instances = create_instance(&client, &unwatched.name).await;
-    let ignored_services = create_service(&client, &unwatched.name).await;
     let mut served = Vec::new();
-    for namespace in [&first.name, &second.name] {
-        let api = create_instance(&client, namespace).await;
-        let ready = wait_ready(&api, "web", TIMEOUT, |i: &SlbInstance| {
+    for api in &instances {
+        let ready = wait_ready(api, "web", TIMEOUT, |i: &SlbInstance| {
             i.status.clone().unwrap_or_default().conditions
         })
         .await;
         assert!(ready.status.as_ref().unwrap().load_balancer_id.is_some());
         served.push(ready.uid().unwrap());
     }
+    // One made while the operator watches.
     let services = create_service(&client, &second.name).await;
     eventually(
         "the watched Service to get the operator's finalizer",
