@@ -58,9 +58,17 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
 
-    /// Watch only this namespace instead of all of them.
-    #[arg(long, env = "SLB_WATCH_NAMESPACE")]
-    pub watch_namespace: Option<String>,
+    /// Watch only these namespaces (comma-separated) instead of all of them; every resource the
+    /// operator reads in namespaces (its own kinds, Services, EndpointSlices, Secrets) is then read
+    /// only there, so that namespaced Roles are enough. Nodes are read cluster-wide either way.
+    #[arg(
+        long,
+        alias = "watch-namespace",
+        env = "SLB_WATCH_NAMESPACES",
+        value_delimiter = ',',
+        value_parser = namespace_name
+    )]
+    pub watch_namespaces: Vec<String>,
 
     /// Services of type LoadBalancer with this spec.loadBalancerClass get an SLB.
     #[arg(
@@ -114,6 +122,24 @@ pub struct RunArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "SLB_LOG_JSON", default_value_t = false, action = ArgAction::Set)]
     pub log_json: bool,
+}
+
+/// A namespace name: a DNS-1123 label.
+fn namespace_name(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} is not a namespace name (lowercase letters, digits and '-', at most 63)"
+        ))
+    }
 }
 
 impl RunArgs {
@@ -181,6 +207,34 @@ mod tests {
         assert_eq!(args.endpoint, "http://127.0.0.1:9000");
         assert_eq!(args.service_load_balancer_class, "example.com/slb");
         assert!(!args.manage_services_without_class);
+    }
+
+    #[test]
+    fn the_watched_namespaces_are_a_list() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(
+                ["slb-operator", "run", "--cluster-id=c1"]
+                    .iter()
+                    .chain(args),
+            );
+            match cli {
+                Ok(Cli {
+                    command: Command::Run(args),
+                }) => Ok(args.watch_namespaces),
+                Err(error) => Err(error.to_string()),
+            }
+        };
+        assert_eq!(parse(&[]), Ok(vec![]));
+        assert_eq!(
+            parse(&["--watch-namespaces=team-a,team-b"]),
+            Ok(vec!["team-a".to_owned(), "team-b".to_owned()])
+        );
+        assert_eq!(
+            parse(&["--watch-namespace", "team-a"]),
+            Ok(vec!["team-a".to_owned()])
+        );
+        let error = parse(&["--watch-namespaces=team-a,,Team_B"]).unwrap_err();
+        assert!(error.contains("is not a namespace name"), "{error}");
     }
 
     #[test]

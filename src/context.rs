@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::NamespaceResourceScope;
+use kube::Client;
 use kube::runtime::events::Recorder;
-use kube::{Api, Client, Resource};
 use slb_api::SlbApi;
 
 use crate::controller::runtime::Backoff;
@@ -24,8 +23,8 @@ pub struct Config {
     pub resync_period: Duration,
     /// Objects of one kind reconciled at the same time.
     pub concurrency: u16,
-    /// Watch only this namespace; all namespaces when `None`.
-    pub watch_namespace: Option<String>,
+    /// The namespaces watched; all namespaces when empty.
+    pub watch_namespaces: Vec<String>,
     /// Services of type LoadBalancer with this loadBalancerClass get an SLB.
     pub service_load_balancer_class: String,
     /// Whether Services of type LoadBalancer without a loadBalancerClass get an SLB too.
@@ -107,17 +106,6 @@ impl Context {
             metrics,
             recorder,
             backoff: Backoff::default(),
-        }
-    }
-
-    /// The API of `K` in the watched namespace, or in all namespaces.
-    pub fn api<K>(&self) -> Api<K>
-    where
-        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
-    {
-        match &self.config.watch_namespace {
-            Some(namespace) => Api::namespaced(self.client.clone(), namespace),
-            None => Api::all(self.client.clone()),
         }
     }
 }

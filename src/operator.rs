@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::admin::{self, AdminState};
 use crate::cli::RunArgs;
 use crate::context::{Config, Context, SlbClients};
-use crate::controller::{self, status::FIELD_MANAGER};
+use crate::controller::{self, scope, status::FIELD_MANAGER};
 use crate::crd::SlbInstance;
 use crate::metered::{Metered, SlbCallMetrics};
 use crate::metrics::Metrics;
@@ -71,7 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             default_region: args.region.clone(),
             resync_period: args.resync_period,
             concurrency: args.concurrency,
-            watch_namespace: args.watch_namespace.clone(),
+            watch_namespaces: watched_namespaces(&args.watch_namespaces),
             service_load_balancer_class: args.service_load_balancer_class.clone(),
             manage_services_without_class: args.manage_services_without_class,
             allow_deleting_adopted: args.allow_deleting_adopted,
@@ -84,12 +84,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     // Readiness means the CRDs are installed and readable, not leadership: a standby replica is
     // ready too, or a rolling update would wait forever for the new pod.
-    ctx.api::<SlbInstance>()
-        .list(&ListParams::default().limit(1))
-        .await
-        .context(
-            "cannot list SlbInstances; are the CRDs installed (crds/) and is the RBAC in place?",
-        )?;
+    for api in scope::apis::<SlbInstance>(&client, &ctx.config.watch_namespaces) {
+        api.list(&ListParams::default().limit(1)).await.with_context(|| {
+            format!(
+                "cannot list SlbInstances{}; are the CRDs installed (crds/) and is the RBAC in place?",
+                api.namespace().map(|ns| format!(" in {ns}")).unwrap_or_default()
+            )
+        })?;
+    }
     admin_state.ready.store(true, Ordering::Relaxed);
 
     let signals = tokio::spawn(shutdown_on_signal(shutdown_sender.clone()));
@@ -280,6 +282,14 @@ fn own_renewal(lease: &Lease, identity: &str) -> Option<Timestamp> {
     spec.renew_time.as_ref().map(|time| time.0)
 }
 
+/// The namespaces to watch, each once (a namespace listed twice would get two watchers).
+fn watched_namespaces(listed: &[String]) -> Vec<String> {
+    let mut namespaces = listed.to_vec();
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
+}
+
 /// Completes when `true` is sent on `shutdown` (or the sender is gone).
 fn wait_for(
     mut shutdown: watch::Receiver<bool>,
@@ -329,6 +339,12 @@ mod tests {
         ));
         assert!(lease_expired_for_us(Duration::from_secs(30), duration));
         assert_eq!(fence_margin(Duration::from_secs(2)), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn each_namespace_is_watched_once() {
+        let listed = ["b", "a", "b"].map(String::from);
+        assert_eq!(watched_namespaces(&listed), ["a", "b"]);
     }
 
     #[test]

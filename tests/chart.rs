@@ -66,7 +66,7 @@ async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
     )
     .await;
     let endpoint = format!("slb.endpoint={}", emulator.url());
-    let watch = format!("watchNamespace={ns}");
+    let watch = format!("watchNamespaces={{{ns}}}");
     let key_id = format!("credentials.accessKeyId={DEMO_ACCESS_KEY_ID}");
     let key_secret = format!("credentials.accessKeySecret={DEMO_ACCESS_KEY_SECRET}");
     run(
@@ -155,7 +155,7 @@ async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
             "--cluster-id",
             "chart-test",
         ])
-        .args(["--watch-namespace", ns, "--metrics-addr", "127.0.0.1:0"])
+        .args(["--watch-namespaces", ns, "--metrics-addr", "127.0.0.1:0"])
         .args([
             "--leader-elect",
             "true",
@@ -241,7 +241,7 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
     let release = format!("slb-operator-{ns}");
     let bin = tools_bin();
     let (helm, kubectl) = (bin.join("helm"), bin.join("kubectl"));
-    let watch = format!("watchNamespace={ns}");
+    let watch = format!("watchNamespaces={{{ns}}}");
     run(
         &helm,
         &[
@@ -266,12 +266,13 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
     for args in [
         vec!["get", "secrets", "-n", ns],
         vec!["get", "nodes"],
-        vec!["get", "endpointslices", "-A"],
-        vec!["get", "services", "-A"],
+        vec!["get", "endpointslices", "-n", ns],
+        vec!["get", "services", "-n", ns],
         vec![
             "get",
             "slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules",
-            "-A",
+            "-n",
+            ns,
         ],
     ] {
         assert!(allowed_as(&kubectl, &sa, &args).await, "refused: {args:?}");
@@ -281,6 +282,12 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
         vec!["delete", "node", "kwok-node-1", "--dry-run=server"],
         vec!["get", "secrets", "-n", "kube-system"],
         vec!["get", "secrets", "-n", "default"],
+        // Outside the watched namespace, nothing namespaced: no cluster-wide grant.
+        vec!["get", "secrets", "-A"],
+        vec!["get", "services", "-n", "default"],
+        vec!["get", "endpointslices", "-A"],
+        vec!["get", "slbinstances", "-A"],
+        vec!["get", "slbinstances", "-n", "default"],
         vec!["get", "pods", "-n", ns],
         vec!["get", "configmaps", "-n", ns],
         vec![

@@ -363,7 +363,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
     values["replicaCount"] = json!(2);
     values["slb"] = json!({"endpoint": format!("http://slb-emulator.{ns}.svc.cluster.local:9080"), "clusterId": "in-cluster"});
     values["credentials"] = json!({"existingSecret": "slb-emulator-keys"});
-    values["watchNamespace"] = json!(ns);
+    values["watchNamespaces"] = json!([ns]);
     values["leaderElection"] = json!({"leaseDuration": format!("{}s", LEASE_DURATION.as_secs())});
     values["logJson"] = json!(false);
     let operator_values = scratch.path().join("operator.yaml");

@@ -1,6 +1,7 @@
 //! The Helm chart: `helm lint --strict` passes, the rendered objects are accepted by the real
 //! apiserver (server-side dry run), the Deployment's arguments are ones `slb-operator run` accepts,
-//! and the ClusterRole covers every CRD with its status and finalizers.
+//! and the RBAC covers what the operator does: cluster-wide when it watches every namespace, else
+//! a Role per watched namespace and only Nodes cluster-wide.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -8,20 +9,22 @@ mod operator_support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use std::collections::BTreeMap;
+
 use clap::Parser;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::rbac::v1::ClusterRole;
+use k8s_openapi::api::rbac::v1::{PolicyRule, RoleBinding};
 use serde::Deserialize;
-use slb_operator::cli::{Cli, Command as CliCommand};
+use slb_operator::cli::{Cli, Command as CliCommand, RunArgs};
 use slb_operator::crd::crds;
 
 const CHART: &str = "charts/slb-operator";
-const VALUES: [&str; 4] = [
+const VALUES: [&str; 3] = [
     "--set=slb.clusterId=test-cluster",
     "--set=credentials.existingSecret=slb-credentials",
-    "--set=watchNamespace=team-a",
     "--namespace=default",
 ];
+const WATCH_TEAM_A: &str = "--set=watchNamespaces={team-a}";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,12 +77,14 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
     let helm = helm();
     run(Command::new(&helm)
         .args(["lint", "--strict", CHART])
-        .args(VALUES));
+        .args(VALUES)
+        .arg(WATCH_TEAM_A));
 
     let rendered = run(Command::new(&helm)
         .args(["template", "slb-operator", CHART])
-        .args(VALUES));
-    // The Secrets Role lives in the watched namespace, which the dry run needs to exist.
+        .args(VALUES)
+        .arg(WATCH_TEAM_A));
+    // The Role lives in the watched namespace, which the dry run needs to exist.
     let _ = Command::new("kubectl")
         .args(["create", "namespace", "team-a"])
         .output();
@@ -106,23 +111,15 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
     );
 
     let documents = documents(&rendered);
-    let deployment: Deployment = of_kind(&documents, "Deployment");
-    let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
-    let args = container.args.clone().unwrap();
-    let parsed =
-        Cli::try_parse_from(std::iter::once("slb-operator".to_owned()).chain(args.clone()));
-    let Ok(Cli {
-        command: CliCommand::Run(run_args),
-    }) = parsed
-    else {
-        panic!("slb-operator run rejects the chart's arguments {args:?}: {parsed:?}");
-    };
+    let run_args = run_args(&documents);
     assert_eq!(run_args.cluster_id, "test-cluster");
     assert!(
         run_args.leader_elect,
         "leader election is on by default in the chart"
     );
-    assert_eq!(run_args.watch_namespace.as_deref(), Some("team-a"));
+    assert_eq!(run_args.watch_namespaces, ["team-a"]);
+    let deployment: Deployment = of_kind(&documents, "Deployment");
+    let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
     let env: Vec<String> = container
         .env
         .iter()
@@ -137,32 +134,184 @@ async fn the_chart_lints_renders_and_matches_the_operator() {
     ] {
         assert!(env.contains(&name.to_owned()), "{name} is not set: {env:?}");
     }
+}
 
-    let role: ClusterRole = of_kind(&documents, "ClusterRole");
-    let granted = |resource: &str, verb: &str| {
-        role.rules.iter().flatten().any(|rule| {
-            rule.api_groups
-                .iter()
-                .flatten()
-                .any(|g| g == "slb.operator.dev")
-                && rule.resources.iter().flatten().any(|r| r == resource)
-                && rule.verbs.iter().any(|v| v == verb)
-        })
+/// The Deployment's arguments, as `slb-operator run` parses them; fails when it rejects them.
+fn run_args(documents: &[serde_yaml::Value]) -> RunArgs {
+    let deployment: Deployment = of_kind(documents, "Deployment");
+    let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
+    let args = container.args.clone().unwrap();
+    let parsed =
+        Cli::try_parse_from(std::iter::once("slb-operator".to_owned()).chain(args.clone()));
+    let Ok(Cli {
+        command: CliCommand::Run(run_args),
+    }) = parsed
+    else {
+        panic!("slb-operator run rejects the chart's arguments {args:?}: {parsed:?}");
     };
+    run_args
+}
+
+/// The rules of every rendered `kind` (ClusterRole or Role), by namespace (empty for a ClusterRole),
+/// leaving out the leader election Role.
+fn rules_by_namespace(
+    documents: &[serde_yaml::Value],
+    kind: &str,
+) -> BTreeMap<String, Vec<PolicyRule>> {
+    let mut rules = BTreeMap::new();
+    for document in documents.iter().filter(|d| d["kind"] == kind) {
+        let metadata = &document["metadata"];
+        if metadata["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("-leader-election")
+        {
+            continue;
+        }
+        let granted: Vec<PolicyRule> = serde_yaml::from_value(document["rules"].clone()).unwrap();
+        rules
+            .entry(
+                metadata["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+            .or_insert_with(Vec::new)
+            .extend(granted);
+    }
+    rules
+}
+
+fn allows(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool {
+    rules.iter().any(|rule| {
+        rule.api_groups.iter().flatten().any(|g| g == group)
+            && rule.resources.iter().flatten().any(|r| r == resource)
+            && rule.verbs.iter().any(|v| v == verb)
+    })
+}
+
+/// Fails unless `rules` grant everything the operator does in a namespace it watches.
+fn assert_grants_the_namespaced_work(rules: &[PolicyRule], scope: &str) {
     for crd in crds() {
         let plural = crd.spec.names.plural;
         for verb in ["get", "list", "watch", "patch"] {
-            assert!(granted(&plural, verb), "{plural}: {verb} not granted");
+            assert!(
+                allows(rules, "slb.operator.dev", &plural, verb),
+                "{scope}: {plural}: {verb} not granted"
+            );
         }
         assert!(
-            granted(&format!("{plural}/status"), "patch"),
-            "{plural}/status: patch not granted"
+            allows(
+                rules,
+                "slb.operator.dev",
+                &format!("{plural}/status"),
+                "patch"
+            ),
+            "{scope}: {plural}/status: patch not granted"
         );
         assert!(
-            granted(&format!("{plural}/finalizers"), "update"),
-            "{plural}/finalizers: update not granted"
+            allows(
+                rules,
+                "slb.operator.dev",
+                &format!("{plural}/finalizers"),
+                "update"
+            ),
+            "{scope}: {plural}/finalizers: update not granted"
         );
     }
+    for (group, resource, verbs) in [
+        ("", "secrets", ["get", "list", "watch"].as_slice()),
+        ("", "services", &["get", "list", "watch", "patch"]),
+        ("", "services/status", &["patch"]),
+        (
+            "discovery.k8s.io",
+            "endpointslices",
+            &["get", "list", "watch"],
+        ),
+        ("events.k8s.io", "events", &["create"]),
+    ] {
+        for verb in verbs {
+            assert!(
+                allows(rules, group, resource, verb),
+                "{scope}: {resource}: {verb} not granted"
+            );
+        }
+    }
+}
+
+#[test]
+fn watching_every_namespace_grants_the_namespaced_work_cluster_wide() {
+    let documents = documents(&template(&[]).unwrap());
+    assert!(run_args(&documents).watch_namespaces.is_empty());
+    let cluster = rules_by_namespace(&documents, "ClusterRole");
+    assert_grants_the_namespaced_work(&cluster[""], "ClusterRole");
+    assert!(allows(&cluster[""], "", "nodes", "watch"));
+    let roles = rules_by_namespace(&documents, "Role");
+    assert!(roles.is_empty(), "no namespaced Role needed: {roles:?}");
+}
+
+#[test]
+fn watched_namespaces_get_roles_and_only_nodes_are_granted_cluster_wide() {
+    let rendered = template(&["--set=watchNamespaces={team-a,team-b}"]).unwrap();
+    let documents = documents(&rendered);
+    assert_eq!(run_args(&documents).watch_namespaces, ["team-a", "team-b"]);
+
+    let cluster = rules_by_namespace(&documents, "ClusterRole");
+    let cluster_wide: Vec<&String> = cluster[""]
+        .iter()
+        .flat_map(|rule| rule.resources.iter().flatten())
+        .collect();
+    assert_eq!(cluster_wide, ["nodes"], "only nodes are read cluster-wide");
+    let roles = rules_by_namespace(&documents, "Role");
+    assert_eq!(
+        roles.keys().collect::<Vec<_>>(),
+        ["team-a", "team-b"],
+        "one Role per watched namespace"
+    );
+    for (namespace, rules) in &roles {
+        assert_grants_the_namespaced_work(rules, namespace);
+    }
+    let bound: Vec<(String, String, String)> = documents
+        .iter()
+        .filter(|d| d["kind"] == "RoleBinding")
+        .map(|d| serde_yaml::from_value::<RoleBinding>(d.clone()).unwrap())
+        .filter(|b| b.role_ref.kind == "Role" && !b.role_ref.name.ends_with("-leader-election"))
+        .map(|b| {
+            let subject = &b.subjects.unwrap()[0];
+            (
+                b.metadata.namespace.unwrap(),
+                b.role_ref.name,
+                format!("{}/{}", subject.namespace.clone().unwrap(), subject.name),
+            )
+        })
+        .collect();
+    let bound_to = |ns: &str| {
+        (
+            ns.to_owned(),
+            "slb-operator".to_owned(),
+            "default/slb-operator".to_owned(),
+        )
+    };
+    assert_eq!(bound, [bound_to("team-a"), bound_to("team-b")]);
+}
+
+#[test]
+fn the_adoption_values_become_the_operators_flags() {
+    let default = run_args(&documents(&template(&[]).unwrap()));
+    assert!(!default.allow_deleting_adopted);
+    assert_eq!(default.adoption_namespaces, None);
+    let set = run_args(&documents(
+        &template(&[
+            "--set=adoption.allowDeletingAdopted=true",
+            "--set=adoption.namespaces={ops,platform}",
+        ])
+        .unwrap(),
+    ));
+    assert!(set.allow_deleting_adopted);
+    assert_eq!(
+        set.adoption_namespaces,
+        Some(vec!["ops".to_owned(), "platform".to_owned()])
+    );
 }
 
 /// `helm template` with extra arguments; Ok(stdout) or Err(stderr).
@@ -200,6 +349,7 @@ fn values_the_schema_rejects_fail_with_a_message() {
             "/leaderElection/leaseDuration",
         ),
         ("--set=replicaCountt=2", "replicaCountt"),
+        ("--set=watchNamespaces={Team_A}", "/watchNamespaces/0"),
     ] {
         let error = template(&[value]).expect_err(value);
         assert!(

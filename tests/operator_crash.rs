@@ -6,7 +6,6 @@
 
 mod operator_support;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use kube::Api;
@@ -14,26 +13,9 @@ use kube::api::{Patch, PatchParams, PostParams};
 use operator_support::*;
 use serde_json::json;
 use slb_api::DescribeLoadBalancerAttributeRequest;
-use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Faults};
+use slb_emulator::Faults;
 use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
-use tokio::process::{Child, Command};
-
-/// The operator binary, watching one namespace of the local control plane, against the emulator.
-fn spawn_operator(emulator_url: &str, namespace: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_slb-operator"))
-        .args(["run", "--endpoint", emulator_url, "--region", REGION])
-        .args(["--cluster-id", "crash-test", "--watch-namespace", namespace])
-        .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the operator binary starts")
-}
 
 /// How many load balancers the emulator holds, across its accounts.
 fn load_balancers_in_state(state: &serde_json::Value) -> usize {
@@ -62,7 +44,7 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
         hang_ms: 5_000,
         ..Faults::default()
     });
-    let mut operator = spawn_operator(&emulator.url(), &namespace.name);
+    let mut operator = spawn_operator(&emulator.url(), &namespace.name, "crash-test");
 
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
     let instance: SlbInstance = serde_json::from_value(json!({
@@ -110,7 +92,7 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
         "the create took effect"
     );
 
-    let mut restarted = spawn_operator(&emulator.url(), &namespace.name);
+    let mut restarted = spawn_operator(&emulator.url(), &namespace.name, "crash-test");
     let ready = eventually(
         "the SlbInstance to be Ready after the restart",
         Duration::from_secs(60),

@@ -43,7 +43,7 @@ fn spawn_replica_as(
             &format!("--endpoint={}", emulator.url()),
             &format!("--region={REGION}"),
             "--cluster-id=leader-test",
-            &format!("--watch-namespace={namespace}"),
+            &format!("--watch-namespaces={namespace}"),
             "--metrics-addr=127.0.0.1:0",
             "--leader-elect=true",
             &format!("--lease-name={LEASE}"),

@@ -546,11 +546,16 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         (ids == [second.clone()]).then_some(())
     })
     .await;
-    let status = ready(&api, "https").await.status.unwrap();
-    assert_eq!(
-        status.server_certificate_id.as_deref(),
-        Some(second.as_str())
-    );
+    // The status is written after the calls, so it may lag behind SLB for a moment.
+    let status = eventually(
+        "the status to name the renewed certificate",
+        TIMEOUT,
+        || async {
+            let status = ready(&api, "https").await.status?;
+            (status.server_certificate_id.as_deref() == Some(second.as_str())).then_some(status)
+        },
+    )
+    .await;
     assert_eq!(status.ca_certificate_id.as_deref(), Some(ca.as_str()));
     assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
     wait_for_event(&client, &namespace.name, "CertificateDeleted").await;

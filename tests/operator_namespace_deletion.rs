@@ -2,11 +2,12 @@
 //! listener with a certificate from a Secret, an annotated Service) is applied to a namespace and
 //! becomes Ready; then the namespace is deleted. It must be gone within 60 s and leave nothing of
 //! it in SLB, even though the apiserver refuses every Event in a namespace being deleted, and also
-//! when the emulator fails calls at random.
+//! when the emulator fails calls at random, and when the operator is killed half-way through.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -104,31 +105,31 @@ async fn start_emulator_with(faults: Faults) -> RunningEmulator {
     Emulator::start(config).await.expect("the emulator starts")
 }
 
-async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, prefix).await;
-    let name = namespace.name.clone();
-    let emulator = start_emulator_with(faults).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &name).await;
-
+/// Applies every example (and the Secret of the HTTPS listener's certificate) to `namespace` and
+/// waits until all of it is Ready; returns what SLB then holds.
+async fn populate(
+    client: &Client,
+    namespace: &str,
+    emulator: &RunningEmulator,
+) -> BTreeSet<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
-    Api::<Secret>::namespaced(client.clone(), &name)
+    Api::<Secret>::namespaced(client.clone(), namespace)
         .create(
             &PostParams::default(),
             &tls_secret("web-tls", &self_signed(dir.path(), "web")),
         )
         .await
         .unwrap();
-    assert!(apply_examples(&client, &name).await >= 10);
+    assert!(apply_examples(client, namespace).await >= 10);
     assert_eq!(
-        all_ready::<SlbInstance>(&client, &name, "SlbInstance").await,
+        all_ready::<SlbInstance>(client, namespace, "SlbInstance").await,
         2
     );
-    assert!(all_ready::<SlbListener>(&client, &name, "SlbListener").await >= 4);
-    assert!(all_ready::<SlbVServerGroup>(&client, &name, "SlbVServerGroup").await >= 3);
-    all_ready::<SlbMasterSlaveServerGroup>(&client, &name, "SlbMasterSlaveServerGroup").await;
-    all_ready::<SlbRule>(&client, &name, "SlbRule").await;
-    let services: Api<Service> = Api::namespaced(client.clone(), &name);
+    assert!(all_ready::<SlbListener>(client, namespace, "SlbListener").await >= 4);
+    assert!(all_ready::<SlbVServerGroup>(client, namespace, "SlbVServerGroup").await >= 3);
+    all_ready::<SlbMasterSlaveServerGroup>(client, namespace, "SlbMasterSlaveServerGroup").await;
+    all_ready::<SlbRule>(client, namespace, "SlbRule").await;
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
     eventually(
         "the Service's load balancer to be ready",
         READY_TIMEOUT,
@@ -149,19 +150,18 @@ async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
         before.iter().any(|(k, _)| k == "server_certificates"),
         "{before:?}"
     );
+    before
+}
 
-    let started = Instant::now();
+/// Waits until the namespace is gone, at most [`NAMESPACE_GONE_WITHIN`] after `since`.
+async fn wait_gone(client: &Client, namespace: &str, since: Instant) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    namespaces
-        .delete(&name, &DeleteParams::default())
-        .await
-        .unwrap();
     eventually(
         "the namespace to be gone",
-        NAMESPACE_GONE_WITHIN,
+        NAMESPACE_GONE_WITHIN.saturating_sub(since.elapsed()),
         || async {
             namespaces
-                .get_opt(&name)
+                .get_opt(namespace)
                 .await
                 .unwrap()
                 .is_none()
@@ -169,7 +169,27 @@ async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
         },
     )
     .await;
-    println!("namespace {name} was gone after {:?}", started.elapsed());
+    println!("namespace {namespace} was gone after {:?}", since.elapsed());
+}
+
+async fn delete_namespace(client: &Client, namespace: &str) {
+    Api::<Namespace>::all(client.clone())
+        .delete(namespace, &DeleteParams::default())
+        .await
+        .unwrap();
+}
+
+async fn deleting_the_namespace_leaves_nothing(prefix: &str, faults: Faults) {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, prefix).await;
+    let name = namespace.name.clone();
+    let emulator = start_emulator_with(faults).await;
+    let operator = Operator::start_on_watches(&client, &emulator, &name).await;
+    populate(&client, &name, &emulator).await;
+
+    let started = Instant::now();
+    delete_namespace(&client, &name).await;
+    wait_gone(&client, &name, started).await;
     let after = slb_objects(&emulator.state());
     assert!(after.is_empty(), "left in SLB: {after:?}");
     operator.stop().await;
@@ -189,4 +209,58 @@ async fn deleting_a_namespace_under_faults_deletes_every_slb_object_in_it() {
         ..Faults::default()
     };
     deleting_the_namespace_leaves_nothing("op-nsdel-faults", faults).await;
+}
+
+/// The operator binary is SIGKILLed while the namespace's SLB objects are being deleted, with some
+/// of them gone and others not, and started again: the namespace is gone within 60 s of the
+/// restart, and nothing is left in SLB.
+#[tokio::test]
+async fn deleting_a_namespace_survives_the_operator_killed_half_way() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-nsdel-kill").await;
+    let name = namespace.name.clone();
+    let emulator = start_emulator_with(Faults::default()).await;
+    let mut operator = spawn_operator(&emulator.url(), &name, "test-cluster");
+    let before = populate(&client, &name, &emulator).await;
+
+    // Every call takes a while, so that the deletion is caught half-way.
+    emulator.set_faults(Faults {
+        latency_ms: 250,
+        ..Faults::default()
+    });
+    delete_namespace(&client, &name).await;
+    let deleted = eventually(
+        "a few SLB objects to be deleted",
+        NAMESPACE_GONE_WITHIN,
+        || async {
+            let deletes = emulator
+                .calls()
+                .iter()
+                .filter(|call| call.write && call.action.starts_with("Delete"))
+                .count();
+            (deletes >= 3).then_some(deletes)
+        },
+    )
+    .await;
+    operator.start_kill().expect("SIGKILL the operator");
+    operator.wait().await.expect("the operator is gone");
+    let left = slb_objects(&emulator.state());
+    assert!(
+        !left.is_empty(),
+        "the kill must land half-way, or this test proves nothing: {deleted} deletes, left {left:?}"
+    );
+    println!(
+        "killed after {deleted} deletes, with {} of {} load balancers and certificates left",
+        left.len(),
+        before.len()
+    );
+
+    emulator.set_faults(Faults::default());
+    let restarted_at = Instant::now();
+    let mut restarted = spawn_operator(&emulator.url(), &name, "test-cluster");
+    wait_gone(&client, &name, restarted_at).await;
+    let after = slb_objects(&emulator.state());
+    assert!(after.is_empty(), "left in SLB: {after:?}");
+    restarted.start_kill().ok();
+    let _ = restarted.wait().await;
 }

@@ -51,6 +51,7 @@ use super::instance::deletion_policy;
 use super::object::ObjectKey;
 use super::references::{find_instance, referencing};
 use super::runtime::{Requeue, conclude, drive, finalized, spec_controller};
+use super::scope;
 use crate::conditions::is_ready;
 use crate::context::Context;
 use crate::crd::{
@@ -66,8 +67,7 @@ pub async fn run(
 ) {
     let controller = spec_controller::<SlbListener>(&ctx);
     // References: only the fields a listener depends on wake it, not every status write.
-    let instances = watcher(ctx.api::<SlbInstance>(), watcher::Config::default())
-        .default_backoff()
+    let instances = scope::watch::<SlbInstance>(&ctx, watcher::Config::default())
         .touched_objects()
         .predicate_filter(
             |instance: &SlbInstance| {
@@ -79,8 +79,7 @@ pub async fn run(
             },
             Default::default(),
         );
-    let v_server_groups = watcher(ctx.api::<SlbVServerGroup>(), watcher::Config::default())
-        .default_backoff()
+    let v_server_groups = scope::watch::<SlbVServerGroup>(&ctx, watcher::Config::default())
         .touched_objects()
         .predicate_filter(
             |group: &SlbVServerGroup| {
@@ -93,31 +92,24 @@ pub async fn run(
             },
             Default::default(),
         );
-    let master_slave_groups = watcher(
-        ctx.api::<SlbMasterSlaveServerGroup>(),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects()
-    .predicate_filter(
-        |group: &SlbMasterSlaveServerGroup| {
-            hash_of(
-                group
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.master_slave_server_group_id.clone()),
-            )
-        },
-        Default::default(),
-    );
+    let master_slave_groups =
+        scope::watch::<SlbMasterSlaveServerGroup>(&ctx, watcher::Config::default())
+            .touched_objects()
+            .predicate_filter(
+                |group: &SlbMasterSlaveServerGroup| {
+                    hash_of(
+                        group
+                            .status
+                            .as_ref()
+                            .and_then(|s| s.master_slave_server_group_id.clone()),
+                    )
+                },
+                Default::default(),
+            );
     // Metadata only: the controller never keeps the key material of every Secret in memory.
-    let secrets = watcher(
-        ctx.api::<PartialObjectMeta<Secret>>(),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects()
-    .predicate_filter(predicates::resource_version, Default::default());
+    let secrets = scope::watch::<PartialObjectMeta<Secret>>(&ctx, watcher::Config::default())
+        .touched_objects()
+        .predicate_filter(predicates::resource_version, Default::default());
 
     let by_instance = controller.store();
     let by_v_server_group = controller.store();

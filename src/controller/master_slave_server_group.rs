@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use slb_api::{
     CreateMasterSlaveServerGroupRequest, DeleteMasterSlaveServerGroupRequest,
     DescribeMasterSlaveServerGroupAttributeRequest, DescribeMasterSlaveServerGroupsRequest, SlbApi,
@@ -22,6 +22,7 @@ use super::events;
 use super::object::ObjectKey;
 use super::references::{find_instance, instance_region, load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
+use super::scope;
 use super::status::{Generation, report_status};
 use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
@@ -41,10 +42,9 @@ pub async fn run(
 ) {
     let controller = spec_controller::<SlbMasterSlaveServerGroup>(&ctx);
     let by_instance = controller.store();
-    let controller = controller.watches(
-        ctx.api::<SlbInstance>(),
-        watcher::Config::default(),
-        move |instance| {
+    let controller = controller.watches_stream(
+        scope::watch::<SlbInstance>(&ctx, watcher::Config::default()).touched_objects(),
+        move |instance: SlbInstance| {
             referencing(
                 &by_instance,
                 &instance,

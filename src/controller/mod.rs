@@ -1,6 +1,7 @@
 //! The controllers, one module per kind, and the rooms they share: `runtime` (watch, run loop,
 //! finalizer, error policy), `status` (conditions and status writes), `events` (best-effort
-//! Events), `object` (identities) and `references` (lookups between objects).
+//! Events), `object` (identities), `references` (lookups between objects) and `scope` (the watched
+//! namespaces).
 //!
 //! Each kind follows the same pipeline, with the finalizer as the single top-level branch:
 //! observe (I/O) → plan (pure) → apply (I/O) → outcome (pure) → status.
@@ -13,6 +14,7 @@ pub mod object;
 pub mod references;
 pub mod rule;
 pub mod runtime;
+pub mod scope;
 pub mod service;
 pub mod status;
 pub mod vserver_group;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use slb_api::{
     CreateRulesRequest, DeleteRulesRequest, DescribeRulesRequest, NewRule, SetRuleRequest, SlbApi,
@@ -20,6 +20,7 @@ use super::events;
 use super::object::ObjectKey;
 use super::references::{find_instance, get_referenced, placed_region, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
+use super::scope;
 use super::status::{Generation, report_status};
 use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
@@ -43,19 +44,17 @@ pub async fn run(
     let controller = spec_controller::<SlbRule>(&ctx);
     let (by_listener, by_group) = (controller.store(), controller.store());
     let controller = controller
-        .watches(
-            ctx.api::<SlbListener>(),
-            watcher::Config::default(),
-            move |listener| {
+        .watches_stream(
+            scope::watch::<SlbListener>(&ctx, watcher::Config::default()).touched_objects(),
+            move |listener: SlbListener| {
                 referencing(&by_listener, &listener, |rule: &SlbRule| {
                     rule.spec.listener_ref.name == listener.name_any()
                 })
             },
         )
-        .watches(
-            ctx.api::<SlbVServerGroup>(),
-            watcher::Config::default(),
-            move |group| {
+        .watches_stream(
+            scope::watch::<SlbVServerGroup>(&ctx, watcher::Config::default()).touched_objects(),
+            move |group: SlbVServerGroup| {
                 referencing(&by_group, &group, |rule: &SlbRule| {
                     rule.spec.v_server_group_ref.name == group.name_any()
                 })

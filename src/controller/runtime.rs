@@ -12,13 +12,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::core::object::HasStatus;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, reflector, watcher};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Resource, ResourceExt};
 use parking_lot::Mutex;
 use serde::Serialize;
 
 use super::events;
 use super::object::{NamespacedObject, ObjectKey};
+use super::scope;
 use super::status::{self, Conditioned, Generation};
 use crate::conditions::{DesiredCondition, READY, Reason, is_ready};
 use crate::context::Context;
@@ -34,15 +35,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Status writes do not change the generation, so the controller's own writes trigger no reconcile
 /// and an unchanged object costs one describe per resync period. Its store serves the watch mappers.
 pub fn spec_controller<K: NamespacedObject>(ctx: &Context) -> Controller<K> {
-    let (reader, writer) = reflector::store();
-    let objects = watcher(ctx.api::<K>(), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
-            Default::default(),
-        );
+    let (reader, objects) = scope::reflect::<K>(ctx, watcher::Config::default());
+    let objects = objects.applied_objects().predicate_filter(
+        predicates::generation.combine(predicates::finalizers),
+        Default::default(),
+    );
     Controller::for_stream(objects, reader)
 }
 

@@ -50,8 +50,9 @@ use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
@@ -59,6 +60,7 @@ use serde_json::json;
 use super::events;
 use super::object::{NamespacedObject, ObjectKey};
 use super::runtime::{error_policy, resync};
+use super::scope;
 use super::status::{self, FIELD_MANAGER};
 use crate::conditions::{DesiredCondition, Reason, merge_condition};
 use crate::context::Context;
@@ -88,10 +90,20 @@ pub async fn run(
     let concurrency = ctx.config.concurrency;
     // The children are watched so that an address that appears, or a child deleted by hand,
     // brings the Service back.
-    Controller::new(ctx.api::<Service>(), watcher::Config::default())
-        .owns(ctx.api::<SlbInstance>(), watcher::Config::default())
-        .owns(ctx.api::<SlbVServerGroup>(), watcher::Config::default())
-        .owns(ctx.api::<SlbListener>(), watcher::Config::default())
+    let (services, events) = scope::reflect::<Service>(&ctx, watcher::Config::default());
+    let children = watcher::Config::default();
+    Controller::for_stream(events.applied_objects(), services)
+        .owns_stream(
+            scope::watch::<PartialObjectMeta<SlbInstance>>(&ctx, children.clone())
+                .touched_objects(),
+        )
+        .owns_stream(
+            scope::watch::<PartialObjectMeta<SlbVServerGroup>>(&ctx, children.clone())
+                .touched_objects(),
+        )
+        .owns_stream(
+            scope::watch::<PartialObjectMeta<SlbListener>>(&ctx, children).touched_objects(),
+        )
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

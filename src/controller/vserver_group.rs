@@ -37,6 +37,7 @@ use super::references::{
     referencing,
 };
 use super::runtime::{conclude, drive, finalized, spec_controller};
+use super::scope;
 use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
@@ -85,33 +86,34 @@ pub async fn run(
         controller.store(),
     );
     let controller = controller
-        .watches(
-            ctx.api::<SlbInstance>(),
-            watcher::Config::default(),
-            move |instance| {
+        .watches_stream(
+            scope::watch::<SlbInstance>(&ctx, watcher::Config::default()).touched_objects(),
+            move |instance: SlbInstance| {
                 referencing(&by_instance, &instance, |group: &SlbVServerGroup| {
                     group.spec.instance_ref.name == instance.name_any()
                 })
             },
         )
-        .watches(
-            ctx.api::<Service>(),
-            watcher::Config::default(),
-            move |svc| {
+        .watches_stream(
+            scope::watch::<Service>(&ctx, watcher::Config::default()).touched_objects(),
+            move |svc: Service| {
                 referencing(&by_service, &svc, |group: &SlbVServerGroup| {
                     service_name(group) == Some(svc.name_any().as_str())
                 })
             },
         )
-        .watches(ctx.api::<EndpointSlice>(), slices_config, move |slice| {
-            let owner = slice
-                .labels()
-                .get(node_backends::SERVICE_NAME_LABEL)
-                .cloned();
-            referencing(&by_slice, &slice, |group: &SlbVServerGroup| {
-                owner.is_some() && service_name(group) == owner.as_deref()
-            })
-        })
+        .watches_stream(
+            scope::watch::<EndpointSlice>(&ctx, slices_config).touched_objects(),
+            move |slice: EndpointSlice| {
+                let owner = slice
+                    .labels()
+                    .get(node_backends::SERVICE_NAME_LABEL)
+                    .cloned();
+                referencing(&by_slice, &slice, |group: &SlbVServerGroup| {
+                    owner.is_some() && service_name(group) == owner.as_deref()
+                })
+            },
+        )
         .watches_stream(nodes, move |_node| {
             matching(&by_node, |group: &SlbVServerGroup| {
                 group.spec.service_ref.is_some()

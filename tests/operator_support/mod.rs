@@ -138,6 +138,19 @@ impl Operator {
         namespace: &str,
         resync_period: Duration,
     ) -> Self {
+        Self::start_with(client, emulator, namespace, |config| {
+            config.resync_period = resync_period;
+        })
+        .await
+    }
+
+    /// The operator watching `namespace` with the test configuration as `configure` changes it.
+    pub async fn start_with(
+        client: &Client,
+        emulator: &RunningEmulator,
+        namespace: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let url = emulator.url();
         let slb = SlbClients::new(Box::new(move |region: &str| {
             let credentials = Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)?;
@@ -153,21 +166,23 @@ impl Operator {
             controller: "slb-operator".into(),
             instance: Some(namespace.to_owned()),
         };
+        let mut config = Config {
+            cluster_id: "test-cluster".into(),
+            default_region: REGION.into(),
+            resync_period: Duration::from_secs(600),
+            concurrency: 4,
+            watch_namespaces: vec![namespace.to_owned()],
+            service_load_balancer_class: "slb.operator.dev/slb".into(),
+            manage_services_without_class: true,
+            allow_deleting_adopted: false,
+            adoption_namespaces: None,
+            certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
+        };
+        configure(&mut config);
         let ctx = Arc::new(Context::new(
             client.clone(),
             slb,
-            Config {
-                cluster_id: "test-cluster".into(),
-                default_region: REGION.into(),
-                resync_period,
-                concurrency: 4,
-                watch_namespace: Some(namespace.to_owned()),
-                service_load_balancer_class: "slb.operator.dev/slb".into(),
-                manage_services_without_class: true,
-                allow_deleting_adopted: false,
-                adoption_namespaces: None,
-                certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
-            },
+            config,
             metrics,
             Recorder::new(client.clone(), reporter),
         ));
@@ -207,6 +222,27 @@ impl Operator {
             let _ = self.task.await;
         }
     }
+}
+
+/// The operator binary, as its own process (so that a test can SIGKILL it), watching `namespace` of
+/// the local control plane, against the emulator at `emulator_url`, without leader election.
+pub fn spawn_operator(
+    emulator_url: &str,
+    namespace: &str,
+    cluster_id: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_slb-operator"))
+        .args(["run", "--endpoint", emulator_url, "--region", REGION])
+        .args(["--cluster-id", cluster_id, "--watch-namespaces", namespace])
+        .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the operator binary starts")
 }
 
 /// Polls `probe` every 200 ms until it returns `Some`, or fails the test after `timeout`.

@@ -9,7 +9,7 @@ fn config(manage_without_class: bool) -> Config {
         default_region: "cn-hangzhou".into(),
         resync_period: Duration::from_secs(600),
         concurrency: 1,
-        watch_namespace: None,
+        watch_namespaces: Vec::new(),
         service_load_balancer_class: "slb.operator.dev/slb".into(),
         manage_services_without_class: manage_without_class,
         allow_deleting_adopted: false,
