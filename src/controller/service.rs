@@ -38,7 +38,7 @@ mod annotations;
 mod outcome;
 mod plan;
 
-use self::outcome::outcome;
+use self::outcome::{ignored_line, ignored_warning, outcome, with_ignored};
 use self::plan::{Children, children, is_served};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,11 +132,19 @@ pub(super) struct Owned {
 async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
 
-    // plan (pure): an invalid annotation stops everything before the first write.
+    // plan (pure): an invalid annotation stops everything before the first write; one the
+    // operator does not apply is named once in a Warning and always in the condition.
+    let ignored = annotations::ignored(service.metadata.annotations.as_ref().unwrap_or(&BTreeMap::new()));
+    let ignored = ignored_line(&ignored);
+    if let Some(warning) = ignored_warning(ignored.as_deref(), condition_message(service)) {
+        events::warning(ctx, service, warning.reason, warning.message).await;
+    }
+    let ignored = ignored.as_deref();
     let desired = match children(service) {
         Ok(desired) => desired,
         Err(problems) => {
             let message = format!("Nothing was changed: {}", problems.join("; "));
+            let message = with_ignored(message, ignored);
             return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
         }
     };
@@ -149,6 +157,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             "Nothing was changed: {} already exist and belong to something else; rename them or the Service",
             conflicts.join(", ")
         );
+        let message = with_ignored(message, ignored);
         return refuse(ctx, service, Reason::NameTaken, message).await;
     }
 
@@ -174,6 +183,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             match applied {
                 Err(Error::Kube(kube::Error::Api(refused))) if refused.code == 422 => {
                     let message = format!("Nothing was changed: {}", refused.message);
+                    let message = with_ignored(message, ignored);
                     return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
                 }
                 other => other?,
@@ -204,7 +214,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         .and_then(|i| i.status.as_ref())
         .and_then(|s| s.address.clone());
     let had_address = !current_ingress(service).is_empty();
-    let outcome = outcome(
+    let mut outcome = outcome(
         &key.name,
         desired.listeners.len(),
         &owned,
@@ -217,10 +227,11 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     if let Some(warning) = &outcome.warning {
         events::warning(ctx, service, warning.reason, warning.message.clone()).await;
     }
+    outcome.condition.message = with_ignored(outcome.condition.message, ignored);
     apply_service_status(
         ctx,
         service,
-        ingress(address.as_deref()),
+        ingress(address.as_deref(), desired.hostname.as_deref()),
         Some(outcome.condition),
     )
     .await?;
@@ -448,14 +459,33 @@ fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
         .unwrap_or_default()
 }
 
-fn ingress(address: Option<&str>) -> Vec<LoadBalancerIngress> {
+/// The Service's ingress once the load balancer has its address: the address, or the `hostname`
+/// annotation in its place (as the cloud controller manager does, so that kube-proxy sends the
+/// cluster's own traffic for it through the load balancer too).
+fn ingress(address: Option<&str>, hostname: Option<&str>) -> Vec<LoadBalancerIngress> {
     address
-        .map(|ip| LoadBalancerIngress {
-            ip: Some(ip.to_owned()),
-            ..Default::default()
+        .map(|ip| match hostname {
+            Some(hostname) => LoadBalancerIngress {
+                hostname: Some(hostname.to_owned()),
+                ..Default::default()
+            },
+            None => LoadBalancerIngress {
+                ip: Some(ip.to_owned()),
+                ..Default::default()
+            },
         })
         .into_iter()
         .collect()
+}
+
+/// The message of the Service's own condition, as it stands.
+fn condition_message(service: &Service) -> Option<&str> {
+    service
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY))
+        .map(|c| c.message.as_str())
 }
 
 /// Writes what the operator owns in the Service's status with server-side apply: the ingress and

@@ -42,7 +42,7 @@ use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
     DeletionPolicy, HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup,
-    SlbVServerGroupStatus, Weighting,
+    SlbVServerGroupStatus,
 };
 use crate::error::{Error, Result};
 
@@ -276,8 +276,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
     let nodes = nodes.list(&ListParams::default()).await?;
     let found = node_backends::service_backends(
         &svc,
-        service_ref.port,
-        service_ref.weighting.unwrap_or(Weighting::PodsPerNode),
+        &node_backends::BackendChoice::of(service_ref),
         &slices.items,
         &nodes.items,
     )

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -80,6 +82,19 @@ pub struct ServiceBackendReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 3600))]
     pub drain_seconds: Option<i32>,
+    /// Only the nodes with all these labels become backends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Leave out nodes marked unschedulable (cordoned), as well as those not Ready, excluded by
+    /// label, or being removed by the cluster autoscaler, which are always left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_unschedulable: Option<bool>,
+    /// The sum of the backends' weights, 1–100, shared by the nodes in proportion to their ready
+    /// pods (each at least 1), so that several Services' groups can be weighed against each other
+    /// (the cloud controller manager's `weight`). Unset: the weighting alone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub total_weight: Option<i32>,
 }
 
 /// How the backends of a Service are weighted.
