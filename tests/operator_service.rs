@@ -438,7 +438,14 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     // No class: the cloud controller manager's, unless --manage-services-without-class.
     let mut classless_spec = spec.clone();
     classless_spec["loadBalancerClass"] = serde_json::Value::Null;
-    create_service(&client, &namespace.name, "classless", json!({}), classless_spec).await;
+    create_service(
+        &client,
+        &namespace.name,
+        "classless",
+        json!({}),
+        classless_spec,
+    )
+    .await;
     let note = eventually("an InvalidAnnotation warning", TIMEOUT, || async {
         event_reasons(&client, &namespace.name)
             .await

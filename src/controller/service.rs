@@ -134,7 +134,13 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
 
     // plan (pure): an invalid annotation stops everything before the first write; one the
     // operator does not apply is named once in a Warning and always in the condition.
-    let ignored = annotations::ignored(service.metadata.annotations.as_ref().unwrap_or(&BTreeMap::new()));
+    let ignored = annotations::ignored(
+        service
+            .metadata
+            .annotations
+            .as_ref()
+            .unwrap_or(&BTreeMap::new()),
+    );
     let ignored = ignored_line(&ignored);
     if let Some(warning) = ignored_warning(ignored.as_deref(), condition_message(service)) {
         events::warning(ctx, service, warning.reason, warning.message).await;

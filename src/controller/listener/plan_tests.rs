@@ -649,7 +649,14 @@ fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
     let desired = desired(
         "{instanceRef: {name: web}, listenerPort: 443, protocol: TCP, backendServerPort: 8443, establishedTimeout: 120}",
     );
-    let planned = changes(plan(&desired, None, &Observed { claimed: Slot::Free, target: None }));
+    let planned = changes(plan(
+        &desired,
+        None,
+        &Observed {
+            claimed: Slot::Free,
+            target: None,
+        },
+    ));
     let Some(Change::Create(create)) = planned.first() else {
         unreachable!("expected a create first: {planned:?}");
     };

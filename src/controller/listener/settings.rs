@@ -185,7 +185,10 @@ pub fn desired_settings(
         stickiness: spec.sticky_session.as_ref().map(stickiness),
         gzip: Some(OnOff::from_bool(spec.gzip.unwrap_or(true))),
         forwarded_headers: Some(forwarded_headers(spec.forwarded_headers.as_ref())),
-        established_timeout: Some(to_u32(spec.established_timeout, DEFAULT_ESTABLISHED_TIMEOUT)),
+        established_timeout: Some(to_u32(
+            spec.established_timeout,
+            DEFAULT_ESTABLISHED_TIMEOUT,
+        )),
         health,
         v_server_group_id: resolved.v_server_group_id.clone(),
         master_slave_server_group_id: resolved.master_slave_server_group_id.clone(),

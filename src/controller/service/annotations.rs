@@ -7,7 +7,6 @@ use serde::de::DeserializeOwned;
 
 use super::plan::{ANNOTATION_PREFIX, LEGACY_ANNOTATION_PREFIX};
 
-
 /// Problems found so far, each naming its annotation or port.
 #[derive(Default)]
 pub(super) struct Errors(Vec<String>);

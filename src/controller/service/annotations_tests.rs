@@ -43,12 +43,18 @@ fn annotations_not_applied_are_named_with_why_and_applied_ones_are_not() {
                 format!("{ANNOTATION_PREFIX}acl-id"),
                 "API 2014-05-15 has no access control lists; use spec.loadBalancerSourceRanges"
             ),
-            (format!("{ANNOTATION_PREFIX}default-weight"), "not supported yet"),
+            (
+                format!("{ANNOTATION_PREFIX}default-weight"),
+                "not supported yet"
+            ),
             (
                 format!("{ANNOTATION_PREFIX}no-such-thing"),
                 "not an annotation of the cloud controller manager or the operator"
             ),
-            (format!("{LEGACY_ANNOTATION_PREFIX}http2-enabled"), LATER_API),
+            (
+                format!("{LEGACY_ANNOTATION_PREFIX}http2-enabled"),
+                LATER_API
+            ),
         ]
     );
 }

@@ -183,7 +183,10 @@ fn access_control(
         ));
     }
     let restricted = !everyone && !items.is_empty();
-    if annotations.get("acl-type").is_some_and(|t| !t.eq_ignore_ascii_case("white")) {
+    if annotations
+        .get("acl-type")
+        .is_some_and(|t| !t.eq_ignore_ascii_case("white"))
+    {
         errors.push(format!(
             "{ANNOTATION_PREFIX}acl-type: API 2014-05-15 has white lists only; use white (or leave it out)"
         ));
@@ -387,7 +390,10 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
 /// The instance annotations whose other values API 2014-05-15 cannot create: `ip-version` (IPv4),
 /// `instance-charge-type` (by specification), and `network-type`, which the vSwitch decides.
 fn check_fixed_choices(annotations: &Annotations, has_vswitch: bool, errors: &mut Errors) {
-    if annotations.get("ip-version").is_some_and(|v| !v.eq_ignore_ascii_case("ipv4")) {
+    if annotations
+        .get("ip-version")
+        .is_some_and(|v| !v.eq_ignore_ascii_case("ipv4"))
+    {
         errors.push(format!(
             "{ANNOTATION_PREFIX}ip-version: API 2014-05-15 creates IPv4 load balancers only"
         ));
@@ -606,7 +612,8 @@ impl ListenerSettings {
             health_check_http_codes: http_codes(annotations, errors),
             sticky_session: sticky_session(annotations, errors),
             established_timeout: annotations.int("established-timeout", errors, 10, 900),
-            forwarded_headers: Some(forwarded_headers).filter(|h| *h != ForwardedHeaders::default()),
+            forwarded_headers: Some(forwarded_headers)
+                .filter(|h| *h != ForwardedHeaders::default()),
             access_control: AccessControl {
                 enabled: false,
                 source_items: Vec::new(),

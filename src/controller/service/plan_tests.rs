@@ -364,7 +364,11 @@ fn white_list(children: &Children) -> AccessControl {
         .values()
         .map(|l| format!("{:?}", l.access_control))
         .collect();
-    assert_eq!(lists.len(), 1, "every listener has the same list: {lists:?}");
+    assert_eq!(
+        lists.len(),
+        1,
+        "every listener has the same list: {lists:?}"
+    );
     children.listeners["web-80"]
         .access_control
         .clone()
@@ -390,7 +394,11 @@ fn source_ranges_become_every_listeners_white_list_and_their_absence_closes_it()
     };
     assert_eq!(white_list(&planned(&service(&[]))), closed);
     let everyone = with_source_ranges(service(&[]), &["203.0.113.0/24", "0.0.0.0/0"]);
-    assert_eq!(white_list(&planned(&everyone)), closed, "0.0.0.0/0 means no restriction");
+    assert_eq!(
+        white_list(&planned(&everyone)),
+        closed,
+        "0.0.0.0/0 means no restriction"
+    );
 }
 
 #[test]
@@ -400,7 +408,10 @@ fn an_invalid_source_range_or_an_acl_the_api_cannot_express_changes_nothing() {
         &["203.0.113.0/33", "office", "2001:db8::/32"],
     ));
     for range in ["203.0.113.0/33", "office", "2001:db8::/32"] {
-        assert!(message.contains(&format!("{range:?} is not an IPv4")), "{range} in {message}");
+        assert!(
+            message.contains(&format!("{range:?} is not an IPv4")),
+            "{range} in {message}"
+        );
     }
     let message = problems(&service(&[("acl-type", "black")]));
     assert!(message.contains("white lists only"), "{message}");
@@ -434,7 +445,10 @@ fn listener_annotations_reach_the_listeners_whose_protocol_takes_them() {
         ("xforwardedfor-slbid", "off"),
         ("health-check-switch", "on"),
     ]));
-    let (http, tcp) = (&children.listeners["web-80"], &children.listeners["web-9000"]);
+    let (http, tcp) = (
+        &children.listeners["web-80"],
+        &children.listeners["web-9000"],
+    );
     assert_eq!(
         http.forwarded_headers,
         Some(ForwardedHeaders {
@@ -450,7 +464,10 @@ fn listener_annotations_reach_the_listeners_whose_protocol_takes_them() {
         ("established-timeout", "5"),
         ("health-check-switch", "off"),
     ]));
-    assert!(message.contains("established-timeout: \"5\" must be a whole number from 10 to 900"), "{message}");
+    assert!(
+        message.contains("established-timeout: \"5\" must be a whole number from 10 to 900"),
+        "{message}"
+    );
     assert!(message.contains("always health-check"), "{message}");
 }
 
@@ -478,7 +495,10 @@ fn backend_annotations_shape_the_groups() {
     assert_eq!(reference.total_weight, Some(40));
     assert_eq!(reference.drain_seconds, Some(120));
     let off = planned(&service(&[("connection-drain", "off")]));
-    let off = off.groups["web-80"].service_ref.as_ref().and_then(|r| r.drain_seconds);
+    let off = off.groups["web-80"]
+        .service_ref
+        .as_ref()
+        .and_then(|r| r.drain_seconds);
     assert_eq!(off, Some(0), "no drain: removed at once");
     let message = problems(&service(&[("connection-drain", "on"), ("weight", "0")]));
     assert!(message.contains("needs"), "{message}");
@@ -502,8 +522,14 @@ fn instance_annotations_within_what_the_api_can_create() {
         ("network-type", "vpc"),
         ("vswitch-id", "vsw-1"),
     ]));
-    assert_eq!(children.instance.deletion_policy, Some(DeletionPolicy::Orphan));
-    assert_eq!(children.instance.resource_group_id.as_deref(), Some("rg-acfm"));
+    assert_eq!(
+        children.instance.deletion_policy,
+        Some(DeletionPolicy::Orphan)
+    );
+    assert_eq!(
+        children.instance.resource_group_id.as_deref(),
+        Some("rg-acfm")
+    );
     assert_eq!(children.hostname.as_deref(), Some("web.example.com"));
     assert_eq!(planned(&service(&[])).instance.deletion_policy, None);
     let message = problems(&service(&[

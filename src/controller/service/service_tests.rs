@@ -254,9 +254,15 @@ fn ignored_annotations_are_announced_once_and_always_named_in_the_condition() {
         message,
         "the load balancer is at 198.18.0.1. Annotations ignored: a/acl-id (no ACLs)"
     );
-    assert!(ignored_warning(line, None).is_some(), "first time: a Warning");
+    assert!(
+        ignored_warning(line, None).is_some(),
+        "first time: a Warning"
+    );
     assert!(ignored_warning(line, Some("waiting for SlbInstance web")).is_some());
-    assert!(ignored_warning(line, Some(&message)).is_none(), "already said");
+    assert!(
+        ignored_warning(line, Some(&message)).is_none(),
+        "already said"
+    );
     assert!(ignored_warning(None, None).is_none());
     assert_eq!(outcome::ignored_line(&[]), None);
 }
@@ -264,8 +270,14 @@ fn ignored_annotations_are_announced_once_and_always_named_in_the_condition() {
 #[test]
 fn a_hostname_takes_the_place_of_the_address_in_the_ingress() {
     let with_hostname = ingress(Some("198.18.0.1"), Some("web.example.com"));
-    assert_eq!(with_hostname[0].hostname.as_deref(), Some("web.example.com"));
+    assert_eq!(
+        with_hostname[0].hostname.as_deref(),
+        Some("web.example.com")
+    );
     assert_eq!(with_hostname[0].ip, None);
-    assert_eq!(ingress(Some("198.18.0.1"), None)[0].ip.as_deref(), Some("198.18.0.1"));
+    assert_eq!(
+        ingress(Some("198.18.0.1"), None)[0].ip.as_deref(),
+        Some("198.18.0.1")
+    );
     assert!(ingress(None, Some("web.example.com")).is_empty());
 }

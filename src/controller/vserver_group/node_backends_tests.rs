@@ -297,10 +297,11 @@ fn nodes_left_out_as_the_cloud_controller_manager_leaves_them_out() {
         serde_json::from_value(json!({"key": AUTOSCALER_DELETION_TAINT, "effect": "NoSchedule"}))
             .unwrap_or_else(|e| unreachable!("bad taint: {e}")),
     ]);
-    let every_node: Vec<(&str, bool, bool)> = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]
-        .into_iter()
-        .map(|n| (n, true, false))
-        .collect();
+    let every_node: Vec<(&str, bool, bool)> =
+        ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]
+            .into_iter()
+            .map(|n| (n, true, false))
+            .collect();
     let slices = [slice(&every_node)];
     let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
     choice.node_selector = BTreeMap::from([("pool".to_owned(), "web".to_owned())]);
@@ -315,7 +316,11 @@ fn nodes_left_out_as_the_cloud_controller_manager_leaves_them_out() {
     let servers: Vec<String> = found
         .map(|f| f.backends.into_keys().map(|k| k.server_id).collect())
         .unwrap_or_default();
-    assert_eq!(servers, ["i-0002", "i-0006"], "a cordoned node stays unless asked");
+    assert_eq!(
+        servers,
+        ["i-0002", "i-0006"],
+        "a cordoned node stays unless asked"
+    );
 }
 
 #[test]
