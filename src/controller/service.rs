@@ -4,25 +4,13 @@
 //! the Service's EndpointSlices and an SlbListener), then writes the instance's address into
 //! `status.loadBalancer.ingress`. The SLB calls all happen in the children's controllers.
 //!
-//! Annotations (prefix `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy
-//! `alicloud-loadbalancer-` prefix read too): `id` (adopt; listeners only with
-//! `force-override-listeners: "true"`, and then only on the Service's ports: taken over if they
-//! exist, removed with the Service), `name`, `address-type`, `charge-type`, `bandwidth` (shared
-//! equally by the listeners), `spec`, `vswitch-id`, `master-zoneid`, `slave-zoneid`,
-//! `additional-resource-tags`, `protocol-port`, `cert-id`, `scheduler` (wrr, wlc),
-//! `persistence-timeout`, `health-check-flag`, `health-check-type`, `health-check-connect-port`,
-//! `healthy-threshold`, `unhealthy-threshold`, `health-check-interval`,
-//! `health-check-connect-timeout`, `health-check-timeout`, `health-check-uri`,
-//! `health-check-domain`, `health-check-httpcode`, `sticky-session`, `sticky-session-type`,
-//! `cookie-timeout`, `cookie`.
-//!
-//! Not supported, because the custom resources cannot express them: `acl-status`, `acl-id`,
-//! `acl-type` (SlbListener takes whitelist entries, not ACL IDs), `delete-protection`,
-//! `modification-protection`, `resource-group-id`, `instance-charge-type`, `network-type`,
-//! `ip-version`, `ip`, `vgroup-port`, `forward-port`, `domain-extensions`, `tls-cipher-policy`,
-//! `http2-enabled`, `established-timeout`, `idle-timeout`, `request-timeout`, `connection-drain*`,
-//! `proxy-protocol`, `xforwardedfor-*`, `weight`, `backend-label`, `backend-type`, and the
-//! scheduler `rr`. An invalid annotation gets a Warning Event and changes nothing.
+//! Annotations: the cloud controller manager's (prefix
+//! `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy `alicloud-loadbalancer-` read
+//! too), each implemented, refused because API 2014-05-15 cannot express it, or not yet, as the table
+//! in `service/annotations.rs` (and the README) says. `spec.loadBalancerSourceRanges` becomes every
+//! listener's white list. An invalid annotation gets a Warning Event and changes nothing; one that is
+//! not applied is named in the condition and in one Warning Event (UnsupportedAnnotation) per change of
+//! that list.
 //!
 //! The finalizer `slb.operator.dev/service` is the single top-level branch: a served Service is
 //! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
@@ -30,8 +18,8 @@
 //! once the instance is gone.
 //!
 //! Events on the Service: EnsuringLoadBalancer, EnsuredLoadBalancer (the address),
-//! DeletedLoadBalancer, and the Warnings InvalidAnnotation, NameTaken and LoadBalancerNotReady (a
-//! child failed). The condition `slb.operator.dev/LoadBalancerReady` in the Service's status sums
+//! DeletedLoadBalancer, and the Warnings InvalidAnnotation, UnsupportedAnnotation, NameTaken and
+//! LoadBalancerNotReady (a child failed). The condition `slb.operator.dev/LoadBalancerReady` in the Service's status sums
 //! it up: True with the address, or False with the reason and what it waits for.
 
 mod annotations;

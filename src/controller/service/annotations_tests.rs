@@ -58,3 +58,17 @@ fn annotations_not_applied_are_named_with_why_and_applied_ones_are_not() {
         ]
     );
 }
+
+#[test]
+fn the_readme_table_says_what_the_code_does() {
+    let readme = include_str!("../../../README.md");
+    for (name, support) in CCM_ANNOTATIONS {
+        let status = match support {
+            Implemented => "implemented",
+            Refused(_) => "refused",
+            NotYet => "not yet",
+        };
+        let row = format!("| `{name}` | {status} |");
+        assert!(readme.contains(&row), "the README lacks {row:?}");
+    }
+}
