@@ -10,6 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::{Api, Client, Resource};
 use slb_api::SlbApi;
 
+use crate::controller::events::Announced;
 use crate::controller::runtime::Backoff;
 use crate::metrics::Metrics;
 
@@ -90,6 +91,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// Failures in a row per object, for the error policy.
     pub backoff: Backoff,
+    /// Warnings said once per change of what they say.
+    pub announced: Announced,
 }
 
 impl Context {
@@ -107,6 +110,7 @@ impl Context {
             metrics,
             recorder,
             backoff: Backoff::default(),
+            announced: Announced::default(),
         }
     }
 

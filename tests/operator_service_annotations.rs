@@ -2,8 +2,9 @@
 //! local control plane and checked in the in-process emulator's state (or, for what lives on the
 //! Kubernetes side, in the Service or its children), one table row per annotation; every refused one
 //! checked by its Warning Event. `spec.loadBalancerSourceRanges` becomes each listener's white list
-//! and closes it when removed; an invalid range changes nothing. The annotations `id` and
-//! `force-override-listeners` are exercised in operator_service.rs.
+//! and closes it when removed; an invalid range changes nothing. `vgroup-port` (with `id` and
+//! `force-override-listeners`) puts the nodes into an existing group of an adopted load balancer and
+//! takes only them out again.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -16,7 +17,10 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use operator_support::*;
 use serde_json::{Value, json};
-use slb_api::{SlbApi, UploadServerCertificateRequest};
+use slb_api::{
+    CreateLoadBalancerRequest, CreateVServerGroupRequest, SlbApi, UploadServerCertificateRequest,
+    VServerBackendServer,
+};
 use slb_emulator::RunningEmulator;
 use slb_operator::controller::service::LOAD_BALANCER_READY;
 use slb_operator::crd::{SlbInstance, SlbVServerGroup};
@@ -785,4 +789,139 @@ async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
     .await;
     operator.stop().await;
     namespace.delete().await;
+}
+
+#[tokio::test]
+async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_balancer() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-svc-vgp").await;
+    let inventory: Vec<String> = ["i-0001", "i-0002", "i-0003", "i-0099"]
+        .map(String::from)
+        .to_vec();
+    let emulator = start_emulator_with_ecs(&inventory).await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
+    let slb = slb_client(&emulator);
+    let ns = namespace.name.as_str();
+    let existing = slb
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            load_balancer_name: Some("made-elsewhere".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .load_balancer_id;
+    // The group someone else made, with a backend of their own.
+    let their_group = slb
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: existing.clone(),
+            v_server_group_name: "theirs".into(),
+            backend_servers: vec![VServerBackendServer {
+                server_id: "i-0099".into(),
+                port: Some(8080),
+                weight: Some(100),
+            }],
+        })
+        .await
+        .unwrap()
+        .v_server_group_id;
+    let annotations = json!({
+        full_name("id"): existing,
+        full_name("force-override-listeners"): "true",
+        full_name("vgroup-port"): format!("{their_group}:80"),
+    });
+    let spec = json!({"type": "LoadBalancer", "loadBalancerClass": CLASS, "ports": [{"port": 80, "targetPort": 8080}]});
+    let services: Api<Service> = Api::namespaced(client.clone(), ns);
+    let service = services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"metadata": {"name": "web", "annotations": annotations}, "spec": spec}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let node_port = service.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
+    let servers = |lb: &Value| -> Vec<(String, i64)> {
+        lb["vserver_groups"][&their_group]["servers"]
+            .as_array()
+            .map(|servers| {
+                servers
+                    .iter()
+                    .map(|s| {
+                        (
+                            format!("{}:{}", s["server_id"].as_str().unwrap(), s["port"]),
+                            s["weight"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let with_nodes: Vec<(String, i64)> = ["i-0099:8080".to_owned()]
+        .into_iter()
+        .chain((1..=3).map(|i| format!("i-{i:04}:{node_port}")))
+        .map(|s| (s, 100))
+        .collect();
+    let mut expected = with_nodes.clone();
+    expected.sort();
+    eventually(
+        "the nodes in their group, and the listener on it",
+        TIMEOUT,
+        || async {
+            let lb = load_balancer_by_id(&emulator, &existing)?;
+            let mut found = servers(&lb);
+            found.sort();
+            let listener_group = lb["listeners"]["80"]["attributes"]["VServerGroupId"]
+                .as_str()?
+                .to_owned();
+            (found == expected && listener_group == their_group).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        lb_groups(&emulator, &existing),
+        vec![their_group.clone()],
+        "no group of its own for the port"
+    );
+
+    // The Service goes: the listener and the nodes leave; the group, its own backend and the load
+    // balancer stay.
+    services
+        .delete("web", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the Service to be gone", TIMEOUT, || async {
+        services.get_opt("web").await.ok()?.is_none().then_some(())
+    })
+    .await;
+    let lb = load_balancer_by_id(&emulator, &existing).expect("the adopted load balancer stays");
+    assert_eq!(servers(&lb), vec![("i-0099:8080".to_owned(), 100)]);
+    assert!(
+        lb["listeners"].as_object().unwrap().is_empty(),
+        "{}",
+        lb["listeners"]
+    );
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let released = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .any(|e| e.reason.as_deref() == Some("Released"));
+    assert!(released, "the release is announced");
+
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+fn lb_groups(emulator: &RunningEmulator, id: &str) -> Vec<String> {
+    load_balancer_by_id(emulator, id)
+        .and_then(|lb| {
+            lb["vserver_groups"]
+                .as_object()
+                .map(|g| g.keys().cloned().collect())
+        })
+        .unwrap_or_default()
 }

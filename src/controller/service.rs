@@ -65,6 +65,9 @@ pub const LOAD_BALANCER_READY: &str = "slb.operator.dev/LoadBalancerReady";
 /// On every child: the name of the Service it belongs to.
 pub const SERVICE_LABEL: &str = "slb.operator.dev/service";
 
+/// The reason of the Warning that names the annotations not applied.
+const UNSUPPORTED_ANNOTATION: &str = "UnsupportedAnnotation";
+
 /// How soon to look again while children are being deleted.
 const CLEANUP_DELAY: Duration = Duration::from_secs(2);
 
@@ -130,8 +133,17 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             .unwrap_or(&BTreeMap::new()),
     );
     let ignored = ignored_line(&ignored);
-    if let Some(warning) = ignored_warning(ignored.as_deref(), condition_message(service)) {
-        events::warning(ctx, service, warning.reason, warning.message).await;
+    match ignored_warning(ignored.as_deref(), condition_message(service)) {
+        Some(warning)
+            if ctx
+                .announced
+                .first_time(&key.uid, warning.reason, &warning.message) =>
+        {
+            events::warning(ctx, service, warning.reason, warning.message).await;
+        }
+        Some(_) => {}
+        None if ignored.is_none() => ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION),
+        None => {}
     }
     let ignored = ignored.as_deref();
     let desired = match children(service) {
@@ -441,6 +453,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     )
     .await;
     set_finalizer(ctx, service, false).await?;
+    ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION);
     Ok(Action::await_change())
 }
 

@@ -48,6 +48,15 @@ pub struct SlbVServerGroupSpec {
     #[schemars(length(min = 1, max = 80), pattern(r"^[A-Za-z0-9\-/._]+$"))]
     pub name: Option<String>,
 
+    /// An existing group of the load balancer to use instead of creating one; only on an
+    /// SlbInstance that adopts its load balancer (`loadBalancerId`). The group is not ours: its name
+    /// and the backends the spec does not declare are left as they are, and on deletion only the
+    /// backends this object added are removed from it. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("vServerGroupId is immutable"))]
+    pub v_server_group_id: Option<String>,
+
     /// Explicit backend servers; each serverId and port pair may appear only once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1000))]

@@ -223,7 +223,7 @@ pub const CCM_ANNOTATIONS: [(&str, Support); 66] = [
     ("xforwardedfor-proto", Implemented),
     ("connection-drain", Implemented),
     ("connection-drain-timeout", Implemented),
-    ("vgroup-port", NotYet),
+    ("vgroup-port", Implemented),
     (
         "acl-id",
         Refused("API 2014-05-15 has no access control lists; use spec.loadBalancerSourceRanges"),

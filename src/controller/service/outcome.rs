@@ -141,7 +141,7 @@ pub(super) fn ignored_line(ignored: &[Ignored]) -> Option<String> {
 pub(super) fn ignored_warning(line: Option<&str>, condition_message: Option<&str>) -> Option<Note> {
     let line = line?;
     (!condition_message.is_some_and(|message| message.contains(line)))
-        .then(|| Note::new("UnsupportedAnnotation", line.to_owned()))
+        .then(|| Note::new(super::UNSUPPORTED_ANNOTATION, line.to_owned()))
 }
 
 /// `message`, with the ignored annotations' line after it.

@@ -100,6 +100,7 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         .unwrap_or_default();
     settings.access_control = access_control(&annotations, &source_ranges, &mut errors);
     let backends = BackendSettings::read(&annotations, &mut errors);
+    let existing_groups = existing_groups(&annotations, &ports, adopted, &mut errors);
     let hostname = annotations.string("hostname", &mut errors, 253, HOSTNAME);
 
     let mut groups = BTreeMap::new();
@@ -129,6 +130,7 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
             SlbVServerGroupSpec {
                 instance_ref: LocalObjectReference { name: name.clone() },
                 name: None,
+                v_server_group_id: existing_groups.get(&port.port).cloned(),
                 backends: None,
                 service_ref: Some(backends.reference(&name, port.port)),
                 // The Service's groups leave with it, also from an adopted load balancer that stays.
@@ -152,6 +154,50 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         listeners,
         hostname,
     })
+}
+
+/// `vgroup-port`: `rsp-1:443,rsp-2:80`, existing VServer groups of the adopted load balancer that
+/// receive the nodes of those Service ports instead of groups of their own.
+fn existing_groups(
+    annotations: &Annotations,
+    ports: &[ServicePort],
+    adopted: bool,
+    errors: &mut Errors,
+) -> BTreeMap<i32, String> {
+    let key = "vgroup-port";
+    let mut groups = BTreeMap::new();
+    let Some(value) = annotations.get(key) else {
+        return groups;
+    };
+    if !adopted {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}{key} needs {ANNOTATION_PREFIX}id: only the groups of an adopted load balancer can be used"
+        ));
+        return groups;
+    }
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = entry.split_once(':').and_then(|(id, port)| {
+            let id = id.trim();
+            let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(ID.0);
+            Some((valid.then_some(id)?, port.trim().parse::<i32>().ok()?))
+        });
+        match parsed {
+            Some((id, port)) if ports.iter().any(|p| p.port == port) => {
+                if groups.insert(port, id.to_owned()).is_some() {
+                    errors.push(format!(
+                        "{ANNOTATION_PREFIX}{key}: port {port} is given two groups"
+                    ));
+                }
+            }
+            Some((_, port)) => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: the Service has no port {port}"
+            )),
+            None => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {entry:?} is not of the form <vserver-group-id>:<port>"
+            )),
+        }
+    }
+    groups
 }
 
 /// `spec.loadBalancerSourceRanges` as the white list of every listener, with the cloud controller

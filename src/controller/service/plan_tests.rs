@@ -541,3 +541,26 @@ fn instance_annotations_within_what_the_api_can_create() {
         assert!(message.contains(expected), "{expected} in {message}");
     }
 }
+
+#[test]
+fn vgroup_port_names_existing_groups_of_an_adopted_load_balancer() {
+    let children = planned(&service(&[("id", "lb-1"), ("vgroup-port", "rsp-1:80")]));
+    assert_eq!(
+        children.groups["web-80"].v_server_group_id.as_deref(),
+        Some("rsp-1")
+    );
+    assert_eq!(children.groups["web-9000"].v_server_group_id, None);
+    let message = problems(&service(&[("vgroup-port", "rsp-1:80")]));
+    assert!(message.contains("needs"), "{message}");
+    let message = problems(&service(&[
+        ("id", "lb-1"),
+        ("vgroup-port", "rsp-1:81,rsp 2:80,rsp-3"),
+    ]));
+    for expected in [
+        "no port 81",
+        "\"rsp 2:80\" is not of the form",
+        "\"rsp-3\" is not of the form",
+    ] {
+        assert!(message.contains(expected), "{expected} in {message}");
+    }
+}
