@@ -323,6 +323,18 @@ fn rows() -> Vec<Row> {
         row("backends", "weight", "50", Backends(&[("i-0002", 50)])),
         row(
             "backends",
+            "default-weight",
+            "80",
+            Group("/spec/serviceRef/defaultWeight", json!(80)),
+        ),
+        row(
+            "backends",
+            "ignore-weight-update",
+            "on",
+            Group("/spec/serviceRef/keepWeights", json!(true)),
+        ),
+        row(
+            "backends",
             "remove-unscheduled-backend",
             "on",
             Group("/spec/serviceRef/excludeUnschedulable", json!(true)),
@@ -351,7 +363,6 @@ fn rows() -> Vec<Row> {
         row("refused", "http2-enabled", "on", Warned),
         row("refused", "delete-protection", "on", Warned),
         row("refused", "xforwardedfor-slbport", "on", Warned),
-        row("refused", "default-weight", "80", Warned),
         row("refused", "no-such-annotation", "x", Warned),
     ]
 }

@@ -141,6 +141,8 @@ struct Resolved {
     backends: Backends,
     /// The drain period of a Service-backed group; `None` for explicit backends, removed at once.
     drain_period: Option<Duration>,
+    /// Backends already in the group keep their weight there.
+    keep_weights: bool,
 }
 
 async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
@@ -179,10 +181,14 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         .as_ref()
         .map(|g| g.backends.clone())
         .unwrap_or_default();
+    let wanted = match resolved.keep_weights {
+        true => plan::keep_weights(&resolved.backends, &observed_backends),
+        false => resolved.backends,
+    };
     let (target, draining, next_drain_check) = match resolved.drain_period {
         Some(period) => {
             let drained = plan::drain(
-                &resolved.backends,
+                &wanted,
                 &observed_backends,
                 &plan::draining_from_status(&current.draining),
                 Timestamp::now(),
@@ -191,7 +197,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
             let draining = plan::draining_to_status(&drained.draining_since);
             (drained.target, draining, drained.next_check)
         }
-        None => (resolved.backends, Vec::new(), None),
+        None => (wanted, Vec::new(), None),
     };
     let desired = Desired {
         // An existing group keeps its name.
@@ -255,6 +261,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
             load_balancer,
             backends: plan::from_spec(backends).map_err(Error::InvalidSpec)?,
             drain_period: None,
+            keep_weights: false,
         });
     }
     let Some(service_ref) = &group.spec.service_ref else {
@@ -301,6 +308,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
         load_balancer,
         backends: found.backends,
         drain_period: Some(drain_seconds),
+        keep_weights: service_ref.keep_weights.unwrap_or(false),
     })
 }
 

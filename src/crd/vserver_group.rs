@@ -104,6 +104,15 @@ pub struct ServiceBackendReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub total_weight: Option<i32>,
+    /// The weight of the nodes with the most ready pods (of every node with weighting Equal), the
+    /// others in proportion; 100 when unset (the cloud controller manager's `default-weight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub default_weight: Option<i32>,
+    /// Backends already in the group keep the weight they have there; only new ones (and those
+    /// coming back from a drain) get theirs (the cloud controller manager's `ignore-weight-update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_weights: Option<bool>,
 }
 
 /// How the backends of a Service are weighted.

@@ -156,11 +156,9 @@ pub enum Support {
     Implemented,
     /// API 2014-05-15 has no way to express it: why.
     Refused(&'static str),
-    /// Expressible, but not implemented yet.
-    NotYet,
 }
 
-use Support::{Implemented, NotYet, Refused};
+use Support::{Implemented, Refused};
 
 const LATER_API: &str = "API 2014-05-15 has no such setting";
 
@@ -243,8 +241,8 @@ pub const CCM_ANNOTATIONS: [(&str, Support); 66] = [
     ("backend-label", Implemented),
     ("remove-unscheduled-backend", Implemented),
     ("weight", Implemented),
-    ("default-weight", NotYet),
-    ("ignore-weight-update", NotYet),
+    ("default-weight", Implemented),
+    ("ignore-weight-update", Implemented),
     (
         "backend-ip-version",
         Refused("API 2014-05-15 has IPv4 backends only"),
@@ -287,7 +285,6 @@ pub fn ignored(annotations: &BTreeMap<String, String>) -> Vec<Ignored> {
             let why = match support {
                 Some(Implemented) => return None,
                 Some(Refused(why)) => why,
-                Some(NotYet) => "not supported yet",
                 None => "not an annotation of the cloud controller manager or the operator",
             };
             Some(Ignored {

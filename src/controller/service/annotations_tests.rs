@@ -12,8 +12,7 @@ fn every_annotation_of_the_cloud_controller_manager_is_listed_once() {
     assert!(OWN_ANNOTATIONS.iter().all(|own| !names.contains(own)));
     let implemented = count(|s| *s == Implemented);
     let refused = count(|s| matches!(s, Refused(_)));
-    let not_yet = count(|s| *s == NotYet);
-    assert_eq!(implemented + refused + not_yet, 66);
+    assert_eq!(implemented + refused, 66);
     assert!(implemented >= 45, "{implemented} implemented");
 }
 
@@ -24,7 +23,6 @@ fn annotations_not_applied_are_named_with_why_and_applied_ones_are_not() {
         format!("{ANNOTATION_PREFIX}xforwardedfor-slbip"),
         format!("{ANNOTATION_PREFIX}acl-id"),
         format!("{LEGACY_ANNOTATION_PREFIX}http2-enabled"),
-        format!("{ANNOTATION_PREFIX}default-weight"),
         format!("{ANNOTATION_PREFIX}no-such-thing"),
         BACKEND_TYPE_ANNOTATION.to_owned(),
         "example.com/other".to_owned(),
@@ -42,10 +40,6 @@ fn annotations_not_applied_are_named_with_why_and_applied_ones_are_not() {
             (
                 format!("{ANNOTATION_PREFIX}acl-id"),
                 "API 2014-05-15 has no access control lists; use spec.loadBalancerSourceRanges"
-            ),
-            (
-                format!("{ANNOTATION_PREFIX}default-weight"),
-                "not supported yet"
             ),
             (
                 format!("{ANNOTATION_PREFIX}no-such-thing"),
@@ -66,7 +60,6 @@ fn the_readme_table_says_what_the_code_does() {
         let status = match support {
             Implemented => "implemented",
             Refused(_) => "refused",
-            NotYet => "not yet",
         };
         let row = format!("| `{name}` | {status} |");
         assert!(readme.contains(&row), "the README lacks {row:?}");

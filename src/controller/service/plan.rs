@@ -269,6 +269,8 @@ struct BackendSettings {
     node_selector: Option<BTreeMap<String, String>>,
     exclude_unschedulable: Option<bool>,
     total_weight: Option<i32>,
+    default_weight: Option<i32>,
+    keep_weights: Option<bool>,
 }
 
 impl BackendSettings {
@@ -309,6 +311,8 @@ impl BackendSettings {
                 "off",
             ),
             total_weight: annotations.int("weight", errors, 1, 100),
+            default_weight: annotations.int("default-weight", errors, 1, 100),
+            keep_weights: annotations.on_off("ignore-weight-update", errors, "on", "off"),
         }
     }
 
@@ -321,6 +325,8 @@ impl BackendSettings {
             node_selector: self.node_selector.clone(),
             exclude_unschedulable: self.exclude_unschedulable,
             total_weight: self.total_weight,
+            default_weight: self.default_weight,
+            keep_weights: self.keep_weights,
         }
     }
 }

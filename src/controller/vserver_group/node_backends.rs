@@ -37,6 +37,8 @@ pub struct BackendChoice {
     pub exclude_unschedulable: bool,
     /// The sum the weights are scaled to.
     pub total_weight: Option<u32>,
+    /// The weight of the heaviest backends.
+    pub top_weight: u32,
 }
 
 impl BackendChoice {
@@ -48,6 +50,7 @@ impl BackendChoice {
             node_selector: BTreeMap::new(),
             exclude_unschedulable: false,
             total_weight: None,
+            top_weight: DEFAULT_TOP_WEIGHT,
         }
     }
 
@@ -56,6 +59,10 @@ impl BackendChoice {
             node_selector: reference.node_selector.clone().unwrap_or_default(),
             exclude_unschedulable: reference.exclude_unschedulable.unwrap_or(false),
             total_weight: reference.total_weight.and_then(|w| u32::try_from(w).ok()),
+            top_weight: reference
+                .default_weight
+                .and_then(|w| u32::try_from(w).ok())
+                .unwrap_or(DEFAULT_TOP_WEIGHT),
             ..Self::new(
                 reference.port,
                 reference.weighting.unwrap_or(Weighting::PodsPerNode),
@@ -86,6 +93,9 @@ impl BackendChoice {
 /// Weight of a node that hosts no endpoint under externalTrafficPolicy Cluster: it still forwards,
 /// at the cost of an extra hop, so it gets the least traffic.
 const FORWARDING_ONLY_WEIGHT: u32 = 1;
+
+/// The weight of the heaviest backends unless the reference says otherwise.
+const DEFAULT_TOP_WEIGHT: u32 = 100;
 
 /// The backends of a Service, and the nodes left out because they cannot be mapped to an ECS instance.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -181,8 +191,8 @@ pub fn service_backends(
         };
         let pods = pods_per_node.get(node_name).copied().unwrap_or(0);
         let weight = match weighting {
-            Weighting::Equal => 100,
-            Weighting::PodsPerNode => weight_for(pods, most_pods),
+            Weighting::Equal => choice.top_weight,
+            Weighting::PodsPerNode => weight_for(pods, most_pods, choice.top_weight),
         };
         let key = BackendKey {
             server_id: instance_id.to_owned(),
@@ -210,15 +220,15 @@ fn scale_weights(backends: &mut Backends, total: u32) {
     }
 }
 
-/// 100 for the nodes with the most pods, the others in proportion (at least 1).
-fn weight_for(pods: u32, most_pods: u32) -> u32 {
+/// `top` for the nodes with the most pods, the others in proportion (at least 1).
+fn weight_for(pods: u32, most_pods: u32, top: u32) -> u32 {
     if most_pods == 0 {
-        return 100;
+        return top;
     }
     if pods == 0 {
         return FORWARDING_ONLY_WEIGHT;
     }
-    (pods * 100).div_ceil(most_pods).clamp(1, 100)
+    (pods * top).div_ceil(most_pods).clamp(1, top)
 }
 
 /// Ready endpoints per node name. An endpoint with no `ready` condition counts as ready, as the

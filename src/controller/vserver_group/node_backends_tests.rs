@@ -225,11 +225,11 @@ fn a_port_without_a_node_port_or_a_missing_port_is_an_error() {
 
 #[test]
 fn weights_are_proportional_and_never_zero_for_a_node_with_pods() {
-    assert_eq!(weight_for(3, 3), 100);
-    assert_eq!(weight_for(1, 3), 34);
-    assert_eq!(weight_for(1, 1000), 1);
-    assert_eq!(weight_for(0, 2), FORWARDING_ONLY_WEIGHT);
-    assert_eq!(weight_for(0, 0), 100);
+    assert_eq!(weight_for(3, 3, 100), 100);
+    assert_eq!(weight_for(1, 3, 100), 34);
+    assert_eq!(weight_for(1, 1000, 100), 1);
+    assert_eq!(weight_for(0, 2, 100), FORWARDING_ONLY_WEIGHT);
+    assert_eq!(weight_for(0, 0, 100), 100);
 }
 
 #[test]
@@ -340,4 +340,24 @@ fn a_total_weight_is_shared_in_proportion_to_the_pods() {
     let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
     let expected = Backends::from([(key("i-0001", 30080), 1), (key("i-0002", 30080), 1)]);
     assert_eq!(found.map(|f| f.backends), Ok(expected), "at least 1 each");
+}
+
+#[test]
+fn a_default_weight_takes_the_place_of_100() {
+    let slices = [slice(&[
+        ("node-1", true, false),
+        ("node-1", true, false),
+        ("node-2", true, false),
+    ])];
+    let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    choice.top_weight = 60;
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
+    let expected = Backends::from([(key("i-0001", 30080), 60), (key("i-0002", 30080), 30)]);
+    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    choice.weighting = Weighting::Equal;
+    let found = service_backends(&service("Cluster", Some(30080)), &choice, &[], &nodes());
+    let weights: Vec<u32> = found
+        .map(|f| f.backends.into_values().collect())
+        .unwrap_or_default();
+    assert_eq!(weights, [60, 60, 60]);
 }

@@ -102,6 +102,18 @@ pub fn managed_part(observed: &Backends, wanted: &Backends, ours: &Backends) -> 
         .collect()
 }
 
+/// `wanted`, with the weights the backends already in the group have there; a backend at weight 0
+/// (draining) that is wanted again gets its own.
+pub fn keep_weights(wanted: &Backends, observed: &Backends) -> Backends {
+    wanted
+        .iter()
+        .map(|(key, weight)| {
+            let kept = observed.get(key).copied().filter(|w| *w > 0);
+            (key.clone(), kept.unwrap_or(*weight))
+        })
+        .collect()
+}
+
 /// Add, Modify and Remove calls (in that order, at most [`SERVERS_PER_CALL`] servers each) that turn
 /// `observed` into `desired`.
 pub fn diff(desired: &Backends, observed: &Backends) -> Vec<Change> {

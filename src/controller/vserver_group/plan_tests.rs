@@ -530,3 +530,25 @@ fn of_a_group_not_ours_only_the_wanted_and_the_added_backends_are_managed() {
         .collect();
     assert_eq!(removed, ["i-2"], "the backend someone else added stays");
 }
+
+#[test]
+fn kept_weights_stay_and_only_new_or_returning_backends_get_theirs() {
+    let wanted = Backends::from([
+        (key("i-1", 80), 100),
+        (key("i-2", 80), 50),
+        (key("i-3", 80), 100),
+    ]);
+    let observed = Backends::from([
+        (key("i-1", 80), 7),
+        (key("i-2", 80), 0),
+        (key("i-9", 80), 100),
+    ]);
+    assert_eq!(
+        keep_weights(&wanted, &observed),
+        Backends::from([
+            (key("i-1", 80), 7),
+            (key("i-2", 80), 50),
+            (key("i-3", 80), 100)
+        ])
+    );
+}
