@@ -79,8 +79,10 @@ pub struct RunArgs {
     pub service_load_balancer_class: String,
 
     /// Whether Services of type LoadBalancer without a spec.loadBalancerClass get an SLB too, as with
-    /// the cloud controller manager. Turn it off when another controller serves those.
-    #[arg(long, env = "SLB_MANAGE_SERVICES_WITHOUT_CLASS", default_value_t = true, action = ArgAction::Set)]
+    /// the cloud controller manager. Off by default: where the cloud controller manager runs (every
+    /// ACK cluster) it serves those, and both would make an SLB for the same Service. Turn it on
+    /// when the operator is the only load balancer controller of the cluster.
+    #[arg(long, env = "SLB_MANAGE_SERVICES_WITHOUT_CLASS", default_value_t = false, action = ArgAction::Set)]
     pub manage_services_without_class: bool,
 
     /// Let `deletionPolicy: Delete` delete load balancers that objects adopted (SlbInstance
@@ -181,7 +183,7 @@ mod tests {
         assert_eq!(args.concurrency, 4);
         assert!(!args.leader_elect);
         assert_eq!(args.service_load_balancer_class, "slb.operator.dev/slb");
-        assert!(args.manage_services_without_class);
+        assert!(!args.manage_services_without_class);
     }
 
     #[test]
@@ -194,7 +196,7 @@ mod tests {
             "--leader-elect=true",
             "--endpoint=http://127.0.0.1:9000",
             "--service-load-balancer-class=example.com/slb",
-            "--manage-services-without-class=false",
+            "--manage-services-without-class=true",
         ]);
         let Ok(Cli {
             command: Command::Run(args),
@@ -206,7 +208,7 @@ mod tests {
         assert!(args.leader_elect);
         assert_eq!(args.endpoint, "http://127.0.0.1:9000");
         assert_eq!(args.service_load_balancer_class, "example.com/slb");
-        assert!(!args.manage_services_without_class);
+        assert!(args.manage_services_without_class);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use kube::Client;
 use kube::runtime::events::Recorder;
 use slb_api::SlbApi;
 
+use crate::controller::events::Announced;
 use crate::controller::runtime::Backoff;
 use crate::metrics::Metrics;
 
@@ -89,6 +90,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// Failures in a row per object, for the error policy.
     pub backoff: Backoff,
+    /// Warnings said once per change of what they say.
+    pub announced: Announced,
 }
 
 impl Context {
@@ -106,6 +109,7 @@ impl Context {
             metrics,
             recorder,
             backoff: Backoff::default(),
+            announced: Announced::default(),
         }
     }
 }

@@ -42,8 +42,12 @@ async fn create_service(
     namespace: &str,
     name: &str,
     annotations: serde_json::Value,
-    spec: serde_json::Value,
+    mut spec: serde_json::Value,
 ) -> Service {
+    // Ours unless the case says otherwise (`null`: class-less, which the operator leaves alone).
+    if spec.get("loadBalancerClass").is_none() {
+        spec["loadBalancerClass"] = json!("slb.operator.dev/slb");
+    }
     let services: Api<Service> = Api::namespaced(client.clone(), namespace);
     services
         .create(
@@ -423,7 +427,7 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
         &client,
         &namespace.name,
         "invalid",
-        json!({annotation("bandwidth"): "lots", annotation("scheduler"): "rr"}),
+        json!({annotation("bandwidth"): "lots", annotation("scheduler"): "fifo"}),
         spec.clone(),
     )
     .await;
@@ -431,6 +435,17 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     let mut foreign_spec = spec.clone();
     foreign_spec["loadBalancerClass"] = json!("example.com/other");
     create_service(&client, &namespace.name, "foreign", json!({}), foreign_spec).await;
+    // No class: the cloud controller manager's, unless --manage-services-without-class.
+    let mut classless_spec = spec.clone();
+    classless_spec["loadBalancerClass"] = serde_json::Value::Null;
+    create_service(
+        &client,
+        &namespace.name,
+        "classless",
+        json!({}),
+        classless_spec,
+    )
+    .await;
     let note = eventually("an InvalidAnnotation warning", TIMEOUT, || async {
         event_reasons(&client, &namespace.name)
             .await
@@ -482,15 +497,18 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
         "only the served Service has an SLB"
     );
     assert_eq!(load_balancer_ids(slb.as_ref()).await.len(), 1);
-    for name in ["invalid", "foreign"] {
+    for name in ["invalid", "foreign", "classless"] {
         let service = services.get(name).await.unwrap();
         assert!(ingress_ip(&service).is_none(), "{name} has no address");
     }
-    let foreign = services.get("foreign").await.unwrap();
-    assert!(
-        foreign.metadata.finalizers.unwrap_or_default().is_empty(),
-        "a Service of another class carries no finalizer"
-    );
+    for name in ["foreign", "classless"] {
+        let service = services.get(name).await.unwrap();
+        assert_eq!(load_balancer_ready(&service), None, "{name} is left alone");
+        assert!(
+            service.metadata.finalizers.unwrap_or_default().is_empty(),
+            "{name}: a Service the operator does not serve carries no finalizer"
+        );
+    }
 
     // Deleted while the operator runs, so that no finalizer outlives it.
     for name in ["web", "invalid"] {

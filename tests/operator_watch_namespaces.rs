@@ -39,7 +39,11 @@ async fn create_service(client: &Client, namespace: &str) -> Api<Service> {
         &PostParams::default(),
         &serde_json::from_value(json!({
             "metadata": {"name": "front"},
-            "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080}]},
+            "spec": {
+                "type": "LoadBalancer",
+                "loadBalancerClass": "slb.operator.dev/slb",
+                "ports": [{"port": 80, "targetPort": 8080}],
+            },
         }))
         .unwrap(),
     )

@@ -4,25 +4,13 @@
 //! the Service's EndpointSlices and an SlbListener), then writes the instance's address into
 //! `status.loadBalancer.ingress`. The SLB calls all happen in the children's controllers.
 //!
-//! Annotations (prefix `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy
-//! `alicloud-loadbalancer-` prefix read too): `id` (adopt; listeners only with
-//! `force-override-listeners: "true"`, and then only on the Service's ports: taken over if they
-//! exist, removed with the Service), `name`, `address-type`, `charge-type`, `bandwidth` (shared
-//! equally by the listeners), `spec`, `vswitch-id`, `master-zoneid`, `slave-zoneid`,
-//! `additional-resource-tags`, `protocol-port`, `cert-id`, `scheduler` (wrr, wlc),
-//! `persistence-timeout`, `health-check-flag`, `health-check-type`, `health-check-connect-port`,
-//! `healthy-threshold`, `unhealthy-threshold`, `health-check-interval`,
-//! `health-check-connect-timeout`, `health-check-timeout`, `health-check-uri`,
-//! `health-check-domain`, `health-check-httpcode`, `sticky-session`, `sticky-session-type`,
-//! `cookie-timeout`, `cookie`.
-//!
-//! Not supported, because the custom resources cannot express them: `acl-status`, `acl-id`,
-//! `acl-type` (SlbListener takes whitelist entries, not ACL IDs), `delete-protection`,
-//! `modification-protection`, `resource-group-id`, `instance-charge-type`, `network-type`,
-//! `ip-version`, `ip`, `vgroup-port`, `forward-port`, `domain-extensions`, `tls-cipher-policy`,
-//! `http2-enabled`, `established-timeout`, `idle-timeout`, `request-timeout`, `connection-drain*`,
-//! `proxy-protocol`, `xforwardedfor-*`, `weight`, `backend-label`, `backend-type`, and the
-//! scheduler `rr`. An invalid annotation gets a Warning Event and changes nothing.
+//! Annotations: the cloud controller manager's (prefix
+//! `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-`, the legacy `alicloud-loadbalancer-` read
+//! too), each implemented, refused because API 2014-05-15 cannot express it, or not yet, as the table
+//! in `service/annotations.rs` (and the README) says. `spec.loadBalancerSourceRanges` becomes every
+//! listener's white list. An invalid annotation gets a Warning Event and changes nothing; one that is
+//! not applied is named in the condition and in one Warning Event (UnsupportedAnnotation) per change of
+//! that list.
 //!
 //! The finalizer `slb.operator.dev/service` is the single top-level branch: a served Service is
 //! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
@@ -30,15 +18,15 @@
 //! once the instance is gone.
 //!
 //! Events on the Service: EnsuringLoadBalancer, EnsuredLoadBalancer (the address),
-//! DeletedLoadBalancer, and the Warnings InvalidAnnotation, NameTaken and LoadBalancerNotReady (a
-//! child failed). The condition `slb.operator.dev/LoadBalancerReady` in the Service's status sums
+//! DeletedLoadBalancer, and the Warnings InvalidAnnotation, UnsupportedAnnotation, NameTaken and
+//! LoadBalancerNotReady (a child failed). The condition `slb.operator.dev/LoadBalancerReady` in the Service's status sums
 //! it up: True with the address, or False with the reason and what it waits for.
 
 mod annotations;
 mod outcome;
 mod plan;
 
-use self::outcome::outcome;
+use self::outcome::{ignored_line, ignored_warning, outcome, with_ignored};
 use self::plan::{Children, children, is_served};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +66,9 @@ pub const LOAD_BALANCER_READY: &str = "slb.operator.dev/LoadBalancerReady";
 
 /// On every child: the name of the Service it belongs to.
 pub const SERVICE_LABEL: &str = "slb.operator.dev/service";
+
+/// The reason of the Warning that names the annotations not applied.
+const UNSUPPORTED_ANNOTATION: &str = "UnsupportedAnnotation";
 
 /// How soon to look again while children are being deleted.
 const CLEANUP_DELAY: Duration = Duration::from_secs(2);
@@ -144,11 +135,34 @@ pub(super) struct Owned {
 async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
 
-    // plan (pure): an invalid annotation stops everything before the first write.
+    // plan (pure): an invalid annotation stops everything before the first write; one the
+    // operator does not apply is named once in a Warning and always in the condition.
+    let ignored = annotations::ignored(
+        service
+            .metadata
+            .annotations
+            .as_ref()
+            .unwrap_or(&BTreeMap::new()),
+    );
+    let ignored = ignored_line(&ignored);
+    match ignored_warning(ignored.as_deref(), condition_message(service)) {
+        Some(warning)
+            if ctx
+                .announced
+                .first_time(&key.uid, warning.reason, &warning.message) =>
+        {
+            events::warning(ctx, service, warning.reason, warning.message).await;
+        }
+        Some(_) => {}
+        None if ignored.is_none() => ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION),
+        None => {}
+    }
+    let ignored = ignored.as_deref();
     let desired = match children(service) {
         Ok(desired) => desired,
         Err(problems) => {
             let message = format!("Nothing was changed: {}", problems.join("; "));
+            let message = with_ignored(message, ignored);
             return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
         }
     };
@@ -161,6 +175,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             "Nothing was changed: {} already exist and belong to something else; rename them or the Service",
             conflicts.join(", ")
         );
+        let message = with_ignored(message, ignored);
         return refuse(ctx, service, Reason::NameTaken, message).await;
     }
 
@@ -186,6 +201,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
             match applied {
                 Err(Error::Kube(kube::Error::Api(refused))) if refused.code == 422 => {
                     let message = format!("Nothing was changed: {}", refused.message);
+                    let message = with_ignored(message, ignored);
                     return refuse(ctx, service, Reason::InvalidAnnotation, message).await;
                 }
                 other => other?,
@@ -216,7 +232,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         .and_then(|i| i.status.as_ref())
         .and_then(|s| s.address.clone());
     let had_address = !current_ingress(service).is_empty();
-    let outcome = outcome(
+    let mut outcome = outcome(
         &key.name,
         desired.listeners.len(),
         &owned,
@@ -229,10 +245,11 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     if let Some(warning) = &outcome.warning {
         events::warning(ctx, service, warning.reason, warning.message.clone()).await;
     }
+    outcome.condition.message = with_ignored(outcome.condition.message, ignored);
     apply_service_status(
         ctx,
         service,
-        ingress(address.as_deref()),
+        ingress(address.as_deref(), desired.hostname.as_deref()),
         Some(outcome.condition),
     )
     .await?;
@@ -448,6 +465,7 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     )
     .await;
     set_finalizer(ctx, service, false).await?;
+    ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION);
     Ok(Action::await_change())
 }
 
@@ -460,14 +478,33 @@ fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
         .unwrap_or_default()
 }
 
-fn ingress(address: Option<&str>) -> Vec<LoadBalancerIngress> {
+/// The Service's ingress once the load balancer has its address: the address, or the `hostname`
+/// annotation in its place (as the cloud controller manager does, so that kube-proxy sends the
+/// cluster's own traffic for it through the load balancer too).
+fn ingress(address: Option<&str>, hostname: Option<&str>) -> Vec<LoadBalancerIngress> {
     address
-        .map(|ip| LoadBalancerIngress {
-            ip: Some(ip.to_owned()),
-            ..Default::default()
+        .map(|ip| match hostname {
+            Some(hostname) => LoadBalancerIngress {
+                hostname: Some(hostname.to_owned()),
+                ..Default::default()
+            },
+            None => LoadBalancerIngress {
+                ip: Some(ip.to_owned()),
+                ..Default::default()
+            },
         })
         .into_iter()
         .collect()
+}
+
+/// The message of the Service's own condition, as it stands.
+fn condition_message(service: &Service) -> Option<&str> {
+    service
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY))
+        .map(|c| c.message.as_str())
 }
 
 /// Writes what the operator owns in the Service's status with server-side apply: the ingress and

@@ -43,7 +43,7 @@ use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{
     DeletionPolicy, HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup,
-    SlbVServerGroupStatus, Weighting,
+    SlbVServerGroupStatus,
 };
 use crate::error::{Error, Result};
 
@@ -143,6 +143,8 @@ struct Resolved {
     backends: Backends,
     /// The drain period of a Service-backed group; `None` for explicit backends, removed at once.
     drain_period: Option<Duration>,
+    /// Backends already in the group keep their weight there.
+    keep_weights: bool,
 }
 
 async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
@@ -153,46 +155,42 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let slb = ctx.slb.region(&lb.region)?;
     let spec_changed = current.observed_generation != key.generation;
 
-    // observe: by the recorded ID, else by the creation name. A recorded group SLB no longer has
-    // is looked for by name too: the create that replaced it may have succeeded unanswered.
-    let recorded_id = current
-        .v_server_group_id
-        .clone()
-        .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
-    let described = match &recorded_id {
-        Some(id) => describe(slb.as_ref(), id).await?,
-        None => None,
-    };
-    let remote = match described {
-        Some(found) => Some(found),
-        None => {
-            let found = recover(slb.as_ref(), &lb.load_balancer_id, &key.uid).await?;
-            if let Some(found) = &found {
-                // Recorded before the rename, which takes away the name it was found by.
-                let mut status = current.clone();
-                status.load_balancer_id = Some(lb.load_balancer_id.clone());
-                status.region_id = Some(lb.region.clone());
-                status.v_server_group_id = Some(found.id.clone());
-                let note = format!("found {}, created before its ID was recorded", found.id);
-                let progressing = DesiredCondition::ready(false, Reason::Progressing, note);
-                report_status(ctx, group, status, [progressing], Generation::Pending).await?;
-            }
-            found
+    // observe: an existing group the spec names; else ours by the recorded ID, else by the creation
+    // name. A recorded group SLB no longer has is looked for by name too: the create that replaced
+    // it may have succeeded unanswered.
+    let (remote, replaced_id) = match &group.spec.v_server_group_id {
+        Some(id) => {
+            let ours = plan::from_spec(&current.backends).unwrap_or_default();
+            let existing = existing_group(
+                ctx,
+                slb.as_ref(),
+                &key,
+                group,
+                lb,
+                id,
+                &resolved.backends,
+                &ours,
+            )
+            .await?;
+            (Some(existing), None)
         }
+        None => observe_own(ctx, group, slb.as_ref(), &key, &current, lb).await?,
     };
-    let replaced_id = recorded_id
-        .as_deref()
-        .filter(|id| remote.as_ref().is_none_or(|r| r.id != *id));
+    let replaced_id = replaced_id.as_deref();
 
     // plan (no I/O)
     let observed_backends = remote
         .as_ref()
         .map(|g| g.backends.clone())
         .unwrap_or_default();
+    let wanted = match resolved.keep_weights {
+        true => plan::keep_weights(&resolved.backends, &observed_backends),
+        false => resolved.backends,
+    };
     let (target, draining, next_drain_check) = match resolved.drain_period {
         Some(period) => {
             let drained = plan::drain(
-                &resolved.backends,
+                &wanted,
                 &observed_backends,
                 &plan::draining_from_status(&current.draining),
                 Timestamp::now(),
@@ -201,10 +199,14 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
             let draining = plan::draining_to_status(&drained.draining_since);
             (drained.target, draining, drained.next_check)
         }
-        None => (resolved.backends, Vec::new(), None),
+        None => (wanted, Vec::new(), None),
     };
     let desired = Desired {
-        name: key.slb_name(group.spec.name.as_ref()),
+        // An existing group keeps its name.
+        name: match (&group.spec.v_server_group_id, &remote) {
+            (Some(_), Some(existing)) => existing.name.clone(),
+            _ => key.slb_name(group.spec.name.as_ref()),
+        },
         creation_name: creation_name(&key.uid),
         backends: target,
     };
@@ -261,6 +263,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
             load_balancer,
             backends: plan::from_spec(backends).map_err(Error::InvalidSpec)?,
             drain_period: None,
+            keep_weights: false,
         });
     }
     let Some(service_ref) = &group.spec.service_ref else {
@@ -278,8 +281,7 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
     let nodes = nodes.list(&ListParams::default()).await?;
     let found = node_backends::service_backends(
         &svc,
-        service_ref.port,
-        service_ref.weighting.unwrap_or(Weighting::PodsPerNode),
+        &node_backends::BackendChoice::of(service_ref),
         &slices.items,
         &nodes.items,
     )
@@ -308,7 +310,88 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
         load_balancer,
         backends: found.backends,
         drain_period: Some(drain_seconds),
+        keep_weights: service_ref.keep_weights.unwrap_or(false),
     })
+}
+
+/// Our own group: by the recorded ID, else by the creation name; and the recorded ID it replaces,
+/// if that one is gone.
+async fn observe_own(
+    ctx: &Context,
+    group: &SlbVServerGroup,
+    slb: &dyn SlbApi,
+    key: &ObjectKey,
+    current: &SlbVServerGroupStatus,
+    lb: &LoadBalancerRef,
+) -> Result<(Option<RemoteGroup>, Option<String>)> {
+    let recorded_id = current
+        .v_server_group_id
+        .clone()
+        .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
+    let described = match &recorded_id {
+        Some(id) => describe(slb, id).await?,
+        None => None,
+    };
+    let remote = match described {
+        Some(found) => Some(found),
+        None => {
+            let found = recover(slb, &lb.load_balancer_id, &key.uid).await?;
+            if let Some(found) = &found {
+                // Recorded before the rename, which takes away the name it was found by.
+                let mut status = current.clone();
+                status.load_balancer_id = Some(lb.load_balancer_id.clone());
+                status.region_id = Some(lb.region.clone());
+                status.v_server_group_id = Some(found.id.clone());
+                let note = format!("found {}, created before its ID was recorded", found.id);
+                let progressing = DesiredCondition::ready(false, Reason::Progressing, note);
+                report_status(ctx, group, status, [progressing], Generation::Pending).await?;
+            }
+            found
+        }
+    };
+    let replaced_id = recorded_id.filter(|id| remote.as_ref().is_none_or(|r| r.id != *id));
+    Ok((remote, replaced_id))
+}
+
+/// The existing group `id` that the spec names, on its instance's adopted load balancer, with only
+/// the backends this object manages: those it wants and those it added before.
+#[allow(clippy::too_many_arguments)]
+async fn existing_group(
+    ctx: &Context,
+    slb: &dyn SlbApi,
+    key: &ObjectKey,
+    group: &SlbVServerGroup,
+    lb: &LoadBalancerRef,
+    id: &str,
+    wanted: &Backends,
+    ours: &Backends,
+) -> Result<RemoteGroup> {
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    if instance.is_none_or(|i| i.spec.load_balancer_id.is_none()) {
+        return Err(Error::InvalidSpec(format!(
+            "vServerGroupId {id} is an existing group, which only an SlbInstance that adopts its load balancer (loadBalancerId) can use"
+        )));
+    }
+    let on_the_load_balancer = slb
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: lb.load_balancer_id.clone(),
+        })
+        .await?
+        .v_server_groups
+        .iter()
+        .any(|g| g.v_server_group_id == id);
+    let found = match on_the_load_balancer {
+        true => describe(slb, id).await?,
+        false => None,
+    };
+    let mut found = found.ok_or_else(|| {
+        Error::InvalidSpec(format!(
+            "VServer group {id} does not exist on load balancer {}",
+            lb.load_balancer_id
+        ))
+    })?;
+    found.backends = plan::managed_part(&found.backends, wanted, ours);
+    Ok(found)
 }
 
 async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
@@ -525,6 +608,9 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         .clone()
         .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
     let slb = ctx.slb.region(&region)?;
+    if let Some(id) = &group.spec.v_server_group_id {
+        return release_existing(ctx, group, slb.as_ref(), id, &status).await;
+    }
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
         (Some(id), _) => vec![id.clone()],
         (None, Some(load_balancer_id)) => {
@@ -550,6 +636,37 @@ async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
             Err(error) => return Err(error),
         }
     }
+    Ok(Action::await_change())
+}
+
+/// Takes the backends this object added out of an existing group that is not ours, and leaves the
+/// group itself.
+async fn release_existing(
+    ctx: &Context,
+    group: &SlbVServerGroup,
+    slb: &dyn SlbApi,
+    id: &str,
+    status: &SlbVServerGroupStatus,
+) -> Result<Action> {
+    let Some(existing) = describe(slb, id).await? else {
+        return Ok(Action::await_change());
+    };
+    let ours = plan::from_spec(&status.backends).unwrap_or_default();
+    let added = plan::managed_part(&existing.backends, &Backends::new(), &ours);
+    for change in plan::diff(&Backends::new(), &added) {
+        if let Change::Remove(backend_servers) = change {
+            slb.remove_vserver_group_backend_servers(&RemoveVServerGroupBackendServersRequest {
+                v_server_group_id: id.to_owned(),
+                backend_servers,
+            })
+            .await?;
+        }
+    }
+    let note = format!(
+        "Removed the {} backend(s) it added from VServer group {id}, which stays",
+        added.len()
+    );
+    events::normal(ctx, group, "Released", note).await;
     Ok(Action::await_change())
 }
 

@@ -88,6 +88,12 @@ pub struct SlbInstanceSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("vSwitchId is immutable"))]
     pub v_switch_id: Option<String>,
 
+    /// Resource group the load balancer is created in. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("resourceGroupId is immutable"))]
+    pub resource_group_id: Option<String>,
+
     /// Primary zone. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]

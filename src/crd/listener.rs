@@ -45,8 +45,10 @@ use super::{DeletionPolicy, LocalObjectReference, conditions_schema};
         .message("serverCertificate is required when protocol is HTTPS"),
     validation = Rule::new("self.protocol == 'HTTPS' || (!has(self.serverCertificate) && !has(self.caCertificate))")
         .message("serverCertificate and caCertificate are only allowed when protocol is HTTPS"),
-    validation = Rule::new("self.protocol in ['HTTP', 'HTTPS'] || (!has(self.stickySession) && !has(self.xForwardedFor) && !has(self.gzip))")
-        .message("stickySession, xForwardedFor and gzip are only allowed when protocol is HTTP or HTTPS"),
+    validation = Rule::new("self.protocol in ['HTTP', 'HTTPS'] || (!has(self.stickySession) && !has(self.xForwardedFor) && !has(self.forwardedHeaders) && !has(self.gzip))")
+        .message("stickySession, xForwardedFor, forwardedHeaders and gzip are only allowed when protocol is HTTP or HTTPS"),
+    validation = Rule::new("self.protocol == 'TCP' || !has(self.establishedTimeout)")
+        .message("establishedTimeout is only allowed when protocol is TCP"),
     validation = Rule::new("self.protocol in ['TCP', 'UDP'] || (!has(self.persistenceTimeout) && !has(self.masterSlaveServerGroupRef))")
         .message("persistenceTimeout and masterSlaveServerGroupRef are only allowed when protocol is TCP or UDP"),
     validation = Rule::new("!(has(self.vServerGroupRef) && has(self.masterSlaveServerGroupRef))")
@@ -92,6 +94,11 @@ pub struct SlbListenerSpec {
     #[schemars(range(min = 0, max = 3600))]
     pub persistence_timeout: Option<i32>,
 
+    /// TCP only: seconds an idle connection stays open, 10–900 (default 900).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 900))]
+    pub established_timeout: Option<i32>,
+
     /// Health check settings; the operator's defaults apply to what is left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
@@ -103,6 +110,11 @@ pub struct SlbListenerSpec {
     /// HTTP and HTTPS only: add the X-Forwarded-For header (the API forces it on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_forwarded_for: Option<bool>,
+
+    /// HTTP and HTTPS only: the headers that tell the backends about the load balancer. All off by
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_headers: Option<ForwardedHeaders>,
 
     /// HTTP and HTTPS only: compress responses (on by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,6 +241,21 @@ pub enum HttpCode {
     Http4xx,
     #[serde(rename = "http_5xx")]
     Http5xx,
+}
+
+/// Headers an HTTP or HTTPS listener adds to the requests it forwards, besides X-Forwarded-For.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardedHeaders {
+    /// `SLB-IP`: the load balancer's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slb_ip: Option<bool>,
+    /// `SLB-ID`: the load balancer's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slb_id: Option<bool>,
+    /// `X-Forwarded-Proto`: the listener's protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proto: Option<bool>,
 }
 
 /// Session persistence by cookie.

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -46,6 +48,15 @@ pub struct SlbVServerGroupSpec {
     #[schemars(length(min = 1, max = 80), pattern(r"^[A-Za-z0-9\-/._]+$"))]
     pub name: Option<String>,
 
+    /// An existing group of the load balancer to use instead of creating one; only on an
+    /// SlbInstance that adopts its load balancer (`loadBalancerId`). The group is not ours: its name
+    /// and the backends the spec does not declare are left as they are, and on deletion only the
+    /// backends this object added are removed from it. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("vServerGroupId is immutable"))]
+    pub v_server_group_id: Option<String>,
+
     /// Explicit backend servers; each serverId and port pair may appear only once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1000))]
@@ -80,6 +91,28 @@ pub struct ServiceBackendReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 3600))]
     pub drain_seconds: Option<i32>,
+    /// Only the nodes with all these labels become backends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Leave out nodes marked unschedulable (cordoned), as well as those not Ready, excluded by
+    /// label, or being removed by the cluster autoscaler, which are always left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_unschedulable: Option<bool>,
+    /// The sum of the backends' weights, 1–100, shared by the nodes in proportion to their ready
+    /// pods (each at least 1), so that several Services' groups can be weighed against each other
+    /// (the cloud controller manager's `weight`). Unset: the weighting alone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub total_weight: Option<i32>,
+    /// The weight of the nodes with the most ready pods (of every node with weighting Equal), the
+    /// others in proportion; 100 when unset (the cloud controller manager's `default-weight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub default_weight: Option<i32>,
+    /// Backends already in the group keep the weight they have there; only new ones (and those
+    /// coming back from a drain) get theirs (the cloud controller manager's `ignore-weight-update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_weights: Option<bool>,
 }
 
 /// How the backends of a Service are weighted.

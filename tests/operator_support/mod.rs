@@ -173,7 +173,7 @@ impl Operator {
             concurrency: 4,
             watch_namespaces: vec![namespace.to_owned()],
             service_load_balancer_class: "slb.operator.dev/slb".into(),
-            manage_services_without_class: true,
+            manage_services_without_class: false,
             allow_deleting_adopted: false,
             adoption_namespaces: None,
             certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),

@@ -332,7 +332,7 @@ fn create_request(
     let internet = address_type == AddressType::Internet;
     CreateLoadBalancerRequest {
         load_balancer_spec: spec.load_balancer_spec.map(to_api_spec),
-        resource_group_id: None,
+        resource_group_id: spec.resource_group_id.clone(),
         load_balancer_name: Some(name),
         address_type: Some(match address_type {
             AddressType::Internet => slb_api::AddressType::Internet,

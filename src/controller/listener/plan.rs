@@ -233,7 +233,17 @@ fn recreate_reason(desired: &Desired, claimed: Address, observed: &Settings) -> 
 /// The calls that bring an existing listener at the right address to the spec.
 fn update(desired: &Desired, listener: &ObservedListener) -> Vec<Change> {
     let mut changes = Vec::new();
-    if listener.settings != desired.settings {
+    // What a describe does not report cannot be seen to drift; it is sent with every set.
+    let mut observed = listener.settings.clone();
+    if observed.forwarded_headers.is_none() {
+        observed
+            .forwarded_headers
+            .clone_from(&desired.settings.forwarded_headers);
+    }
+    if observed.established_timeout.is_none() {
+        observed.established_timeout = desired.settings.established_timeout;
+    }
+    if observed != desired.settings {
         changes.push(Change::Set(Box::new(set_request(desired))));
     }
     changes.extend(access_control_changes(
@@ -286,11 +296,19 @@ fn access_control_changes(
     changes
 }
 
-/// The X-Forwarded-For switches of HTTP and HTTPS listeners; the spec declares only the header itself.
-fn x_forwarded_for(desired: &Desired) -> XForwardedFor {
+/// The X-Forwarded-For switches of HTTP and HTTPS listeners. CreateLoadBalancerHTTPSListener
+/// takes only the header itself (`with_extras` false); the set that follows adds the others.
+fn x_forwarded_for(desired: &Desired, with_extras: bool) -> XForwardedFor {
+    let extras = desired
+        .settings
+        .forwarded_headers
+        .as_ref()
+        .filter(|_| with_extras);
     XForwardedFor {
         enabled: Some(desired.x_forwarded_for),
-        ..Default::default()
+        slb_ip: extras.map(|h| OnOff::from_bool(h.slb_ip)),
+        slb_id: extras.map(|h| OnOff::from_bool(h.slb_id)),
+        proto: extras.map(|h| OnOff::from_bool(h.proto)),
     }
 }
 
@@ -374,7 +392,7 @@ fn create_request(desired: &Desired) -> Create {
             listener_port,
             backend_server_port,
             bandwidth,
-            x_forwarded_for: x_forwarded_for(desired),
+            x_forwarded_for: x_forwarded_for(desired, true),
             scheduler: s.scheduler,
             sticky_session: sticky_session(s.stickiness.as_ref()),
             health_check,
@@ -389,7 +407,7 @@ fn create_request(desired: &Desired) -> Create {
             listener_port,
             backend_server_port,
             bandwidth,
-            x_forwarded_for: x_forwarded_for(desired),
+            x_forwarded_for: x_forwarded_for(desired, false),
             scheduler: s.scheduler,
             sticky_session: sticky_session(s.stickiness.as_ref()),
             health_check,
@@ -413,7 +431,7 @@ fn create_request(desired: &Desired) -> Create {
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
             server_groups: server_group_ids(s),
-            established_timeout: None,
+            established_timeout: s.established_timeout,
         }),
         ListenerProtocol::Udp => Create::Udp(CreateLoadBalancerUDPListenerRequest {
             load_balancer_id,
@@ -445,7 +463,7 @@ fn set_request(desired: &Desired) -> Set {
             load_balancer_id,
             listener_port,
             bandwidth,
-            x_forwarded_for: x_forwarded_for(desired),
+            x_forwarded_for: x_forwarded_for(desired, true),
             scheduler: s.scheduler,
             sticky_session: sticky_session(s.stickiness.as_ref()),
             health_check,
@@ -460,7 +478,7 @@ fn set_request(desired: &Desired) -> Set {
             load_balancer_id,
             listener_port,
             bandwidth,
-            x_forwarded_for: x_forwarded_for(desired),
+            x_forwarded_for: x_forwarded_for(desired, true),
             scheduler: s.scheduler,
             sticky_session: sticky_session(s.stickiness.as_ref()),
             health_check,
@@ -484,6 +502,7 @@ fn set_request(desired: &Desired) -> Set {
             health_check_connect_port,
             health_check_timing: health_check_timing(&s.health),
             server_groups: server_group_switches(s),
+            established_timeout: s.established_timeout,
             ..Default::default()
         }),
         ListenerProtocol::Udp => Set::Udp(SetLoadBalancerUDPListenerAttributeRequest {

@@ -608,3 +608,88 @@ fn only_certificates_no_longer_in_use_are_deleted() {
     );
     assert_eq!(unused_certificates(&all, None, None).len(), 3);
 }
+
+#[test]
+fn forwarded_headers_are_compared_when_slb_reports_them_and_sent_with_every_set() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
+         forwardedHeaders: {slbIp: true, proto: true}}",
+    );
+    // A describe without them (the reference's) cannot show drift.
+    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    assert_eq!(
+        plan(&desired, Some(http_address()), &observed),
+        Plan::Changes(vec![])
+    );
+    let mut reported = http_attribute();
+    reported.x_forwarded_for_slb_ip = Some(OnOff::Off);
+    reported.x_forwarded_for_slb_id = Some(OnOff::Off);
+    reported.x_forwarded_for_proto = Some(OnOff::Off);
+    let observed = running(observed_http(ListenerProtocol::Http, &reported));
+    let planned = changes(plan(&desired, Some(http_address()), &observed));
+    let [Change::Set(set)] = planned.as_slice() else {
+        unreachable!("expected one set: {planned:?}");
+    };
+    let Set::Http(request) = set.as_ref() else {
+        unreachable!("expected an HTTP set: {set:?}");
+    };
+    assert_eq!(
+        request.x_forwarded_for,
+        XForwardedFor {
+            enabled: Some(OnOff::On),
+            slb_ip: Some(OnOff::On),
+            slb_id: Some(OnOff::Off),
+            proto: Some(OnOff::On),
+        }
+    );
+}
+
+#[test]
+fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
+    let desired = desired(
+        "{instanceRef: {name: web}, listenerPort: 443, protocol: TCP, backendServerPort: 8443, establishedTimeout: 120}",
+    );
+    let planned = changes(plan(
+        &desired,
+        None,
+        &Observed {
+            claimed: Slot::Free,
+            target: None,
+        },
+    ));
+    let Some(Change::Create(create)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    let Create::Tcp(request) = create.as_ref() else {
+        unreachable!("expected a TCP create: {create:?}");
+    };
+    assert_eq!(request.established_timeout, Some(120));
+    let attribute = Layer4ListenerAttribute {
+        backend_server_port: Some(8443),
+        bandwidth: Some(-1),
+        status: Some(ListenerStatus::Running),
+        scheduler: Some(Scheduler::WeightedRoundRobin),
+        persistence_timeout: Some(0),
+        established_timeout: Some(900),
+        health_check_type: Some(HealthCheckType::Tcp),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_connect_port: Some(8443),
+        health_check_interval: Some(2),
+        ..Default::default()
+    };
+    let address = Address {
+        port: 443,
+        protocol: ListenerProtocol::Tcp,
+    };
+    let observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
+    let planned = changes(plan(&desired, Some(address), &observed));
+    let [Change::Set(set)] = planned.as_slice() else {
+        unreachable!("expected one set: {planned:?}");
+    };
+    let Set::Tcp(request) = set.as_ref() else {
+        unreachable!("expected a TCP set: {set:?}");
+    };
+    assert_eq!(request.established_timeout, Some(120));
+}

@@ -13,6 +13,7 @@ const DEFAULT_THRESHOLD: u32 = 3;
 const DEFAULT_TIMEOUT_SECONDS: u32 = 5;
 const DEFAULT_INTERVAL_SECONDS: u32 = 2;
 const DEFAULT_URI: &str = "/";
+const DEFAULT_ESTABLISHED_TIMEOUT: u32 = 900;
 /// The API's spelling of "the backend's private IP" as the Host of HTTP health checks.
 pub(super) const BACKEND_IP_DOMAIN: &str = "$_ip";
 
@@ -50,6 +51,14 @@ pub struct HealthSettings {
     pub http_codes: Vec<HealthCheckHttpCode>,
 }
 
+/// The extra headers of an HTTP or HTTPS listener, as compared.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ForwardedHeaders {
+    pub slb_ip: bool,
+    pub slb_id: bool,
+    pub proto: bool,
+}
+
 /// The settings of a listener in one canonical form, built from the spec or from a describe, so
 /// that `==` means "no call needed". X-Forwarded-For is left out: the API forces it on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +73,10 @@ pub struct Settings {
     pub stickiness: Option<Stickiness>,
     /// HTTP and HTTPS.
     pub gzip: Option<OnOff>,
+    /// HTTP and HTTPS; `None` from a describe that does not report them (the reference's does not).
+    pub forwarded_headers: Option<ForwardedHeaders>,
+    /// TCP; `None` from a describe that does not report it (the reference's does not).
+    pub established_timeout: Option<u32>,
     pub health: HealthSettings,
     pub v_server_group_id: Option<String>,
     pub master_slave_server_group_id: Option<String>,
@@ -93,10 +106,15 @@ impl Settings {
             self.master_slave_server_group_id = None;
             self.stickiness = Some(self.stickiness.unwrap_or(Stickiness::Off));
             self.gzip = Some(self.gzip.unwrap_or(OnOff::On));
+            self.established_timeout = None;
             health.check_type = None;
         } else {
             self.stickiness = None;
             self.gzip = None;
+            self.forwarded_headers = None;
+            if protocol != ListenerProtocol::Tcp {
+                self.established_timeout = None;
+            }
             self.persistence_timeout = Some(self.persistence_timeout.unwrap_or(0));
             // TCP and UDP listeners always health-check.
             health.enabled = true;
@@ -166,6 +184,11 @@ pub fn desired_settings(
         persistence_timeout: spec.persistence_timeout.and_then(|t| u32::try_from(t).ok()),
         stickiness: spec.sticky_session.as_ref().map(stickiness),
         gzip: Some(OnOff::from_bool(spec.gzip.unwrap_or(true))),
+        forwarded_headers: Some(forwarded_headers(spec.forwarded_headers.as_ref())),
+        established_timeout: Some(to_u32(
+            spec.established_timeout,
+            DEFAULT_ESTABLISHED_TIMEOUT,
+        )),
         health,
         v_server_group_id: resolved.v_server_group_id.clone(),
         master_slave_server_group_id: resolved.master_slave_server_group_id.clone(),
@@ -173,6 +196,15 @@ pub fn desired_settings(
         ca_certificate_id: resolved.ca_certificate_id.clone(),
     }
     .canonical(protocol)
+}
+
+fn forwarded_headers(spec: Option<&crd::ForwardedHeaders>) -> ForwardedHeaders {
+    let spec = spec.cloned().unwrap_or_default();
+    ForwardedHeaders {
+        slb_ip: spec.slb_ip.unwrap_or(false),
+        slb_id: spec.slb_id.unwrap_or(false),
+        proto: spec.proto.unwrap_or(false),
+    }
 }
 
 fn to_u32(value: Option<i32>, default: u32) -> u32 {
@@ -217,6 +249,19 @@ pub fn observed_http(protocol: ListenerProtocol, attribute: &HttpListenerAttribu
         persistence_timeout: None,
         stickiness: Some(stickiness),
         gzip: attribute.gzip,
+        forwarded_headers: match (
+            attribute.x_forwarded_for_slb_ip,
+            attribute.x_forwarded_for_slb_id,
+            attribute.x_forwarded_for_proto,
+        ) {
+            (None, None, None) => None,
+            (slb_ip, slb_id, proto) => Some(ForwardedHeaders {
+                slb_ip: slb_ip == Some(OnOff::On),
+                slb_id: slb_id == Some(OnOff::On),
+                proto: proto == Some(OnOff::On),
+            }),
+        },
+        established_timeout: None,
         health: HealthSettings {
             enabled: attribute.health_check == Some(OnOff::On),
             check_type: None,
@@ -249,6 +294,8 @@ pub fn observed_layer4(
         persistence_timeout: attribute.persistence_timeout,
         stickiness: None,
         gzip: None,
+        forwarded_headers: None,
+        established_timeout: attribute.established_timeout,
         health: HealthSettings {
             enabled: true,
             check_type: attribute.health_check_type,

@@ -39,6 +39,11 @@ impl Annotations {
             .map(|value| value.trim())
     }
 
+    /// An annotation by its full name.
+    pub(super) fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|value| value.trim())
+    }
+
     pub(super) fn string(
         &self,
         short_name: &str,
@@ -142,3 +147,154 @@ pub(super) const DOMAIN: (fn(char) -> bool, &str) = (
 /// The characters of a cookie name.
 pub(super) const COOKIE: (fn(char) -> bool, &str) =
     (|c| c.is_ascii_alphanumeric(), "letters or digits");
+
+/// How the operator treats an annotation of the cloud controller manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Read and applied (some only in the values API 2014-05-15 can express; others are refused
+    /// as invalid).
+    Implemented,
+    /// API 2014-05-15 has no way to express it: why.
+    Refused(&'static str),
+}
+
+use Support::{Implemented, Refused};
+
+const LATER_API: &str = "API 2014-05-15 has no such setting";
+
+/// Every classic-SLB annotation of the cloud controller manager, by short name (under
+/// [`ANNOTATION_PREFIX`] or the legacy prefix; `backend-type` stands for
+/// [`BACKEND_TYPE_ANNOTATION`]), and how the operator treats it. The README's table follows it.
+pub const CCM_ANNOTATIONS: [(&str, Support); 66] = [
+    // the load balancer
+    ("id", Implemented),
+    ("force-override-listeners", Implemented),
+    ("name", Implemented),
+    ("address-type", Implemented),
+    ("charge-type", Implemented),
+    ("bandwidth", Implemented),
+    ("spec", Implemented),
+    ("instance-charge-type", Implemented),
+    ("network-type", Implemented),
+    ("vswitch-id", Implemented),
+    ("master-zoneid", Implemented),
+    ("slave-zoneid", Implemented),
+    ("ip-version", Implemented),
+    ("resource-group-id", Implemented),
+    ("additional-resource-tags", Implemented),
+    ("hostname", Implemented),
+    ("preserve-lb-on-delete", Implemented),
+    ("delete-protection", Refused(LATER_API)),
+    ("modification-protection", Refused(LATER_API)),
+    (
+        "ip",
+        Refused("CreateLoadBalancer of API 2014-05-15 cannot choose the address"),
+    ),
+    (
+        "external-ip-type",
+        Refused("API 2014-05-15 has no elastic IP addresses"),
+    ),
+    // the listeners
+    ("protocol-port", Implemented),
+    ("cert-id", Implemented),
+    ("scheduler", Implemented),
+    ("persistence-timeout", Implemented),
+    ("established-timeout", Implemented),
+    ("acl-status", Implemented),
+    ("acl-type", Implemented),
+    ("health-check-flag", Implemented),
+    ("health-check-switch", Implemented),
+    ("health-check-type", Implemented),
+    ("health-check-connect-port", Implemented),
+    ("healthy-threshold", Implemented),
+    ("unhealthy-threshold", Implemented),
+    ("health-check-interval", Implemented),
+    ("health-check-connect-timeout", Implemented),
+    ("health-check-timeout", Implemented),
+    ("health-check-uri", Implemented),
+    ("health-check-domain", Implemented),
+    ("health-check-httpcode", Implemented),
+    ("sticky-session", Implemented),
+    ("sticky-session-type", Implemented),
+    ("cookie-timeout", Implemented),
+    ("cookie", Implemented),
+    ("xforwardedfor-proto", Implemented),
+    ("connection-drain", Implemented),
+    ("connection-drain-timeout", Implemented),
+    ("vgroup-port", Implemented),
+    (
+        "acl-id",
+        Refused("API 2014-05-15 has no access control lists; use spec.loadBalancerSourceRanges"),
+    ),
+    ("health-check-method", Refused(LATER_API)),
+    ("domain-extensions", Refused(LATER_API)),
+    ("tls-cipher-policy", Refused(LATER_API)),
+    ("http2-enabled", Refused(LATER_API)),
+    ("forward-port", Refused(LATER_API)),
+    ("idle-timeout", Refused(LATER_API)),
+    ("request-timeout", Refused(LATER_API)),
+    ("proxy-protocol", Refused(LATER_API)),
+    ("xforwardedfor-slbport", Refused(LATER_API)),
+    ("xforwardedfor-clientsrcport", Refused(LATER_API)),
+    // the backends
+    ("backend-type", Implemented),
+    ("backend-label", Implemented),
+    ("remove-unscheduled-backend", Implemented),
+    ("weight", Implemented),
+    ("default-weight", Implemented),
+    ("ignore-weight-update", Implemented),
+    (
+        "backend-ip-version",
+        Refused("API 2014-05-15 has IPv4 backends only"),
+    ),
+];
+
+/// Annotations of ours under the cloud controller manager's prefix, for what API 2014-05-15
+/// offers and the cloud controller manager does not.
+pub const OWN_ANNOTATIONS: [&str; 2] = ["xforwardedfor-slbip", "xforwardedfor-slbid"];
+
+/// The cloud controller manager's one annotation outside its prefix.
+pub const BACKEND_TYPE_ANNOTATION: &str = "service.beta.kubernetes.io/backend-type";
+
+/// An annotation the operator does not apply, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    pub annotation: String,
+    pub why: &'static str,
+}
+
+/// The annotations under the cloud controller manager's prefixes that the operator does not apply,
+/// in name order.
+pub fn ignored(annotations: &BTreeMap<String, String>) -> Vec<Ignored> {
+    annotations
+        .keys()
+        .filter_map(|key| {
+            let short_name = if key == BACKEND_TYPE_ANNOTATION {
+                "backend-type"
+            } else {
+                key.strip_prefix(ANNOTATION_PREFIX)
+                    .or_else(|| key.strip_prefix(LEGACY_ANNOTATION_PREFIX))?
+            };
+            if OWN_ANNOTATIONS.contains(&short_name) {
+                return None;
+            }
+            let support = CCM_ANNOTATIONS
+                .iter()
+                .find(|(name, _)| *name == short_name)
+                .map(|(_, support)| *support);
+            let why = match support {
+                Some(Implemented) => return None,
+                Some(Refused(why)) => why,
+                None => "not an annotation of the cloud controller manager or the operator",
+            };
+            Some(Ignored {
+                annotation: key.clone(),
+                why,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "annotations_tests.rs"]
+mod tests;

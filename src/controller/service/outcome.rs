@@ -3,6 +3,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Resource, ResourceExt};
 
+use super::annotations::Ignored;
 use super::{LOAD_BALANCER_READY, Owned};
 use crate::conditions::{DesiredCondition, READY, Reason, is_ready};
 use crate::controller::runtime::Note;
@@ -123,5 +124,30 @@ pub(super) fn load_balancer_condition(owned: &Owned, address: Option<&str>) -> D
         status,
         reason,
         message,
+    }
+}
+
+/// The line of the Service's condition that names the annotations it ignores, if any.
+pub(super) fn ignored_line(ignored: &[Ignored]) -> Option<String> {
+    let named: Vec<String> = ignored
+        .iter()
+        .map(|i| format!("{} ({})", i.annotation, i.why))
+        .collect();
+    (!named.is_empty()).then(|| format!("Annotations ignored: {}", named.join("; ")))
+}
+
+/// The Warning about ignored annotations, once: only when the Service's condition does not name
+/// them yet, so a resync or another change of the Service repeats nothing.
+pub(super) fn ignored_warning(line: Option<&str>, condition_message: Option<&str>) -> Option<Note> {
+    let line = line?;
+    (!condition_message.is_some_and(|message| message.contains(line)))
+        .then(|| Note::new(super::UNSUPPORTED_ANNOTATION, line.to_owned()))
+}
+
+/// `message`, with the ignored annotations' line after it.
+pub(super) fn with_ignored(message: String, line: Option<&str>) -> String {
+    match line {
+        Some(line) => format!("{message}. {line}"),
+        None => message,
     }
 }

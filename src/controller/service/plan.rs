@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 
-use super::annotations::{Annotations, COOKIE, DOMAIN, Errors, ID, SLB_NAME, URI};
+use super::annotations::{
+    Annotations, BACKEND_TYPE_ANNOTATION, COOKIE, DOMAIN, Errors, ID, SLB_NAME, URI,
+};
 use crate::context::Config;
 use crate::crd::{
-    CertificateSource, DeletionPolicy, HealthCheck, HealthCheckType, HttpCode, ListenerProtocol,
-    LocalObjectReference, ServiceBackendReference, SlbInstanceSpec, SlbListenerSpec,
-    SlbVServerGroupSpec, StickySession, StickySessionType,
+    AccessControl, CertificateSource, DeletionPolicy, ForwardedHeaders, HealthCheck,
+    HealthCheckType, HttpCode, ListenerProtocol, LocalObjectReference, ServiceBackendReference,
+    SlbInstanceSpec, SlbListenerSpec, SlbVServerGroupSpec, StickySession, StickySessionType,
 };
 
 /// The prefix of the cloud controller manager's annotations, whose names we keep.
@@ -23,8 +25,9 @@ pub(super) const LEGACY_ANNOTATION_PREFIX: &str =
 
 /// The annotations that shape a load balancer the operator creates; an adopted one (`id`) is used
 /// as it is, so they cannot be combined with it.
-const INSTANCE_ANNOTATIONS: [&str; 9] = [
+const INSTANCE_ANNOTATIONS: [&str; 10] = [
     "name",
+    "resource-group-id",
     "address-type",
     "charge-type",
     "bandwidth",
@@ -63,6 +66,8 @@ pub struct Children {
     /// One per Service port (none on an adopted load balancer without
     /// `force-override-listeners: "true"`), named `<service>-<port>`.
     pub listeners: BTreeMap<String, SlbListenerSpec>,
+    /// `hostname`: published in the Service's ingress instead of the address.
+    pub hostname: Option<String>,
 }
 
 /// The name of the group and the listener of a Service port.
@@ -87,7 +92,16 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         .and_then(|spec| spec.ports.clone())
         .unwrap_or_default();
     let protocols = protocol_overrides(&annotations, &ports, &mut errors);
-    let settings = ListenerSettings::read(&annotations, &mut errors);
+    let mut settings = ListenerSettings::read(&annotations, &mut errors);
+    let source_ranges = service
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.load_balancer_source_ranges.clone())
+        .unwrap_or_default();
+    settings.access_control = access_control(&annotations, &source_ranges, &mut errors);
+    let backends = BackendSettings::read(&annotations, &mut errors);
+    let existing_groups = existing_groups(&annotations, &ports, adopted, &mut errors);
+    let hostname = annotations.string("hostname", &mut errors, 253, HOSTNAME);
 
     let mut groups = BTreeMap::new();
     let mut listeners = BTreeMap::new();
@@ -116,13 +130,9 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
             SlbVServerGroupSpec {
                 instance_ref: LocalObjectReference { name: name.clone() },
                 name: None,
+                v_server_group_id: existing_groups.get(&port.port).cloned(),
                 backends: None,
-                service_ref: Some(ServiceBackendReference {
-                    name: name.clone(),
-                    port: port.port,
-                    weighting: None,
-                    drain_seconds: None,
-                }),
+                service_ref: Some(backends.reference(&name, port.port)),
                 // The Service's groups leave with it, also from an adopted load balancer that stays.
                 deletion_policy: adopted.then_some(DeletionPolicy::Delete),
             },
@@ -142,8 +152,211 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         instance,
         groups,
         listeners,
+        hostname,
     })
 }
+
+/// `vgroup-port`: `rsp-1:443,rsp-2:80`, existing VServer groups of the adopted load balancer that
+/// receive the nodes of those Service ports instead of groups of their own.
+fn existing_groups(
+    annotations: &Annotations,
+    ports: &[ServicePort],
+    adopted: bool,
+    errors: &mut Errors,
+) -> BTreeMap<i32, String> {
+    let key = "vgroup-port";
+    let mut groups = BTreeMap::new();
+    let Some(value) = annotations.get(key) else {
+        return groups;
+    };
+    if !adopted {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}{key} needs {ANNOTATION_PREFIX}id: only the groups of an adopted load balancer can be used"
+        ));
+        return groups;
+    }
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = entry.split_once(':').and_then(|(id, port)| {
+            let id = id.trim();
+            let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(ID.0);
+            Some((valid.then_some(id)?, port.trim().parse::<i32>().ok()?))
+        });
+        match parsed {
+            Some((id, port)) if ports.iter().any(|p| p.port == port) => {
+                if groups.insert(port, id.to_owned()).is_some() {
+                    errors.push(format!(
+                        "{ANNOTATION_PREFIX}{key}: port {port} is given two groups"
+                    ));
+                }
+            }
+            Some((_, port)) => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: the Service has no port {port}"
+            )),
+            None => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {entry:?} is not of the form <vserver-group-id>:<port>"
+            )),
+        }
+    }
+    groups
+}
+
+/// `spec.loadBalancerSourceRanges` as the white list of every listener, with the cloud controller
+/// manager's `acl-status` and `acl-type` where API 2014-05-15 can follow them. No ranges, or a
+/// range of every address, closes the list (the API refuses `0.0.0.0/0` as an item).
+fn access_control(
+    annotations: &Annotations,
+    source_ranges: &[String],
+    errors: &mut Errors,
+) -> AccessControl {
+    let mut items = Vec::new();
+    let mut everyone = false;
+    for range in source_ranges.iter().map(|r| r.trim()) {
+        match ipv4_range(range) {
+            Some((_, 0)) => everyone = true,
+            Some(_) => {
+                if !items.iter().any(|i| i == range) {
+                    items.push(range.to_owned());
+                }
+            }
+            None => errors.push(format!(
+                "spec.loadBalancerSourceRanges: {range:?} is not an IPv4 address or CIDR range such as 203.0.113.0/24"
+            )),
+        }
+    }
+    if items.len() > MAX_WHITE_LIST_ITEMS {
+        errors.push(format!(
+            "spec.loadBalancerSourceRanges: at most {MAX_WHITE_LIST_ITEMS} ranges fit a listener's white list"
+        ));
+    }
+    let restricted = !everyone && !items.is_empty();
+    if annotations
+        .get("acl-type")
+        .is_some_and(|t| !t.eq_ignore_ascii_case("white"))
+    {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}acl-type: API 2014-05-15 has white lists only; use white (or leave it out)"
+        ));
+    }
+    match annotations.on_off("acl-status", errors, "on", "off") {
+        Some(true) if !restricted => errors.push(format!(
+            "{ANNOTATION_PREFIX}acl-status: on needs the white list in spec.loadBalancerSourceRanges (acl-id is not available with API 2014-05-15)"
+        )),
+        Some(false) if restricted => errors.push(format!(
+            "{ANNOTATION_PREFIX}acl-status: off contradicts spec.loadBalancerSourceRanges; remove one of them"
+        )),
+        _ => {}
+    }
+    items.sort();
+    AccessControl {
+        enabled: restricted,
+        source_items: if restricted { items } else { Vec::new() },
+    }
+}
+
+/// An IPv4 address or CIDR range, as its address and prefix length.
+fn ipv4_range(range: &str) -> Option<(std::net::Ipv4Addr, u8)> {
+    let (address, prefix) = match range.split_once('/') {
+        Some((address, prefix)) => (address, prefix.parse::<u8>().ok().filter(|p| *p <= 32)?),
+        None => (range, 32),
+    };
+    Some((address.parse().ok()?, prefix))
+}
+
+/// The settings of the Service's groups: which nodes, their weights, and the drain.
+#[derive(Default)]
+struct BackendSettings {
+    drain_seconds: Option<i32>,
+    node_selector: Option<BTreeMap<String, String>>,
+    exclude_unschedulable: Option<bool>,
+    total_weight: Option<i32>,
+    default_weight: Option<i32>,
+    keep_weights: Option<bool>,
+}
+
+impl BackendSettings {
+    fn read(annotations: &Annotations, errors: &mut Errors) -> Self {
+        if let Some(backend_type) = annotations.raw(BACKEND_TYPE_ANNOTATION)
+            && !backend_type.eq_ignore_ascii_case("ecs")
+        {
+            errors.push(format!(
+                "{BACKEND_TYPE_ANNOTATION}: {backend_type:?}: the backends are the nodes (ecs); API 2014-05-15 cannot add pods' network interfaces (eni)"
+            ));
+        }
+        let drain = annotations.on_off("connection-drain", errors, "on", "off");
+        let drain_timeout = annotations.int("connection-drain-timeout", errors, 10, 900);
+        let drain_seconds = match (drain, drain_timeout) {
+            (Some(true), Some(timeout)) => Some(timeout),
+            (Some(true), None) => {
+                errors.push(format!(
+                    "{ANNOTATION_PREFIX}connection-drain: on needs {ANNOTATION_PREFIX}connection-drain-timeout"
+                ));
+                None
+            }
+            (Some(false), _) => Some(0),
+            (None, Some(_)) => {
+                errors.push(format!(
+                    "{ANNOTATION_PREFIX}connection-drain-timeout needs {ANNOTATION_PREFIX}connection-drain: on"
+                ));
+                None
+            }
+            (None, None) => None,
+        };
+        Self {
+            drain_seconds,
+            node_selector: node_labels(annotations, errors),
+            exclude_unschedulable: annotations.on_off(
+                "remove-unscheduled-backend",
+                errors,
+                "on",
+                "off",
+            ),
+            total_weight: annotations.int("weight", errors, 1, 100),
+            default_weight: annotations.int("default-weight", errors, 1, 100),
+            keep_weights: annotations.on_off("ignore-weight-update", errors, "on", "off"),
+        }
+    }
+
+    fn reference(&self, service: &str, port: i32) -> ServiceBackendReference {
+        ServiceBackendReference {
+            name: service.to_owned(),
+            port,
+            weighting: None,
+            drain_seconds: self.drain_seconds,
+            node_selector: self.node_selector.clone(),
+            exclude_unschedulable: self.exclude_unschedulable,
+            total_weight: self.total_weight,
+            default_weight: self.default_weight,
+            keep_weights: self.keep_weights,
+        }
+    }
+}
+
+/// `backend-label`: `k1=v1,k2=v2`, the labels a node needs to be a backend.
+fn node_labels(annotations: &Annotations, errors: &mut Errors) -> Option<BTreeMap<String, String>> {
+    let key = "backend-label";
+    let value = annotations.get(key)?;
+    let mut labels = BTreeMap::new();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((label, value)) if !label.trim().is_empty() => {
+                labels.insert(label.trim().to_owned(), value.trim().to_owned());
+            }
+            _ => errors.push(format!(
+                "{ANNOTATION_PREFIX}{key}: {pair:?} is not of the form label=value"
+            )),
+        }
+    }
+    Some(labels).filter(|labels| !labels.is_empty())
+}
+
+/// The most items the API keeps in one listener's white list.
+const MAX_WHITE_LIST_ITEMS: usize = 300;
+
+/// The characters of a DNS name.
+const HOSTNAME: (fn(char) -> bool, &str) = (
+    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+    "lowercase letters, digits, '-' or '.'",
+);
 
 /// A load balancer billed by bandwidth needs a peak bandwidth on each listener, and SLB refuses
 /// listeners whose peaks add up to more than the instance's: each gets an equal share.
@@ -198,6 +411,11 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
             "{ANNOTATION_PREFIX}charge-type applies only to address-type internet"
         ));
     }
+    let v_switch_id = annotations.string("vswitch-id", errors, 64, ID);
+    check_fixed_choices(annotations, v_switch_id.is_some(), errors);
+    let preserve = annotations
+        .on_off("preserve-lb-on-delete", errors, "true", "false")
+        .unwrap_or(false);
     SlbInstanceSpec {
         region_id: None,
         name: annotations.string("name", errors, 80, SLB_NAME),
@@ -209,13 +427,49 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
             errors,
             "slb.s1.small, slb.s2.small, slb.s2.medium, slb.s3.small, slb.s3.medium, slb.s3.large",
         ),
-        v_switch_id: annotations.string("vswitch-id", errors, 64, ID),
+        v_switch_id,
+        resource_group_id: annotations.string("resource-group-id", errors, 64, ID),
         master_zone_id: annotations.string("master-zoneid", errors, 64, ID),
         slave_zone_id: annotations.string("slave-zoneid", errors, 64, ID),
         status: None,
         tags: additional_tags(annotations, errors),
         load_balancer_id,
-        deletion_policy: None,
+        // The load balancer, and with it its listeners and groups, stays when the Service goes.
+        deletion_policy: preserve.then_some(DeletionPolicy::Orphan),
+    }
+}
+
+/// The instance annotations whose other values API 2014-05-15 cannot create: `ip-version` (IPv4),
+/// `instance-charge-type` (by specification), and `network-type`, which the vSwitch decides.
+fn check_fixed_choices(annotations: &Annotations, has_vswitch: bool, errors: &mut Errors) {
+    if annotations
+        .get("ip-version")
+        .is_some_and(|v| !v.eq_ignore_ascii_case("ipv4"))
+    {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}ip-version: API 2014-05-15 creates IPv4 load balancers only"
+        ));
+    }
+    if annotations
+        .get("instance-charge-type")
+        .is_some_and(|v| !v.eq_ignore_ascii_case("PayBySpec"))
+    {
+        errors.push(format!(
+            "{ANNOTATION_PREFIX}instance-charge-type: API 2014-05-15 bills by specification only (PayBySpec)"
+        ));
+    }
+    match annotations.get("network-type").map(str::to_ascii_lowercase).as_deref() {
+        None => {}
+        Some("vpc") if !has_vswitch => errors.push(format!(
+            "{ANNOTATION_PREFIX}network-type: vpc needs {ANNOTATION_PREFIX}vswitch-id (API 2014-05-15 places a VPC load balancer by its vSwitch)"
+        )),
+        Some("classic") if has_vswitch => errors.push(format!(
+            "{ANNOTATION_PREFIX}network-type: classic cannot have {ANNOTATION_PREFIX}vswitch-id"
+        )),
+        Some("vpc" | "classic") => {}
+        Some(other) => errors.push(format!(
+            "{ANNOTATION_PREFIX}network-type: {other:?} must be classic or vpc"
+        )),
     }
 }
 
@@ -350,18 +604,33 @@ struct ListenerSettings {
     health_check_domain: Option<String>,
     health_check_http_codes: Option<Vec<HttpCode>>,
     sticky_session: Option<StickySession>,
+    /// TCP.
+    established_timeout: Option<i32>,
+    /// HTTP and HTTPS.
+    forwarded_headers: Option<ForwardedHeaders>,
+    access_control: AccessControl,
 }
 
 impl ListenerSettings {
     fn read(annotations: &Annotations, errors: &mut Errors) -> Self {
+        // The cloud controller manager's default `rr` is not in API 2014-05-15: `wrr` is round robin
+        // with the backends' weights (docs/api-decisions.md).
         let scheduler = match annotations.get("scheduler") {
-            Some("rr") => {
-                errors.push(format!(
-                    "{ANNOTATION_PREFIX}scheduler: rr is not offered here; use wrr (with equal weights it is round robin) or wlc"
-                ));
-                None
-            }
-            _ => annotations.one_of("scheduler", errors, "wrr, wlc"),
+            Some(rr) if rr.eq_ignore_ascii_case("rr") => Some(crate::crd::Scheduler::Wrr),
+            _ => annotations.one_of("scheduler", errors, "rr, wrr, wlc"),
+        };
+        if annotations
+            .on_off("health-check-switch", errors, "on", "off")
+            .is_some_and(|on| !on)
+        {
+            errors.push(format!(
+                "{ANNOTATION_PREFIX}health-check-switch: off is not possible; TCP and UDP listeners always health-check with API 2014-05-15"
+            ));
+        }
+        let forwarded_headers = ForwardedHeaders {
+            slb_ip: annotations.on_off("xforwardedfor-slbip", errors, "on", "off"),
+            slb_id: annotations.on_off("xforwardedfor-slbid", errors, "on", "off"),
+            proto: annotations.on_off("xforwardedfor-proto", errors, "on", "off"),
         };
         let health_check_uri = annotations.string("health-check-uri", errors, 80, URI);
         if health_check_uri
@@ -394,6 +663,13 @@ impl ListenerSettings {
             health_check_domain,
             health_check_http_codes: http_codes(annotations, errors),
             sticky_session: sticky_session(annotations, errors),
+            established_timeout: annotations.int("established-timeout", errors, 10, 900),
+            forwarded_headers: Some(forwarded_headers)
+                .filter(|h| *h != ForwardedHeaders::default()),
+            access_control: AccessControl {
+                enabled: false,
+                source_items: Vec::new(),
+            },
         }
     }
 
@@ -432,6 +708,10 @@ impl ListenerSettings {
             persistence_timeout: self.persistence_timeout.filter(|_| !layer7),
             health_check: self.health_check(protocol),
             sticky_session: self.sticky_session.clone().filter(|_| layer7),
+            established_timeout: self
+                .established_timeout
+                .filter(|_| protocol == ListenerProtocol::Tcp),
+            forwarded_headers: self.forwarded_headers.clone().filter(|_| layer7),
             x_forwarded_for: None,
             gzip: None,
             server_certificate,
@@ -440,7 +720,8 @@ impl ListenerSettings {
                 name: group.to_owned(),
             }),
             master_slave_server_group_ref: None,
-            access_control: None,
+            // Always declared, so that ranges removed from the Service close the list.
+            access_control: Some(self.access_control.clone()),
             started: None,
             deletion_policy: None,
         }

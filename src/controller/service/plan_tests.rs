@@ -207,7 +207,7 @@ fn protocol_port_cert_id_and_listener_settings_apply_where_the_protocol_takes_th
 fn every_invalid_annotation_is_reported_and_nothing_is_planned() {
     let message = problems(&service(&[
         ("bandwidth", "lots"),
-        ("scheduler", "rr"),
+        ("scheduler", "fifo"),
         ("address-type", "public"),
         ("protocol-port", "https:80,ftp:21"),
         ("health-check-uri", "healthz"),
@@ -216,7 +216,7 @@ fn every_invalid_annotation_is_reported_and_nothing_is_planned() {
     ]));
     for expected in [
         "bandwidth: \"lots\"",
-        "rr is not offered",
+        "scheduler: \"fifo\" must be one of rr, wrr, wlc",
         "address-type: \"public\"",
         "\"ftp:21\"",
         "port 80 is https, which needs",
@@ -348,5 +348,219 @@ fn the_example_service_is_valid() {
     assert_eq!(children.listeners.len(), 2);
     for listener in children.listeners.values() {
         assert_eq!(listener.bandwidth, Some(10));
+    }
+}
+
+fn with_source_ranges(mut service: Service, ranges: &[&str]) -> Service {
+    if let Some(spec) = service.spec.as_mut() {
+        spec.load_balancer_source_ranges = Some(ranges.iter().map(|r| (*r).to_owned()).collect());
+    }
+    service
+}
+
+fn white_list(children: &Children) -> AccessControl {
+    let lists: BTreeSet<String> = children
+        .listeners
+        .values()
+        .map(|l| format!("{:?}", l.access_control))
+        .collect();
+    assert_eq!(
+        lists.len(),
+        1,
+        "every listener has the same list: {lists:?}"
+    );
+    children.listeners["web-80"]
+        .access_control
+        .clone()
+        .unwrap_or_else(|| unreachable!("the white list is always declared"))
+}
+
+#[test]
+fn source_ranges_become_every_listeners_white_list_and_their_absence_closes_it() {
+    let open = white_list(&planned(&with_source_ranges(
+        service(&[("acl-status", "on"), ("acl-type", "white")]),
+        &["203.0.113.0/24", "198.51.100.7", "203.0.113.0/24"],
+    )));
+    assert_eq!(
+        open,
+        AccessControl {
+            enabled: true,
+            source_items: vec!["198.51.100.7".into(), "203.0.113.0/24".into()],
+        }
+    );
+    let closed = AccessControl {
+        enabled: false,
+        source_items: Vec::new(),
+    };
+    assert_eq!(white_list(&planned(&service(&[]))), closed);
+    let everyone = with_source_ranges(service(&[]), &["203.0.113.0/24", "0.0.0.0/0"]);
+    assert_eq!(
+        white_list(&planned(&everyone)),
+        closed,
+        "0.0.0.0/0 means no restriction"
+    );
+}
+
+#[test]
+fn an_invalid_source_range_or_an_acl_the_api_cannot_express_changes_nothing() {
+    let message = problems(&with_source_ranges(
+        service(&[]),
+        &["203.0.113.0/33", "office", "2001:db8::/32"],
+    ));
+    for range in ["203.0.113.0/33", "office", "2001:db8::/32"] {
+        assert!(
+            message.contains(&format!("{range:?} is not an IPv4")),
+            "{range} in {message}"
+        );
+    }
+    let message = problems(&service(&[("acl-type", "black")]));
+    assert!(message.contains("white lists only"), "{message}");
+    let message = problems(&service(&[("acl-status", "on")]));
+    assert!(message.contains("needs the white list"), "{message}");
+    let message = problems(&with_source_ranges(
+        service(&[("acl-status", "off")]),
+        &["203.0.113.0/24"],
+    ));
+    assert!(message.contains("contradicts"), "{message}");
+}
+
+#[test]
+fn round_robin_is_weighted_round_robin() {
+    let children = planned(&service(&[("scheduler", "rr")]));
+    assert!(
+        children
+            .listeners
+            .values()
+            .all(|l| l.scheduler == Some(Scheduler::Wrr))
+    );
+}
+
+#[test]
+fn listener_annotations_reach_the_listeners_whose_protocol_takes_them() {
+    let children = planned(&service(&[
+        ("protocol-port", "http:80"),
+        ("established-timeout", "120"),
+        ("xforwardedfor-proto", "on"),
+        ("xforwardedfor-slbip", "on"),
+        ("xforwardedfor-slbid", "off"),
+        ("health-check-switch", "on"),
+    ]));
+    let (http, tcp) = (
+        &children.listeners["web-80"],
+        &children.listeners["web-9000"],
+    );
+    assert_eq!(
+        http.forwarded_headers,
+        Some(ForwardedHeaders {
+            slb_ip: Some(true),
+            slb_id: Some(false),
+            proto: Some(true),
+        })
+    );
+    assert_eq!(http.established_timeout, None);
+    assert_eq!(tcp.established_timeout, Some(120));
+    assert_eq!(tcp.forwarded_headers, None);
+    let message = problems(&service(&[
+        ("established-timeout", "5"),
+        ("health-check-switch", "off"),
+    ]));
+    assert!(
+        message.contains("established-timeout: \"5\" must be a whole number from 10 to 900"),
+        "{message}"
+    );
+    assert!(message.contains("always health-check"), "{message}");
+}
+
+#[test]
+fn backend_annotations_shape_the_groups() {
+    let children = planned(&service(&[
+        ("backend-label", "pool=web, zone=b"),
+        ("remove-unscheduled-backend", "on"),
+        ("weight", "40"),
+        ("connection-drain", "on"),
+        ("connection-drain-timeout", "120"),
+    ]));
+    let reference = children.groups["web-80"]
+        .service_ref
+        .clone()
+        .unwrap_or_else(|| unreachable!("a Service's group follows it"));
+    assert_eq!(
+        reference.node_selector,
+        Some(BTreeMap::from([
+            ("pool".to_owned(), "web".to_owned()),
+            ("zone".to_owned(), "b".to_owned())
+        ]))
+    );
+    assert_eq!(reference.exclude_unschedulable, Some(true));
+    assert_eq!(reference.total_weight, Some(40));
+    assert_eq!(reference.drain_seconds, Some(120));
+    let off = planned(&service(&[("connection-drain", "off")]));
+    let off = off.groups["web-80"]
+        .service_ref
+        .as_ref()
+        .and_then(|r| r.drain_seconds);
+    assert_eq!(off, Some(0), "no drain: removed at once");
+    let message = problems(&service(&[("connection-drain", "on"), ("weight", "0")]));
+    assert!(message.contains("needs"), "{message}");
+    assert!(message.contains("weight: \"0\""), "{message}");
+    let mut eni = service(&[]);
+    eni.metadata
+        .annotations
+        .get_or_insert_default()
+        .insert(BACKEND_TYPE_ANNOTATION.into(), "eni".into());
+    assert!(problems(&eni).contains("(eni)"));
+}
+
+#[test]
+fn instance_annotations_within_what_the_api_can_create() {
+    let children = planned(&service(&[
+        ("preserve-lb-on-delete", "true"),
+        ("resource-group-id", "rg-acfm"),
+        ("hostname", "web.example.com"),
+        ("ip-version", "ipv4"),
+        ("instance-charge-type", "PayBySpec"),
+        ("network-type", "vpc"),
+        ("vswitch-id", "vsw-1"),
+    ]));
+    assert_eq!(
+        children.instance.deletion_policy,
+        Some(DeletionPolicy::Orphan)
+    );
+    assert_eq!(
+        children.instance.resource_group_id.as_deref(),
+        Some("rg-acfm")
+    );
+    assert_eq!(children.hostname.as_deref(), Some("web.example.com"));
+    assert_eq!(planned(&service(&[])).instance.deletion_policy, None);
+    let message = problems(&service(&[
+        ("ip-version", "ipv6"),
+        ("instance-charge-type", "PayByCLCU"),
+        ("network-type", "vpc"),
+    ]));
+    for expected in ["IPv4 load balancers only", "PayBySpec", "vpc needs"] {
+        assert!(message.contains(expected), "{expected} in {message}");
+    }
+}
+
+#[test]
+fn vgroup_port_names_existing_groups_of_an_adopted_load_balancer() {
+    let children = planned(&service(&[("id", "lb-1"), ("vgroup-port", "rsp-1:80")]));
+    assert_eq!(
+        children.groups["web-80"].v_server_group_id.as_deref(),
+        Some("rsp-1")
+    );
+    assert_eq!(children.groups["web-9000"].v_server_group_id, None);
+    let message = problems(&service(&[("vgroup-port", "rsp-1:80")]));
+    assert!(message.contains("needs"), "{message}");
+    let message = problems(&service(&[
+        ("id", "lb-1"),
+        ("vgroup-port", "rsp-1:81,rsp 2:80,rsp-3"),
+    ]));
+    for expected in [
+        "no port 81",
+        "\"rsp 2:80\" is not of the form",
+        "\"rsp-3\" is not of the form",
+    ] {
+        assert!(message.contains(expected), "{expected} in {message}");
     }
 }

@@ -239,3 +239,45 @@ fn the_outcome_announces_the_load_balancer_once_and_warns_of_failing_children() 
     assert_eq!(warning.message, "SlbListener web-80: quota exceeded");
     assert!(!failing.condition.status);
 }
+
+#[test]
+fn ignored_annotations_are_announced_once_and_always_named_in_the_condition() {
+    use super::annotations::Ignored;
+    let line = outcome::ignored_line(&[Ignored {
+        annotation: "a/acl-id".into(),
+        why: "no ACLs",
+    }]);
+    let line = line.as_deref();
+    assert_eq!(line, Some("Annotations ignored: a/acl-id (no ACLs)"));
+    let message = with_ignored("the load balancer is at 198.18.0.1".into(), line);
+    assert_eq!(
+        message,
+        "the load balancer is at 198.18.0.1. Annotations ignored: a/acl-id (no ACLs)"
+    );
+    assert!(
+        ignored_warning(line, None).is_some(),
+        "first time: a Warning"
+    );
+    assert!(ignored_warning(line, Some("waiting for SlbInstance web")).is_some());
+    assert!(
+        ignored_warning(line, Some(&message)).is_none(),
+        "already said"
+    );
+    assert!(ignored_warning(None, None).is_none());
+    assert_eq!(outcome::ignored_line(&[]), None);
+}
+
+#[test]
+fn a_hostname_takes_the_place_of_the_address_in_the_ingress() {
+    let with_hostname = ingress(Some("198.18.0.1"), Some("web.example.com"));
+    assert_eq!(
+        with_hostname[0].hostname.as_deref(),
+        Some("web.example.com")
+    );
+    assert_eq!(with_hostname[0].ip, None);
+    assert_eq!(
+        ingress(Some("198.18.0.1"), None)[0].ip.as_deref(),
+        Some("198.18.0.1")
+    );
+    assert!(ingress(None, Some("web.example.com")).is_empty());
+}

@@ -8,17 +8,94 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::watcher;
 
 use super::plan::{BackendKey, Backends};
-use crate::crd::Weighting;
+use crate::crd::{ServiceBackendReference, Weighting};
 
 /// The label the EndpointSlice controller puts on the slices of a Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
-/// Nodes with this label are never load balancer backends (the Kubernetes convention).
-const EXCLUDE_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
+/// Nodes with any of these labels are never load balancer backends: the Kubernetes convention,
+/// and the labels the Alibaba Cloud controller manager honours too (whatever their value).
+const EXCLUDE_LABELS: [&str; 4] = [
+    "node.kubernetes.io/exclude-from-external-load-balancers",
+    "alpha.service-controller.kubernetes.io/exclude-balancer",
+    "service.alibabacloud.com/exclude-node",
+    "service.beta.kubernetes.io/exclude-node",
+];
+
+/// The taint the cluster autoscaler puts on a node it is about to delete.
+const AUTOSCALER_DELETION_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
+
+/// Which backends a group wants from a Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendChoice {
+    /// The Service port whose NodePort the backends use.
+    pub port: i32,
+    pub weighting: Weighting,
+    /// Only nodes with all these labels.
+    pub node_selector: BTreeMap<String, String>,
+    /// Leave out cordoned nodes too.
+    pub exclude_unschedulable: bool,
+    /// The sum the weights are scaled to.
+    pub total_weight: Option<u32>,
+    /// The weight of the heaviest backends.
+    pub top_weight: u32,
+}
+
+impl BackendChoice {
+    /// Every node that carries the Service, weighted as `weighting` says.
+    pub fn new(port: i32, weighting: Weighting) -> Self {
+        Self {
+            port,
+            weighting,
+            node_selector: BTreeMap::new(),
+            exclude_unschedulable: false,
+            total_weight: None,
+            top_weight: DEFAULT_TOP_WEIGHT,
+        }
+    }
+
+    pub fn of(reference: &ServiceBackendReference) -> Self {
+        Self {
+            node_selector: reference.node_selector.clone().unwrap_or_default(),
+            exclude_unschedulable: reference.exclude_unschedulable.unwrap_or(false),
+            total_weight: reference.total_weight.and_then(|w| u32::try_from(w).ok()),
+            top_weight: reference
+                .default_weight
+                .and_then(|w| u32::try_from(w).ok())
+                .unwrap_or(DEFAULT_TOP_WEIGHT),
+            ..Self::new(
+                reference.port,
+                reference.weighting.unwrap_or(Weighting::PodsPerNode),
+            )
+        }
+    }
+
+    /// Whether `node` is left out of this choice.
+    fn excludes(&self, node: &Node) -> bool {
+        let labels = node.metadata.labels.clone().unwrap_or_default();
+        let selected = self
+            .node_selector
+            .iter()
+            .all(|(key, value)| labels.get(key) == Some(value));
+        let unschedulable = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false);
+        !selected
+            || !is_ready(node)
+            || is_excluded(node)
+            || is_being_deleted(node)
+            || (self.exclude_unschedulable && unschedulable)
+    }
+}
 
 /// Weight of a node that hosts no endpoint under externalTrafficPolicy Cluster: it still forwards,
 /// at the cost of an extra hop, so it gets the least traffic.
 const FORWARDING_ONLY_WEIGHT: u32 = 1;
+
+/// The weight of the heaviest backends unless the reference says otherwise.
+const DEFAULT_TOP_WEIGHT: u32 = 100;
 
 /// The backends of a Service, and the nodes left out because they cannot be mapped to an ECS instance.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -49,15 +126,17 @@ pub fn ecs_instance_id(provider_id: &str) -> Option<&str> {
     (valid_region && valid_instance).then_some(instance)
 }
 
-/// The backends of `service`: on the NodePort of its port `port`, the nodes with ready endpoints
-/// (every ready node when externalTrafficPolicy is Cluster), weighted as `weighting` says.
+/// The backends of `service`: on the NodePort of its port `choice.port`, the nodes with ready
+/// endpoints (every node when externalTrafficPolicy is Cluster), weighted as `choice.weighting`
+/// says; nodes not Ready, excluded by label, being deleted by the cluster autoscaler or not chosen
+/// by `choice` are left out, as the cloud controller manager does.
 pub fn service_backends(
     service: &Service,
-    port: i32,
-    weighting: Weighting,
+    choice: &BackendChoice,
     slices: &[EndpointSlice],
     nodes: &[Node],
 ) -> Result<ServiceBackends, String> {
+    let (port, weighting) = (choice.port, choice.weighting);
     let name = service.metadata.name.as_deref().unwrap_or_default();
     let spec = service.spec.as_ref();
     let service_port = spec
@@ -83,11 +162,7 @@ pub fn service_backends(
     let candidates: Vec<&str> = if local {
         pods_per_node.keys().map(String::as_str).collect()
     } else {
-        nodes_by_name
-            .iter()
-            .filter(|(_, node)| is_ready(node))
-            .map(|(name, _)| *name)
-            .collect()
+        nodes_by_name.keys().copied().collect()
     };
     let most_pods = pods_per_node.values().copied().max().unwrap_or(0);
 
@@ -99,7 +174,7 @@ pub fn service_backends(
                 .push((node_name.to_owned(), "the node does not exist".to_owned()));
             continue;
         };
-        if is_excluded(node) {
+        if choice.excludes(node) {
             continue;
         }
         let provider_id = node
@@ -116,8 +191,8 @@ pub fn service_backends(
         };
         let pods = pods_per_node.get(node_name).copied().unwrap_or(0);
         let weight = match weighting {
-            Weighting::Equal => 100,
-            Weighting::PodsPerNode => weight_for(pods, most_pods),
+            Weighting::Equal => choice.top_weight,
+            Weighting::PodsPerNode => weight_for(pods, most_pods, choice.top_weight),
         };
         let key = BackendKey {
             server_id: instance_id.to_owned(),
@@ -126,18 +201,34 @@ pub fn service_backends(
         let entry = result.backends.entry(key).or_insert(weight);
         *entry = (*entry).max(weight);
     }
+    if let Some(total) = choice.total_weight {
+        scale_weights(&mut result.backends, total);
+    }
     Ok(result)
 }
 
-/// 100 for the nodes with the most pods, the others in proportion (at least 1).
-fn weight_for(pods: u32, most_pods: u32) -> u32 {
+/// Scales the weights so that they add up to about `total`, in the same proportions, each at least
+/// 1 (the cloud controller manager's percent algorithm).
+fn scale_weights(backends: &mut Backends, total: u32) {
+    let sum: u64 = backends.values().map(|w| u64::from(*w)).sum();
+    if sum == 0 {
+        return;
+    }
+    for weight in backends.values_mut() {
+        let share = (u64::from(*weight) * u64::from(total) + sum / 2) / sum;
+        *weight = u32::try_from(share).unwrap_or(total).max(1);
+    }
+}
+
+/// `top` for the nodes with the most pods, the others in proportion (at least 1).
+fn weight_for(pods: u32, most_pods: u32, top: u32) -> u32 {
     if most_pods == 0 {
-        return 100;
+        return top;
     }
     if pods == 0 {
         return FORWARDING_ONLY_WEIGHT;
     }
-    (pods * 100).div_ceil(most_pods).clamp(1, 100)
+    (pods * top).div_ceil(most_pods).clamp(1, top)
 }
 
 /// Ready endpoints per node name. An endpoint with no `ready` condition counts as ready, as the
@@ -176,19 +267,27 @@ fn is_excluded(node: &Node) -> bool {
     node.metadata
         .labels
         .as_ref()
-        .is_some_and(|labels| labels.contains_key(EXCLUDE_LABEL))
+        .is_some_and(|labels| EXCLUDE_LABELS.iter().any(|l| labels.contains_key(*l)))
 }
 
-/// What about a node matters to the groups: its ECS instance, readiness and exclusion.
+fn is_being_deleted(node: &Node) -> bool {
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|taints| taints.iter().any(|t| t.key == AUTOSCALER_DELETION_TAINT))
+}
+
+/// What about a node matters to the groups: its ECS instance, readiness, labels (exclusion and
+/// selection), cordon and autoscaler taint.
 fn node_fingerprint(node: &Node) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
-    node.spec
-        .as_ref()
-        .and_then(|s| s.provider_id.as_ref())
-        .hash(&mut hasher);
+    let spec = node.spec.as_ref();
+    spec.and_then(|s| s.provider_id.as_ref()).hash(&mut hasher);
+    spec.and_then(|s| s.unschedulable).hash(&mut hasher);
     is_ready(node).hash(&mut hasher);
-    is_excluded(node).hash(&mut hasher);
+    node.metadata.labels.hash(&mut hasher);
+    is_being_deleted(node).hash(&mut hasher);
     hasher.finish()
 }
 

@@ -97,8 +97,7 @@ fn local_policy_uses_the_nodes_with_ready_endpoints_weighted_by_pods() {
     ])];
     let found = service_backends(
         &service("Local", Some(30080)),
-        80,
-        Weighting::PodsPerNode,
+        &BackendChoice::new(80, Weighting::PodsPerNode),
         &slices,
         &nodes(),
     );
@@ -115,8 +114,7 @@ fn equal_weighting_gives_every_node_100() {
     ])];
     let found = service_backends(
         &service("Local", Some(30080)),
-        80,
-        Weighting::Equal,
+        &BackendChoice::new(80, Weighting::Equal),
         &slices,
         &nodes(),
     );
@@ -131,8 +129,7 @@ fn cluster_policy_uses_every_ready_node() {
     let slices = [slice(&[("node-1", true, false)])];
     let found = service_backends(
         &service("Cluster", Some(30080)),
-        80,
-        Weighting::PodsPerNode,
+        &BackendChoice::new(80, Weighting::PodsPerNode),
         &slices,
         &all,
     );
@@ -154,8 +151,7 @@ fn terminating_and_unready_endpoints_do_not_count() {
     ])];
     let found = service_backends(
         &service("Local", Some(30080)),
-        80,
-        Weighting::PodsPerNode,
+        &BackendChoice::new(80, Weighting::PodsPerNode),
         &slices,
         &nodes(),
     );
@@ -179,8 +175,7 @@ fn a_node_without_a_usable_provider_id_is_skipped_and_reported() {
     ])];
     let found = service_backends(
         &service("Local", Some(30080)),
-        80,
-        Weighting::PodsPerNode,
+        &BackendChoice::new(80, Weighting::PodsPerNode),
         &slices,
         &all,
     )
@@ -197,11 +192,10 @@ fn excluded_nodes_are_never_backends() {
         .metadata
         .labels
         .get_or_insert_default()
-        .insert(EXCLUDE_LABEL.into(), String::new());
+        .insert(EXCLUDE_LABELS[0].into(), String::new());
     let found = service_backends(
         &service("Cluster", Some(30080)),
-        80,
-        Weighting::Equal,
+        &BackendChoice::new(80, Weighting::Equal),
         &[],
         &all,
     );
@@ -215,16 +209,14 @@ fn excluded_nodes_are_never_backends() {
 fn a_port_without_a_node_port_or_a_missing_port_is_an_error() {
     let no_node_port = service_backends(
         &service("Cluster", None),
-        80,
-        Weighting::Equal,
+        &BackendChoice::new(80, Weighting::Equal),
         &[],
         &nodes(),
     );
     assert!(no_node_port.is_err_and(|e| e.contains("nodePort")));
     let wrong_port = service_backends(
         &service("Cluster", Some(30080)),
-        81,
-        Weighting::Equal,
+        &BackendChoice::new(81, Weighting::Equal),
         &[],
         &nodes(),
     );
@@ -233,11 +225,11 @@ fn a_port_without_a_node_port_or_a_missing_port_is_an_error() {
 
 #[test]
 fn weights_are_proportional_and_never_zero_for_a_node_with_pods() {
-    assert_eq!(weight_for(3, 3), 100);
-    assert_eq!(weight_for(1, 3), 34);
-    assert_eq!(weight_for(1, 1000), 1);
-    assert_eq!(weight_for(0, 2), FORWARDING_ONLY_WEIGHT);
-    assert_eq!(weight_for(0, 0), 100);
+    assert_eq!(weight_for(3, 3, 100), 100);
+    assert_eq!(weight_for(1, 3, 100), 34);
+    assert_eq!(weight_for(1, 1000, 100), 1);
+    assert_eq!(weight_for(0, 2, 100), FORWARDING_ONLY_WEIGHT);
+    assert_eq!(weight_for(0, 0, 100), 100);
 }
 
 #[test]
@@ -278,4 +270,94 @@ fn node_heartbeats_are_dropped_while_real_changes_and_deletions_pass() {
         "a node that comes back"
     );
     assert!(changes.relevant(watcher::Event::Init).is_none());
+}
+
+#[test]
+fn nodes_left_out_as_the_cloud_controller_manager_leaves_them_out() {
+    let mut all = nodes();
+    all.push(node("node-4", Some("cn-hangzhou.i-0004"), true));
+    all.push(node("node-5", Some("cn-hangzhou.i-0005"), false));
+    all.push(node("node-6", Some("cn-hangzhou.i-0006"), true));
+    for (i, node) in all.iter_mut().enumerate() {
+        node.metadata
+            .labels
+            .get_or_insert_default()
+            .insert("pool".into(), if i == 3 { "batch" } else { "web" }.into());
+    }
+    // node-1: the cloud controller manager's exclude label; node-2: cordoned; node-3: being
+    // removed by the cluster autoscaler; node-4: not selected; node-5: NotReady.
+    all[0]
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert(EXCLUDE_LABELS[2].into(), "true".into());
+    let node_2 = all[1].spec.get_or_insert_default();
+    node_2.unschedulable = Some(true);
+    all[2].spec.get_or_insert_default().taints = Some(vec![
+        serde_json::from_value(json!({"key": AUTOSCALER_DELETION_TAINT, "effect": "NoSchedule"}))
+            .unwrap_or_else(|e| unreachable!("bad taint: {e}")),
+    ]);
+    let every_node: Vec<(&str, bool, bool)> =
+        ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]
+            .into_iter()
+            .map(|n| (n, true, false))
+            .collect();
+    let slices = [slice(&every_node)];
+    let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    choice.node_selector = BTreeMap::from([("pool".to_owned(), "web".to_owned())]);
+    choice.exclude_unschedulable = true;
+    for policy in ["Local", "Cluster"] {
+        let found = service_backends(&service(policy, Some(30080)), &choice, &slices, &all);
+        let expected = Backends::from([(key("i-0006", 30080), 100)]);
+        assert_eq!(found.map(|f| f.backends), Ok(expected), "{policy}");
+    }
+    choice.exclude_unschedulable = false;
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &all);
+    let servers: Vec<String> = found
+        .map(|f| f.backends.into_keys().map(|k| k.server_id).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        servers,
+        ["i-0002", "i-0006"],
+        "a cordoned node stays unless asked"
+    );
+}
+
+#[test]
+fn a_total_weight_is_shared_in_proportion_to_the_pods() {
+    let slices = [slice(&[
+        ("node-1", true, false),
+        ("node-1", true, false),
+        ("node-1", true, false),
+        ("node-2", true, false),
+    ])];
+    let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    choice.total_weight = Some(40);
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
+    let expected = Backends::from([(key("i-0001", 30080), 30), (key("i-0002", 30080), 10)]);
+    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    choice.total_weight = Some(1);
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
+    let expected = Backends::from([(key("i-0001", 30080), 1), (key("i-0002", 30080), 1)]);
+    assert_eq!(found.map(|f| f.backends), Ok(expected), "at least 1 each");
+}
+
+#[test]
+fn a_default_weight_takes_the_place_of_100() {
+    let slices = [slice(&[
+        ("node-1", true, false),
+        ("node-1", true, false),
+        ("node-2", true, false),
+    ])];
+    let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    choice.top_weight = 60;
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
+    let expected = Backends::from([(key("i-0001", 30080), 60), (key("i-0002", 30080), 30)]);
+    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    choice.weighting = Weighting::Equal;
+    let found = service_backends(&service("Cluster", Some(30080)), &choice, &[], &nodes());
+    let weights: Vec<u32> = found
+        .map(|f| f.backends.into_values().collect())
+        .unwrap_or_default();
+    assert_eq!(weights, [60, 60, 60]);
 }

@@ -92,6 +92,28 @@ pub fn plan(desired: &Desired, remote: Option<&RemoteGroup>) -> Vec<Change> {
     changes
 }
 
+/// The part of an existing group that is not ours which an object manages: the backends it wants
+/// and those it added before (`ours`); the others belong to whoever made the group.
+pub fn managed_part(observed: &Backends, wanted: &Backends, ours: &Backends) -> Backends {
+    observed
+        .iter()
+        .filter(|(key, _)| wanted.contains_key(*key) || ours.contains_key(*key))
+        .map(|(key, weight)| (key.clone(), *weight))
+        .collect()
+}
+
+/// `wanted`, with the weights the backends already in the group have there; a backend at weight 0
+/// (draining) that is wanted again gets its own.
+pub fn keep_weights(wanted: &Backends, observed: &Backends) -> Backends {
+    wanted
+        .iter()
+        .map(|(key, weight)| {
+            let kept = observed.get(key).copied().filter(|w| *w > 0);
+            (key.clone(), kept.unwrap_or(*weight))
+        })
+        .collect()
+}
+
 /// Add, Modify and Remove calls (in that order, at most [`SERVERS_PER_CALL`] servers each) that turn
 /// `observed` into `desired`.
 pub fn diff(desired: &Backends, observed: &Backends) -> Vec<Change> {

@@ -504,3 +504,51 @@ proptest! {
         prop_assert!(wanted.keys().all(|k| result.target.contains_key(k)));
     }
 }
+
+#[test]
+fn of_a_group_not_ours_only_the_wanted_and_the_added_backends_are_managed() {
+    let node = |id: &str| key(id, 30080);
+    let observed = Backends::from([
+        (node("i-theirs"), 100),
+        (node("i-1"), 100),
+        (node("i-2"), 50),
+    ]);
+    let wanted = Backends::from([(node("i-1"), 100), (node("i-3"), 100)]);
+    let ours = Backends::from([(node("i-2"), 100)]);
+    assert_eq!(
+        managed_part(&observed, &wanted, &ours),
+        Backends::from([(node("i-1"), 100), (node("i-2"), 50)])
+    );
+    let changes = diff(&wanted, &managed_part(&observed, &wanted, &ours));
+    let removed: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Remove(servers) => Some(servers.iter().map(|s| s.server_id.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(removed, ["i-2"], "the backend someone else added stays");
+}
+
+#[test]
+fn kept_weights_stay_and_only_new_or_returning_backends_get_theirs() {
+    let wanted = Backends::from([
+        (key("i-1", 80), 100),
+        (key("i-2", 80), 50),
+        (key("i-3", 80), 100),
+    ]);
+    let observed = Backends::from([
+        (key("i-1", 80), 7),
+        (key("i-2", 80), 0),
+        (key("i-9", 80), 100),
+    ]);
+    assert_eq!(
+        keep_weights(&wanted, &observed),
+        Backends::from([
+            (key("i-1", 80), 7),
+            (key("i-2", 80), 50),
+            (key("i-3", 80), 100)
+        ])
+    );
+}
