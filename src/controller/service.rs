@@ -35,8 +35,13 @@
 //! it up: True with the address, or False with the reason and what it waits for.
 
 mod annotations;
+mod operator_annotations;
 mod outcome;
 mod plan;
+
+pub use self::operator_annotations::{
+    MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION, ccm_load_balancer_name,
+};
 
 use self::outcome::outcome;
 use self::plan::{Children, children, is_served};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::plan::{Change, Plan};
+use super::plan::{self, Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::controller::runtime::{Note, Outcome, Requeue};
 
@@ -49,6 +49,18 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 Reason::RemoteNotFound,
                 format!(
                     "the adopted load balancer {load_balancer_id} does not exist in {}",
+                    before.region
+                ),
+            ),
+            Requeue::Resync,
+        ),
+        Plan::CcmLoadBalancerMissing { ccm_name } => (
+            DesiredCondition::ready(
+                false,
+                Reason::RemoteNotFound,
+                format!(
+                    "no load balancer of the cloud controller manager is tagged {}={ccm_name} in {}; nothing was created in its place",
+                    plan::CCM_NAME_TAG,
                     before.region
                 ),
             ),
