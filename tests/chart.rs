@@ -268,6 +268,8 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
         vec!["get", "nodes"],
         vec!["get", "endpointslices", "-A"],
         vec!["get", "services", "-A"],
+        // Pod readiness gates.
+        vec!["get", "pods", "-A"],
         vec![
             "get",
             "slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules",
@@ -281,7 +283,6 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
         vec!["delete", "node", "kwok-node-1", "--dry-run=server"],
         vec!["get", "secrets", "-n", "kube-system"],
         vec!["get", "secrets", "-n", "default"],
-        vec!["get", "pods", "-n", ns],
         vec!["get", "configmaps", "-n", ns],
         vec![
             "delete",

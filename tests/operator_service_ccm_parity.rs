@@ -9,9 +9,10 @@ mod operator_support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Secret, Service};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Secret, Service};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
@@ -21,6 +22,8 @@ use slb_api::{
     DescribeLoadBalancerTCPListenerAttributeRequest, DescribeServerCertificatesRequest,
     DescribeTagsRequest, ListenerProtocol, ServerGroupIds, SlbApi, Tag,
 };
+use slb_emulator::HealthOverride;
+use slb_operator::controller::readiness_gate::gate_condition_type;
 use slb_operator::controller::service::{MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION};
 use slb_operator::crd::{SlbInstance, SlbListener};
 
@@ -412,6 +415,192 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     delete_service(&client, &namespace.name, "moving").await;
     assert!(!load_balancer_ids(slb).await.contains(moving_id));
 
+    operator.stop().await;
+    namespace.delete().await;
+}
+
+/// Plays the part of the kubelet that kwok's pod stage leaves out: a pod is Ready only when its
+/// containers are and every readiness gate's condition is True (kwok sets Ready once, at start).
+fn kubelet_readiness(client: Client, namespace: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let pods: Api<Pod> = Api::namespaced(client, &namespace);
+        loop {
+            for pod in pods.list(&ListParams::default()).await.unwrap() {
+                let Some(conditions) = pod.status.as_ref().and_then(|s| s.conditions.as_ref())
+                else {
+                    continue;
+                };
+                let is_true = |kind: &str| {
+                    conditions
+                        .iter()
+                        .any(|c| c.type_ == kind && c.status == "True")
+                };
+                let gates = pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.readiness_gates.clone())
+                    .unwrap_or_default();
+                let ready =
+                    is_true("ContainersReady") && gates.iter().all(|g| is_true(&g.condition_type));
+                if pod.metadata.deletion_timestamp.is_some() || is_true("Ready") == ready {
+                    continue;
+                }
+                let status = if ready { "True" } else { "False" };
+                let patch =
+                    json!({"status": {"conditions": [{"type": "Ready", "status": status}]}});
+                let _ = pods
+                    .patch_status(
+                        &pod.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Strategic(patch),
+                    )
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
+fn health_overrides(load_balancer_id: &str, status: &str) -> Vec<HealthOverride> {
+    ecs_inventory()
+        .into_iter()
+        .map(|server_id| HealthOverride {
+            load_balancer_id: load_balancer_id.to_owned(),
+            server_id,
+            port: None,
+            listener_port: None,
+            status: status.to_owned(),
+        })
+        .collect()
+}
+
+/// The gate's condition on each pod of the Deployment `gated`: (status, message).
+async fn gates(client: &Client, namespace: &str, gate: &str) -> Vec<(String, String)> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    pods.list(&ListParams::default().labels("app=gated"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter_map(|pod| {
+            let conditions = pod.status?.conditions?;
+            let c = conditions.into_iter().find(|c| c.type_ == gate)?;
+            Some((c.status, c.message.unwrap_or_default()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_readiness_gate_holds_a_rollout_until_slb_reports_the_backends_normal() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-svc-gate").await;
+    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
+    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
+    let kubelet = kubelet_readiness(client.clone(), namespace.name.clone());
+    let gate = gate_condition_type("gated");
+    create_service(
+        &client,
+        &namespace.name,
+        "gated",
+        json!({}),
+        json!({
+            "type": "LoadBalancer",
+            "selector": {"app": "gated"},
+            "ports": [{"port": 80, "targetPort": 8080}]
+        }),
+    )
+    .await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace.name);
+    deployments
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "gated"},
+                "spec": {
+                    "replicas": 2,
+                    // A pod counts as available only after 5 s Ready: kwok makes it Ready (and its
+                    // gate True) at once, before the operator has looked at SLB.
+                    "minReadySeconds": 5,
+                    "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "selector": {"matchLabels": {"app": "gated"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "gated"}},
+                        "spec": {
+                            "readinessGates": [{"conditionType": gate}],
+                            "containers": [{"name": "web", "image": "example.invalid/web:1"}]
+                        }
+                    }
+                }
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let lb = instance_id(&client, &namespace.name, "gated").await;
+    eventually("both pods' gates True on a normal SLB", TIMEOUT, || async {
+        let gates = gates(&client, &namespace.name, &gate).await;
+        (gates.len() == 2
+            && gates
+                .iter()
+                .all(|(s, m)| s == "True" && m.contains("normal")))
+        .then_some(())
+    })
+    .await;
+    let rolled_out = || async {
+        let deployment = deployments.get("gated").await.ok()?;
+        let status = deployment.status?;
+        let done = deployment.metadata.generation == status.observed_generation
+            && status.updated_replicas == Some(2)
+            && status.available_replicas == Some(2)
+            && status.replicas == Some(2);
+        done.then_some(())
+    };
+    eventually("the first rollout to finish", TIMEOUT, rolled_out).await;
+
+    // SLB finds the backends abnormal; a rollout starts: its new pod stays not Ready, so the old
+    // pods stay.
+    emulator.set_health_overrides(health_overrides(&lb, "abnormal"));
+    eventually(
+        "the gates False while SLB reports abnormal",
+        TIMEOUT,
+        || async {
+            let gates = gates(&client, &namespace.name, &gate).await;
+            gates
+                .iter()
+                .all(|(s, m)| s == "False" && m.contains("abnormal"))
+                .then_some(())
+        },
+    )
+    .await;
+    deployments
+        .patch(
+            "gated",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"spec": {"template": {"metadata": {"annotations": {"rollout": "2"}}}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let status = deployments.get("gated").await.unwrap().status.unwrap();
+    assert_eq!(status.updated_replicas, Some(1), "{status:?}");
+    assert_eq!(status.replicas, Some(3), "the old pods stay: {status:?}");
+    assert_eq!(status.available_replicas.unwrap_or(0), 0, "{status:?}");
+
+    // SLB reports them normal again: the gates turn True and the rollout finishes.
+    emulator.set_health_overrides(health_overrides(&lb, "normal"));
+    eventually(
+        "the rollout to finish once SLB reports normal",
+        Duration::from_secs(90),
+        rolled_out,
+    )
+    .await;
+    let gates = gates(&client, &namespace.name, &gate).await;
+    assert!(gates.iter().all(|(s, _)| s == "True"), "{gates:?}");
+
+    kubelet.abort();
+    delete_service(&client, &namespace.name, "gated").await;
     operator.stop().await;
     namespace.delete().await;
 }

@@ -5,6 +5,8 @@ mod node_backends;
 mod outcome;
 mod plan;
 
+pub use self::node_backends::ecs_instance_id;
+
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
 use std::collections::BTreeSet;
