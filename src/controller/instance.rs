@@ -156,6 +156,7 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         adopted_delete_refused: plan::is_adopted(&instance.spec)
             && deletion_policy(&instance.spec) == DeletionPolicy::Delete
             && !ctx.config.allow_deleting_adopted,
+        taking_over,
     };
     let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
     conclude(ctx, instance, status, outcome, failed).await

@@ -24,6 +24,8 @@ pub struct Before<'a> {
     /// The spec says to delete an adopted load balancer, which the operator may not do: it will be
     /// left in place, and the condition says so from the start.
     pub adopted_delete_refused: bool,
+    /// The spec takes over the cloud controller manager's load balancer, not yet recorded.
+    pub taking_over: bool,
 }
 
 /// What the calls did.
@@ -108,6 +110,12 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 .or(before.existing_id)
                 .unwrap_or_default();
             let note = match (before.existing_id, before.replaced_id) {
+                (Some(_), _) if before.taking_over => Some(Note::new(
+                    "TookOver",
+                    format!(
+                        "Took over load balancer {id} from the cloud controller manager, keeping its address: {summary}"
+                    ),
+                )),
                 (Some(_), _) if !before.spec_changed => Some(Note::new(
                     "DriftRestored",
                     format!("Restored {id} after changes made outside: {summary}"),
@@ -164,6 +172,7 @@ mod tests {
             replaced_id: replaced,
             recorded: existing.is_some() || replaced.is_some(),
             adopted_delete_refused: false,
+            taking_over: false,
         }
     }
 
@@ -274,6 +283,26 @@ mod tests {
             false,
         );
         assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn a_take_over_from_the_controller_manager_is_announced() {
+        let taking_over = Before {
+            recorded: false,
+            taking_over: true,
+            ..before(Some("lb-ccm"), None)
+        };
+        let plan = Plan::Changes(vec![Change::AddTags(Vec::new())]);
+        let took_over = outcome(&plan, &taking_over, &Applied::default(), false);
+        assert_eq!(reasons(&took_over), ["TookOver"]);
+        assert!(took_over.events[0].message.contains("keeping its address"));
+        let updated = outcome(
+            &plan,
+            &before(Some("lb-ccm"), None),
+            &Applied::default(),
+            false,
+        );
+        assert_eq!(reasons(&updated), ["Updated"]);
     }
 
     #[test]
