@@ -184,7 +184,10 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
         || async { https_certificate(slb, &lb, 443).await },
     )
     .await;
-    assert_eq!(server_certificate_ids(slb).await, std::slice::from_ref(&first));
+    assert_eq!(
+        server_certificate_ids(slb).await,
+        std::slice::from_ref(&first)
+    );
     let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
     let status = listeners.get("web-443").await.unwrap().status.unwrap();
     assert_eq!(
