@@ -495,8 +495,20 @@ async fn gates(client: &Client, namespace: &str, gate: &str) -> Vec<(String, Str
 
 #[tokio::test]
 async fn a_readiness_gate_holds_a_rollout_until_slb_reports_the_backends_normal() {
+    rollout_waits_for_slb("Cluster").await;
+}
+
+/// Under Local, only nodes with ready endpoints are backends: a pod waiting for its gate must count
+/// as one, or its gate could never open.
+#[tokio::test]
+async fn under_local_traffic_policy_pods_waiting_for_the_gate_stay_backends_so_it_can_open() {
+    rollout_waits_for_slb("Local").await;
+}
+
+async fn rollout_waits_for_slb(traffic_policy: &str) {
     let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-gate").await;
+    let prefix = format!("op-svc-gate-{}", traffic_policy.to_lowercase());
+    let namespace = TestNamespace::create(&client, &prefix).await;
     let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
     let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
     let kubelet = kubelet_readiness(client.clone(), namespace.name.clone());
@@ -508,6 +520,7 @@ async fn a_readiness_gate_holds_a_rollout_until_slb_reports_the_backends_normal(
         json!({}),
         json!({
             "type": "LoadBalancer",
+            "externalTrafficPolicy": traffic_policy,
             "selector": {"app": "gated"},
             "ports": [{"port": 80, "targetPort": 8080}]
         }),

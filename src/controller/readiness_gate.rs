@@ -10,8 +10,10 @@
 //! once all are True, so a backend turning abnormal turns its gates False). Events on the pod when
 //! its gate changes, best-effort.
 
+mod backends;
 mod plan;
 
+pub use self::backends::{count_gated_as_ready, has_unready_endpoints};
 pub use self::plan::{GATE_PREFIX, gate_condition_type};
 
 use std::collections::BTreeMap;
@@ -74,7 +76,7 @@ pub async fn run(
 }
 
 /// The names of the Services whose gates `pod` declares.
-fn gated_services(pod: &Pod) -> impl Iterator<Item = &str> {
+pub fn gated_services(pod: &Pod) -> impl Iterator<Item = &str> {
     pod.spec
         .iter()
         .flat_map(|spec| spec.readiness_gates.iter().flatten())
