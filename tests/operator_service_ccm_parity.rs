@@ -352,6 +352,9 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         "the load balancer tagged as ours, the CCM's tags gone",
         TIMEOUT,
         || async {
+            // The address stays in the Service's status all along.
+            let service = services.get("moving").await.unwrap();
+            assert_eq!(ingress_ip(&service).as_ref(), Some(moving_address));
             let tags = tags(slb, moving_id).await;
             let ours = tags.get("slb.operator.dev/owner-uid") == Some(&instance_uid)
                 && tags.get("slb.operator.dev/cluster-id").map(String::as_str)

@@ -88,8 +88,17 @@ pub async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Actio
     let key = ObjectKey::of(service.as_ref())?;
     let gate = gate_condition_type(&key.name);
 
-    // observe
-    let pods = gated_pods(&ctx, &key.namespace, &gate).await?;
+    // observe: the Service's pods (by its selector) that declare its gate
+    let selector = service
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.selector.as_ref())
+        .filter(|selector| !selector.is_empty());
+    let Some(selector) = selector else {
+        return Ok(Action::await_change());
+    };
+    let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let pods = gated_pods(&ctx, &key.namespace, &selector.join(","), &gate).await?;
     if pods.is_empty() {
         return Ok(Action::await_change());
     }
@@ -112,11 +121,16 @@ pub async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Actio
     }
 }
 
-/// The pods of the namespace that declare `gate`, and are not terminating.
-async fn gated_pods(ctx: &Context, namespace: &str, gate: &str) -> Result<Vec<(GatedPod, Pod)>> {
+/// The pods that `selector` selects, declare `gate`, and are not terminating.
+async fn gated_pods(
+    ctx: &Context,
+    namespace: &str,
+    selector: &str,
+    gate: &str,
+) -> Result<Vec<(GatedPod, Pod)>> {
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
     let mut gated = Vec::new();
-    for pod in api.list(&ListParams::default()).await? {
+    for pod in api.list(&ListParams::default().labels(selector)).await? {
         let declares = pod
             .spec
             .iter()

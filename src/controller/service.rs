@@ -222,13 +222,13 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     if let Some(warning) = &outcome.warning {
         events::warning(ctx, service, warning.reason, warning.message.clone()).await;
     }
-    apply_service_status(
-        ctx,
-        service,
-        ingress(address.as_deref()),
-        Some(outcome.condition),
-    )
-    .await?;
+    let ingress = match address.as_deref() {
+        Some(ip) => ingress(Some(ip)),
+        // A take-over keeps the address the CCM wrote until the instance reports it (the same).
+        None if operator_annotations::migrates_from_ccm(service) => current_ingress(service),
+        None => Vec::new(),
+    };
+    apply_service_status(ctx, service, ingress, Some(outcome.condition)).await?;
     Ok(resync(ctx.config.resync_period))
 }
 
