@@ -24,6 +24,10 @@
 //! `proxy-protocol`, `xforwardedfor-*`, `weight`, `backend-label`, `backend-type`, and the
 //! scheduler `rr`. An invalid annotation gets a Warning Event and changes nothing.
 //!
+//! Annotations of our own (`operator_annotations.rs`): `slb.operator.dev/tls-secret` (the HTTPS
+//! certificate from a TLS Secret) and `slb.operator.dev/migrate-from-ccm` (take over the load
+//! balancer the cloud controller manager made for the Service; see docs/migrating-from-ccm.md).
+//!
 //! The finalizer `slb.operator.dev/service` is the single top-level branch: a served Service is
 //! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
 //! order (listeners, groups, instance: their own finalizers delete the SLB objects), and is released

@@ -193,6 +193,60 @@ mod tests {
     }
 
     #[test]
+    fn the_services_children_carry_the_secret_and_the_take_over() {
+        let mut svc: Service = serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": "web",
+                "uid": "0b5e8c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b",
+                "annotations": {
+                    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-protocol-port": "https:443",
+                    TLS_SECRET_ANNOTATION: "web-tls",
+                    MIGRATE_FROM_CCM_ANNOTATION: "true",
+                },
+            },
+            "spec": {
+                "type": "LoadBalancer",
+                "ports": [
+                    {"port": 443, "protocol": "TCP", "nodePort": 30443},
+                    {"port": 80, "protocol": "TCP", "nodePort": 30080},
+                ],
+            },
+        }))
+        .unwrap_or_else(|e| unreachable!("bad test Service: {e}"));
+        let children = super::super::plan::children(&svc)
+            .unwrap_or_else(|e| unreachable!("unexpected errors: {e:?}"));
+        assert_eq!(
+            children.instance.take_over_from_ccm.as_deref(),
+            Some("a0b5e8c1a2f3d4e5f8a9b0c1d2e3f4a5")
+        );
+        let https = children.listeners["web-443"].server_certificate.clone();
+        assert_eq!(
+            https.and_then(|s| s.secret_ref).map(|r| r.name).as_deref(),
+            Some("web-tls")
+        );
+        assert_eq!(children.listeners["web-80"].server_certificate, None);
+
+        // The opt-in serves a class-less Service even when class-less ones are not served.
+        let config = crate::context::Config {
+            cluster_id: "c1".into(),
+            default_region: "cn-hangzhou".into(),
+            resync_period: std::time::Duration::from_secs(600),
+            concurrency: 1,
+            watch_namespace: None,
+            service_load_balancer_class: "slb.operator.dev/slb".into(),
+            manage_services_without_class: false,
+            allow_deleting_adopted: false,
+            adoption_namespaces: None,
+            certificate_expiry_warning: std::time::Duration::from_secs(3600),
+        };
+        assert!(super::super::plan::is_served(&svc, &config));
+        if let Some(annotations) = svc.metadata.annotations.as_mut() {
+            annotations.remove(MIGRATE_FROM_CCM_ANNOTATION);
+        }
+        assert!(!super::super::plan::is_served(&svc, &config));
+    }
+
+    #[test]
     fn migration_is_an_explicit_opt_in_that_excludes_the_id_annotation() {
         let mut errors = Errors::default();
         assert_eq!(ccm_takeover(&service(&[]), false, &mut errors), None);
