@@ -20,7 +20,8 @@ use slb_api::{
     CreateVServerGroupRequest, DescribeLoadBalancerAttributeRequest,
     DescribeLoadBalancerAttributeResponse, DescribeLoadBalancerHTTPSListenerAttributeRequest,
     DescribeLoadBalancerTCPListenerAttributeRequest, DescribeServerCertificatesRequest,
-    DescribeTagsRequest, ListenerProtocol, ServerGroupIds, SlbApi, Tag,
+    DescribeTagsRequest, DescribeVServerGroupsRequest, ListenerProtocol, ServerGroupIds, SlbApi,
+    Tag,
 };
 use slb_emulator::HealthOverride;
 use slb_operator::controller::readiness_gate::gate_condition_type;
@@ -411,6 +412,22 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     .await;
     assert_eq!(instance.spec.take_over_from_ccm, None);
     assert_eq!(tags(slb, staying_id).await, staying_tags);
+    let groups: Vec<String> = slb
+        .describe_vserver_groups(&DescribeVServerGroupsRequest {
+            load_balancer_id: staying_id.clone(),
+        })
+        .await
+        .unwrap()
+        .v_server_groups
+        .into_iter()
+        .map(|g| g.v_server_group_id)
+        .collect();
+    let (_, _, staying_group) = &seeded["staying"];
+    assert_eq!(
+        &groups,
+        std::slice::from_ref(staying_group),
+        "only the CCM's group"
+    );
     assert_eq!(
         listeners(&attribute(slb, staying_id).await),
         BTreeMap::from([(80, ListenerProtocol::Tcp)])
@@ -420,6 +437,9 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     // the CCM would have.
     delete_service(&client, &namespace.name, "moving").await;
     assert!(!load_balancer_ids(slb).await.contains(moving_id));
+    // The other goes and leaves the CCM's load balancer as it was.
+    delete_service(&client, &namespace.name, "staying").await;
+    assert_eq!(tags(slb, staying_id).await, staying_tags);
 
     operator.stop().await;
     namespace.delete().await;
