@@ -268,6 +268,8 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
         vec!["get", "nodes"],
         vec!["get", "endpointslices", "-n", ns],
         vec!["get", "services", "-n", ns],
+        // Pod readiness gates.
+        vec!["get", "pods", "-n", ns],
         vec![
             "get",
             "slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules",
@@ -288,7 +290,7 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
         vec!["get", "endpointslices", "-A"],
         vec!["get", "slbinstances", "-A"],
         vec!["get", "slbinstances", "-n", "default"],
-        vec!["get", "pods", "-n", ns],
+        vec!["get", "pods", "-A"],
         vec!["get", "configmaps", "-n", ns],
         vec![
             "delete",

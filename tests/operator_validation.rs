@@ -118,6 +118,14 @@ async fn invalid_objects_are_rejected_with_messages_a_person_understands() {
         &client,
         ns,
         "SlbInstance",
+        json!({"loadBalancerId": "lb-1", "takeOverFromCcm": "a0b9d3a4e"}),
+        &["loadBalancerId adopts a load balancer as it is, takeOverFromCcm takes one over"],
+    )
+    .await;
+    assert_rejected(
+        &client,
+        ns,
+        "SlbInstance",
         json!({"deletionPolicy": "Keep"}),
         &["spec.deletionPolicy", "Unsupported value"],
     )
@@ -359,6 +367,19 @@ async fn immutable_fields_cannot_change() {
     );
     assert!(
         message.contains("loadBalancerId cannot be added or removed after creation"),
+        "{message}"
+    );
+    let message = rejected(
+        instances
+            .patch(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(change(json!({"takeOverFromCcm": "a0b9d3a4e"}))),
+            )
+            .await,
+    );
+    assert!(
+        message.contains("takeOverFromCcm can only be set when the SlbInstance is created"),
         "{message}"
     );
 

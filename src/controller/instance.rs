@@ -83,9 +83,21 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         });
     }
 
+    let taking_over =
+        instance.spec.take_over_from_ccm.is_some() && current.load_balancer_id.is_none();
+    if taking_over && !ctx.config.may_adopt(&key.namespace) {
+        return Err(Error::NotOwned {
+            what: format!(
+                "the cloud controller manager's load balancer (namespace {} may not take over load balancers: see --adoption-namespaces)",
+                key.namespace
+            ),
+        });
+    }
+
     // observe: the tags (ownership, and the spec's own) only when they can matter, so that an
     // unchanged object costs one describe per resync.
-    let adopting = plan::is_adopted(&instance.spec) && current.load_balancer_id.is_none();
+    let adopting =
+        (plan::is_adopted(&instance.spec) && current.load_balancer_id.is_none()) || taking_over;
     let mut observed = observe(slb.as_ref(), &instance.spec, &current, &identity).await?;
     if spec_changed || adopting {
         observed.tags = describe_tags(slb.as_ref(), observed.load_balancer.as_ref()).await?;
@@ -125,7 +137,10 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
             .await
             .err()
         }
-        Plan::AdoptedMissing { .. } | Plan::NotOwned(_) | Plan::Conflict(_) => None,
+        Plan::AdoptedMissing { .. }
+        | Plan::CcmLoadBalancerMissing { .. }
+        | Plan::NotOwned(_)
+        | Plan::Conflict(_) => None,
     };
 
     // outcome (no I/O), then status
@@ -141,6 +156,7 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         adopted_delete_refused: plan::is_adopted(&instance.spec)
             && deletion_policy(&instance.spec) == DeletionPolicy::Delete
             && !ctx.config.allow_deleting_adopted,
+        taking_over,
     };
     let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
     conclude(ctx, instance, status, outcome, failed).await
@@ -164,6 +180,15 @@ async fn observe(
     };
     if load_balancer.is_none() && !plan::is_adopted(spec) {
         load_balancer = match find_owned(slb, identity).await? {
+            Some(id) => describe(slb, &id).await?,
+            None => None,
+        };
+    }
+    if let Some(ccm_name) = spec.take_over_from_ccm.as_deref()
+        && load_balancer.is_none()
+        && current.load_balancer_id.is_none()
+    {
+        load_balancer = match find_by_ccm_name(slb, ccm_name).await? {
             Some(id) => describe(slb, &id).await?,
             None => None,
         };
@@ -239,6 +264,27 @@ async fn find_owned(slb: &dyn SlbApi, identity: &Identity<'_>) -> Result<Option<
         .into_iter()
         .next()
         .map(|lb| lb.load_balancer_id))
+}
+
+/// The load balancer the cloud controller manager created under `ccm_name`. The controller manager
+/// refuses to go on when several carry its name, and so does this.
+async fn find_by_ccm_name(slb: &dyn SlbApi, ccm_name: &str) -> Result<Option<String>> {
+    let request = DescribeLoadBalancersRequest {
+        tags: vec![Tag::new(plan::CCM_NAME_TAG, ccm_name)],
+        ..Default::default()
+    };
+    let mut found = slb.describe_load_balancers(&request).await?.load_balancers;
+    if found.len() > 1 {
+        let ids: Vec<String> = found.into_iter().map(|lb| lb.load_balancer_id).collect();
+        return Err(Error::NotOwned {
+            what: format!(
+                "the load balancers {} (all tagged {}={ccm_name}: take over one by hand)",
+                ids.join(", "),
+                plan::CCM_NAME_TAG
+            ),
+        });
+    }
+    Ok(found.pop().map(|lb| lb.load_balancer_id))
 }
 
 /// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.

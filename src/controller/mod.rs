@@ -11,6 +11,7 @@ pub mod instance;
 pub mod listener;
 pub mod master_slave_server_group;
 pub mod object;
+pub mod readiness_gate;
 pub mod references;
 pub mod rule;
 pub mod runtime;
@@ -36,5 +37,6 @@ where
         master_slave_server_group::run(ctx.clone(), shutdown.clone()),
         rule::run(ctx.clone(), shutdown.clone()),
         service::run(ctx.clone(), shutdown.clone()),
+        readiness_gate::run(ctx.clone(), shutdown.clone()),
     );
 }

@@ -79,7 +79,9 @@ pub async fn find_instance(
 }
 
 /// The load balancer of the SlbInstance `name`: ReferenceNotFound while the object is missing,
-/// ReferenceNotReady until it has a load balancer.
+/// ReferenceNotReady until it has a load balancer. An adopted one counts only once the instance
+/// has recorded it, that is once its tags said it may be adopted: nothing is placed on a load
+/// balancer the instance refused (NotOwned, Conflict).
 pub async fn load_balancer_of(
     ctx: &Context,
     namespace: &str,
@@ -90,7 +92,6 @@ pub async fn load_balancer_of(
         .status
         .as_ref()
         .and_then(|s| s.load_balancer_id.clone())
-        .or_else(|| instance.spec.load_balancer_id.clone())
         .ok_or(Error::ReferenceNotReady {
             kind: "SlbInstance",
             name: name.to_owned(),

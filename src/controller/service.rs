@@ -12,6 +12,10 @@
 //! not applied is named in the condition and in one Warning Event (UnsupportedAnnotation) per change of
 //! that list.
 //!
+//! Annotations of our own (`operator_annotations.rs`): `slb.operator.dev/tls-secret` (the HTTPS
+//! certificate from a TLS Secret) and `slb.operator.dev/migrate-from-ccm` (take over the load
+//! balancer the cloud controller manager made for the Service; see docs/migrating-from-ccm.md).
+//!
 //! The finalizer `slb.operator.dev/service` is the single top-level branch: a served Service is
 //! synced; a Service that is deleted or no longer of type LoadBalancer has its children deleted in
 //! order (listeners, groups, instance: their own finalizers delete the SLB objects), and is released
@@ -23,8 +27,13 @@
 //! it up: True with the address, or False with the reason and what it waits for.
 
 mod annotations;
+mod operator_annotations;
 mod outcome;
 mod plan;
+
+pub use self::operator_annotations::{
+    MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION, ccm_load_balancer_name,
+};
 
 use self::outcome::{ignored_line, ignored_warning, outcome, with_ignored};
 use self::plan::{Children, children, is_served};
@@ -246,13 +255,13 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         events::warning(ctx, service, warning.reason, warning.message.clone()).await;
     }
     outcome.condition.message = with_ignored(outcome.condition.message, ignored);
-    apply_service_status(
-        ctx,
-        service,
-        ingress(address.as_deref(), desired.hostname.as_deref()),
-        Some(outcome.condition),
-    )
-    .await?;
+    let ingress = match address.as_deref() {
+        Some(ip) => ingress(Some(ip), desired.hostname.as_deref()),
+        // A take-over keeps the address the CCM wrote until the instance reports it (the same).
+        None if operator_annotations::migrates_from_ccm(service) => current_ingress(service),
+        None => Vec::new(),
+    };
+    apply_service_status(ctx, service, ingress, Some(outcome.condition)).await?;
     Ok(resync(ctx.config.resync_period))
 }
 

@@ -5,6 +5,8 @@ mod node_backends;
 mod outcome;
 mod plan;
 
+pub use self::node_backends::ecs_instance_id;
+
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
 use std::collections::BTreeSet;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
@@ -32,6 +34,7 @@ use self::outcome::{Applied, Before};
 use self::plan::{Backends, Change, Desired, RemoteGroup};
 use super::events;
 use super::object::ObjectKey;
+use super::readiness_gate;
 use super::references::{
     LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
     referencing,
@@ -79,7 +82,8 @@ pub async fn run(
         std::future::ready(relevant)
     });
     let slices_config = watcher::Config::default().labels(node_backends::SERVICE_NAME_LABEL);
-    let (by_instance, by_service, by_slice, by_node) = (
+    let (by_instance, by_service, by_slice, by_node, by_pod) = (
+        controller.store(),
         controller.store(),
         controller.store(),
         controller.store(),
@@ -111,6 +115,16 @@ pub async fn run(
                     .cloned();
                 referencing(&by_slice, &slice, |group: &SlbVServerGroup| {
                     owner.is_some() && service_name(group) == owner.as_deref()
+                })
+            },
+        )
+        // A pod that waits for a Service's readiness gate counts as ready once its containers are
+        // (see readiness_gate::count_gated_as_ready), which changes no EndpointSlice.
+        .watches_stream(
+            scope::watch::<Pod>(&ctx, watcher::Config::default()).touched_objects(),
+            move |pod: Pod| {
+                referencing(&by_pod, &pod, |group: &SlbVServerGroup| {
+                    readiness_gate::gated_services(&pod).any(|s| service_name(group) == Some(s))
                 })
             },
         )
@@ -274,9 +288,14 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
     let svc: Service = get_referenced(ctx, &key.namespace, "Service", &service_ref.name).await?;
     let slices: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &key.namespace);
     let selector = format!("{}={}", node_backends::SERVICE_NAME_LABEL, service_ref.name);
-    let slices = slices
+    let mut slices = slices
         .list(&ListParams::default().labels(&selector))
         .await?;
+    if readiness_gate::has_unready_endpoints(&slices.items) {
+        let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &key.namespace);
+        let pods = pods.list(&ListParams::default()).await?;
+        readiness_gate::count_gated_as_ready(&mut slices.items, &pods.items, &service_ref.name);
+    }
     let nodes: Api<Node> = Api::all(ctx.client.clone());
     let nodes = nodes.list(&ListParams::default()).await?;
     let found = node_backends::service_backends(

@@ -46,6 +46,10 @@ use super::{DeletionPolicy, conditions_schema};
         .message("internetChargeType applies only to addressType internet; intranet load balancers are always billed by traffic"),
     validation = Rule::new("has(self.loadBalancerId) == has(oldSelf.loadBalancerId)")
         .message("loadBalancerId cannot be added or removed after creation; create a new SlbInstance to adopt a load balancer"),
+    validation = Rule::new("!has(self.loadBalancerId) || !has(self.takeOverFromCcm)")
+        .message("loadBalancerId adopts a load balancer as it is, takeOverFromCcm takes one over from the cloud controller manager: set at most one"),
+    validation = Rule::new("!has(self.takeOverFromCcm) || has(oldSelf.takeOverFromCcm)")
+        .message("takeOverFromCcm can only be set when the SlbInstance is created"),
     validation = Rule::new("has(self.regionId) == has(oldSelf.regionId)").message("regionId is immutable"),
     validation = Rule::new("has(self.addressType) == has(oldSelf.addressType)").message("addressType is immutable"),
     validation = Rule::new("has(self.vSwitchId) == has(oldSelf.vSwitchId)").message("vSwitchId is immutable"),
@@ -127,6 +131,16 @@ pub struct SlbInstanceSpec {
     #[schemars(length(min = 1, max = 64))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("loadBalancerId is immutable"))]
     pub load_balancer_id: Option<String>,
+
+    /// The name the Alibaba Cloud controller manager gave a load balancer it created (the value of
+    /// its `kubernetes.do.not.delete` tag): that load balancer is taken over instead of creating one,
+    /// keeping its address, and tagged as this object's; from then on it is managed (and deleted) as
+    /// if the operator had created it. Only in namespaces that may adopt (`--adoption-namespaces`).
+    /// Set when the object is created; it may be removed later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("takeOverFromCcm is immutable"))]
+    pub take_over_from_ccm: Option<String>,
 
     /// What deleting this object does to the load balancer. Defaults to Delete for a load balancer
     /// the operator created, and Orphan for an adopted one.

@@ -1,7 +1,7 @@
 //! The SlbInstance outcome (pure): from the plan and what the calls did, the Ready condition, the
 //! requeue and the Events.
 
-use super::plan::{Change, Plan};
+use super::plan::{self, Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
 
@@ -19,6 +19,8 @@ pub struct Before<'a> {
     /// The spec says to delete an adopted load balancer, which the operator may not do: it will be
     /// left in place, and the condition says so from the start.
     pub adopted_delete_refused: bool,
+    /// The spec takes over the cloud controller manager's load balancer, not yet recorded.
+    pub taking_over: bool,
 }
 
 /// What the calls did.
@@ -44,6 +46,18 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 Reason::RemoteNotFound,
                 format!(
                     "the adopted load balancer {load_balancer_id} does not exist in {}",
+                    before.region
+                ),
+            ),
+            Requeue::Resync,
+        ),
+        Plan::CcmLoadBalancerMissing { ccm_name } => (
+            DesiredCondition::ready(
+                false,
+                Reason::RemoteNotFound,
+                format!(
+                    "no load balancer of the cloud controller manager is tagged {}={ccm_name} in {}; nothing was created in its place",
+                    plan::CCM_NAME_TAG,
                     before.region
                 ),
             ),
@@ -91,6 +105,12 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 .or(before.existing_id)
                 .unwrap_or_default();
             let note = match (before.existing_id, before.replaced_id) {
+                (Some(_), _) if before.taking_over => Some(Note::new(
+                    "TookOver",
+                    format!(
+                        "Took over load balancer {id} from the cloud controller manager, keeping its address: {summary}"
+                    ),
+                )),
                 (Some(_), _) => Some(Note::changed(id, &summary, !before.spec_changed)),
                 (None, Some(replaced)) => Some(Note::recreated("Load balancer", replaced, id)),
                 (None, None) => None,
@@ -134,6 +154,7 @@ mod tests {
             replaced_id: replaced,
             recorded: existing.is_some() || replaced.is_some(),
             adopted_delete_refused: false,
+            taking_over: false,
         }
     }
 
@@ -244,6 +265,26 @@ mod tests {
             false,
         );
         assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn a_take_over_from_the_controller_manager_is_announced() {
+        let taking_over = Before {
+            recorded: false,
+            taking_over: true,
+            ..before(Some("lb-ccm"), None)
+        };
+        let plan = Plan::Changes(vec![Change::AddTags(Vec::new())]);
+        let took_over = outcome(&plan, &taking_over, &Applied::default(), false);
+        assert_eq!(reasons(&took_over), ["TookOver"]);
+        assert!(took_over.events[0].message.contains("keeping its address"));
+        let updated = outcome(
+            &plan,
+            &before(Some("lb-ccm"), None),
+            &Applied::default(),
+            false,
+        );
+        assert_eq!(reasons(&updated), ["Updated"]);
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub const CLUSTER_ID_TAG: &str = "slb.operator.dev/cluster-id";
 /// Tag key holding the uid of the SlbInstance that adopted a load balancer it did not create.
 pub const ADOPTED_BY_TAG: &str = "slb.operator.dev/adopted-by-uid";
 /// Tag keys the Alibaba Cloud controller manager puts on the load balancers it creates.
-pub const CCM_TAGS: [&str; 2] = ["kubernetes.do.not.delete", "ack.aliyun.com"];
+pub const CCM_TAGS: [&str; 2] = [CCM_NAME_TAG, "ack.aliyun.com"];
+/// The controller manager's tag holding its name of the load balancer (`a` and the Service's uid).
+pub const CCM_NAME_TAG: &str = "kubernetes.do.not.delete";
 /// The API binds at most this many tags per call.
 pub const TAGS_PER_CALL: usize = 5;
 
@@ -65,6 +67,9 @@ pub enum Change {
 pub enum Plan {
     /// The adopted load balancer does not exist; nothing is created in its place.
     AdoptedMissing { load_balancer_id: String },
+    /// No load balancer of the cloud controller manager carries the name to take over; nothing is
+    /// created in its place.
+    CcmLoadBalancerMissing { ccm_name: String },
     /// An adopted load balancer exists; it is never changed, only tagged as adopted (the calls).
     Adopted(Vec<Change>),
     /// The load balancer is not this object's: nothing is called. The text names it and says why.
@@ -141,7 +146,10 @@ impl Plan {
                 .first()
                 .is_some_and(|change| !matches!(change, Change::Create(_))),
             Plan::Adopted(changes) => !changes.is_empty(),
-            Plan::AdoptedMissing { .. } | Plan::NotOwned(_) | Plan::Conflict(_) => false,
+            Plan::AdoptedMissing { .. }
+            | Plan::CcmLoadBalancerMissing { .. }
+            | Plan::NotOwned(_)
+            | Plan::Conflict(_) => false,
         }
     }
 }
@@ -257,6 +265,16 @@ pub fn plan(
         .name
         .clone()
         .unwrap_or_else(|| identity.default_name.clone());
+    // A take-over creates nothing, unless the taken-over load balancer was deleted afterwards.
+    if let Some(ccm_name) = &spec.take_over_from_ccm
+        && observed.load_balancer.is_none()
+        && replaced_id.is_none()
+        && observed.pending_create.is_none()
+    {
+        return Plan::CcmLoadBalancerMissing {
+            ccm_name: ccm_name.clone(),
+        };
+    }
     let Some(remote) = &observed.load_balancer else {
         let request = match &observed.pending_create {
             Some(pending) => pending.clone(),
@@ -274,6 +292,8 @@ pub fn plan(
         match ownership(tags, identity) {
             // Unclaimed: recorded at creation, and a crash came before its tags; they are added now.
             Ownership::Ours | Ownership::Unclaimed => {}
+            // The tag diff below makes it ours: our tags first, then the controller manager's removed.
+            Ownership::Foreign(_) if is_ccm_takeover(spec, tags) => {}
             Ownership::AdoptedByUs | Ownership::AdoptedByOther(_) | Ownership::Foreign(_) => {
                 return Plan::NotOwned(format!(
                     "load balancer {} (not tagged {OWNER_UID_TAG}={} and {CLUSTER_ID_TAG}={})",
@@ -320,6 +340,20 @@ pub fn plan(
         changes.extend(tag_changes(&desired_tags(spec, identity), tags));
     }
     Plan::Changes(changes)
+}
+
+/// Whether `tags` are those of the cloud controller manager's load balancer that `spec` takes over:
+/// its name tag, and no tag of ours or of another operator.
+pub fn is_ccm_takeover(spec: &SlbInstanceSpec, tags: &[TagSet]) -> bool {
+    let Some(ccm_name) = &spec.take_over_from_ccm else {
+        return false;
+    };
+    let ours = [OWNER_UID_TAG, CLUSTER_ID_TAG, ADOPTED_BY_TAG];
+    let claimed = tags.iter().any(|tag| ours.contains(&tag.tag_key.as_str()));
+    let named = tags
+        .iter()
+        .any(|tag| tag.tag_key == CCM_NAME_TAG && tag.tag_value.as_deref() == Some(ccm_name));
+    named && !claimed
 }
 
 fn create_request(

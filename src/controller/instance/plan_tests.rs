@@ -529,3 +529,98 @@ fn system_tags_are_never_removed() {
         Plan::Changes(vec![])
     );
 }
+
+/// The tags the cloud controller manager puts on the load balancer it made under `name`.
+fn ccm_tags(name: &str) -> Vec<TagSet> {
+    vec![
+        tag_set(CCM_NAME_TAG, name),
+        tag_set("ack.aliyun.com", "c0ffee"),
+    ]
+}
+
+fn taken_over(tags: Vec<TagSet>) -> Plan {
+    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
+    let observed = Observed {
+        load_balancer: Some(DescribeLoadBalancerAttributeResponse {
+            load_balancer_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into(),
+            ..remote()
+        }),
+        tags: Some(tags),
+        pending_create: None,
+    };
+    plan(&spec, &identity(), &observed, None)
+}
+
+#[test]
+fn the_ccms_load_balancer_is_taken_over_by_tagging_it_ours_and_removing_the_ccms_tags() {
+    let planned = changes(taken_over(ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9")));
+    assert_eq!(
+        planned,
+        [
+            Change::SetName("default/web".into()),
+            Change::AddTags(vec![
+                Tag::new(CLUSTER_ID_TAG, "cluster-1"),
+                Tag::new(OWNER_UID_TAG, UID)
+            ]),
+            Change::RemoveTags(vec![
+                Tag::new(CCM_NAME_TAG, "a0b9d3a4e6f1c4a579a631d2f5c7e8a9"),
+                Tag::new("ack.aliyun.com", "c0ffee")
+            ]),
+        ]
+    );
+    // Once ours (a crash before the CCM's tags went), the rest is finished as for any of ours.
+    let mut half_done = our_tags();
+    half_done.extend(ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9"));
+    let planned = changes(taken_over(half_done));
+    assert!(
+        matches!(planned.last(), Some(Change::RemoveTags(tags)) if tags.len() == 2),
+        "{planned:?}"
+    );
+}
+
+#[test]
+fn only_the_ccms_load_balancer_of_that_name_and_nobody_elses_is_taken_over() {
+    let other_name = taken_over(ccm_tags("a-another-service"));
+    assert!(
+        matches!(other_name, Plan::NotOwned(ref m) if m.contains("not tagged")),
+        "{other_name:?}"
+    );
+    let mut claimed = ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
+    claimed.push(tag_set(OWNER_UID_TAG, "someone-else"));
+    claimed.push(tag_set(CLUSTER_ID_TAG, "cluster-1"));
+    assert!(matches!(taken_over(claimed), Plan::NotOwned(_)));
+    let mut adopted = ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
+    adopted.push(tag_set(ADOPTED_BY_TAG, "someone-else"));
+    assert!(matches!(taken_over(adopted), Plan::NotOwned(_)));
+    // Without the take-over, the CCM's load balancer is never ours.
+    let observed = Observed {
+        load_balancer: Some(remote()),
+        tags: Some(ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9")),
+        pending_create: None,
+    };
+    assert!(matches!(
+        plan(&spec("{}"), &identity(), &observed, None),
+        Plan::NotOwned(_)
+    ));
+}
+
+#[test]
+fn a_missing_ccm_load_balancer_is_reported_and_nothing_is_created() {
+    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
+    assert_eq!(
+        plan(&spec, &identity(), &Observed::default(), None),
+        Plan::CcmLoadBalancerMissing {
+            ccm_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into()
+        }
+    );
+    // Taken over once and deleted outside since: replaced, as any load balancer of ours.
+    let replaced = changes(plan(&spec, &identity(), &Observed::default(), Some("lb-1")));
+    assert!(
+        matches!(planned_first(&replaced), Some(Change::Create(_))),
+        "{replaced:?}"
+    );
+}
+
+fn planned_first(changes: &[Change]) -> Option<&Change> {
+    changes.first()
+}

@@ -39,7 +39,9 @@ pub(super) async fn resolve_instance(
     Ok(Placement {
         load_balancer_id,
         region: region_of(&instance, ctx),
-        adopted_instance: instance.spec.load_balancer_id.is_some(),
+        // A taken-over load balancer comes with the controller manager's listeners on its ports.
+        adopted_instance: instance.spec.load_balancer_id.is_some()
+            || instance.spec.take_over_from_ccm.is_some(),
     })
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Service, ServicePort};
 use super::annotations::{
     Annotations, BACKEND_TYPE_ANNOTATION, COOKIE, DOMAIN, Errors, ID, SLB_NAME, URI,
 };
+use super::operator_annotations;
 use crate::context::Config;
 use crate::crd::{
     AccessControl, CertificateSource, DeletionPolicy, ForwardedHeaders, HealthCheck,
@@ -52,7 +53,9 @@ pub fn is_served(service: &Service, config: &Config) -> bool {
     }
     match &spec.load_balancer_class {
         Some(class) => *class == config.service_load_balancer_class,
-        None => config.manage_services_without_class,
+        None => {
+            config.manage_services_without_class || operator_annotations::migrates_from_ccm(service)
+        }
     }
 }
 
@@ -81,7 +84,12 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
     let annotations = Annotations(service.metadata.annotations.clone().unwrap_or_default());
     let mut errors = Errors::default();
 
-    let instance = instance_spec(&annotations, &mut errors);
+    let mut instance = instance_spec(&annotations, &mut errors);
+    instance.take_over_from_ccm = operator_annotations::ccm_takeover(
+        service,
+        instance.load_balancer_id.is_some(),
+        &mut errors,
+    );
     let adopted = instance.load_balancer_id.is_some();
     let override_listeners = annotations
         .on_off("force-override-listeners", &mut errors, "true", "false")
@@ -92,7 +100,7 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         .and_then(|spec| spec.ports.clone())
         .unwrap_or_default();
     let protocols = protocol_overrides(&annotations, &ports, &mut errors);
-    let mut settings = ListenerSettings::read(&annotations, &mut errors);
+    let mut settings = ListenerSettings::read(service, &annotations, &mut errors);
     let source_ranges = service
         .spec
         .as_ref()
@@ -434,6 +442,7 @@ fn instance_spec(annotations: &Annotations, errors: &mut Errors) -> SlbInstanceS
         status: None,
         tags: additional_tags(annotations, errors),
         load_balancer_id,
+        take_over_from_ccm: None,
         // The load balancer, and with it its listeners and groups, stays when the Service goes.
         deletion_policy: preserve.then_some(DeletionPolicy::Orphan),
     }
@@ -587,7 +596,7 @@ fn listener_protocol(
 /// The listener annotations, read once and applied to every listener whose protocol takes them
 /// (as the cloud controller manager does: a TCP-only setting is not an error on an HTTP port).
 struct ListenerSettings {
-    certificate_id: Option<String>,
+    server_certificate: Option<CertificateSource>,
     scheduler: Option<crate::crd::Scheduler>,
     persistence_timeout: Option<i32>,
     health_check_enabled: Option<bool>,
@@ -612,7 +621,7 @@ struct ListenerSettings {
 }
 
 impl ListenerSettings {
-    fn read(annotations: &Annotations, errors: &mut Errors) -> Self {
+    fn read(service: &Service, annotations: &Annotations, errors: &mut Errors) -> Self {
         // The cloud controller manager's default `rr` is not in API 2014-05-15: `wrr` is round robin
         // with the backends' weights (docs/api-decisions.md).
         let scheduler = match annotations.get("scheduler") {
@@ -643,7 +652,11 @@ impl ListenerSettings {
         }
         let health_check_domain = annotations.string("health-check-domain", errors, 80, DOMAIN);
         Self {
-            certificate_id: annotations.string("cert-id", errors, 128, ID),
+            server_certificate: operator_annotations::server_certificate(
+                service,
+                annotations.string("cert-id", errors, 128, ID).as_ref(),
+                errors,
+            ),
             scheduler,
             persistence_timeout: annotations.int("persistence-timeout", errors, 0, 3600),
             health_check_enabled: annotations.on_off("health-check-flag", errors, "on", "off"),
@@ -683,14 +696,12 @@ impl ListenerSettings {
         errors: &mut Errors,
     ) -> SlbListenerSpec {
         let layer7 = protocol.is_layer7();
-        let server_certificate = match (protocol, &self.certificate_id) {
-            (ListenerProtocol::Https, Some(id)) => Some(CertificateSource {
-                secret_ref: None,
-                certificate_id: Some(id.clone()),
-            }),
+        let server_certificate = match (protocol, &self.server_certificate) {
+            (ListenerProtocol::Https, Some(source)) => Some(source.clone()),
             (ListenerProtocol::Https, None) => {
                 errors.push(format!(
-                    "port {port} is https, which needs {ANNOTATION_PREFIX}cert-id"
+                    "port {port} is https, which needs {ANNOTATION_PREFIX}cert-id or {}",
+                    operator_annotations::TLS_SECRET_ANNOTATION
                 ));
                 None
             }
