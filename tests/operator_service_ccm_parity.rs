@@ -173,6 +173,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
         }),
         json!({
             "type": "LoadBalancer",
+            "loadBalancerClass": "slb.operator.dev/slb",
             "selector": {"app": "web"},
             "ports": [{"name": "https", "port": 443, "targetPort": 8443}]
         }),
@@ -338,7 +339,12 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         .await
         .unwrap();
     let staying_tags = tags(slb, staying_id).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
+    // The CCM's Services are class-less. Even where the admin has this operator serve class-less
+    // Services too, only the one that opts in is taken over.
+    let operator = Operator::start_with(&client, &emulator, &namespace.name, |config| {
+        config.manage_services_without_class = true;
+    })
+    .await;
 
     // The opted-in Service keeps its load balancer and address; the CCM's listener is replaced by
     // the Service's own (on its own VServer group) and the tags are ours.
@@ -543,6 +549,7 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
         json!({}),
         json!({
             "type": "LoadBalancer",
+            "loadBalancerClass": "slb.operator.dev/slb",
             "externalTrafficPolicy": traffic_policy,
             "selector": {"app": "gated"},
             "ports": [{"port": 80, "targetPort": 8080}]
