@@ -70,7 +70,9 @@ if $real_node; then
     (cd "$HACK/tools/k8s" && go build -tags selinux,notest,grpcnotrace -ldflags "-s -w -buildid= $vx" -o "$BIN/" \
       k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
   fi
-  if ! "$BIN/coredns" -version 2>/dev/null | grep -q "CoreDNS-${COREDNS_VERSION#v}"; then
+  # Its output read whole: `| grep -q` would stop reading at the first line, and the SIGPIPE CoreDNS then gets on
+  # its second line fails the pipeline (pipefail), which rebuilt CoreDNS now and then.
+  if [[ "$("$BIN/coredns" -version 2>/dev/null || true)" != "CoreDNS-${COREDNS_VERSION#v}"* ]]; then
     log "building CoreDNS $COREDNS_VERSION"
     (cd "$HACK/tools/coredns" && go build -ldflags "-s -w -buildid=" -o "$BIN/coredns.tmp" . && mv "$BIN/coredns.tmp" "$BIN/coredns")
   fi

@@ -18,7 +18,7 @@ if [ "${1:-}" = down ]; then
 fi
 started=$(date +%s)
 
-"$HACK/setup.sh" --real-node
+"$HACK/setup.sh"
 "$HACK/cluster.sh" up --real-node
 eval "$("$HACK/cluster.sh" env)"
 BIN=$("$HACK/build-tools.sh")

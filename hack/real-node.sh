@@ -43,12 +43,12 @@ COREDNS_IMAGE=$REGISTRY/coredns:${COREDNS_VERSION#v}
 
 node_ctr() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
-# What the real node needs from Debian, installed by hack/setup.sh --real-node.
+# What the real node needs from Debian, installed by hack/setup.sh.
 node_check_host() {
   local missing=() tool
   for tool in containerd runc ctr iptables buildah skopeo; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
-  [ ${#missing[@]} -eq 0 ] || die "missing for --real-node: ${missing[*]} (run hack/setup.sh --real-node)"
+  [ ${#missing[@]} -eq 0 ] || die "missing for --real-node: ${missing[*]} (run hack/setup.sh)"
   [ "$(id -u)" -eq 0 ] || die "--real-node needs root (a bridge, network namespaces, cgroups, iptables)"
   if [ -e "$NODE_STATE/owner" ] && [ "$(cat "$NODE_STATE/owner")" != "$RUN" ]; then
     die "another real node is up, started from $(cat "$NODE_STATE/owner"); take it down there first"
@@ -98,10 +98,20 @@ node_pki() {
   write_kubeconfig "$RUN/kube-proxy.kubeconfig" kube-proxy
 }
 
+# FILE NAME: writes stdin to FILE unless FILE already holds it, and prints NAME if it did not. kube-proxy exits as
+# soon as its configuration file is written to (it watches it), and containerd reloads the CNI directory: an `up`
+# over a running node must leave unchanged files untouched.
+write_if_changed() {
+  local file=$1 name=$2
+  cat >"$file.new"
+  if cmp -s "$file.new" "$file"; then rm -f "$file.new"; else mv "$file.new" "$file"; echo "$name"; fi
+}
+
+# Writes the node's configuration files; prints the names of the ones that changed.
 node_configs() {
   local dir=$NODE_STATE
   mkdir -p "$dir/cni" "$NODE_ROOT/containerd" "$NODE_ROOT/kubelet" "$NODE_ROOT/cni-ipam" "$NODE_ROOT/pod-logs"
-  cat >"$dir/containerd.toml" <<TOML
+  write_if_changed "$dir/containerd.toml" containerd <<TOML
 version = 2
 root = "$NODE_ROOT/containerd"
 state = "$NODE_STATE/containerd"
@@ -134,7 +144,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$REGISTRY"]
     endpoint = ["http://$REGISTRY"]
 TOML
-  cat >"$dir/cni/10-slb-node.conflist" <<JSON
+  write_if_changed "$dir/cni/10-slb-node.conflist" cni <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "slb-node",
@@ -156,7 +166,7 @@ TOML
   ]
 }
 JSON
-  cat >"$dir/kubelet.yaml" <<YAML
+  write_if_changed "$dir/kubelet.yaml" kubelet <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # This host has cgroup v1 hierarchies (cgroup2 only at /sys/fs/cgroup/unified); kubelet 1.36 refuses v1 unless told.
@@ -187,7 +197,7 @@ evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available:
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 YAML
-  cat >"$dir/kube-proxy.yaml" <<YAML
+  write_if_changed "$dir/kube-proxy.yaml" kube-proxy <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -218,19 +228,31 @@ node_healthy() {
 node_up() {
   start registry "$BIN/registry" --listen "$REGISTRY"
   wait_for registry 20 node_healthy registry
-  if [ ! -f "$NODE_STATE/images-pushed" ]; then
+  # The registry keeps images in memory: asked, not remembered, so a restarted registry gets them again.
+  if ! curl -fs -o /dev/null "http://$REGISTRY/v2/pause/manifests/1.0.0" \
+     || ! curl -fs -o /dev/null "http://$REGISTRY/v2/coredns/manifests/${COREDNS_VERSION#v}"; then
     log "building and pushing the node's images (pause, coredns)"
     "$HACK/image.sh" --push "$REGISTRY" pause coredns >"$RUN/logs/node-images.log" 2>&1 \
       || { tail -n 20 "$RUN/logs/node-images.log" >&2; die "the node's images failed to build"; }
-    touch "$NODE_STATE/images-pushed"
   fi
-  node_configs
+  # A component whose configuration changed under it (another `up` with other settings) starts again with it.
+  local changed name
+  changed=$(node_configs)
+  for name in containerd kubelet kube-proxy; do
+    if grep -qx "$name" <<<"$changed" && running "$name"; then
+      log "$name's configuration changed: restarting it"
+      stop_component "$name"
+    fi
+  done
   start containerd containerd --config "$NODE_STATE/containerd.toml"
   wait_for containerd 30 node_healthy containerd
+  # Like a kubeadm control-plane node, it takes only the pods that ask for it (its taint) and is no load balancer
+  # backend (the exclusion label): Services keep the kwok nodes as backends, whose ECS IDs the tests' emulators know.
+  local labels=type=real,topology.kubernetes.io/region=$REGION,node.kubernetes.io/instance-type=local
+  labels+=,node.kubernetes.io/exclude-from-external-load-balancers=true
   start kubelet "$BIN/kubelet" --config="$NODE_STATE/kubelet.yaml" --kubeconfig="$RUN/node.kubeconfig" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$NODE_ROOT/kubelet" \
-    --cert-dir="$NODE_ROOT/kubelet/pki" \
-    --node-labels="type=real,topology.kubernetes.io/region=$REGION,node.kubernetes.io/instance-type=local" --v=1
+    --cert-dir="$NODE_ROOT/kubelet/pki" --node-labels="$labels" --v=1
   wait_for kubelet 60 node_healthy kubelet
   start kube-proxy "$BIN/kube-proxy" --config="$NODE_STATE/kube-proxy.yaml" --v=1
   wait_for kube-proxy 60 node_healthy kube-proxy

@@ -1,34 +1,29 @@
 #!/usr/bin/env bash
-# Installs what the demo and the tests need on a fresh machine, and only what is missing:
-# Debian packages, the Rust components, the Go-built control plane (hack/build-tools.sh) and the SDK virtualenv.
+# Installs what the demo and the tests need on a fresh machine, and only what is missing: Debian packages (those of
+# the images and the real node too: buildah, skopeo, musl-tools; containerd, runc, the CNI plugins, iptables), the
+# Rust components and the musl target, the Go-built control plane and real node (hack/build-tools.sh --real-node:
+# also kubelet, kube-proxy, CoreDNS, pause and the registry) and the SDK virtualenv.
 #
-#   hack/setup.sh [--real-node]   --real-node: also what the images and the local real node need (buildah, skopeo,
-#                                 musl-tools and the musl target; containerd, runc, the CNI plugins, iptables;
-#                                 kubelet, kube-proxy, CoreDNS, pause and the registry from Go modules)
+#   hack/setup.sh
 set -euo pipefail
 HACK=$(cd "$(dirname "$0")" && pwd)
 log() { echo "setup: $*" >&2; }
-real_node=false
-[ "${1:-}" != --real-node ] || real_node=true
 
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v ss >/dev/null || missing+=(iproute2)
-command -v setsid >/dev/null || missing+=(util-linux)
+{ command -v setsid && command -v findmnt; } >/dev/null || missing+=(util-linux)
 command -v cc >/dev/null || missing+=(build-essential)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
-if $real_node; then
-  command -v buildah >/dev/null || missing+=(buildah)
-  command -v skopeo >/dev/null || missing+=(skopeo)
-  command -v musl-gcc >/dev/null || missing+=(musl-tools)
-  command -v containerd >/dev/null || missing+=(containerd)
-  command -v runc >/dev/null || missing+=(runc)
-  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
-  command -v iptables >/dev/null || missing+=(iptables)
-  command -v findmnt >/dev/null || missing+=(util-linux)
-fi
+command -v buildah >/dev/null || missing+=(buildah)
+command -v skopeo >/dev/null || missing+=(skopeo)
+command -v musl-gcc >/dev/null || missing+=(musl-tools)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v iptables >/dev/null || missing+=(iptables)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
@@ -42,11 +37,11 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   log "installing rustfmt and clippy"
   rustup component add rustfmt clippy >&2
 fi
-if $real_node && ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
   log "installing the Rust target x86_64-unknown-linux-musl (static binaries for the images)"
   rustup target add x86_64-unknown-linux-musl >&2
 fi
 
-if $real_node; then "$HACK/build-tools.sh" --real-node >/dev/null; else "$HACK/build-tools.sh" >/dev/null; fi
+"$HACK/build-tools.sh" --real-node >/dev/null
 "$HACK/python-venv.sh" >/dev/null
 log "done"

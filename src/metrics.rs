@@ -5,6 +5,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -28,6 +29,7 @@ pub struct Metrics {
     errors: Family<ErrorLabels, Counter>,
     durations: Family<KindLabels, Histogram>,
     events_failed: Family<KindLabels, Counter>,
+    leader: Gauge,
 }
 
 impl Metrics {
@@ -41,6 +43,7 @@ impl Metrics {
                 Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
             }),
             events_failed: Family::default(),
+            leader: Gauge::default(),
         };
         registry.register(
             "reconciles",
@@ -62,7 +65,18 @@ impl Metrics {
             "Events the apiserver refused; reconciles go on without them",
             metrics.events_failed.clone(),
         );
+        // A standby's scrape says what it is, where it would otherwise show no series at all.
+        registry.register(
+            "leader",
+            "1 while this replica leads (holds the Lease, or runs without leader election), 0 while it stands by",
+            metrics.leader.clone(),
+        );
         metrics
+    }
+
+    /// Whether this replica leads (and reconciles) or stands by.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
     }
 
     /// Counts a reconcile of `kind` and times it until the returned guard is dropped.
@@ -115,12 +129,16 @@ mod tests {
     use prometheus_client::encoding::text::encode;
 
     #[test]
-    fn reconciles_and_errors_are_exported_by_kind_and_category() {
+    fn reconciles_errors_and_leadership_are_exported_by_kind_and_category() {
         let mut registry = Registry::default();
         let metrics = Metrics::register(&mut registry);
         drop(metrics.reconcile_started("SlbInstance"));
         metrics.reconcile_failed("SlbInstance", &Error::InvalidSpec("bad".into()));
         metrics.event_failed("SlbListener");
+        let mut standby = String::new();
+        assert!(encode(&mut standby, &registry).is_ok());
+        assert!(standby.contains("\nslb_operator_leader 0\n"), "{standby}");
+        metrics.set_leader(true);
         let mut text = String::new();
         assert!(encode(&mut text, &registry).is_ok());
         assert!(
@@ -139,5 +157,6 @@ mod tests {
             text.contains(r#"slb_operator_events_failed_total{kind="SlbListener"} 1"#),
             "{text}"
         );
+        assert!(text.contains("\nslb_operator_leader 1\n"), "{text}");
     }
 }

@@ -78,7 +78,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             adoption_namespaces: args.adoption_namespaces.clone(),
             certificate_expiry_warning: args.certificate_expiry_warning,
         },
-        metrics,
+        metrics.clone(),
         Recorder::new(client.clone(), reporter),
     ));
 
@@ -105,6 +105,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None
     };
 
+    metrics.set_leader(true);
     tracing::info!(endpoint = %args.endpoint, region = %args.region, "starting the controllers");
     let fenced = leadership.as_ref().map(|l| l.fenced.clone());
     tokio::select! {
@@ -164,36 +165,49 @@ async fn lead(
         .lease_namespace
         .clone()
         .unwrap_or_else(|| "default".to_owned());
-    // kube-lease-manager needs 0 < grace < duration.
     let duration = args.lease_duration.as_secs().max(2);
-    let grace = (duration / 5).clamp(1, duration - 1);
+    let grace = renewal_grace(duration);
     let identity = args
         .identity
         .clone()
         .unwrap_or_else(|| format!("slb-operator-{:016x}", rand::random::<u64>()));
-    let client_for_fence = client.clone();
-    let namespace_for_fence = namespace.clone();
-    let identity_for_fence = identity.clone();
-    let lease = LeaseManagerBuilder::new(client, &args.lease_name)
-        .with_namespace(namespace)
-        .with_parameters(LeaseParams::new(identity, duration, grace))
-        .build()
-        .await
-        .context("cannot set up leader election")?;
-    let (mut leading, lease_task) = lease.watch().await;
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &namespace);
     tracing::info!(lease = %args.lease_name, "waiting for leadership");
     let mut stopping = shutdown_sender.subscribe();
-    let acquired = tokio::select! {
-        acquired = leading.wait_for(|leading| *leading) => {
-            acquired.map(|_| true).context("leader election stopped")?
+    // The Lease manager looks at a held Lease again only when the term it saw runs out, so it would miss a leader
+    // releasing the Lease on shutdown, and a pod started later (the leader's replacement) would take it first. A
+    // fresh manager reads the Lease anew: the standby starts one as soon as it sees the Lease free.
+    let (mut leading, lease_task) = loop {
+        let lease = LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+            .with_namespace(namespace.clone())
+            .with_parameters(LeaseParams::new(identity.clone(), duration, grace))
+            .build()
+            .await
+            .context("cannot set up leader election")?;
+        let (mut leading, lease_task) = lease.watch().await;
+        let standing_by = tokio::select! {
+            biased;
+            acquired = leading.wait_for(|leading| *leading) => {
+                acquired.map(|_| Standby::Acquired).context("leader election stopped")?
+            }
+            _ = stopping.wait_for(|stop| *stop) => Standby::ShuttingDown,
+            () = released(&leases, &args.lease_name) => Standby::Released,
+        };
+        match standing_by {
+            Standby::Acquired => break (leading, lease_task),
+            Standby::ShuttingDown => {
+                drop(leading);
+                let _ = tokio::time::timeout(Duration::from_secs(5), lease_task).await;
+                return Ok(None);
+            }
+            Standby::Released => {
+                tracing::debug!(lease = %args.lease_name, "the Lease is free; taking it");
+                // Stopped at once: it holds nothing to release, and the next manager has the same
+                // identity, so a lock it takes meanwhile is the next one's too.
+                lease_task.abort();
+            }
         }
-        _ = stopping.wait_for(|stop| *stop) => false,
     };
-    if !acquired {
-        drop(leading);
-        let _ = tokio::time::timeout(Duration::from_secs(5), lease_task).await;
-        return Ok(None);
-    }
     tracing::info!(lease = %args.lease_name, "acquired leadership");
     let lost = shutdown_sender.clone();
     let loss_watch = tokio::spawn(async move {
@@ -207,9 +221,9 @@ async fn lead(
     });
     let fenced = Arc::new(tokio::sync::Notify::new());
     let renewal_watch = tokio::spawn(watch_renewals(
-        Api::namespaced(client_for_fence, &namespace_for_fence),
+        leases,
         args.lease_name.clone(),
-        identity_for_fence,
+        identity,
         Duration::from_secs(duration),
         fenced.clone(),
         shutdown_sender.clone(),
@@ -220,6 +234,38 @@ async fn lead(
         renewal_watch,
         lease_task,
     }))
+}
+
+/// How a standby's wait for the Lease ended.
+enum Standby {
+    Acquired,
+    ShuttingDown,
+    Released,
+}
+
+/// How often a standby looks for a released Lease: client-go's standbys retry every 2 s; one second
+/// keeps the standby ahead of the leader's replacement pod, which takes longer than that to start.
+const STANDBY_RETRY: Duration = Duration::from_secs(1);
+
+/// Returns once the Lease `name` exists with no holder (its leader released it); a Lease still
+/// held, missing or unreadable is left to the Lease manager.
+async fn released(leases: &Api<Lease>, name: &str) {
+    loop {
+        tokio::time::sleep(STANDBY_RETRY).await;
+        if let Ok(Some(lease)) = leases.get_opt(name).await
+            && lease_is_free(&lease)
+        {
+            return;
+        }
+    }
+}
+
+fn lease_is_free(lease: &Lease) -> bool {
+    lease
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.holder_identity.as_deref())
+        .is_none_or(str::is_empty)
 }
 
 /// Reads the Lease every few seconds and stops this replica before its leadership can have passed
@@ -260,6 +306,13 @@ async fn watch_renewals(
             return;
         }
     }
+}
+
+/// How many seconds before the Lease runs out its holder renews it: half the duration (kube-lease-manager
+/// needs 0 < grace < duration). It must be well over `fence_margin`, or the fence stops the leader just
+/// before each renewal; a fifth of the duration, as before, did exactly that.
+fn renewal_grace(duration_secs: u64) -> u64 {
+    (duration_secs / 2).clamp(1, duration_secs.saturating_sub(1).max(1))
 }
 
 /// How long before the Lease runs out this replica stops acting: a quarter of the duration, at
@@ -348,6 +401,21 @@ mod tests {
     }
 
     #[test]
+    fn a_leader_renews_well_before_its_fence_would_stop_it() {
+        for seconds in 4..=300 {
+            let grace = Duration::from_secs(renewal_grace(seconds));
+            let margin = fence_margin(Duration::from_secs(seconds));
+            assert!(
+                grace >= margin + Duration::from_millis(500),
+                "a {seconds} s Lease is renewed {grace:?} before it runs out, the fence is at {margin:?}"
+            );
+            assert!(grace < Duration::from_secs(seconds));
+        }
+        assert_eq!(renewal_grace(15), 7);
+        assert_eq!(renewal_grace(2), 1);
+    }
+
+    #[test]
     fn only_the_holders_own_renewals_count() {
         let renewed = Timestamp::from_second(1_000).unwrap_or(Timestamp::UNIX_EPOCH);
         let lease = Lease {
@@ -361,5 +429,30 @@ mod tests {
         assert_eq!(own_renewal(&lease, "a"), Some(renewed));
         assert_eq!(own_renewal(&lease, "b"), None);
         assert_eq!(own_renewal(&Lease::default(), "a"), None);
+    }
+
+    #[test]
+    fn a_standby_sees_a_lease_without_a_holder_as_free() {
+        let held = Lease {
+            spec: Some(LeaseSpec {
+                holder_identity: Some("a".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(!lease_is_free(&held));
+        let released = Lease {
+            spec: Some(LeaseSpec::default()),
+            ..Default::default()
+        };
+        assert!(lease_is_free(&released));
+        let emptied = Lease {
+            spec: Some(LeaseSpec {
+                holder_identity: Some(String::new()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(lease_is_free(&emptied));
     }
 }

@@ -22,9 +22,12 @@ use tokio::process::{Child, Command};
 const TIMEOUT: Duration = Duration::from_secs(60);
 const LEASE: &str = "slb-operator-test";
 
+/// A replica whose Lease lasts 5 s: a leader that stops renewing loses it quickly.
 fn spawn_replica(emulator: &RunningEmulator, namespace: &str, identity: &str) -> Child {
-    spawn_replica_as(emulator, namespace, identity, None)
+    spawn_replica_as(emulator, namespace, identity, None, SHORT_LEASE)
 }
+
+const SHORT_LEASE: &str = "5s";
 
 /// A replica, with the kubeconfig at `kubeconfig` instead of the tests' own.
 fn spawn_replica_as(
@@ -32,6 +35,7 @@ fn spawn_replica_as(
     namespace: &str,
     identity: &str,
     kubeconfig: Option<&std::path::Path>,
+    lease_duration: &str,
 ) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_slb-operator"));
     if let Some(kubeconfig) = kubeconfig {
@@ -49,8 +53,7 @@ fn spawn_replica_as(
             &format!("--lease-name={LEASE}"),
             &format!("--lease-namespace={namespace}"),
             &format!("--identity={identity}"),
-            // A standby looks again when the Lease it saw expires, so a short Lease keeps the test quick.
-            "--lease-duration=5s",
+            &format!("--lease-duration={lease_duration}"),
         ])
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
@@ -79,8 +82,9 @@ async fn the_standby_takes_over_when_the_leader_shuts_down() {
     let emulator = start_emulator().await;
     let slb = slb_client(&emulator);
     let leases: Api<Lease> = Api::namespaced(client.clone(), &namespace.name);
-    let mut a = spawn_replica(&emulator, &namespace.name, "replica-a");
-    let mut b = spawn_replica(&emulator, &namespace.name, "replica-b");
+    // A Lease far longer than the takeover may take: the standby must see it released, not wait it out.
+    let mut a = spawn_replica_as(&emulator, &namespace.name, "replica-a", None, "60s");
+    let mut b = spawn_replica_as(&emulator, &namespace.name, "replica-b", None, "60s");
 
     let first = eventually("a leader", TIMEOUT, || holder(&leases)).await;
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
@@ -116,8 +120,8 @@ async fn the_standby_takes_over_when_the_leader_shuts_down() {
         .unwrap();
     assert!(exit.success(), "a SIGTERM is a clean shutdown: {exit}");
     let second = eventually(
-        "the standby to take the Lease",
-        Duration::from_secs(20),
+        "the standby to take the released Lease within seconds, not at the end of its 60 s",
+        Duration::from_secs(5),
         || async { holder(&leases).await.filter(|h| *h != first) },
     )
     .await;
@@ -278,7 +282,13 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     .await;
     let kubeconfig =
         service_account_kubeconfig(&client, &namespace.name, "replica-a", dir.path()).await;
-    let mut a = spawn_replica_as(&emulator, &namespace.name, "replica-a", Some(&kubeconfig));
+    let mut a = spawn_replica_as(
+        &emulator,
+        &namespace.name,
+        "replica-a",
+        Some(&kubeconfig),
+        SHORT_LEASE,
+    );
     eventually("replica A to lead", TIMEOUT, || async {
         holder(&leases).await.filter(|h| h == "replica-a")
     })
