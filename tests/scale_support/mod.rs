@@ -647,9 +647,8 @@ pub async fn run(client: &Client, scenario: Scenario) -> Report {
     log("deleting the namespace");
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespace.delete().await;
-    // At most five minutes: past that the run's figures are in, and the benchmark's own control plane
-    // goes anyway.
-    let gone = tokio::time::timeout(scenario.timeout.min(Duration::from_secs(300)), async {
+    // At most a minute: the run's figures are in, and the benchmark's own control plane goes anyway.
+    let gone = tokio::time::timeout(scenario.timeout.min(Duration::from_secs(60)), async {
         while namespaces.get_opt(&ns).await.ok().flatten().is_some() {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
