@@ -177,7 +177,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     };
 
     // observe
-    let (owned, taken) = observe(ctx, &key).await?;
+    let (owned, taken) = observe(ctx, &key, Some(&desired)).await?;
     let conflicts = name_conflicts(&key.name, &desired, &taken);
     if !conflicts.is_empty() {
         let message = format!(
@@ -346,11 +346,28 @@ struct Taken {
     listeners: BTreeSet<String>,
 }
 
-/// The children this Service controls, and the names the others hold.
-async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Taken)> {
-    let (instances, taken_instances) = list_children::<SlbInstance>(ctx, key).await?;
-    let (groups, taken_groups) = list_children::<SlbVServerGroup>(ctx, key).await?;
-    let (listeners, taken_listeners) = list_children::<SlbListener>(ctx, key).await?;
+/// The children this Service controls, and which of the `desired` names others hold.
+async fn observe(
+    ctx: &Context,
+    key: &ObjectKey,
+    desired: Option<&Children>,
+) -> Result<(Owned, Taken)> {
+    let instance_name = [key.name.clone()];
+    let (instance_names, group_names, listener_names): (&[String], Vec<&String>, Vec<&String>) =
+        match desired {
+            Some(desired) => (
+                &instance_name,
+                desired.groups.keys().collect(),
+                desired.listeners.keys().collect(),
+            ),
+            None => (&[], Vec::new(), Vec::new()),
+        };
+    let (instances, taken_instances) =
+        list_children::<SlbInstance>(ctx, key, instance_names.iter()).await?;
+    let (groups, taken_groups) =
+        list_children::<SlbVServerGroup>(ctx, key, group_names.into_iter()).await?;
+    let (listeners, taken_listeners) =
+        list_children::<SlbListener>(ctx, key, listener_names.into_iter()).await?;
     Ok((
         Owned {
             instance: instances.into_values().find(|i| i.name_any() == key.name),
@@ -365,27 +382,47 @@ async fn observe(ctx: &Context, key: &ObjectKey) -> Result<(Owned, Taken)> {
     ))
 }
 
-/// The objects of kind `K` in the Service's namespace: those it controls by name, and the names of
-/// the others.
-async fn list_children<K>(
+/// The objects of kind `K` the Service controls, by name (found by the label every child gets, so
+/// a reconcile reads its own children, not the whole namespace: listing all of them made each
+/// reconcile cost grow with the number of Services), and which of `desired` names objects that
+/// belong to something else hold (one GET for each desired name not among its children; none once
+/// they all exist).
+async fn list_children<'a, K>(
     ctx: &Context,
     key: &ObjectKey,
+    desired: impl Iterator<Item = &'a String>,
 ) -> Result<(BTreeMap<String, K>, BTreeSet<String>)>
 where
     K: NamespacedObject,
 {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    let mut owned = BTreeMap::new();
-    let mut taken = BTreeSet::new();
-    for object in api.list(&ListParams::default()).await? {
-        let controlled = object
+    let controlled = |object: &K| {
+        object
             .owner_references()
             .iter()
-            .any(|o| o.controller == Some(true) && o.uid == key.uid);
-        if controlled {
+            .any(|o| o.controller == Some(true) && o.uid == key.uid)
+    };
+    let mut owned = BTreeMap::new();
+    let selector = format!("{SERVICE_LABEL}={}", key.name);
+    for object in api.list(&ListParams::default().labels(&selector)).await? {
+        if controlled(&object) {
             owned.insert(object.name_any(), object);
-        } else {
-            taken.insert(object.name_any());
+        }
+    }
+    let mut taken = BTreeSet::new();
+    for name in desired {
+        if owned.contains_key(name) {
+            continue;
+        }
+        // A child whose label was removed by hand is still ours.
+        match api.get_opt(name).await? {
+            Some(object) if controlled(&object) => {
+                owned.insert(name.clone(), object);
+            }
+            Some(_) => {
+                taken.insert(name.clone());
+            }
+            None => {}
         }
     }
     Ok((owned, taken))
@@ -440,7 +477,7 @@ where
 /// Service's address and releases it.
 async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
-    let (owned, _) = observe(ctx, &key).await?;
+    let (owned, _) = observe(ctx, &key, None).await?;
     if !owned.listeners.is_empty() {
         for (name, listener) in &owned.listeners {
             if listener.metadata.deletion_timestamp.is_none() {

@@ -12,8 +12,11 @@ use crate::actions;
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {
     pub sequence: u64,
-    /// ISO 8601, UTC.
+    /// ISO 8601, UTC, when the answer was sent (whole seconds).
     pub time: String,
+    /// When the call arrived, in milliseconds since the Unix epoch (before any added latency), so that
+    /// benchmarks can time what happened before a call to the millisecond.
+    pub arrived_ms: u64,
     /// The calling account's ID, or empty when authentication failed before it was known.
     pub account: String,
     pub action: String,
@@ -144,6 +147,7 @@ mod tests {
         CallRecord {
             sequence: 0,
             time: String::new(),
+            arrived_ms: 0,
             account: String::new(),
             action: action.to_string(),
             parameters: BTreeMap::from([("P".to_string(), "x".repeat(value_len))]),

@@ -220,6 +220,7 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let arrived_ms = clock::now_ms();
     let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -304,6 +305,7 @@ async fn api(
     let record = CallRecord {
         sequence: 0,
         time: clock::iso8601(clock::now_ms()),
+        arrived_ms,
         account: account_id,
         action,
         parameters: params.as_ref().map(logged_parameters).unwrap_or_default(),
