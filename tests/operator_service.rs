@@ -13,13 +13,12 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
-    CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
-    DescribeLoadBalancerAttributeResponse, DescribeLoadBalancerTCPListenerAttributeRequest,
+    CreateLoadBalancerRequest, DescribeLoadBalancerTCPListenerAttributeRequest,
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListenerProtocol,
     Scheduler, SlbApi,
 };
@@ -48,18 +47,7 @@ async fn create_service(
     if spec.get("loadBalancerClass").is_none() {
         spec["loadBalancerClass"] = json!("slb.operator.dev/slb");
     }
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    services
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": name, "annotations": annotations},
-                "spec": spec,
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap()
+    operator_support::create_service(client, namespace, name, annotations, spec).await
 }
 
 fn node_ports(service: &Service) -> BTreeMap<i32, u16> {
@@ -95,22 +83,6 @@ fn load_balancer_ready(service: &Service) -> Option<(String, String, String)> {
         condition.reason.clone(),
         condition.message.clone(),
     ))
-}
-
-async fn attribute(slb: &dyn SlbApi, id: &str) -> DescribeLoadBalancerAttributeResponse {
-    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
-        load_balancer_id: id.to_owned(),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn listeners(lb: &DescribeLoadBalancerAttributeResponse) -> BTreeMap<u16, ListenerProtocol> {
-    lb.listener_ports_and_protocol
-        .iter()
-        .filter_map(|l| Some((l.listener_port?, l.listener_protocol?)))
-        .collect()
 }
 
 /// The backends with traffic (weight above 0; nodes that lost their pods drain at 0 for a while).

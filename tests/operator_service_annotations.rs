@@ -413,18 +413,8 @@ async fn create_service(
     if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
         spec.extend(extra.clone());
     }
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    services
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": name, "annotations": annotations},
-                "spec": spec,
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    operator_support::create_service(client, namespace, name, Value::Object(annotations), spec)
+        .await;
 }
 
 /// The operator's condition on the Service: status, reason, message.

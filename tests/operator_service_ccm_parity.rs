@@ -17,8 +17,7 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::{
     AddTagsRequest, CreateLoadBalancerRequest, CreateLoadBalancerTCPListenerRequest,
-    CreateVServerGroupRequest, DescribeLoadBalancerAttributeRequest,
-    DescribeLoadBalancerAttributeResponse, DescribeLoadBalancerHTTPSListenerAttributeRequest,
+    CreateVServerGroupRequest, DescribeLoadBalancerHTTPSListenerAttributeRequest,
     DescribeLoadBalancerTCPListenerAttributeRequest, DescribeServerCertificatesRequest,
     DescribeTagsRequest, DescribeVServerGroupsRequest, ListenerProtocol, ServerGroupIds, SlbApi,
     Tag,
@@ -35,27 +34,6 @@ fn ecs_inventory() -> Vec<String> {
     (1..=40).map(|i| format!("i-{i:04}")).collect()
 }
 
-async fn create_service(
-    client: &Client,
-    namespace: &str,
-    name: &str,
-    annotations: serde_json::Value,
-    spec: serde_json::Value,
-) -> Service {
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    services
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": name, "annotations": annotations},
-                "spec": spec,
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-}
-
 fn ingress_ip(service: &Service) -> Option<String> {
     service
         .status
@@ -67,22 +45,6 @@ fn ingress_ip(service: &Service) -> Option<String> {
         .first()?
         .ip
         .clone()
-}
-
-async fn attribute(slb: &dyn SlbApi, id: &str) -> DescribeLoadBalancerAttributeResponse {
-    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
-        load_balancer_id: id.to_owned(),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn listeners(lb: &DescribeLoadBalancerAttributeResponse) -> BTreeMap<u16, ListenerProtocol> {
-    lb.listener_ports_and_protocol
-        .iter()
-        .filter_map(|l| Some((l.listener_port?, l.listener_protocol?)))
-        .collect()
 }
 
 async fn tags(slb: &dyn SlbApi, id: &str) -> BTreeMap<String, String> {

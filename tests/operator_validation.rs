@@ -188,7 +188,7 @@ async fn invalid_objects_are_rejected_with_messages_a_person_understands() {
         ns,
         "SlbListener",
         listener("UDP", json!({"gzip": true})),
-        &["stickySession, xForwardedFor and gzip are only allowed when protocol is HTTP or HTTPS"],
+        &["stickySession, xForwardedFor, forwardedHeaders and gzip are only allowed when protocol is HTTP or HTTPS"],
     )
     .await;
     assert_rejected(&client, ns, "SlbListener", listener("HTTP", json!({"persistenceTimeout": 60})), &["persistenceTimeout and masterSlaveServerGroupRef are only allowed when protocol is TCP or UDP"]).await;

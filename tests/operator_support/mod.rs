@@ -446,3 +446,49 @@ pub fn tls_secret(
     }))
     .unwrap()
 }
+
+/// Creates the Service `name` in `namespace` with these annotations and spec.
+pub async fn create_service(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    annotations: serde_json::Value,
+    spec: serde_json::Value,
+) -> k8s_openapi::api::core::v1::Service {
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(client.clone(), namespace);
+    services
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": name, "annotations": annotations},
+                "spec": spec,
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
+/// SLB's attributes of the load balancer `id`.
+pub async fn attribute(
+    slb: &dyn SlbApi,
+    id: &str,
+) -> slb_api::DescribeLoadBalancerAttributeResponse {
+    slb.describe_load_balancer_attribute(&slb_api::DescribeLoadBalancerAttributeRequest {
+        load_balancer_id: id.to_owned(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The listeners of a load balancer, by port.
+pub fn listeners(
+    lb: &slb_api::DescribeLoadBalancerAttributeResponse,
+) -> std::collections::BTreeMap<u16, slb_api::ListenerProtocol> {
+    lb.listener_ports_and_protocol
+        .iter()
+        .filter_map(|l| Some((l.listener_port?, l.listener_protocol?)))
+        .collect()
+}

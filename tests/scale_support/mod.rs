@@ -415,6 +415,7 @@ fn service(index: usize) -> Service {
         },
         "spec": {
             "type": "LoadBalancer",
+            "loadBalancerClass": "slb.operator.dev/slb",
             "externalTrafficPolicy": if is_local(index) { "Local" } else { "Cluster" },
             "selector": {"app": name},
             "ports": service_ports(index),
