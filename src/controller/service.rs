@@ -27,6 +27,7 @@
 //! it up: True with the address, or False with the reason and what it waits for.
 
 mod annotations;
+mod listener_settings;
 mod operator_annotations;
 mod outcome;
 mod plan;
@@ -35,7 +36,9 @@ pub use self::operator_annotations::{
     MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION, ccm_load_balancer_name,
 };
 
-use self::outcome::{ignored_line, ignored_warning, outcome, with_ignored};
+use self::outcome::{
+    current_ingress, ignored_line, ignored_warning, ingress, outcome, with_ignored,
+};
 use self::plan::{Children, children, is_served};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -513,34 +516,6 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     set_finalizer(ctx, service, false).await?;
     ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION);
     Ok(Action::await_change())
-}
-
-fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
-    service
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|lb| lb.ingress.clone())
-        .unwrap_or_default()
-}
-
-/// The Service's ingress once the load balancer has its address: the address, or the `hostname`
-/// annotation in its place (as the cloud controller manager does, so that kube-proxy sends the
-/// cluster's own traffic for it through the load balancer too).
-fn ingress(address: Option<&str>, hostname: Option<&str>) -> Vec<LoadBalancerIngress> {
-    address
-        .map(|ip| match hostname {
-            Some(hostname) => LoadBalancerIngress {
-                hostname: Some(hostname.to_owned()),
-                ..Default::default()
-            },
-            None => LoadBalancerIngress {
-                ip: Some(ip.to_owned()),
-                ..Default::default()
-            },
-        })
-        .into_iter()
-        .collect()
 }
 
 /// The message of the Service's own condition, as it stands.

@@ -1,6 +1,8 @@
 //! The SlbVServerGroup controller: a VServer group on the load balancer of an SlbInstance, holding
 //! explicit backends or the nodes behind a Service, changed by diff in calls of at most 20 servers.
 
+mod cleanup;
+mod health;
 mod node_backends;
 mod outcome;
 mod plan;
@@ -9,7 +11,6 @@ pub use self::node_backends::ecs_instance_id;
 
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,37 +25,34 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use slb_api::{
     AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
-    DescribeHealthStatusRequest, DescribeVServerGroupAttributeRequest,
-    DescribeVServerGroupsRequest, ModifyVServerGroupBackendServersRequest,
-    RemoveVServerGroupBackendServersRequest, ServerHealthStatus, SetVServerGroupAttributeRequest,
-    SlbApi,
+    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest,
+    ModifyVServerGroupBackendServersRequest, RemoveVServerGroupBackendServersRequest,
+    SetVServerGroupAttributeRequest, SlbApi,
 };
 
+use self::cleanup::cleanup;
+use self::health::health;
 use self::outcome::{Applied, Before};
 use self::plan::{Backends, Change, Desired, RemoteGroup};
 use super::events;
 use super::object::ObjectKey;
 use super::readiness_gate;
 use super::references::{
-    LoadBalancerRef, find_instance, get_referenced, instance_region, load_balancer_of, matching,
-    referencing,
+    LoadBalancerRef, find_instance, get_referenced, load_balancer_of, matching, referencing,
 };
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
 use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
-use crate::crd::{
-    DeletionPolicy, HealthSummary, SlbInstance, SlbListener, SlbRule, SlbVServerGroup,
-    SlbVServerGroupStatus,
-};
+use crate::crd::{SlbInstance, SlbVServerGroup, SlbVServerGroupStatus};
 use crate::error::{Error, Result};
 
 /// How long a node that left a Service keeps weight 0 when `serviceRef.drainSeconds` is not set.
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 /// The error code SLB answers DeleteVServerGroup with while a listener or rule uses the group.
-const IN_USE_CODE: &str = "ActionNotAllowed";
+pub(super) const IN_USE_CODE: &str = "ActionNotAllowed";
 
 /// The name a group is created under: derived from the uid, so that it is found again after a crash
 /// between the create and the status write, and never confused with a group someone else made.
@@ -413,7 +411,7 @@ async fn existing_group(
     Ok(found)
 }
 
-async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
+pub(super) async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
     let request = DescribeVServerGroupAttributeRequest {
         v_server_group_id: id.to_owned(),
     };
@@ -446,7 +444,7 @@ async fn recover(
 }
 
 /// IDs of the groups on the load balancer that still carry the uid-derived creation name.
-async fn owned_group_ids(
+pub(super) async fn owned_group_ids(
     slb: &dyn SlbApi,
     load_balancer_id: &str,
     uid: &str,
@@ -534,163 +532,8 @@ async fn execute(
     Ok(())
 }
 
-/// The health of the group's backends, when a listener or a rule sends traffic to it; one
-/// DescribeHealthStatus call for all of its listeners.
-async fn health(
-    ctx: &Context,
-    slb: &dyn SlbApi,
-    group: &SlbVServerGroup,
-    key: &ObjectKey,
-    lb: &LoadBalancerRef,
-    backends: &Backends,
-) -> Result<Option<HealthSummary>> {
-    let ports = listener_ports_using(ctx, &key.namespace, &group.name_any()).await?;
-    if ports.is_empty() {
-        return Ok(None);
-    }
-    let reported = slb
-        .describe_health_status(&DescribeHealthStatusRequest {
-            load_balancer_id: lb.load_balancer_id.clone(),
-            listener_port: None,
-        })
-        .await?;
-    let mut summary = HealthSummary::default();
-    for item in reported.backend_servers {
-        let ours = backends
-            .keys()
-            .any(|b| b.server_id == item.server_id && item.port.is_none_or(|port| port == b.port));
-        let on_our_listener = item.listener_port.is_none_or(|port| ports.contains(&port));
-        if !(ours && on_our_listener) {
-            continue;
-        }
-        match item.server_health_status {
-            Some(ServerHealthStatus::Normal) => summary.normal += 1,
-            Some(ServerHealthStatus::Abnormal) => summary.abnormal += 1,
-            _ => summary.unavailable += 1,
-        }
-    }
-    Ok(Some(summary))
-}
-
-/// Ports of the listeners that send traffic to the group: directly, or through one of their rules.
-async fn listener_ports_using(
-    ctx: &Context,
-    namespace: &str,
-    group: &str,
-) -> Result<BTreeSet<u16>> {
-    let params = ListParams::default();
-    let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), namespace);
-    let listeners = listeners.list(&params).await?.items;
-    let rules: Api<SlbRule> = Api::namespaced(ctx.client.clone(), namespace);
-    let rules = rules.list(&params).await?.items;
-    let routed_by_rule: BTreeSet<&str> = rules
-        .iter()
-        .filter(|rule| rule.spec.v_server_group_ref.name == group)
-        .map(|rule| rule.spec.listener_ref.name.as_str())
-        .collect();
-    Ok(listeners
-        .iter()
-        .filter(|listener| {
-            listener
-                .spec
-                .v_server_group_ref
-                .as_ref()
-                .map(|r| r.name.as_str())
-                == Some(group)
-                || routed_by_rule.contains(listener.name_any().as_str())
-        })
-        .filter_map(|listener| listener.status.as_ref()?.listener_port)
-        .filter_map(|port| u16::try_from(port).ok())
-        .collect())
-}
-
-/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
-/// Orphan (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group
-/// stays in SLB.
-async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
-    let key = ObjectKey::of(group)?;
-    let status = group.status.clone().unwrap_or_default();
-    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
-    let policy = deletion_policy_in_effect(
-        &[group.spec.deletion_policy],
-        instance.as_ref().map(|i| &i.spec),
-    );
-    if policy == DeletionPolicy::Orphan {
-        if let Some(id) = &status.v_server_group_id {
-            let note = format!("Left VServer group {id} in place");
-            events::normal(ctx, group, "Orphaned", note).await;
-        }
-        return Ok(Action::await_change());
-    }
-    let region = status
-        .region_id
-        .clone()
-        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
-    let slb = ctx.slb.region(&region)?;
-    if let Some(id) = &group.spec.v_server_group_id {
-        return release_existing(ctx, group, slb.as_ref(), id, &status).await;
-    }
-    let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
-        (Some(id), _) => vec![id.clone()],
-        (None, Some(load_balancer_id)) => {
-            owned_group_ids(slb.as_ref(), load_balancer_id, &key.uid).await?
-        }
-        (None, None) => Vec::new(),
-    };
-    for id in ids {
-        match delete_group(slb.as_ref(), &id).await {
-            Ok(true) => {
-                events::normal(ctx, group, "Deleted", format!("Deleted VServer group {id}")).await;
-            }
-            Ok(false) => {}
-            Err(Error::Slb(error)) if error.code() == Some(IN_USE_CODE) => {
-                let message = format!(
-                    "cannot delete VServer group {id} yet: a listener or a forwarding rule still uses it; delete or repoint them first"
-                );
-                let blocked =
-                    DesiredCondition::ready(false, Reason::ReconcileError, message.clone());
-                report_status(ctx, group, status.clone(), [blocked], Generation::Pending).await?;
-                return Err(Error::DependentsExist(message));
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(Action::await_change())
-}
-
-/// Takes the backends this object added out of an existing group that is not ours, and leaves the
-/// group itself.
-async fn release_existing(
-    ctx: &Context,
-    group: &SlbVServerGroup,
-    slb: &dyn SlbApi,
-    id: &str,
-    status: &SlbVServerGroupStatus,
-) -> Result<Action> {
-    let Some(existing) = describe(slb, id).await? else {
-        return Ok(Action::await_change());
-    };
-    let ours = plan::from_spec(&status.backends).unwrap_or_default();
-    let added = plan::managed_part(&existing.backends, &Backends::new(), &ours);
-    for change in plan::diff(&Backends::new(), &added) {
-        if let Change::Remove(backend_servers) = change {
-            slb.remove_vserver_group_backend_servers(&RemoveVServerGroupBackendServersRequest {
-                v_server_group_id: id.to_owned(),
-                backend_servers,
-            })
-            .await?;
-        }
-    }
-    let note = format!(
-        "Removed the {} backend(s) it added from VServer group {id}, which stays",
-        added.len()
-    );
-    events::normal(ctx, group, "Released", note).await;
-    Ok(Action::await_change())
-}
-
 /// Deletes a group; `false` when it was already gone.
-async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
+pub(super) async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
     match slb
         .delete_vserver_group(&DeleteVServerGroupRequest {
             v_server_group_id: id.to_owned(),

@@ -1,5 +1,6 @@
 //! The Service's outcome (pure): its condition, summing up its children, and its Events.
 
+use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Resource, ResourceExt};
 
@@ -150,4 +151,32 @@ pub(super) fn with_ignored(message: String, line: Option<&str>) -> String {
         Some(line) => format!("{message}. {line}"),
         None => message,
     }
+}
+
+pub(super) fn current_ingress(service: &Service) -> Vec<LoadBalancerIngress> {
+    service
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.clone())
+        .unwrap_or_default()
+}
+
+/// The Service's ingress once the load balancer has its address: the address, or the `hostname`
+/// annotation in its place (as the cloud controller manager does, so that kube-proxy sends the
+/// cluster's own traffic for it through the load balancer too).
+pub(super) fn ingress(address: Option<&str>, hostname: Option<&str>) -> Vec<LoadBalancerIngress> {
+    address
+        .map(|ip| match hostname {
+            Some(hostname) => LoadBalancerIngress {
+                hostname: Some(hostname.to_owned()),
+                ..Default::default()
+            },
+            None => LoadBalancerIngress {
+                ip: Some(ip.to_owned()),
+                ..Default::default()
+            },
+        })
+        .into_iter()
+        .collect()
 }

@@ -1,7 +1,10 @@
 use std::time::Duration;
 
 use super::*;
-use crate::crd::{AddressType, InternetChargeType, LoadBalancerSpec, Scheduler};
+use crate::crd::{
+    AccessControl, AddressType, ForwardedHeaders, HealthCheckType, HttpCode, InternetChargeType,
+    LoadBalancerSpec, Scheduler, StickySessionType,
+};
 
 fn config(manage_without_class: bool) -> Config {
     Config {

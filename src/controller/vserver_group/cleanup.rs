@@ -1,0 +1,101 @@
+//! The SlbVServerGroup cleanup: the group deleted in SLB (or, for an existing group of an adopted
+//! load balancer, only the backends this object added), unless its deletion policy orphans it.
+
+use kube::runtime::controller::Action;
+use slb_api::{RemoveVServerGroupBackendServersRequest, SlbApi};
+
+use super::plan::{self, Backends, Change, deletion_policy_in_effect};
+use super::{IN_USE_CODE, delete_group, describe, owned_group_ids};
+use crate::conditions::{DesiredCondition, Reason};
+use crate::context::Context;
+use crate::controller::events;
+use crate::controller::object::ObjectKey;
+use crate::controller::references::{find_instance, instance_region};
+use crate::controller::status::{Generation, report_status};
+use crate::crd::{DeletionPolicy, SlbVServerGroup, SlbVServerGroupStatus};
+use crate::error::{Error, Result};
+
+/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
+/// Orphan (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group
+/// stays in SLB.
+pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
+    let key = ObjectKey::of(group)?;
+    let status = group.status.clone().unwrap_or_default();
+    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
+    let policy = deletion_policy_in_effect(
+        &[group.spec.deletion_policy],
+        instance.as_ref().map(|i| &i.spec),
+    );
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = &status.v_server_group_id {
+            let note = format!("Left VServer group {id} in place");
+            events::normal(ctx, group, "Orphaned", note).await;
+        }
+        return Ok(Action::await_change());
+    }
+    let region = status
+        .region_id
+        .clone()
+        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
+    let slb = ctx.slb.region(&region)?;
+    if let Some(id) = &group.spec.v_server_group_id {
+        return release_existing(ctx, group, slb.as_ref(), id, &status).await;
+    }
+    let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
+        (Some(id), _) => vec![id.clone()],
+        (None, Some(load_balancer_id)) => {
+            owned_group_ids(slb.as_ref(), load_balancer_id, &key.uid).await?
+        }
+        (None, None) => Vec::new(),
+    };
+    for id in ids {
+        match delete_group(slb.as_ref(), &id).await {
+            Ok(true) => {
+                events::normal(ctx, group, "Deleted", format!("Deleted VServer group {id}")).await;
+            }
+            Ok(false) => {}
+            Err(Error::Slb(error)) if error.code() == Some(IN_USE_CODE) => {
+                let message = format!(
+                    "cannot delete VServer group {id} yet: a listener or a forwarding rule still uses it; delete or repoint them first"
+                );
+                let blocked =
+                    DesiredCondition::ready(false, Reason::ReconcileError, message.clone());
+                report_status(ctx, group, status.clone(), [blocked], Generation::Pending).await?;
+                return Err(Error::DependentsExist(message));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Action::await_change())
+}
+
+/// Takes the backends this object added out of an existing group that is not ours, and leaves the
+/// group itself.
+async fn release_existing(
+    ctx: &Context,
+    group: &SlbVServerGroup,
+    slb: &dyn SlbApi,
+    id: &str,
+    status: &SlbVServerGroupStatus,
+) -> Result<Action> {
+    let Some(existing) = describe(slb, id).await? else {
+        return Ok(Action::await_change());
+    };
+    let ours = plan::from_spec(&status.backends).unwrap_or_default();
+    let added = plan::managed_part(&existing.backends, &Backends::new(), &ours);
+    for change in plan::diff(&Backends::new(), &added) {
+        if let Change::Remove(backend_servers) = change {
+            slb.remove_vserver_group_backend_servers(&RemoveVServerGroupBackendServersRequest {
+                v_server_group_id: id.to_owned(),
+                backend_servers,
+            })
+            .await?;
+        }
+    }
+    let note = format!(
+        "Removed the {} backend(s) it added from VServer group {id}, which stays",
+        added.len()
+    );
+    events::normal(ctx, group, "Released", note).await;
+    Ok(Action::await_change())
+}
