@@ -500,9 +500,10 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
         }
     }
 
-    // Failover: the leader pod goes (it releases the Lease on SIGTERM); the standby, which looks for a released
-    // Lease every second, holds it before the leader's replacement pod has started, well within the lease
-    // duration, and reconciles. Never two at once: the call log below.
+    // Failover: the leader pod goes (it releases the Lease on SIGTERM) and another replica holds it well within the
+    // lease duration: the standby, which looks for a released Lease every second, or the leader's replacement pod,
+    // whichever sees the released Lease first (on a warm node the replacement can start in under a second). The
+    // new leader reconciles. Never two at once: the call log below.
     let deleted = Instant::now();
     run(
         &kubectl,
@@ -521,10 +522,6 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
     .await;
     let took = deleted.elapsed();
     eprintln!("in-cluster: {successor} took over from {leader} after {took:?}");
-    assert!(
-        replicas.contains_key(&successor),
-        "{successor}, not the standby, took over from {leader}"
-    );
     assert!(
         took <= LEASE_DURATION + Duration::from_secs(1),
         "the Lease changed hands after {took:?}, more than the lease duration {LEASE_DURATION:?}"
