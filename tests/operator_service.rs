@@ -61,19 +61,6 @@ fn node_ports(service: &Service) -> BTreeMap<i32, u16> {
         .collect()
 }
 
-fn ingress_ip(service: &Service) -> Option<String> {
-    service
-        .status
-        .as_ref()?
-        .load_balancer
-        .as_ref()?
-        .ingress
-        .as_ref()?
-        .first()?
-        .ip
-        .clone()
-}
-
 /// The operator's condition on the Service: status, reason and message.
 fn load_balancer_ready(service: &Service) -> Option<(String, String, String)> {
     let conditions = service.status.as_ref()?.conditions.as_ref()?;

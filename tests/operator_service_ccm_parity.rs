@@ -34,19 +34,6 @@ fn ecs_inventory() -> Vec<String> {
     (1..=40).map(|i| format!("i-{i:04}")).collect()
 }
 
-fn ingress_ip(service: &Service) -> Option<String> {
-    service
-        .status
-        .as_ref()?
-        .load_balancer
-        .as_ref()?
-        .ingress
-        .as_ref()?
-        .first()?
-        .ip
-        .clone()
-}
-
 async fn tags(slb: &dyn SlbApi, id: &str) -> BTreeMap<String, String> {
     slb.describe_tags(&DescribeTagsRequest {
         load_balancer_id: Some(id.to_owned()),

@@ -492,3 +492,17 @@ pub fn listeners(
         .filter_map(|l| Some((l.listener_port?, l.listener_protocol?)))
         .collect()
 }
+
+/// The first ingress address in a Service's status.
+pub fn ingress_ip(service: &k8s_openapi::api::core::v1::Service) -> Option<String> {
+    service
+        .status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?
+        .first()?
+        .ip
+        .clone()
+}
