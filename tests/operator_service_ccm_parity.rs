@@ -139,12 +139,18 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
         server_certificate_ids(slb).await,
         std::slice::from_ref(&first)
     );
+    // The listener's status follows its SLB call, so it is read until it names the certificate.
     let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
-    let status = listeners.get("web-443").await.unwrap().status.unwrap();
-    assert_eq!(
-        status.server_certificate_id.as_deref(),
-        Some(first.as_str())
-    );
+    let recorded = eventually(
+        "the certificate recorded in the listener's status",
+        TIMEOUT,
+        || async {
+            let listener = listeners.get("web-443").await.ok()?;
+            listener.status?.server_certificate_id
+        },
+    )
+    .await;
+    assert_eq!(recorded, first);
 
     // A renewal: uploaded, swapped in, and the old certificate deleted.
     secrets
