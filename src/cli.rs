@@ -54,6 +54,12 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
+    /// `--concurrency` for some kinds, as KIND=N, comma-separated (say
+    /// `SlbVServerGroup=16,Service=16`). The kinds: SlbInstance, SlbListener, SlbVServerGroup,
+    /// SlbMasterSlaveServerGroup, SlbRule, Service and PodReadinessGate.
+    #[arg(long, env = "SLB_KIND_CONCURRENCY", value_delimiter = ',', value_parser = kind_concurrency)]
+    pub kind_concurrency: Vec<(String, u16)>,
+
     /// Address of the /metrics, /livez and /readyz endpoints.
     #[arg(long, env = "SLB_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
@@ -127,6 +133,35 @@ pub struct RunArgs {
 }
 
 /// A namespace name: a DNS-1123 label.
+/// The controllers `--kind-concurrency` may name.
+const CONTROLLER_KINDS: [&str; 7] = [
+    "SlbInstance",
+    "SlbListener",
+    "SlbVServerGroup",
+    "SlbMasterSlaveServerGroup",
+    "SlbRule",
+    "Service",
+    "PodReadinessGate",
+];
+
+fn kind_concurrency(value: &str) -> Result<(String, u16), String> {
+    let (kind, count) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not KIND=N"))?;
+    if !CONTROLLER_KINDS.contains(&kind) {
+        return Err(format!(
+            "{kind:?} is not a controller; use one of {}",
+            CONTROLLER_KINDS.join(", ")
+        ));
+    }
+    match count.parse::<u16>() {
+        Ok(count) if count > 0 => Ok((kind.to_owned(), count)),
+        _ => Err(format!(
+            "the concurrency of {kind} must be a number from 1 to 65535, not {count:?}"
+        )),
+    }
+}
+
 fn namespace_name(name: &str) -> Result<String, String> {
     let valid = !name.is_empty()
         && name.len() <= 63
@@ -237,6 +272,38 @@ mod tests {
         );
         let error = parse(&["--watch-namespaces=team-a,,Team_B"]).unwrap_err();
         assert!(error.contains("is not a namespace name"), "{error}");
+    }
+
+    #[test]
+    fn concurrency_can_be_set_per_kind_and_unknown_kinds_are_refused() {
+        let cli = Cli::try_parse_from([
+            "slb-operator",
+            "run",
+            "--cluster-id=c1",
+            "--kind-concurrency=SlbVServerGroup=16,Service=8",
+        ]);
+        let Ok(Cli {
+            command: Command::Run(args),
+        }) = cli
+        else {
+            unreachable!("parse failed: {cli:?}");
+        };
+        assert_eq!(
+            args.kind_concurrency,
+            [
+                ("SlbVServerGroup".to_owned(), 16),
+                ("Service".to_owned(), 8)
+            ]
+        );
+        for bad in ["Slbvservergroup=2", "Service=0", "Service", "Service=x"] {
+            let refused = Cli::try_parse_from([
+                "slb-operator",
+                "run",
+                "--cluster-id=c1",
+                &format!("--kind-concurrency={bad}"),
+            ]);
+            assert!(refused.is_err(), "{bad} was accepted");
+        }
     }
 
     #[test]

@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Node;
 use kube::Client;
 use kube::runtime::events::Recorder;
+use kube::runtime::reflector::{ObjectRef, Store};
 use slb_api::SlbApi;
 
 use crate::controller::events::Announced;
 use crate::controller::runtime::Backoff;
+use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 
 /// Settings that shape reconciles.
@@ -23,7 +26,7 @@ pub struct Config {
     /// How often an unchanged object is compared with SLB.
     pub resync_period: Duration,
     /// Objects of one kind reconciled at the same time.
-    pub concurrency: u16,
+    pub concurrency: Concurrency,
     /// The namespaces watched; all namespaces when empty.
     pub watch_namespaces: Vec<String>,
     /// Services of type LoadBalancer with this loadBalancerClass get an SLB.
@@ -44,6 +47,31 @@ impl Config {
         self.adoption_namespaces
             .as_ref()
             .is_none_or(|allowed| allowed.iter().any(|n| n == namespace))
+    }
+}
+
+/// How many objects of a kind are reconciled at the same time: one figure for every kind, and
+/// overrides for some (the groups, with the most calls per object, gain the most from more).
+#[derive(Clone, Debug, Default)]
+pub struct Concurrency {
+    pub default: u16,
+    pub by_kind: BTreeMap<String, u16>,
+}
+
+impl Concurrency {
+    /// The concurrency of the controller of `kind` (its metric label: a custom resource's kind,
+    /// `Service` or `PodReadinessGate`).
+    pub fn of(&self, kind: &str) -> u16 {
+        self.by_kind.get(kind).copied().unwrap_or(self.default)
+    }
+}
+
+impl From<u16> for Concurrency {
+    fn from(default: u16) -> Self {
+        Self {
+            default,
+            by_kind: BTreeMap::new(),
+        }
     }
 }
 
@@ -92,6 +120,9 @@ pub struct Context {
     pub backoff: Backoff,
     /// Warnings said once per change of what they say.
     pub announced: Announced,
+    /// Every Node, kept by one cluster-wide watch (the group controller's), so that no reconcile
+    /// lists the nodes again: at 200 nodes that list was most of a group's reconcile.
+    node_store: Store<Node>,
 }
 
 impl Context {
@@ -101,6 +132,7 @@ impl Context {
         config: Config,
         metrics: Metrics,
         recorder: Recorder,
+        node_store: Store<Node>,
     ) -> Self {
         Self {
             client,
@@ -110,14 +142,46 @@ impl Context {
             recorder,
             backoff: Backoff::default(),
             announced: Announced::default(),
+            node_store,
         }
     }
+
+    /// Every Node, once the watch has listed them (an empty list before that would take every node
+    /// out of the Cluster-mode groups).
+    pub async fn nodes(&self) -> Result<Vec<Arc<Node>>> {
+        Ok(self.listed_nodes().await?.state())
+    }
+
+    /// The Node named `name`, from the watch.
+    pub async fn node(&self, name: &str) -> Result<Option<Arc<Node>>> {
+        Ok(self.listed_nodes().await?.get(&ObjectRef::new(name)))
+    }
+
+    async fn listed_nodes(&self) -> Result<&Store<Node>> {
+        tokio::time::timeout(NODE_LIST_WAIT, self.node_store.wait_until_ready())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(Error::WatchNotReady("Nodes"))?;
+        Ok(&self.node_store)
+    }
 }
+
+/// How long a reconcile waits for the Node watch's first list before it gives up and retries.
+const NODE_LIST_WAIT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_kind_without_its_own_concurrency_gets_the_default() {
+        let mut concurrency = Concurrency::from(4);
+        concurrency.by_kind.insert("SlbVServerGroup".to_owned(), 16);
+        assert_eq!(concurrency.of("SlbVServerGroup"), 16);
+        assert_eq!(concurrency.of("Service"), 4);
+    }
 
     #[test]
     fn one_client_is_built_per_region() {

@@ -48,6 +48,11 @@ pub enum Error {
     #[error("object has no {0}")]
     MissingObjectKey(&'static str),
 
+    /// A watch the reconcile reads from has not listed its objects yet: the apiserver is slow to
+    /// answer, or the operator may not watch them (its RBAC).
+    #[error("the watch of {0} has not listed them yet; is the operator allowed to watch them?")]
+    WatchNotReady(&'static str),
+
     /// A status or event body could not be serialized.
     #[error("serialization failed")]
     Serialization(#[from] serde_json::Error),
@@ -79,6 +84,7 @@ impl Error {
             Error::InvalidCertificate { .. } => "InvalidCertificate",
             Error::MissingObjectKey(_) => "MissingObjectKey",
             Error::Serialization(_) => "Serialization",
+            Error::WatchNotReady(_) => "WatchNotReady",
         }
     }
 
@@ -89,7 +95,9 @@ impl Error {
             // Throttling is retryable too, so it must be tested first.
             Error::Slb(error) if error.is_throttled() => Some(Duration::from_secs(15)),
             Error::Slb(error) if error.is_retryable() => Some(Duration::from_secs(5)),
-            Error::Slb(_) | Error::Kube(_) => Some(Duration::from_secs(30)),
+            Error::Slb(_) | Error::Kube(_) | Error::WatchNotReady(_) => {
+                Some(Duration::from_secs(30))
+            }
             Error::DependentsExist(_) => Some(Duration::from_secs(5)),
             Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => None,
             Error::NotOwned { .. }
@@ -105,7 +113,7 @@ impl Error {
     /// about the object itself.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Kube(_) => true,
+            Error::Kube(_) | Error::WatchNotReady(_) => true,
             Error::Slb(error) => error.is_retryable(),
             _ => false,
         }

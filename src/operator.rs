@@ -10,6 +10,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector;
 use kube::{Api, Client};
 use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use prometheus_client::registry::Registry;
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
 use crate::cli::RunArgs;
-use crate::context::{Config, Context, SlbClients};
+use crate::context::{Concurrency, Config, Context, SlbClients};
 use crate::controller::{self, scope, status::FIELD_MANAGER};
 use crate::crd::SlbInstance;
 use crate::metered::{Metered, SlbCallMetrics};
@@ -63,6 +64,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller: FIELD_MANAGER.to_owned(),
         instance: args.identity.clone(),
     };
+    let (node_store, node_writer) = reflector::store();
     let ctx = Arc::new(Context::new(
         client.clone(),
         slb,
@@ -70,7 +72,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             cluster_id: args.cluster_id.clone(),
             default_region: args.region.clone(),
             resync_period: args.resync_period,
-            concurrency: args.concurrency,
+            concurrency: Concurrency {
+                default: args.concurrency,
+                by_kind: args.kind_concurrency.iter().cloned().collect(),
+            },
             watch_namespaces: watched_namespaces(&args.watch_namespaces),
             service_load_balancer_class: args.service_load_balancer_class.clone(),
             manage_services_without_class: args.manage_services_without_class,
@@ -80,6 +85,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         metrics.clone(),
         Recorder::new(client.clone(), reporter),
+        node_store,
     ));
 
     // Readiness means the CRDs are installed and readable, not leadership: a standby replica is
@@ -109,7 +115,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(endpoint = %args.endpoint, region = %args.region, "starting the controllers");
     let fenced = leadership.as_ref().map(|l| l.fenced.clone());
     tokio::select! {
-        () = controller::run_all(ctx, wait_for(shutdown.clone())) => {}
+        () = controller::run_all(ctx, node_writer, wait_for(shutdown.clone())) => {}
         // Past its deadline the Lease may be another replica's: no reconcile may finish its calls.
         () = async { if let Some(fenced) = &fenced { fenced.notified().await } else { std::future::pending().await } } => {
             tracing::error!("stopped the controllers at once: the Lease was not renewed in time");

@@ -314,6 +314,35 @@ fn the_adoption_values_become_the_operators_flags() {
     );
 }
 
+#[test]
+fn concurrency_per_kind_becomes_the_operators_flag_and_unknown_kinds_are_refused() {
+    assert!(
+        run_args(&documents(&template(&[]).unwrap()))
+            .kind_concurrency
+            .is_empty()
+    );
+    let set = run_args(&documents(
+        &template(&[
+            "--set=kindConcurrency.SlbVServerGroup=16",
+            "--set=kindConcurrency.Service=8",
+        ])
+        .unwrap(),
+    ));
+    assert_eq!(
+        set.kind_concurrency,
+        [
+            ("Service".to_owned(), 8),
+            ("SlbVServerGroup".to_owned(), 16)
+        ]
+    );
+    let refused = template(&["--set=kindConcurrency.Groups=2"]).unwrap_err();
+    // The schema names the wrong kind and the ones it takes.
+    assert!(
+        refused.contains("'Groups'") && refused.contains("'SlbVServerGroup'"),
+        "{refused}"
+    );
+}
+
 /// `helm template` with extra arguments; Ok(stdout) or Err(stderr).
 fn template(extra: &[&str]) -> Result<String, String> {
     let output = Command::new(helm())

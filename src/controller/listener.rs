@@ -23,8 +23,6 @@ mod settings;
 
 pub use plan::{CERTIFICATE_NAME_PREFIX, certificate_name};
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
@@ -46,6 +44,7 @@ use self::outcome::{Applied, Before};
 use self::plan::{Address, Change, Desired, Observed, Plan};
 use self::resolve::{Groups, Ports, desired_listener, resolve_groups, resolve_instance};
 use self::settings::Resolved;
+use super::changes::hash_of;
 use super::events;
 use super::instance::deletion_policy;
 use super::object::ObjectKey;
@@ -72,10 +71,10 @@ pub async fn run(
         .predicate_filter(
             |instance: &SlbInstance| {
                 let status = instance.status.as_ref();
-                hash_of((
+                Some(hash_of((
                     status.and_then(|s| s.load_balancer_id.clone()),
                     status.and_then(|s| s.region_id.clone()),
-                ))
+                )))
             },
             Default::default(),
         );
@@ -83,12 +82,12 @@ pub async fn run(
         .touched_objects()
         .predicate_filter(
             |group: &SlbVServerGroup| {
-                hash_of(
+                Some(hash_of(
                     group
                         .status
                         .as_ref()
                         .and_then(|s| s.v_server_group_id.clone()),
-                )
+                ))
             },
             Default::default(),
         );
@@ -97,12 +96,12 @@ pub async fn run(
             .touched_objects()
             .predicate_filter(
                 |group: &SlbMasterSlaveServerGroup| {
-                    hash_of(
+                    Some(hash_of(
                         group
                             .status
                             .as_ref()
                             .and_then(|s| s.master_slave_server_group_id.clone()),
-                    )
+                    ))
                 },
                 Default::default(),
             );
@@ -148,12 +147,6 @@ pub async fn run(
             })
         });
     drive(controller, reconcile, ctx, shutdown).await;
-}
-
-fn hash_of(value: impl Hash) -> Option<u64> {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    Some(hasher.finish())
 }
 
 /// The names of the Secrets a spec reads certificates from.

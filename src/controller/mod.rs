@@ -6,6 +6,7 @@
 //! Each kind follows the same pipeline, with the finalizer as the single top-level branch:
 //! observe (I/O) → plan (pure) → apply (I/O) → outcome (pure) → status.
 
+pub mod changes;
 pub mod events;
 pub mod instance;
 pub mod listener;
@@ -22,18 +23,22 @@ pub mod vserver_group;
 
 use std::sync::Arc;
 
+use k8s_openapi::api::core::v1::Node;
+use kube::runtime::reflector::store::Writer;
+
 use crate::context::Context;
 
 /// Runs every controller until `shutdown` completes. The operator binary and the tests start the
-/// controllers through this one function, so a new controller is registered in one place.
-pub async fn run_all<F>(ctx: Arc<Context>, shutdown: F)
+/// controllers through this one function, so a new controller is registered in one place. `nodes`
+/// fills the context's Node store: the group controller's Node watch does it.
+pub async fn run_all<F>(ctx: Arc<Context>, nodes: Writer<Node>, shutdown: F)
 where
     F: std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
 {
     tokio::join!(
         instance::run(ctx.clone(), shutdown.clone()),
         listener::run(ctx.clone(), shutdown.clone()),
-        vserver_group::run(ctx.clone(), shutdown.clone()),
+        vserver_group::run(ctx.clone(), nodes, shutdown.clone()),
         master_slave_server_group::run(ctx.clone(), shutdown.clone()),
         rule::run(ctx.clone(), shutdown.clone()),
         service::run(ctx.clone(), shutdown.clone()),

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
@@ -32,6 +32,7 @@ use serde_json::json;
 use slb_api::DescribeHealthStatusRequest;
 
 use self::plan::{GateChange, GatedPod, Observed, ServiceListener};
+use super::changes;
 use super::events;
 use super::object::ObjectKey;
 use super::references::instance_region;
@@ -56,10 +57,12 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let concurrency = ctx.config.concurrency;
-    // A pod that appears, moves or changes brings back the Services whose gates it declares.
+    let concurrency = ctx.config.concurrency.of("PodReadinessGate");
+    // A pod that appears, moves or changes brings back the Services whose gates it declares; of
+    // the Service itself only its spec (the selector) matters.
     let (services, events) = scope::reflect::<Service>(&ctx, watcher::Config::default());
-    Controller::for_stream(events.applied_objects(), services)
+    let events = changes::relevant(events, changes::service_spec_fingerprint);
+    Controller::for_stream(events, services)
         .watches_stream(
             scope::watch::<Pod>(&ctx, watcher::Config::default()).touched_objects(),
             |pod: Pod| {
@@ -163,17 +166,15 @@ async fn gated_pods(
 }
 
 async fn observe(ctx: &Context, key: &ObjectKey, pods: Vec<(GatedPod, Pod)>) -> Result<Observed> {
-    let nodes: Api<Node> = Api::all(ctx.client.clone());
     let mut node_instances = BTreeMap::new();
     for node_name in pods.iter().filter_map(|(pod, _)| pod.node.clone()) {
         if node_instances.contains_key(&node_name) {
             continue;
         }
-        let provider_id = nodes
-            .get_opt(&node_name)
+        let provider_id = ctx
+            .node(&node_name)
             .await?
-            .and_then(|n| n.spec)
-            .and_then(|s| s.provider_id);
+            .and_then(|n| n.spec.as_ref()?.provider_id.clone());
         if let Some(instance) = provider_id.as_deref().and_then(ecs_instance_id) {
             node_instances.insert(node_name, instance.to_owned());
         }

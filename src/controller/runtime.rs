@@ -55,7 +55,7 @@ pub async fn drive<K, ReconcileFut>(
     ReconcileFut: Future<Output = Result<Action>> + Send + 'static,
 {
     let kind = K::kind(&());
-    let concurrency = ctx.config.concurrency;
+    let concurrency = ctx.config.concurrency.of(&kind);
     controller
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)

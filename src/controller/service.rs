@@ -50,13 +50,13 @@ use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
 
+use super::changes;
 use super::events;
 use super::object::{NamespacedObject, ObjectKey};
 use super::runtime::{error_policy, resync};
@@ -90,23 +90,25 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let concurrency = ctx.config.concurrency;
-    // The children are watched so that an address that appears, or a child deleted by hand,
-    // brings the Service back.
+    let concurrency = ctx.config.concurrency.of("Service");
+    // The children are watched so that an address that appears, a condition that changes, or a
+    // child deleted by hand brings the Service back; their other status writes do not.
     let (services, events) = scope::reflect::<Service>(&ctx, watcher::Config::default());
     let children = watcher::Config::default();
-    Controller::for_stream(events.applied_objects(), services)
-        .owns_stream(
-            scope::watch::<PartialObjectMeta<SlbInstance>>(&ctx, children.clone())
-                .touched_objects(),
-        )
-        .owns_stream(
-            scope::watch::<PartialObjectMeta<SlbVServerGroup>>(&ctx, children.clone())
-                .touched_objects(),
-        )
-        .owns_stream(
-            scope::watch::<PartialObjectMeta<SlbListener>>(&ctx, children).touched_objects(),
-        )
+    let events = changes::relevant(events, changes::service_fingerprint);
+    Controller::for_stream(events, services)
+        .owns_stream(changes::relevant(
+            scope::watch::<SlbInstance>(&ctx, children.clone()),
+            outcome::instance_fingerprint,
+        ))
+        .owns_stream(changes::relevant(
+            scope::watch::<SlbVServerGroup>(&ctx, children.clone()),
+            outcome::group_fingerprint,
+        ))
+        .owns_stream(changes::relevant(
+            scope::watch::<SlbListener>(&ctx, children),
+            outcome::listener_fingerprint,
+        ))
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

@@ -14,13 +14,14 @@ pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use slb_api::{
@@ -34,6 +35,7 @@ use self::cleanup::cleanup;
 use self::health::health;
 use self::outcome::{Applied, Before};
 use self::plan::{Backends, Change, Desired, RemoteGroup};
+use super::changes;
 use super::events;
 use super::object::ObjectKey;
 use super::readiness_gate;
@@ -60,26 +62,25 @@ pub fn creation_name(uid: &str) -> String {
     format!("slb-operator.{uid}")
 }
 
-/// Runs the controller until `shutdown` completes.
+/// Runs the controller until `shutdown` completes. Its Node watch also fills the context's Node
+/// store through `node_store`.
 pub async fn run(
     ctx: Arc<Context>,
+    node_store: Writer<Node>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let controller = spec_controller::<SlbVServerGroup>(&ctx);
-    let mut node_changes = node_backends::NodeChanges::default();
     let nodes = watcher(
         Api::<Node>::all(ctx.client.clone()),
         watcher::Config::default(),
     )
     .default_backoff()
-    .filter_map(move |event| {
-        let relevant = match event {
-            Ok(event) => node_changes.relevant(event).map(Ok),
-            Err(error) => Some(Err(error)),
-        };
-        std::future::ready(relevant)
-    });
+    .reflect(node_store);
+    let nodes = changes::relevant(nodes, node_backends::node_fingerprint);
     let slices_config = watcher::Config::default().labels(node_backends::SERVICE_NAME_LABEL);
+    // Kept in stores too, so that a node change wakes only the groups it concerns.
+    let (services, service_events) = scope::reflect::<Service>(&ctx, watcher::Config::default());
+    let (slices, slice_events) = scope::reflect::<EndpointSlice>(&ctx, slices_config);
     let (by_instance, by_service, by_slice, by_node, by_pod) = (
         controller.store(),
         controller.store(),
@@ -89,7 +90,10 @@ pub async fn run(
     );
     let controller = controller
         .watches_stream(
-            scope::watch::<SlbInstance>(&ctx, watcher::Config::default()).touched_objects(),
+            changes::relevant(
+                scope::watch::<SlbInstance>(&ctx, watcher::Config::default()),
+                placement_fingerprint,
+            ),
             move |instance: SlbInstance| {
                 referencing(&by_instance, &instance, |group: &SlbVServerGroup| {
                     group.spec.instance_ref.name == instance.name_any()
@@ -97,7 +101,7 @@ pub async fn run(
             },
         )
         .watches_stream(
-            scope::watch::<Service>(&ctx, watcher::Config::default()).touched_objects(),
+            changes::relevant(service_events, changes::service_spec_fingerprint),
             move |svc: Service| {
                 referencing(&by_service, &svc, |group: &SlbVServerGroup| {
                     service_name(group) == Some(svc.name_any().as_str())
@@ -105,7 +109,7 @@ pub async fn run(
             },
         )
         .watches_stream(
-            scope::watch::<EndpointSlice>(&ctx, slices_config).touched_objects(),
+            slice_events.touched_objects(),
             move |slice: EndpointSlice| {
                 let owner = slice
                     .labels()
@@ -126,12 +130,52 @@ pub async fn run(
                 })
             },
         )
-        .watches_stream(nodes, move |_node| {
+        .watches_stream(nodes, move |node: Node| {
+            let node = node.name_any();
             matching(&by_node, |group: &SlbVServerGroup| {
-                group.spec.service_ref.is_some()
+                node_concerns(group, &services, &slices, &node)
             })
         });
     drive(controller, reconcile, ctx, shutdown).await;
+}
+
+/// What a group reads of its instance: where the load balancer is. The instance's other status
+/// writes wake no group.
+fn placement_fingerprint(instance: &SlbInstance) -> u64 {
+    let status = instance.status.as_ref();
+    changes::hash_of((
+        status.and_then(|s| s.load_balancer_id.as_deref()),
+        status.and_then(|s| s.region_id.as_deref()),
+    ))
+}
+
+/// Whether a change of `node` can change the backends of `group`: a Service-backed group whose
+/// Service is not known yet is woken, to be safe.
+fn node_concerns(
+    group: &SlbVServerGroup,
+    services: &Store<Service>,
+    slices: &Store<EndpointSlice>,
+    node: &str,
+) -> bool {
+    let Some(service_name) = service_name(group) else {
+        return false;
+    };
+    let namespace = group.namespace();
+    let service = services
+        .get(&ObjectRef::new(service_name).within(namespace.as_deref().unwrap_or_default()));
+    let Some(service) = service else {
+        return true;
+    };
+    let slices = slices.state();
+    let of_service = slices.iter().map(AsRef::as_ref).filter(|slice| {
+        slice.namespace() == namespace
+            && slice
+                .labels()
+                .get(node_backends::SERVICE_NAME_LABEL)
+                .map(String::as_str)
+                == Some(service_name)
+    });
+    node_backends::node_matters(&service, of_service, node)
 }
 
 fn service_name(group: &SlbVServerGroup) -> Option<&str> {
@@ -294,13 +338,12 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
         let pods = pods.list(&ListParams::default()).await?;
         readiness_gate::count_gated_as_ready(&mut slices.items, &pods.items, &service_ref.name);
     }
-    let nodes: Api<Node> = Api::all(ctx.client.clone());
-    let nodes = nodes.list(&ListParams::default()).await?;
+    let nodes = ctx.nodes().await?;
     let found = node_backends::service_backends(
         &svc,
         &node_backends::BackendChoice::of(service_ref),
         &slices.items,
-        &nodes.items,
+        nodes.iter().map(AsRef::as_ref),
     )
     .map_err(Error::InvalidSpec)?;
     if !found.skipped.is_empty() {

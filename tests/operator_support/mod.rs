@@ -170,7 +170,7 @@ impl Operator {
             cluster_id: "test-cluster".into(),
             default_region: REGION.into(),
             resync_period: Duration::from_secs(600),
-            concurrency: 4,
+            concurrency: 4.into(),
             watch_namespaces: vec![namespace.to_owned()],
             service_load_balancer_class: "slb.operator.dev/slb".into(),
             manage_services_without_class: false,
@@ -179,12 +179,14 @@ impl Operator {
             certificate_expiry_warning: Duration::from_secs(14 * 24 * 3600),
         };
         configure(&mut config);
+        let (node_store, node_writer) = kube::runtime::reflector::store();
         let ctx = Arc::new(Context::new(
             client.clone(),
             slb,
             config,
             metrics,
             Recorder::new(client.clone(), reporter),
+            node_store,
         ));
         let (stop, stopped) = watch::channel(false);
         let shutdown = async move {
@@ -193,7 +195,7 @@ impl Operator {
         }
         .boxed()
         .shared();
-        let task = tokio::spawn(controller::run_all(ctx, shutdown));
+        let task = tokio::spawn(controller::run_all(ctx, node_writer, shutdown));
         Self {
             stop,
             task,

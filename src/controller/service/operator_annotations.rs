@@ -231,7 +231,7 @@ mod tests {
             cluster_id: "c1".into(),
             default_region: "cn-hangzhou".into(),
             resync_period: std::time::Duration::from_secs(600),
-            concurrency: 1,
+            concurrency: 1.into(),
             watch_namespaces: Vec::new(),
             service_load_balancer_class: "slb.operator.dev/slb".into(),
             manage_services_without_class: false,

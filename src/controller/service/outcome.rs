@@ -7,7 +7,9 @@ use kube::{Resource, ResourceExt};
 use super::annotations::Ignored;
 use super::{LOAD_BALANCER_READY, Owned};
 use crate::conditions::{DesiredCondition, READY, Reason, is_ready};
+use crate::controller::changes::child_fingerprint;
 use crate::controller::runtime::Note;
+use crate::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 /// What a Service's reconcile reports: its condition, what changed, and what fails.
 pub(super) struct ServiceOutcome {
@@ -46,6 +48,26 @@ pub(super) fn outcome(
         warning: (!failing.is_empty())
             .then(|| Note::new("LoadBalancerNotReady", failing.join("; "))),
     }
+}
+
+/// What the outcome reads of a child, as watch fingerprints: only a change of these wakes the
+/// Service (its children's other status writes, backends and health above all, are most events).
+pub(super) fn instance_fingerprint(instance: &SlbInstance) -> u64 {
+    let status = instance.status.as_ref();
+    let address = status
+        .and_then(|s| s.address.as_deref())
+        .unwrap_or_default();
+    child_fingerprint(instance, status.map_or(&[], |s| &s.conditions), address)
+}
+
+pub(super) fn group_fingerprint(group: &SlbVServerGroup) -> u64 {
+    let conditions = group.status.as_ref().map_or(&[][..], |s| &s.conditions);
+    child_fingerprint(group, conditions, "")
+}
+
+pub(super) fn listener_fingerprint(listener: &SlbListener) -> u64 {
+    let conditions = listener.status.as_ref().map_or(&[][..], |s| &s.conditions);
+    child_fingerprint(listener, conditions, "")
 }
 
 /// Each child with its kind, name, generation and conditions, in the order they are applied.

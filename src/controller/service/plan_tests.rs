@@ -11,7 +11,7 @@ fn config(manage_without_class: bool) -> Config {
         cluster_id: "c1".into(),
         default_region: "cn-hangzhou".into(),
         resync_period: Duration::from_secs(600),
-        concurrency: 1,
+        concurrency: 1.into(),
         watch_namespaces: Vec::new(),
         service_load_balancer_class: "slb.operator.dev/slb".into(),
         manage_services_without_class: manage_without_class,

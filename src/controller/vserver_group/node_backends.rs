@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::runtime::watcher;
 
 use super::plan::{BackendKey, Backends};
 use crate::crd::{ServiceBackendReference, Weighting};
@@ -130,11 +129,11 @@ pub fn ecs_instance_id(provider_id: &str) -> Option<&str> {
 /// endpoints (every node when externalTrafficPolicy is Cluster), weighted as `choice.weighting`
 /// says; nodes not Ready, excluded by label, being deleted by the cluster autoscaler or not chosen
 /// by `choice` are left out, as the cloud controller manager does.
-pub fn service_backends(
+pub fn service_backends<'a>(
     service: &Service,
     choice: &BackendChoice,
     slices: &[EndpointSlice],
-    nodes: &[Node],
+    nodes: impl IntoIterator<Item = &'a Node>,
 ) -> Result<ServiceBackends, String> {
     let (port, weighting) = (choice.port, choice.weighting);
     let name = service.metadata.name.as_deref().unwrap_or_default();
@@ -156,7 +155,7 @@ pub fn service_backends(
 
     let pods_per_node = ready_endpoints_per_node(slices);
     let nodes_by_name: BTreeMap<&str, &Node> = nodes
-        .iter()
+        .into_iter()
         .filter_map(|node| Some((node.metadata.name.as_deref()?, node)))
         .collect();
     let candidates: Vec<&str> = if local {
@@ -233,6 +232,29 @@ fn weight_for(pods: u32, most_pods: u32, top: u32) -> u32 {
 
 /// Ready endpoints per node name. An endpoint with no `ready` condition counts as ready, as the
 /// EndpointSlice API says; terminating endpoints are never ready.
+/// Whether a change of the node `node` can change the backends of `service`: under the Cluster
+/// policy every node is a candidate; under Local only the nodes its endpoints run on, so a node
+/// change wakes the groups it concerns and not every Service-backed group.
+pub fn node_matters<'a>(
+    service: &Service,
+    mut slices: impl Iterator<Item = &'a EndpointSlice>,
+    node: &str,
+) -> bool {
+    let local = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.external_traffic_policy.as_deref())
+        == Some("Local");
+    !local
+        || slices.any(|slice| {
+            slice
+                .endpoints
+                .iter()
+                .flatten()
+                .any(|endpoint| endpoint.node_name.as_deref() == Some(node))
+        })
+}
+
 fn ready_endpoints_per_node(slices: &[EndpointSlice]) -> BTreeMap<String, u32> {
     let mut counts = BTreeMap::new();
     for endpoint in slices
@@ -278,8 +300,9 @@ fn is_being_deleted(node: &Node) -> bool {
 }
 
 /// What about a node matters to the groups: its ECS instance, readiness, labels (exclusion and
-/// selection), cordon and autoscaler taint.
-fn node_fingerprint(node: &Node) -> u64 {
+/// selection), cordon and autoscaler taint. Heartbeats, which would reconcile every Service-backed
+/// group, do not change it.
+pub fn node_fingerprint(node: &Node) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
     let spec = node.spec.as_ref();
@@ -289,31 +312,6 @@ fn node_fingerprint(node: &Node) -> u64 {
     node.metadata.labels.hash(&mut hasher);
     is_being_deleted(node).hash(&mut hasher);
     hasher.finish()
-}
-
-/// Passes on the node events that can change a group: a node that appears, goes, or changes what
-/// [`node_fingerprint`] covers. Heartbeats, which would reconcile every Service-backed group, do not.
-#[derive(Default)]
-pub struct NodeChanges {
-    seen: BTreeMap<String, u64>,
-}
-
-impl NodeChanges {
-    pub fn relevant(&mut self, event: watcher::Event<Node>) -> Option<Node> {
-        match event {
-            watcher::Event::Apply(node) | watcher::Event::InitApply(node) => {
-                let name = node.metadata.name.clone().unwrap_or_default();
-                let fingerprint = node_fingerprint(&node);
-                (self.seen.insert(name, fingerprint) != Some(fingerprint)).then_some(node)
-            }
-            watcher::Event::Delete(node) => {
-                self.seen
-                    .remove(node.metadata.name.as_deref().unwrap_or_default());
-                Some(node)
-            }
-            watcher::Event::Init | watcher::Event::InitDone => None,
-        }
-    }
 }
 
 #[cfg(test)]

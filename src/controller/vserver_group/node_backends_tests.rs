@@ -1,4 +1,6 @@
 use super::*;
+use crate::controller::changes::Changes;
+use kube::runtime::watcher;
 use serde_json::json;
 
 fn service(policy: &str, node_port: Option<i32>) -> Service {
@@ -234,7 +236,7 @@ fn weights_are_proportional_and_never_zero_for_a_node_with_pods() {
 
 #[test]
 fn node_heartbeats_are_dropped_while_real_changes_and_deletions_pass() {
-    let mut changes = NodeChanges::default();
+    let mut changes = Changes::new(node_fingerprint);
     let first = node("node-1", Some("cn-hangzhou.i-0001"), true);
     assert!(
         changes
@@ -360,4 +362,17 @@ fn a_default_weight_takes_the_place_of_100() {
         .map(|f| f.backends.into_values().collect())
         .unwrap_or_default();
     assert_eq!(weights, [60, 60, 60]);
+}
+
+#[test]
+fn a_node_change_matters_to_cluster_groups_and_to_local_groups_with_endpoints_there() {
+    let slices = [slice(&[("node-1", true, false), ("node-2", false, false)])];
+    let cluster = service("Cluster", Some(30080));
+    let local = service("Local", Some(30080));
+    assert!(node_matters(&cluster, slices.iter(), "node-3"));
+    assert!(node_matters(&cluster, [].iter(), "node-3"));
+    assert!(node_matters(&local, slices.iter(), "node-1"));
+    // An endpoint not ready still counts: a pod held by a readiness gate is a backend before then.
+    assert!(node_matters(&local, slices.iter(), "node-2"));
+    assert!(!node_matters(&local, slices.iter(), "node-3"));
 }
