@@ -36,8 +36,8 @@ struct Args {
     /// Latency the emulator adds to every call.
     #[arg(long, default_value_t = 30)]
     latency_ms: u64,
-    /// The operator's `--concurrency`.
-    #[arg(long, default_value_t = 4)]
+    /// The operator's `--concurrency` (SlbVServerGroup and SlbListener keep their own defaults).
+    #[arg(long, default_value_t = 16)]
     concurrency: u16,
     /// (b): Deployments rolled at once.
     #[arg(long, default_value_t = 20)]

@@ -50,12 +50,13 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_CERTIFICATE_EXPIRY_WARNING", default_value = "14d", value_parser = humantime::parse_duration)]
     pub certificate_expiry_warning: Duration,
 
-    /// Objects of one kind reconciled at the same time.
-    #[arg(long, env = "SLB_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Objects of one kind reconciled at the same time, for the kinds without a figure of their
+    /// own: SlbVServerGroup has 64 and SlbListener 32 unless `--kind-concurrency` says otherwise.
+    #[arg(long, env = "SLB_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
-    /// `--concurrency` for some kinds, as KIND=N, comma-separated (say
-    /// `SlbVServerGroup=16,Service=16`). The kinds: SlbInstance, SlbListener, SlbVServerGroup,
+    /// The concurrency of some kinds, as KIND=N, comma-separated (say
+    /// `SlbVServerGroup=128,Service=8`). The kinds: SlbInstance, SlbListener, SlbVServerGroup,
     /// SlbMasterSlaveServerGroup, SlbRule, Service and PodReadinessGate.
     #[arg(long, env = "SLB_KIND_CONCURRENCY", value_delimiter = ',', value_parser = kind_concurrency)]
     pub kind_concurrency: Vec<(String, u16)>,
@@ -215,7 +216,7 @@ mod tests {
             args.certificate_expiry_warning,
             Duration::from_secs(14 * 24 * 3600)
         );
-        assert_eq!(args.concurrency, 4);
+        assert_eq!(args.concurrency, 16);
         assert!(!args.leader_elect);
         assert_eq!(args.service_load_balancer_class, "slb.operator.dev/slb");
         assert!(!args.manage_services_without_class);

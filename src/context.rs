@@ -58,7 +58,25 @@ pub struct Concurrency {
     pub by_kind: BTreeMap<String, u16>,
 }
 
+/// The kinds that get more than `--concurrency` unless told otherwise, from the scale benchmark
+/// (docs/benchmarks.md): a group's reconcile waits longest on SLB's per-action limits (about 2 s
+/// at 500 Services, against 0.5 to 0.7 s for the other kinds), so at a 1-minute resync 1,000
+/// groups need some 32 reconciles in flight only to keep up. A controller that cannot keep up
+/// starves some objects outright, as kube-runtime takes its held requests in no fixed order.
+const BUILT_IN_CONCURRENCY: [(&str, u16); 2] = [("SlbVServerGroup", 64), ("SlbListener", 32)];
+
 impl Concurrency {
+    /// `default` for every kind but those of [`BUILT_IN_CONCURRENCY`], then `overrides`.
+    pub fn new(default: u16, overrides: &[(String, u16)]) -> Self {
+        let built_in = BUILT_IN_CONCURRENCY
+            .iter()
+            .map(|(kind, count)| ((*kind).to_owned(), *count));
+        Self {
+            default,
+            by_kind: built_in.chain(overrides.iter().cloned()).collect(),
+        }
+    }
+
     /// The concurrency of the controller of `kind` (its metric label: a custom resource's kind,
     /// `Service` or `PodReadinessGate`).
     pub fn of(&self, kind: &str) -> u16 {
@@ -176,11 +194,15 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
-    fn a_kind_without_its_own_concurrency_gets_the_default() {
-        let mut concurrency = Concurrency::from(4);
-        concurrency.by_kind.insert("SlbVServerGroup".to_owned(), 16);
-        assert_eq!(concurrency.of("SlbVServerGroup"), 16);
-        assert_eq!(concurrency.of("Service"), 4);
+    fn groups_and_listeners_get_more_unless_told_otherwise() {
+        let built_in = Concurrency::new(4, &[]);
+        assert_eq!(built_in.of("SlbVServerGroup"), 64);
+        assert_eq!(built_in.of("SlbListener"), 32);
+        assert_eq!(built_in.of("Service"), 4);
+        let set = Concurrency::new(4, &[("SlbVServerGroup".to_owned(), 8)]);
+        assert_eq!(set.of("SlbVServerGroup"), 8);
+        assert_eq!(set.of("SlbListener"), 32);
+        assert_eq!(Concurrency::from(2).of("SlbVServerGroup"), 2);
     }
 
     #[test]

@@ -72,10 +72,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             cluster_id: args.cluster_id.clone(),
             default_region: args.region.clone(),
             resync_period: args.resync_period,
-            concurrency: Concurrency {
-                default: args.concurrency,
-                by_kind: args.kind_concurrency.iter().cloned().collect(),
-            },
+            concurrency: Concurrency::new(args.concurrency, &args.kind_concurrency),
             watch_namespaces: watched_namespaces(&args.watch_namespaces),
             service_load_balancer_class: args.service_load_balancer_class.clone(),
             manage_services_without_class: args.manage_services_without_class,

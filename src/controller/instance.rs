@@ -8,7 +8,6 @@ pub use plan::{CLUSTER_ID_TAG, OWNER_UID_TAG, client_token, deletion_policy};
 
 use std::sync::Arc;
 
-use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Api, ResourceExt};
@@ -24,7 +23,7 @@ use self::outcome::{Applied, Before};
 use self::plan::{Change, Identity, Observed, Plan, Release};
 use super::events;
 use super::object::ObjectKey;
-use super::references::instance_region;
+use super::references::{INSTANCE_REF, instance_region, referring};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::status::{Generation, report_status};
 use crate::conditions::{DesiredCondition, Reason};
@@ -513,26 +512,20 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
 
 /// The listeners and groups in the namespace that still point at this instance.
 async fn dependents(ctx: &Context, key: &ObjectKey) -> Result<Vec<String>> {
-    let params = ListParams::default();
+    let params = referring(INSTANCE_REF, &key.name);
     let mut found = Vec::new();
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), &key.namespace);
     for listener in listeners.list(&params).await? {
-        if listener.spec.instance_ref.name == key.name {
-            found.push(format!("SlbListener {}", listener.name_any()));
-        }
+        found.push(format!("SlbListener {}", listener.name_any()));
     }
     let groups: Api<SlbVServerGroup> = Api::namespaced(ctx.client.clone(), &key.namespace);
     for group in groups.list(&params).await? {
-        if group.spec.instance_ref.name == key.name {
-            found.push(format!("SlbVServerGroup {}", group.name_any()));
-        }
+        found.push(format!("SlbVServerGroup {}", group.name_any()));
     }
     let groups: Api<SlbMasterSlaveServerGroup> =
         Api::namespaced(ctx.client.clone(), &key.namespace);
     for group in groups.list(&params).await? {
-        if group.spec.instance_ref.name == key.name {
-            found.push(format!("SlbMasterSlaveServerGroup {}", group.name_any()));
-        }
+        found.push(format!("SlbMasterSlaveServerGroup {}", group.name_any()));
     }
     Ok(found)
 }

@@ -27,7 +27,6 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::ListParams;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
@@ -48,7 +47,7 @@ use super::changes::hash_of;
 use super::events;
 use super::instance::deletion_policy;
 use super::object::ObjectKey;
-use super::references::{find_instance, referencing};
+use super::references::{LISTENER_REF, find_instance, referencing, referring};
 use super::runtime::{Requeue, conclude, drive, finalized, spec_controller};
 use super::scope;
 use crate::conditions::is_ready;
@@ -444,10 +443,9 @@ async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
 async fn dependent_rules(ctx: &Context, key: &ObjectKey) -> Result<Vec<String>> {
     let rules: Api<SlbRule> = Api::namespaced(ctx.client.clone(), &key.namespace);
     Ok(rules
-        .list(&ListParams::default())
+        .list(&referring(LISTENER_REF, &key.name))
         .await?
         .into_iter()
-        .filter(|rule| rule.spec.listener_ref.name == key.name)
         .map(|rule| format!("SlbRule {}", rule.name_any()))
         .collect())
 }

@@ -1,6 +1,7 @@
 //! References between the custom resources (same namespace, by name): resolving them, placing an
 //! SLB object in its region, and mapping a watched object back to the objects naming it.
 
+use kube::api::ListParams;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
 
@@ -100,6 +101,18 @@ pub async fn load_balancer_of(
         load_balancer_id,
         region: instance_region(Some(&instance), &ctx.config.default_region),
     })
+}
+
+/// The fields of the CRDs' `selectableFields` by which the apiserver finds the objects that name
+/// another: a reconcile lists the few that point at its object, not the whole namespace (at 1,000
+/// listeners, listing them all in every group's reconcile kept the apiserver busy).
+pub const INSTANCE_REF: &str = "spec.instanceRef.name";
+pub const V_SERVER_GROUP_REF: &str = "spec.vServerGroupRef.name";
+pub const LISTENER_REF: &str = "spec.listenerRef.name";
+
+/// The list parameters of the objects whose `field` names `name`.
+pub fn referring(field: &str, name: &str) -> ListParams {
+    ListParams::default().fields(&format!("{field}={name}"))
 }
 
 /// The objects in `store` in the namespace of `watched` that satisfy `names_it`: a watch mapper.

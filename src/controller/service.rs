@@ -505,8 +505,12 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
         }
         return Ok(Action::requeue(CLEANUP_DELAY));
     }
-    if service.metadata.deletion_timestamp.is_none() {
-        apply_service_status(ctx, service, Vec::new(), None).await?;
+    if service.metadata.deletion_timestamp.is_none()
+        && apply_service_status(ctx, service, Vec::new(), None).await?
+    {
+        // The write changed the resourceVersion the finalizer patch holds to: release on the next
+        // pass, which reads the Service as written (its own status writes do not wake it).
+        return Ok(Action::requeue(CLEANUP_DELAY));
     }
     events::normal(
         ctx,
@@ -532,13 +536,13 @@ fn condition_message(service: &Service) -> Option<&str> {
 
 /// Writes what the operator owns in the Service's status with server-side apply: the ingress and
 /// its own condition (none removes it), unless the Service already says so. Both go in one apply,
-/// as a field left out of an apply is taken away from its manager.
+/// as a field left out of an apply is taken away from its manager. Says whether it wrote.
 async fn apply_service_status(
     ctx: &Context,
     service: &Service,
     ingress: Vec<LoadBalancerIngress>,
     condition: Option<DesiredCondition>,
-) -> Result<()> {
+) -> Result<bool> {
     let key = ObjectKey::of(service)?;
     let existing: Vec<Condition> = service
         .status
@@ -553,10 +557,11 @@ async fn apply_service_status(
         None => Vec::new(),
     };
     if current_ingress(service) == ingress && existing == conditions {
-        return Ok(());
+        return Ok(false);
     }
     let owned_status = json!({"loadBalancer": {"ingress": ingress}, "conditions": conditions});
-    status::apply(ctx, service, owned_status).await
+    status::apply(ctx, service, owned_status).await?;
+    Ok(true)
 }
 
 /// Adds or removes our finalizer; the resourceVersion makes the patch fail rather than overwrite

@@ -16,6 +16,8 @@ use super::{DeletionPolicy, LocalObjectReference, conditions_schema};
     version = "v1alpha1",
     kind = "SlbListener",
     namespaced,
+    selectable = ".spec.instanceRef.name",
+    selectable = ".spec.vServerGroupRef.name",
     doc = "A listener (frontend port) of an SlbInstance.",
     status = "SlbListenerStatus",
     shortname = "slbl",

@@ -13,6 +13,7 @@ use super::{BackendServer, DeletionPolicy, LocalObjectReference, conditions_sche
     version = "v1alpha1",
     kind = "SlbMasterSlaveServerGroup",
     namespaced,
+    selectable = ".spec.instanceRef.name",
     doc = "An active/standby server group of an SlbInstance.",
     status = "SlbMasterSlaveServerGroupStatus",
     shortname = "slbmssg",

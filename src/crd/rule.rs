@@ -13,6 +13,8 @@ use super::{DeletionPolicy, LocalObjectReference, conditions_schema};
     version = "v1alpha1",
     kind = "SlbRule",
     namespaced,
+    selectable = ".spec.listenerRef.name",
+    selectable = ".spec.vServerGroupRef.name",
     doc = "A forwarding rule of an HTTP or HTTPS SlbListener.",
     status = "SlbRuleStatus",
     shortname = "slbr",

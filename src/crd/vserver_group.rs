@@ -14,6 +14,7 @@ use super::{BackendServer, DeletionPolicy, LocalObjectReference, conditions_sche
     version = "v1alpha1",
     kind = "SlbVServerGroup",
     namespaced,
+    selectable = ".spec.instanceRef.name",
     doc = "A virtual server group of an SlbInstance.",
     status = "SlbVServerGroupStatus",
     shortname = "slbvsg",

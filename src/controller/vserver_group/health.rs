@@ -3,14 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use slb_api::{DescribeHealthStatusRequest, ServerHealthStatus, SlbApi};
 
 use super::plan::Backends;
 use crate::context::Context;
 use crate::controller::object::ObjectKey;
-use crate::controller::references::LoadBalancerRef;
+use crate::controller::references::{LoadBalancerRef, V_SERVER_GROUP_REF, referring};
 use crate::crd::{HealthSummary, SlbListener, SlbRule, SlbVServerGroup};
 use crate::error::Result;
 
@@ -53,32 +52,31 @@ pub(super) async fn health(
 }
 
 /// Ports of the listeners that send traffic to the group: directly, or through one of their rules.
+/// The apiserver selects them by their references (the CRDs' selectable fields), so a group's
+/// reconcile reads its own few, not every listener of the namespace.
 async fn listener_ports_using(
     ctx: &Context,
     namespace: &str,
     group: &str,
 ) -> Result<BTreeSet<u16>> {
-    let params = ListParams::default();
     let listeners: Api<SlbListener> = Api::namespaced(ctx.client.clone(), namespace);
-    let listeners = listeners.list(&params).await?.items;
+    let mut using = listeners
+        .list(&referring(V_SERVER_GROUP_REF, group))
+        .await?
+        .items;
     let rules: Api<SlbRule> = Api::namespaced(ctx.client.clone(), namespace);
-    let rules = rules.list(&params).await?.items;
-    let routed_by_rule: BTreeSet<&str> = rules
-        .iter()
-        .filter(|rule| rule.spec.v_server_group_ref.name == group)
-        .map(|rule| rule.spec.listener_ref.name.as_str())
+    let routed_by_rule: BTreeSet<String> = rules
+        .list(&referring(V_SERVER_GROUP_REF, group))
+        .await?
+        .items
+        .into_iter()
+        .map(|rule| rule.spec.listener_ref.name)
         .collect();
-    Ok(listeners
+    for name in &routed_by_rule {
+        using.extend(listeners.get_opt(name).await?);
+    }
+    Ok(using
         .iter()
-        .filter(|listener| {
-            listener
-                .spec
-                .v_server_group_ref
-                .as_ref()
-                .map(|r| r.name.as_str())
-                == Some(group)
-                || routed_by_rule.contains(listener.name_any().as_str())
-        })
         .filter_map(|listener| listener.status.as_ref()?.listener_port)
         .filter_map(|port| u16::try_from(port).ok())
         .collect())
