@@ -88,8 +88,8 @@ impl Error {
         }
     }
 
-    /// How long to wait before trying again, or `None` when only a change to a watched object
-    /// (the object itself or a reference) can fix the error.
+    /// How long to wait before trying again (the base of the per-object backoff), or `None` when
+    /// only a change to the object itself can fix the error.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             // Throttling is retryable too, so it must be tested first.
@@ -99,7 +99,11 @@ impl Error {
                 Some(Duration::from_secs(30))
             }
             Error::DependentsExist(_) => Some(Duration::from_secs(5)),
-            Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => None,
+            // The reference's watch brings the object back at once; the slow retry is the safety
+            // net for a wake-up that never comes (a saturated controller, a watch re-list).
+            Error::ReferenceNotFound { .. } | Error::ReferenceNotReady { .. } => {
+                Some(Duration::from_secs(30))
+            }
             Error::NotOwned { .. }
             | Error::AdoptionConflict(_)
             | Error::InvalidSpec(_)
@@ -154,13 +158,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reference_errors_wait_for_a_watch_event() {
+    fn reference_errors_wait_for_a_watch_event_and_slowly_try_again() {
         let error = Error::ReferenceNotFound {
             kind: "SlbInstance",
             name: "web".into(),
         };
         assert_eq!(error.category(), "ReferenceNotFound");
-        assert_eq!(error.retry_after(), None);
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
         assert_eq!(error.to_string(), "SlbInstance \"web\" not found");
     }
 
