@@ -132,6 +132,8 @@ pub async fn run(
         )
         .watches_stream(nodes, move |node: Node| {
             let node = node.name_any();
+            // Read once per node event, not once per group.
+            let slices = slices.state();
             matching(&by_node, |group: &SlbVServerGroup| {
                 node_concerns(group, &services, &slices, &node)
             })
@@ -154,7 +156,7 @@ fn placement_fingerprint(instance: &SlbInstance) -> u64 {
 fn node_concerns(
     group: &SlbVServerGroup,
     services: &Store<Service>,
-    slices: &Store<EndpointSlice>,
+    slices: &[Arc<EndpointSlice>],
     node: &str,
 ) -> bool {
     let Some(service_name) = service_name(group) else {
@@ -166,7 +168,6 @@ fn node_concerns(
     let Some(service) = service else {
         return true;
     };
-    let slices = slices.state();
     let of_service = slices.iter().map(AsRef::as_ref).filter(|slice| {
         slice.namespace() == namespace
             && slice
