@@ -45,8 +45,11 @@ struct Args {
     /// (e): how long the operator stays idle.
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     idle: Duration,
-    /// The operator's `--resync-period`.
+    /// The operator's `--resync-period` in (e).
     #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    idle_resync: Duration,
+    /// The operator's `--resync-period` in the other phases (its default).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     resync: Duration,
     /// (g): nodes added at once.
     #[arg(long, default_value_t = 20)]
@@ -298,8 +301,9 @@ async fn main() {
         latency_ms: args.latency_ms,
         concurrency: args.concurrency,
         rolling_deployments: if full { args.rolling_deployments } else { 0 },
-        idle: if full { args.idle } else { Duration::ZERO },
         resync: args.resync,
+        idle: if full { args.idle } else { Duration::ZERO },
+        idle_resync: args.idle_resync,
         restart: full,
         nodes_added: if full { args.nodes_added } else { 0 },
         timeout: args.timeout,
