@@ -20,16 +20,14 @@ use self::outcome::{Applied, Before};
 use self::plan::{Plan, RemoteGroup, desired_request};
 use super::events;
 use super::object::ObjectKey;
-use super::references::{find_instance, instance_region, load_balancer_of, referencing};
+use super::references::{load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
 use super::status::{Generation, report_status};
-use super::vserver_group::deletion_policy_in_effect;
+use super::vserver_group::{CleanupPlacement, Recorded, cleanup_placement};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
-use crate::crd::{
-    DeletionPolicy, SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus,
-};
+use crate::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus};
 use crate::error::{Error, Result};
 
 /// The error code SLB answers a delete with while a listener uses the group.
@@ -251,27 +249,25 @@ async fn delete_or_report_in_use(
 }
 
 /// Deletes the recorded group (never one we did not create), then lets the object go. With Orphan
-/// (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group stays.
+/// (its deletionPolicy, else its instance's: see [`cleanup_placement`]) the group stays.
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
-    let policy = deletion_policy_in_effect(
-        &[group.spec.deletion_policy],
-        instance.as_ref().map(|i| &i.spec),
+    let recorded = Recorded {
+        id: status.master_slave_server_group_id.as_deref(),
+        region: status.region_id.as_deref(),
+        noun: "master-slave server group",
+    };
+    let placement = cleanup_placement(
+        ctx,
+        group,
+        &group.spec.instance_ref.name,
+        group.spec.deletion_policy,
+        recorded,
     );
-    if policy == DeletionPolicy::Orphan {
-        if let Some(id) = &status.master_slave_server_group_id {
-            let note = format!("Left master-slave server group {id} in place");
-            events::normal(ctx, group, "Orphaned", note).await;
-        }
+    let Some(CleanupPlacement { instance, slb }) = placement.await? else {
         return Ok(Action::await_change());
-    }
-    let region = status
-        .region_id
-        .clone()
-        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
-    let slb = ctx.slb.region(&region)?;
+    };
     let recorded = status.master_slave_server_group_id.clone();
     // Without a recorded ID, a crash may have come between the create and the status write.
     let load_balancer_id = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));

@@ -9,6 +9,7 @@ mod plan;
 
 pub use self::node_backends::ecs_instance_id;
 
+pub(crate) use self::cleanup::{CleanupPlacement, Recorded, cleanup_placement};
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
 use std::sync::Arc;

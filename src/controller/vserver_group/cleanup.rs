@@ -1,6 +1,8 @@
 //! The SlbVServerGroup cleanup: the group deleted in SLB (or, for an existing group of an adopted
 //! load balancer, only the backends this object added), unless its deletion policy orphans it.
 
+use std::sync::Arc;
+
 use kube::runtime::controller::Action;
 use slb_api::{RemoveVServerGroupBackendServersRequest, SlbApi};
 
@@ -9,10 +11,10 @@ use super::{IN_USE_CODE, delete_group, describe, owned_group_ids};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::controller::events;
-use crate::controller::object::ObjectKey;
+use crate::controller::object::{NamespacedObject, ObjectKey};
 use crate::controller::references::{find_instance, instance_region};
 use crate::controller::status::{Generation, report_status};
-use crate::crd::{DeletionPolicy, SlbVServerGroup, SlbVServerGroupStatus};
+use crate::crd::{DeletionPolicy, SlbInstance, SlbVServerGroup, SlbVServerGroupStatus};
 use crate::error::{Error, Result};
 
 /// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
@@ -21,23 +23,21 @@ use crate::error::{Error, Result};
 pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let status = group.status.clone().unwrap_or_default();
-    let instance = find_instance(ctx, &key.namespace, &group.spec.instance_ref.name).await?;
-    let policy = deletion_policy_in_effect(
-        &[group.spec.deletion_policy],
-        instance.as_ref().map(|i| &i.spec),
+    let recorded = Recorded {
+        id: status.v_server_group_id.as_deref(),
+        region: status.region_id.as_deref(),
+        noun: "VServer group",
+    };
+    let placement = cleanup_placement(
+        ctx,
+        group,
+        &group.spec.instance_ref.name,
+        group.spec.deletion_policy,
+        recorded,
     );
-    if policy == DeletionPolicy::Orphan {
-        if let Some(id) = &status.v_server_group_id {
-            let note = format!("Left VServer group {id} in place");
-            events::normal(ctx, group, "Orphaned", note).await;
-        }
+    let Some(CleanupPlacement { slb, .. }) = placement.await? else {
         return Ok(Action::await_change());
-    }
-    let region = status
-        .region_id
-        .clone()
-        .unwrap_or_else(|| instance_region(instance.as_ref(), &ctx.config.default_region));
-    let slb = ctx.slb.region(&region)?;
+    };
     if let Some(id) = &group.spec.v_server_group_id {
         return release_existing(ctx, group, slb.as_ref(), id, &status).await;
     }
@@ -67,6 +67,53 @@ pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Ac
         }
     }
     Ok(Action::await_change())
+}
+
+/// What a group's status recorded of its SLB group, for [`cleanup_placement`].
+pub(crate) struct Recorded<'a> {
+    pub id: Option<&'a str>,
+    pub region: Option<&'a str>,
+    /// The group's kind as the Orphaned Event names it.
+    pub noun: &'static str,
+}
+
+/// Where a group's cleanup acts, the same for both kinds of group.
+pub(crate) struct CleanupPlacement {
+    /// The SlbInstance, while it exists.
+    pub instance: Option<SlbInstance>,
+    /// The client for the recorded region, else the instance's.
+    pub slb: Arc<dyn SlbApi>,
+}
+
+/// `None` when the deletion policy in effect (the group's own, else its instance's: see
+/// [`deletion_policy_in_effect`]) orphans the group, announced by an Event naming the recorded
+/// group; else the instance and the client the cleanup calls.
+pub(crate) async fn cleanup_placement<K>(
+    ctx: &Context,
+    group: &K,
+    instance_name: &str,
+    deletion_policy: Option<DeletionPolicy>,
+    recorded: Recorded<'_>,
+) -> Result<Option<CleanupPlacement>>
+where
+    K: NamespacedObject,
+{
+    let key = ObjectKey::of(group)?;
+    let instance = find_instance(ctx, &key.namespace, instance_name).await?;
+    let policy = deletion_policy_in_effect(&[deletion_policy], instance.as_ref().map(|i| &i.spec));
+    if policy == DeletionPolicy::Orphan {
+        if let Some(id) = recorded.id {
+            let note = format!("Left {} {id} in place", recorded.noun);
+            events::normal(ctx, group, "Orphaned", note).await;
+        }
+        return Ok(None);
+    }
+    let region = recorded.region.map_or_else(
+        || instance_region(instance.as_ref(), &ctx.config.default_region),
+        str::to_owned,
+    );
+    let slb = ctx.slb.region(&region)?;
+    Ok(Some(CleanupPlacement { instance, slb }))
 }
 
 /// Takes the backends this object added out of an existing group that is not ours, and leaves the

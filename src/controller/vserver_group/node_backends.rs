@@ -230,8 +230,6 @@ fn weight_for(pods: u32, most_pods: u32, top: u32) -> u32 {
     (pods * top).div_ceil(most_pods).clamp(1, top)
 }
 
-/// Ready endpoints per node name. An endpoint with no `ready` condition counts as ready, as the
-/// EndpointSlice API says; terminating endpoints are never ready.
 /// Whether a change of the node `node` can change the backends of `service`: under the Cluster
 /// policy every node is a candidate; under Local only the nodes its endpoints run on, so a node
 /// change wakes the groups it concerns and not every Service-backed group.
@@ -255,6 +253,8 @@ pub fn node_matters<'a>(
         })
 }
 
+/// Ready endpoints per node name. An endpoint with no `ready` condition counts as ready, as the
+/// EndpointSlice API says; terminating endpoints are never ready.
 fn ready_endpoints_per_node(slices: &[EndpointSlice]) -> BTreeMap<String, u32> {
     let mut counts = BTreeMap::new();
     for endpoint in slices
