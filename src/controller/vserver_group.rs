@@ -7,7 +7,9 @@ mod node_backends;
 mod outcome;
 mod plan;
 
-pub use self::node_backends::ecs_instance_id;
+pub use self::node_backends::{
+    BackendChoice, SERVICE_NAME_LABEL, ServiceBackends, ecs_instance_id, service_backends,
+};
 
 pub(crate) use self::cleanup::{CleanupPlacement, Recorded, cleanup_placement};
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};

@@ -32,7 +32,10 @@ use slb_emulator::{
     Faults, RunningEmulator,
 };
 use slb_operator::controller::service::LOAD_BALANCER_READY;
-use slb_operator::crd::SlbVServerGroup;
+use slb_operator::controller::vserver_group::{
+    BackendChoice, SERVICE_NAME_LABEL, ServiceBackends, service_backends,
+};
+use slb_operator::crd::{SlbVServerGroup, Weighting};
 
 use super::operator_support::{REGION, TestNamespace};
 
@@ -141,7 +144,7 @@ pub struct Latency {
     pub p99: Duration,
     pub max: Duration,
     pub samples: usize,
-    /// EndpointSlice changes no backend call followed (the group already matched).
+    /// Changes of the wanted backends that no backend call followed.
     pub unmatched: usize,
     pub backend_calls: u64,
 }
@@ -723,6 +726,23 @@ async fn roll(
             })
             .collect();
 
+    // Only the EndpointSlice changes that change the backends the operator should set count: the
+    // weights it computes (its own function) from the Service's slices and the nodes. The others
+    // (an endpoint added not yet ready, say) need no call, and matching them with a later one
+    // would time something else.
+    let mut services = BTreeMap::new();
+    for name in &rolled {
+        let service = Api::<Service>::namespaced(client.clone(), ns)
+            .get(name)
+            .await
+            .unwrap();
+        services.insert(name.clone(), service);
+    }
+    let nodes = Api::<Node>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
     let changes = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<(String, u64)>::new()));
     let recorder = {
         let changes = changes.clone();
@@ -730,20 +750,42 @@ async fn roll(
         let (synced_tx, synced_rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
             let mut synced = Some(synced_tx);
+            let mut slices_of: BTreeMap<String, BTreeMap<String, EndpointSlice>> = BTreeMap::new();
+            let mut wanted: BTreeMap<String, Option<ServiceBackends>> = BTreeMap::new();
             let mut events = std::pin::pin!(watcher(slices, watcher::Config::default()));
             while let Some(event) = events.next().await {
-                let slice = match event {
+                let (slice, deleted) = match event {
                     Ok(watcher::Event::InitDone) => {
                         if let Some(synced) = synced.take() {
                             let _ = synced.send(());
                         }
                         continue;
                     }
-                    Ok(watcher::Event::Apply(slice) | watcher::Event::Delete(slice)) => slice,
+                    Ok(watcher::Event::Apply(slice) | watcher::Event::InitApply(slice)) => {
+                        (slice, false)
+                    }
+                    Ok(watcher::Event::Delete(slice)) => (slice, true),
                     _ => continue,
                 };
-                if let Some(service) = slice.labels().get("kubernetes.io/service-name") {
-                    changes.lock().push((service.clone(), now_ms()));
+                let Some(name) = slice.labels().get(SERVICE_NAME_LABEL).cloned() else {
+                    continue;
+                };
+                let Some(service) = services.get(&name) else {
+                    continue;
+                };
+                let of_service = slices_of.entry(name.clone()).or_default();
+                if deleted {
+                    of_service.remove(&slice.name_any());
+                } else {
+                    of_service.insert(slice.name_any(), slice);
+                }
+                // Port 80, every Service's first: its weights are those of the other ports too.
+                let choice = BackendChoice::new(80, Weighting::PodsPerNode);
+                let current: Vec<EndpointSlice> = of_service.values().cloned().collect();
+                let backends = service_backends(service, &choice, &current, &nodes).ok();
+                let previous = wanted.insert(name.clone(), backends.clone());
+                if synced.is_none() && previous.is_some_and(|p| p != backends) {
+                    changes.lock().push((name, now_ms()));
                 }
             }
         });
