@@ -13,7 +13,7 @@
 mod backends;
 mod plan;
 
-pub use self::backends::{count_gated_as_ready, has_unready_endpoints};
+pub use self::backends::{count_gated_as_ready, has_unready_endpoints, pod_selector};
 pub use self::plan::{GATE_PREFIX, gate_condition_type};
 
 use std::collections::BTreeMap;
@@ -97,16 +97,10 @@ pub async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Actio
     let gate = gate_condition_type(&key.name);
 
     // observe: the Service's pods (by its selector) that declare its gate
-    let selector = service
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.selector.as_ref())
-        .filter(|selector| !selector.is_empty());
-    let Some(selector) = selector else {
+    let Some(selector) = pod_selector(&service) else {
         return Ok(Action::await_change());
     };
-    let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let pods = gated_pods(&ctx, &key.namespace, &selector.join(","), &gate).await?;
+    let pods = gated_pods(&ctx, &key.namespace, &selector, &gate).await?;
     if pods.is_empty() {
         return Ok(Action::await_change());
     }

@@ -337,9 +337,13 @@ async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Res
     let mut slices = slices
         .list(&ListParams::default().labels(&selector))
         .await?;
-    if readiness_gate::has_unready_endpoints(&slices.items) {
+    // The Service's own pods only: during a rollout some endpoint is always unready, and a list of
+    // the whole namespace in each group's reconcile grows with every pod in it.
+    let pod_selector = readiness_gate::pod_selector(&svc)
+        .filter(|_| readiness_gate::has_unready_endpoints(&slices.items));
+    if let Some(selector) = pod_selector {
         let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &key.namespace);
-        let pods = pods.list(&ListParams::default()).await?;
+        let pods = pods.list(&ListParams::default().labels(&selector)).await?;
         readiness_gate::count_gated_as_ready(&mut slices.items, &pods.items, &service_ref.name);
     }
     let nodes = ctx.nodes().await?;

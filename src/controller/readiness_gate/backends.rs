@@ -5,10 +5,18 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use super::plan::gate_condition_type;
+
+/// The label selector of a Service's pods; `None` for a Service without one (its endpoints are
+/// not pods it selects, so no gate of its is waited for).
+pub fn pod_selector(service: &Service) -> Option<String> {
+    let selector = service.spec.as_ref()?.selector.as_ref()?;
+    let terms: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    (!terms.is_empty()).then(|| terms.join(","))
+}
 
 /// Whether any endpoint is neither ready nor terminating: only then are pods worth reading.
 pub fn has_unready_endpoints(slices: &[EndpointSlice]) -> bool {
@@ -74,6 +82,21 @@ fn waits_for_gate(pod: &Pod, gate: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pods_of_a_service_are_found_by_its_selector_and_none_without_one() {
+        let service = |selector: serde_json::Value| -> Service {
+            serde_json::from_value(serde_json::json!({"spec": {"selector": selector}}))
+                .unwrap_or_else(|e| unreachable!("bad test Service: {e}"))
+        };
+        let selected = service(serde_json::json!({"app": "web", "tier": "front"}));
+        assert_eq!(
+            pod_selector(&selected).as_deref(),
+            Some("app=web,tier=front")
+        );
+        assert_eq!(pod_selector(&service(serde_json::json!({}))), None);
+        assert_eq!(pod_selector(&Service::default()), None);
+    }
 
     fn pod(name: &str, gates: &[&str], conditions: &[(&str, &str)]) -> Pod {
         let gates: Vec<_> = gates
