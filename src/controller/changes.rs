@@ -9,6 +9,8 @@ use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Resource;
+
+use crate::crd::SlbInstance;
 use kube::runtime::watcher;
 
 /// Remembers each object's last fingerprint, by namespace, name and uid.
@@ -66,6 +68,21 @@ pub fn relevant<K: Resource>(
         };
         std::future::ready(relevant)
     })
+}
+
+/// What a dependent (group or listener) reads of its SlbInstance: where the load balancer is. The
+/// instance's other status writes wake none of them.
+pub fn placement_fingerprint(instance: &SlbInstance) -> u64 {
+    let status = instance.status.as_ref();
+    hash_of((
+        status.and_then(|s| s.load_balancer_id.as_deref()),
+        status.and_then(|s| s.region_id.as_deref()),
+    ))
+}
+
+/// Any change at all: the object's resourceVersion.
+pub fn resource_version<K: Resource>(object: &K) -> u64 {
+    hash_of(object.meta().resource_version.as_deref())
 }
 
 /// The hash of `value`, for fingerprints.
@@ -249,5 +266,41 @@ mod tests {
             service_spec_fingerprint(&service)
         );
         assert_ne!(service_fingerprint(&local), service_fingerprint(&service));
+    }
+
+    #[test]
+    fn an_instance_wakes_its_dependents_only_when_its_load_balancer_is_placed() {
+        let instance = |status: serde_json::Value| -> SlbInstance {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "slb.operator.dev/v1alpha1",
+                "kind": "SlbInstance",
+                "metadata": {"name": "lb", "namespace": "ns"},
+                "spec": {},
+                "status": status,
+            }))
+            .unwrap_or_else(|e| unreachable!("bad test instance: {e}"))
+        };
+        let pending = instance(serde_json::json!({"conditions": []}));
+        let placed =
+            instance(serde_json::json!({"loadBalancerId": "lb-1", "regionId": "cn-hangzhou"}));
+        let placed_and_ready = instance(serde_json::json!({
+            "loadBalancerId": "lb-1",
+            "regionId": "cn-hangzhou",
+            "address": "198.19.0.1",
+        }));
+        assert_ne!(
+            placement_fingerprint(&pending),
+            placement_fingerprint(&placed)
+        );
+        assert_eq!(
+            placement_fingerprint(&placed),
+            placement_fingerprint(&placed_and_ready)
+        );
+
+        let mut written = map("a", "1");
+        written.metadata.resource_version = Some("7".to_owned());
+        let mut rewritten = written.clone();
+        rewritten.metadata.resource_version = Some("8".to_owned());
+        assert_ne!(resource_version(&written), resource_version(&rewritten));
     }
 }

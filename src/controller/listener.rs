@@ -30,7 +30,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
 use slb_api::SlbApi;
 
@@ -43,7 +43,7 @@ use self::outcome::{Applied, Before};
 use self::plan::{Address, Change, Desired, Observed, Plan};
 use self::resolve::{Groups, Ports, desired_listener, resolve_groups, resolve_instance};
 use self::settings::Resolved;
-use super::changes::hash_of;
+use super::changes::{self, hash_of};
 use super::events;
 use super::instance::deletion_policy;
 use super::object::ObjectKey;
@@ -65,49 +65,37 @@ pub async fn run(
 ) {
     let controller = spec_controller::<SlbListener>(&ctx);
     // References: only the fields a listener depends on wake it, not every status write.
-    let instances = scope::watch::<SlbInstance>(&ctx, watcher::Config::default())
-        .touched_objects()
-        .predicate_filter(
-            |instance: &SlbInstance| {
-                let status = instance.status.as_ref();
-                Some(hash_of((
-                    status.and_then(|s| s.load_balancer_id.clone()),
-                    status.and_then(|s| s.region_id.clone()),
-                )))
-            },
-            Default::default(),
-        );
-    let v_server_groups = scope::watch::<SlbVServerGroup>(&ctx, watcher::Config::default())
-        .touched_objects()
-        .predicate_filter(
-            |group: &SlbVServerGroup| {
-                Some(hash_of(
-                    group
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.v_server_group_id.clone()),
-                ))
-            },
-            Default::default(),
-        );
-    let master_slave_groups =
-        scope::watch::<SlbMasterSlaveServerGroup>(&ctx, watcher::Config::default())
-            .touched_objects()
-            .predicate_filter(
-                |group: &SlbMasterSlaveServerGroup| {
-                    Some(hash_of(
-                        group
-                            .status
-                            .as_ref()
-                            .and_then(|s| s.master_slave_server_group_id.clone()),
-                    ))
-                },
-                Default::default(),
-            );
+    let instances = changes::relevant(
+        scope::watch::<SlbInstance>(&ctx, watcher::Config::default()),
+        changes::placement_fingerprint,
+    );
+    let v_server_groups = changes::relevant(
+        scope::watch::<SlbVServerGroup>(&ctx, watcher::Config::default()),
+        |group| {
+            hash_of(
+                group
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.v_server_group_id.as_deref()),
+            )
+        },
+    );
+    let master_slave_groups = changes::relevant(
+        scope::watch::<SlbMasterSlaveServerGroup>(&ctx, watcher::Config::default()),
+        |group| {
+            hash_of(
+                group
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.master_slave_server_group_id.as_deref()),
+            )
+        },
+    );
     // Metadata only: the controller never keeps the key material of every Secret in memory.
-    let secrets = scope::watch::<PartialObjectMeta<Secret>>(&ctx, watcher::Config::default())
-        .touched_objects()
-        .predicate_filter(predicates::resource_version, Default::default());
+    let secrets = changes::relevant(
+        scope::watch::<PartialObjectMeta<Secret>>(&ctx, watcher::Config::default()),
+        changes::resource_version,
+    );
 
     let by_instance = controller.store();
     let by_v_server_group = controller.store();

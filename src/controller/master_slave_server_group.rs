@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::Event as Finalizer;
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use slb_api::{
     CreateMasterSlaveServerGroupRequest, DeleteMasterSlaveServerGroupRequest,
     DescribeMasterSlaveServerGroupAttributeRequest, DescribeMasterSlaveServerGroupsRequest, SlbApi,
@@ -18,6 +18,7 @@ use slb_api::{
 
 use self::outcome::{Applied, Before};
 use self::plan::{Plan, RemoteGroup, desired_request};
+use super::changes;
 use super::events;
 use super::object::ObjectKey;
 use super::references::{load_balancer_of, referencing};
@@ -41,7 +42,10 @@ pub async fn run(
     let controller = spec_controller::<SlbMasterSlaveServerGroup>(&ctx);
     let by_instance = controller.store();
     let controller = controller.watches_stream(
-        scope::watch::<SlbInstance>(&ctx, watcher::Config::default()).touched_objects(),
+        changes::relevant(
+            scope::watch::<SlbInstance>(&ctx, watcher::Config::default()),
+            changes::placement_fingerprint,
+        ),
         move |instance: SlbInstance| {
             referencing(
                 &by_instance,

@@ -95,7 +95,7 @@ pub async fn run(
         .watches_stream(
             changes::relevant(
                 scope::watch::<SlbInstance>(&ctx, watcher::Config::default()),
-                placement_fingerprint,
+                changes::placement_fingerprint,
             ),
             move |instance: SlbInstance| {
                 referencing(&by_instance, &instance, |group: &SlbVServerGroup| {
@@ -142,16 +142,6 @@ pub async fn run(
             })
         });
     drive(controller, reconcile, ctx, shutdown).await;
-}
-
-/// What a group reads of its instance: where the load balancer is. The instance's other status
-/// writes wake no group.
-fn placement_fingerprint(instance: &SlbInstance) -> u64 {
-    let status = instance.status.as_ref();
-    changes::hash_of((
-        status.and_then(|s| s.load_balancer_id.as_deref()),
-        status.and_then(|s| s.region_id.as_deref()),
-    ))
 }
 
 /// Whether a change of `node` can change the backends of `group`: a Service-backed group whose
