@@ -13,6 +13,7 @@ use slb_api::SlbApi;
 
 use crate::controller::events::Announced;
 use crate::controller::runtime::Backoff;
+use crate::controller::vserver_group::KnownGroups;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 
@@ -138,6 +139,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// Warnings said once per change of what they say.
     pub announced: Announced,
+    /// The VServer groups as this process last saw or wrote them.
+    pub known_groups: KnownGroups,
     /// Every Node, kept by one cluster-wide watch (the group controller's), so that no reconcile
     /// lists the nodes again: at 200 nodes that list was most of a group's reconcile.
     node_store: Store<Node>,
@@ -160,6 +163,7 @@ impl Context {
             recorder,
             backoff: Backoff::default(),
             announced: Announced::default(),
+            known_groups: KnownGroups::default(),
             node_store,
         }
     }

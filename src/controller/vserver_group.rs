@@ -14,6 +14,7 @@ pub use self::node_backends::{
 pub(crate) use self::cleanup::{CleanupPlacement, Recorded, cleanup_placement};
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +64,25 @@ pub(super) const IN_USE_CODE: &str = "ActionNotAllowed";
 /// between the create and the status write, and never confused with a group someone else made.
 pub fn creation_name(uid: &str) -> String {
     format!("slb-operator.{uid}")
+}
+
+/// What this process last described or wrote of each of its own groups, by the object's uid: a
+/// change of the wanted backends is written against it at once. Only a reconcile that succeeded
+/// leaves an entry, so a failure, a restart or a new leader means a describe first.
+#[derive(Default)]
+pub struct KnownGroups {
+    groups: parking_lot::Mutex<HashMap<String, RemoteGroup>>,
+}
+
+impl KnownGroups {
+    /// The group last known for `uid`, forgotten until [`KnownGroups::remember`].
+    fn take(&self, uid: &str) -> Option<RemoteGroup> {
+        self.groups.lock().remove(uid)
+    }
+
+    fn remember(&self, uid: &str, group: RemoteGroup) {
+        self.groups.lock().insert(uid.to_owned(), group);
+    }
 }
 
 /// Runs the controller until `shutdown` completes. Its Node watch also fills the context's Node
@@ -200,69 +220,75 @@ struct Resolved {
 async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     let current = group.status.clone().unwrap_or_default();
+    // Taken out, and put back only by a reconcile that succeeds: after any failure the next one
+    // describes SLB again.
+    let known = ctx.known_groups.take(&key.uid);
     let resolved = resolve(group, ctx, &key).await?;
     let lb = &resolved.load_balancer;
     let slb = ctx.slb.region(&lb.region)?;
     let spec_changed = current.observed_generation != key.generation;
+    let now = Timestamp::now();
+    // An existing group the spec names keeps its name and is not ours to remember.
+    let own_group = group.spec.v_server_group_id.is_none();
+    let names = Names {
+        wanted: key.slb_name(group.spec.name.as_ref()),
+        creation: creation_name(&key.uid),
+        keep_existing: !own_group,
+    };
+    let plan_against =
+        |remote: Option<&RemoteGroup>| plan_group(&resolved, remote, &current, &names, now);
 
-    // observe: an existing group the spec names; else ours by the recorded ID, else by the creation
-    // name. A recorded group SLB no longer has is looked for by name too: the create that replaced
-    // it may have succeeded unanswered.
-    let (remote, replaced_id) = match &group.spec.v_server_group_id {
-        Some(id) => {
-            let ours = plan::from_spec(&current.backends).unwrap_or_default();
-            let existing = existing_group(
-                ctx,
-                slb.as_ref(),
-                &key,
-                group,
-                lb,
-                id,
-                &resolved.backends,
-                &ours,
-            )
-            .await?;
-            (Some(existing), None)
+    // observe: a change of the wanted backends is written at once against what this process last
+    // saw or wrote of its own group (the describe before it would wait on SLB's describe quota
+    // while a Deployment rolls); the check 2 s later describes. Otherwise: an existing group the
+    // spec names; else ours by the recorded ID, else by the creation name. A recorded group SLB no
+    // longer has is looked for by name too: the create that replaced it may have succeeded
+    // unanswered.
+    let written_at_once = write_at_once(
+        known,
+        own_group,
+        &current,
+        &lb.load_balancer_id,
+        plan_against,
+    );
+    let (remote, replaced_id, planned) = match written_at_once {
+        Some((known, planned)) => (Some(known), None, planned),
+        None => {
+            let (remote, replaced_id) = match &group.spec.v_server_group_id {
+                Some(id) => {
+                    let ours = plan::from_spec(&current.backends).unwrap_or_default();
+                    let existing = existing_group(
+                        ctx,
+                        slb.as_ref(),
+                        &key,
+                        group,
+                        lb,
+                        id,
+                        &resolved.backends,
+                        &ours,
+                    )
+                    .await?;
+                    (Some(existing), None)
+                }
+                None => observe_own(ctx, group, slb.as_ref(), &key, &current, lb).await?,
+            };
+            let planned = plan_against(remote.as_ref());
+            (remote, replaced_id, planned)
         }
-        None => observe_own(ctx, group, slb.as_ref(), &key, &current, lb).await?,
     };
     let replaced_id = replaced_id.as_deref();
+    let Planned {
+        desired,
+        changes,
+        draining,
+        next_drain_check,
+    } = planned;
 
-    // plan (no I/O)
+    // apply
     let observed_backends = remote
         .as_ref()
         .map(|g| g.backends.clone())
         .unwrap_or_default();
-    let wanted = match resolved.keep_weights {
-        true => plan::keep_weights(&resolved.backends, &observed_backends),
-        false => resolved.backends,
-    };
-    let (target, draining, next_drain_check) = match resolved.drain_period {
-        Some(period) => {
-            let drained = plan::drain(
-                &wanted,
-                &observed_backends,
-                &plan::draining_from_status(&current.draining),
-                Timestamp::now(),
-                period,
-            );
-            let draining = plan::draining_to_status(&drained.draining_since);
-            (drained.target, draining, drained.next_check)
-        }
-        None => (wanted, Vec::new(), None),
-    };
-    let desired = Desired {
-        // An existing group keeps its name.
-        name: match (&group.spec.v_server_group_id, &remote) {
-            (Some(_), Some(existing)) => existing.name.clone(),
-            _ => key.slb_name(group.spec.name.as_ref()),
-        },
-        creation_name: creation_name(&key.uid),
-        backends: target,
-    };
-    let changes = plan::plan(&desired, remote.as_ref());
-
-    // apply
     let mut status = current.clone();
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
     status.region_id = Some(lb.region.clone());
@@ -287,6 +313,20 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         status.backends = plan::to_status(&desired.backends);
         failed
     };
+    // What SLB has once this reconcile has succeeded (our own groups only).
+    let now_known = applied
+        .created_id
+        .clone()
+        .or_else(|| remote.as_ref().map(|g| g.id.clone()))
+        .filter(|_| own_group)
+        .map(|id| RemoteGroup {
+            id,
+            name: desired.name.clone(),
+            backends: match changes.is_empty() {
+                true => observed_backends.clone(),
+                false => desired.backends.clone(),
+            },
+        });
 
     // outcome (no I/O), then status
     let recorded_backends = plan::from_spec(&current.backends).unwrap_or_default();
@@ -301,7 +341,93 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         resync_period: ctx.config.resync_period,
     };
     let outcome = outcome::outcome(&changes, &before, &applied, failed.is_some());
-    conclude(ctx, group, status, outcome, failed).await
+    let action = conclude(ctx, group, status, outcome, failed).await?;
+    if let Some(known) = now_known {
+        ctx.known_groups.remember(&key.uid, known);
+    }
+    Ok(action)
+}
+
+/// The group this process knows and the plan against it, when that plan has calls to make and the
+/// group is our own, the one the status records on this load balancer. `None` means: describe
+/// first (a check, a resync, or nothing known).
+fn write_at_once(
+    known: Option<RemoteGroup>,
+    own_group: bool,
+    current: &SlbVServerGroupStatus,
+    load_balancer_id: &str,
+    plan_against: impl Fn(Option<&RemoteGroup>) -> Planned,
+) -> Option<(RemoteGroup, Planned)> {
+    let known = known.filter(|known| {
+        own_group
+            && current.v_server_group_id.as_ref() == Some(&known.id)
+            && current.load_balancer_id.as_deref() == Some(load_balancer_id)
+    })?;
+    let planned = plan_against(Some(&known));
+    (!planned.changes.is_empty()).then_some((known, planned))
+}
+
+/// What a reconcile plans against one view of the remote group.
+struct Planned {
+    desired: Desired,
+    changes: Vec<Change>,
+    /// The status's `draining`, and when to look again to end the next drain.
+    draining: Vec<crate::crd::DrainingBackend>,
+    next_drain_check: Option<Duration>,
+}
+
+/// The names of a group in SLB.
+struct Names {
+    wanted: String,
+    /// The name it is created under (see [`creation_name`]).
+    creation: String,
+    /// An existing group the spec names keeps the name it has.
+    keep_existing: bool,
+}
+
+/// The plan (no I/O): the backends wanted (weights kept, drains held), the group they go in, and
+/// the calls that get `remote` there.
+fn plan_group(
+    resolved: &Resolved,
+    remote: Option<&RemoteGroup>,
+    current: &SlbVServerGroupStatus,
+    names: &Names,
+    now: Timestamp,
+) -> Planned {
+    let observed_backends = remote.map(|g| g.backends.clone()).unwrap_or_default();
+    let wanted = match resolved.keep_weights {
+        true => plan::keep_weights(&resolved.backends, &observed_backends),
+        false => resolved.backends.clone(),
+    };
+    let (target, draining, next_drain_check) = match resolved.drain_period {
+        Some(period) => {
+            let drained = plan::drain(
+                &wanted,
+                &observed_backends,
+                &plan::draining_from_status(&current.draining),
+                now,
+                period,
+            );
+            let draining = plan::draining_to_status(&drained.draining_since);
+            (drained.target, draining, drained.next_check)
+        }
+        None => (wanted, Vec::new(), None),
+    };
+    let desired = Desired {
+        name: match remote {
+            Some(existing) if names.keep_existing => existing.name.clone(),
+            _ => names.wanted.clone(),
+        },
+        creation_name: names.creation.clone(),
+        backends: target,
+    };
+    let changes = plan::plan(&desired, remote);
+    Planned {
+        desired,
+        changes,
+        draining,
+        next_drain_check,
+    }
 }
 
 /// Resolves the instance reference and the backends the spec asks for.
@@ -584,5 +710,113 @@ pub(super) async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
         Ok(_) => Ok(true),
         Err(error) if error.is_not_found() => Ok(false),
         Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::references::LoadBalancerRef;
+    use plan::BackendKey;
+
+    fn backends(weights: &[(&str, u32)]) -> Backends {
+        weights
+            .iter()
+            .map(|(server, weight)| {
+                let key = BackendKey {
+                    server_id: (*server).to_owned(),
+                    port: 30080,
+                };
+                (key, *weight)
+            })
+            .collect()
+    }
+
+    fn wanting(weights: &[(&str, u32)]) -> Resolved {
+        Resolved {
+            load_balancer: LoadBalancerRef {
+                load_balancer_id: "lb-1".into(),
+                region: "cn-hangzhou".into(),
+            },
+            backends: backends(weights),
+            drain_period: None,
+            keep_weights: false,
+        }
+    }
+
+    fn recorded(id: &str, load_balancer_id: &str) -> SlbVServerGroupStatus {
+        SlbVServerGroupStatus {
+            v_server_group_id: Some(id.into()),
+            load_balancer_id: Some(load_balancer_id.into()),
+            ..SlbVServerGroupStatus::default()
+        }
+    }
+
+    fn known(weights: &[(&str, u32)]) -> RemoteGroup {
+        RemoteGroup {
+            id: "rsp-1".into(),
+            name: "ns/web".into(),
+            backends: backends(weights),
+        }
+    }
+
+    #[test]
+    fn a_change_of_the_wanted_backends_is_written_against_the_known_group_and_the_rest_describes() {
+        let names = Names {
+            wanted: "ns/web".into(),
+            creation: creation_name("uid-1"),
+            keep_existing: false,
+        };
+        let status = recorded("rsp-1", "lb-1");
+        let plan_for = |resolved: Resolved| {
+            let (status, names) = (&status, &names);
+            move |remote: Option<&RemoteGroup>| {
+                plan_group(&resolved, remote, status, names, Timestamp::now())
+            }
+        };
+        let before = [("i-1", 100), ("i-2", 100)];
+        let after = [("i-1", 100), ("i-2", 100), ("i-3", 100)];
+
+        let (group, planned) = write_at_once(
+            Some(known(&before)),
+            true,
+            &status,
+            "lb-1",
+            plan_for(wanting(&after)),
+        )
+        .unwrap_or_else(|| unreachable!("a change against a known group is written at once"));
+        assert_eq!(group.id, "rsp-1");
+        assert!(matches!(planned.changes.as_slice(), [Change::Add(added)] if added.len() == 1));
+
+        // Nothing to change: the check describes SLB, so drift is still found.
+        let unchanged = write_at_once(
+            Some(known(&before)),
+            true,
+            &status,
+            "lb-1",
+            plan_for(wanting(&before)),
+        );
+        assert!(unchanged.is_none());
+        // Nothing known, another group recorded, another load balancer, or a group not ours.
+        for (known_group, own, load_balancer_id, id) in [
+            (None, true, "lb-1", "rsp-1"),
+            (Some(known(&before)), true, "lb-1", "rsp-2"),
+            (Some(known(&before)), true, "lb-2", "rsp-1"),
+            (Some(known(&before)), false, "lb-1", "rsp-1"),
+        ] {
+            let status = recorded(id, "lb-1");
+            let plan = |remote: Option<&RemoteGroup>| {
+                plan_group(&wanting(&after), remote, &status, &names, Timestamp::now())
+            };
+            assert!(write_at_once(known_group, own, &status, load_balancer_id, plan).is_none());
+        }
+    }
+
+    #[test]
+    fn a_known_group_is_forgotten_when_taken_until_a_success_remembers_it() {
+        let groups = KnownGroups::default();
+        groups.remember("uid-1", known(&[("i-1", 100)]));
+        assert_eq!(groups.take("uid-1").map(|g| g.id), Some("rsp-1".to_owned()));
+        assert!(groups.take("uid-1").is_none());
     }
 }

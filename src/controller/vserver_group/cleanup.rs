@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 /// stays in SLB.
 pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
+    ctx.known_groups.take(&key.uid);
     let status = group.status.clone().unwrap_or_default();
     let recorded = Recorded {
         id: status.v_server_group_id.as_deref(),
