@@ -338,6 +338,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
         recorded_backends: &recorded_backends,
         replaced_id,
         next_drain_check,
+        desired_backends: &desired.backends,
         resync_period: ctx.config.resync_period,
     };
     let outcome = outcome::outcome(&changes, &before, &applied, failed.is_some());
@@ -654,45 +655,55 @@ async fn execute(
                 id = created.v_server_group_id;
                 applied.created_id = Some(id.clone());
                 status.v_server_group_id = Some(id.clone());
-                status.backends = plan::to_status(&plan::from_api(&created.backend_servers));
+                let answered = plan::from_api(&created.backend_servers);
+                status.backends = plan::to_status(&answered);
+                applied.answered = Some(answered);
                 // Recorded before anything else, so that the group is never created twice.
                 let created =
                     DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
                 report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
             }
             Change::Rename(name) => {
-                slb.set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
-                    v_server_group_id: id.clone(),
-                    v_server_group_name: name,
-                    backend_servers: Vec::new(),
-                })
-                .await?;
+                let renamed = slb
+                    .set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
+                        v_server_group_id: id.clone(),
+                        v_server_group_name: name,
+                        backend_servers: Vec::new(),
+                    })
+                    .await?;
+                applied.answered = Some(plan::from_api(&renamed.backend_servers));
             }
             Change::Add(backend_servers) => {
-                slb.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-                    v_server_group_id: id.clone(),
-                    backend_servers,
-                })
-                .await?;
-            }
-            Change::Modify { old, new } => {
-                slb.modify_vserver_group_backend_servers(
-                    &ModifyVServerGroupBackendServersRequest {
-                        v_server_group_id: id.clone(),
-                        old_backend_servers: old,
-                        new_backend_servers: new,
-                    },
-                )
-                .await?;
-            }
-            Change::Remove(backend_servers) => {
-                slb.remove_vserver_group_backend_servers(
-                    &RemoveVServerGroupBackendServersRequest {
+                let added = slb
+                    .add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
                         v_server_group_id: id.clone(),
                         backend_servers,
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
+                applied.answered = Some(plan::from_api(&added.backend_servers));
+            }
+            Change::Modify { old, new } => {
+                let modified = slb
+                    .modify_vserver_group_backend_servers(
+                        &ModifyVServerGroupBackendServersRequest {
+                            v_server_group_id: id.clone(),
+                            old_backend_servers: old,
+                            new_backend_servers: new,
+                        },
+                    )
+                    .await?;
+                applied.answered = Some(plan::from_api(&modified.backend_servers));
+            }
+            Change::Remove(backend_servers) => {
+                let removed = slb
+                    .remove_vserver_group_backend_servers(
+                        &RemoveVServerGroupBackendServersRequest {
+                            v_server_group_id: id.clone(),
+                            backend_servers,
+                        },
+                    )
+                    .await?;
+                applied.answered = Some(plan::from_api(&removed.backend_servers));
             }
         }
     }

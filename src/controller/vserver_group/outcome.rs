@@ -23,6 +23,8 @@ pub struct Before<'a> {
     pub replaced_id: Option<&'a str>,
     /// When to look again to end the next drain, if a backend is draining.
     pub next_drain_check: Option<Duration>,
+    /// The backends the plan set out to reach.
+    pub desired_backends: &'a Backends,
     pub resync_period: Duration,
 }
 
@@ -31,7 +33,15 @@ pub struct Before<'a> {
 pub struct Applied {
     /// The ID of the group created, once the create has answered.
     pub created_id: Option<String>,
+    /// The group's backends as SLB answered the last call that changed them: every change to a
+    /// VServer group's backends answers with all of them.
+    pub answered: Option<Backends>,
 }
+
+/// After a change SLB's answer showed complete, how soon to look at the group again (its
+/// health, and a describe): later than [`SETTLE_DELAY`], so that while a Deployment rolls these
+/// checks do not hold up the group's next change.
+pub const CHECK_AFTER_ANSWER: Duration = Duration::from_secs(30);
 
 /// The outcome of `changes`; `failed` when a call failed after those `applied` records.
 pub fn outcome(
@@ -72,6 +82,14 @@ pub fn outcome(
         None
     };
     events.extend(note.filter(|_| !failed));
+    if applied.answered.as_ref() == Some(before.desired_backends) {
+        let message = format!("the group matches the spec, as SLB answered: {summary}");
+        let ready = DesiredCondition::ready(true, Reason::Available, message);
+        let check = before
+            .next_drain_check
+            .map_or(CHECK_AFTER_ANSWER, |drain| drain.min(CHECK_AFTER_ANSWER));
+        return Outcome::new(vec![ready], Requeue::After(check), events, failed);
+    }
     let ready = DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}"));
     Outcome::new(vec![ready], Requeue::After(SETTLE_DELAY), events, failed)
 }

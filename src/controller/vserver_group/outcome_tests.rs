@@ -42,6 +42,7 @@ fn before<'a>(remote: Option<&'a RemoteGroup>, recorded: &'a Backends) -> Before
         recorded_backends: recorded,
         replaced_id: None,
         next_drain_check: None,
+        desired_backends: recorded,
         resync_period: RESYNC,
     }
 }
@@ -63,6 +64,7 @@ fn create() -> Vec<Change> {
 fn created(id: &str) -> Applied {
     Applied {
         created_id: Some(id.into()),
+        answered: None,
     }
 }
 
@@ -231,4 +233,52 @@ fn a_failure_before_anything_happened_announces_nothing() {
     );
     assert!(outcome.events.is_empty());
     assert!(outcome.conditions.is_empty());
+}
+
+#[test]
+fn a_change_that_slbs_answer_shows_complete_is_ready_and_checked_later() {
+    let recorded = backends(&[("i-1", 100)]);
+    let wanted = backends(&[("i-1", 100), ("i-2", 100)]);
+    let group = remote(&[("i-1", 100)]);
+    let mut planned = before(Some(&group), &recorded);
+    planned.desired_backends = &wanted;
+    let add = [Change::Add(vec![server("i-2")])];
+    let answered = |entries: &[(&str, u32)]| Applied {
+        created_id: None,
+        answered: Some(backends(entries)),
+    };
+
+    let complete = outcome(
+        &add,
+        &planned,
+        &answered(&[("i-1", 100), ("i-2", 100)]),
+        false,
+    );
+    assert_eq!(
+        complete.ready(),
+        Some((
+            true,
+            Reason::Available,
+            "the group matches the spec, as SLB answered: added 1 backend(s)"
+        ))
+    );
+    assert_eq!(complete.requeue, Requeue::After(CHECK_AFTER_ANSWER));
+    // A drain that ends sooner is looked at sooner.
+    planned.next_drain_check = Some(Duration::from_secs(7));
+    let draining = outcome(
+        &add,
+        &planned,
+        &answered(&[("i-1", 100), ("i-2", 100)]),
+        false,
+    );
+    assert_eq!(draining.requeue, Requeue::After(Duration::from_secs(7)));
+
+    // An answer that differs (someone else's change, or a weight left out) is checked soon.
+    planned.next_drain_check = None;
+    let short = outcome(&add, &planned, &answered(&[("i-2", 100)]), false);
+    assert_eq!(short.requeue, Requeue::After(SETTLE_DELAY));
+    assert_eq!(short.ready().map(|r| r.1), Some(Reason::Progressing));
+    // No answer with the backends: as before, checked soon.
+    let unanswered = outcome(&add, &planned, &Applied::default(), false);
+    assert_eq!(unanswered.requeue, Requeue::After(SETTLE_DELAY));
 }
