@@ -283,6 +283,8 @@ async fn main() {
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&output_dir).expect("the output directory");
+    // The commit measured is the one checked out when the run began, not when it ended.
+    let revision = command_output("git", &["rev-parse", "--short", "HEAD"]);
     let started = Instant::now();
     let load = std::sync::Arc::new(parking_lot::Mutex::new(Load::default()));
     let sampler = {
@@ -344,7 +346,7 @@ async fn main() {
     let header = format!(
         "Run on {} (commit {}), {} cores, {} MiB of memory, shared with other work: {}. Took {:.0} minutes. Command: `hack/bench-scale.sh {}`.\n",
         command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        command_output("git", &["rev-parse", "--short", "HEAD"]),
+        revision,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         command_output(
             "sh",

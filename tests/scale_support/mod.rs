@@ -1078,6 +1078,20 @@ async fn add_nodes(
             .delete(&format!("kwok-node-{n}"), &DeleteParams::default())
             .await;
     }
+    // Gone from every group (after their drain) before the next phase, which must start idle.
+    poll(
+        "the removed nodes to leave every group",
+        Duration::from_secs(2),
+        scenario.timeout,
+        || async {
+            let left = cluster_groups()
+                .iter()
+                .all(|servers| servers.is_disjoint(&new_ids));
+            left.then_some(())
+        },
+    )
+    .await;
+    log("the added nodes are gone from every group");
     report
 }
 
