@@ -39,8 +39,8 @@ pub struct Applied {
 }
 
 /// After a change SLB's answer showed complete, how soon to look at the group again (its
-/// health, and a describe): later than [`SETTLE_DELAY`], so that while a Deployment rolls these
-/// checks do not hold up the group's next change.
+/// health, and a describe), unless the resync comes sooner: later than [`SETTLE_DELAY`], so that
+/// while a Deployment rolls these checks do not hold up the group's next change.
 pub const CHECK_AFTER_ANSWER: Duration = Duration::from_secs(30);
 
 /// The outcome of `changes`; `failed` when a call failed after those `applied` records.
@@ -87,7 +87,8 @@ pub fn outcome(
         let ready = DesiredCondition::ready(true, Reason::Available, message);
         let check = before
             .next_drain_check
-            .map_or(CHECK_AFTER_ANSWER, |drain| drain.min(CHECK_AFTER_ANSWER));
+            .map_or(CHECK_AFTER_ANSWER, |drain| drain.min(CHECK_AFTER_ANSWER))
+            .min(before.resync_period);
         return Outcome::new(vec![ready], Requeue::After(check), events, failed);
     }
     let ready = DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}"));

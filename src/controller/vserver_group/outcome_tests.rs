@@ -273,6 +273,17 @@ fn a_change_that_slbs_answer_shows_complete_is_ready_and_checked_later() {
     );
     assert_eq!(draining.requeue, Requeue::After(Duration::from_secs(7)));
 
+    // Never later than the resync.
+    planned.resync_period = Duration::from_secs(3);
+    let resync = outcome(
+        &add,
+        &planned,
+        &answered(&[("i-1", 100), ("i-2", 100)]),
+        false,
+    );
+    assert_eq!(resync.requeue, Requeue::After(Duration::from_secs(3)));
+    planned.resync_period = RESYNC;
+
     // An answer that differs (someone else's change, or a weight left out) is checked soon.
     planned.next_drain_check = None;
     let short = outcome(&add, &planned, &answered(&[("i-2", 100)]), false);
