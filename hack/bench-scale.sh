@@ -2,7 +2,7 @@
 # The scale benchmark (docs/benchmarks.md): brings up its own local control plane with N kwok nodes, runs
 # benches/scale.rs against it (the operator binary, an in-process emulator with a QPS limit and 30 ms per
 # call), prints one table per run, writes docs/benchmarks.md and its plots, and always takes its control plane
-# down at the end. A full run (500 Services, 200 nodes, 50 of them under the global limit) took 25 minutes on 2 cores.
+# down at the end. A full run (500 Services on 200 nodes, then 50 under the global limit) took 25 minutes on 2 cores.
 #
 #   hack/bench-scale.sh [--nodes N] [benchmark options]     e.g. --services 100 --idle 2m; see --help
 #
