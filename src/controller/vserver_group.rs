@@ -1,8 +1,10 @@
 //! The SlbVServerGroup controller: a VServer group on the load balancer of an SlbInstance, holding
 //! explicit backends or the nodes behind a Service, changed by diff in calls of at most 20 servers.
 
+mod apply;
 mod cleanup;
 mod health;
+mod known;
 mod node_backends;
 mod outcome;
 mod plan;
@@ -14,7 +16,6 @@ pub use self::node_backends::{
 pub(crate) use self::cleanup::{CleanupPlacement, Recorded, cleanup_placement};
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,17 +29,15 @@ use kube::runtime::reflector::store::Writer;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
-use slb_api::{
-    AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
-    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest,
-    ModifyVServerGroupBackendServersRequest, RemoveVServerGroupBackendServersRequest,
-    SetVServerGroupAttributeRequest, SlbApi,
-};
+use slb_api::{DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, SlbApi};
 
+use self::apply::{delete_group, execute};
 use self::cleanup::cleanup;
 use self::health::health;
+pub use self::known::KnownGroups;
+use self::known::{Names, Planned, plan_group, write_at_once};
 use self::outcome::{Applied, Before};
-use self::plan::{Backends, Change, Desired, RemoteGroup};
+use self::plan::{Backends, RemoteGroup};
 use super::changes;
 use super::events;
 use super::object::ObjectKey;
@@ -64,25 +63,6 @@ pub(super) const IN_USE_CODE: &str = "ActionNotAllowed";
 /// between the create and the status write, and never confused with a group someone else made.
 pub fn creation_name(uid: &str) -> String {
     format!("slb-operator.{uid}")
-}
-
-/// What this process last described or wrote of each of its own groups, by the object's uid: a
-/// change of the wanted backends is written against it at once. Only a reconcile that succeeded
-/// leaves an entry, so a failure, a restart or a new leader means a describe first.
-#[derive(Default)]
-pub struct KnownGroups {
-    groups: parking_lot::Mutex<HashMap<String, RemoteGroup>>,
-}
-
-impl KnownGroups {
-    /// The group last known for `uid`, forgotten until [`KnownGroups::remember`].
-    fn take(&self, uid: &str) -> Option<RemoteGroup> {
-        self.groups.lock().remove(uid)
-    }
-
-    fn remember(&self, uid: &str, group: RemoteGroup) {
-        self.groups.lock().insert(uid.to_owned(), group);
-    }
 }
 
 /// Runs the controller until `shutdown` completes. Its Node watch also fills the context's Node
@@ -349,88 +329,6 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     Ok(action)
 }
 
-/// The group this process knows and the plan against it, when that plan has calls to make and the
-/// group is our own, the one the status records on this load balancer. `None` means: describe
-/// first (a check, a resync, or nothing known).
-fn write_at_once(
-    known: Option<RemoteGroup>,
-    own_group: bool,
-    current: &SlbVServerGroupStatus,
-    load_balancer_id: &str,
-    plan_against: impl Fn(Option<&RemoteGroup>) -> Planned,
-) -> Option<(RemoteGroup, Planned)> {
-    let known = known.filter(|known| {
-        own_group
-            && current.v_server_group_id.as_ref() == Some(&known.id)
-            && current.load_balancer_id.as_deref() == Some(load_balancer_id)
-    })?;
-    let planned = plan_against(Some(&known));
-    (!planned.changes.is_empty()).then_some((known, planned))
-}
-
-/// What a reconcile plans against one view of the remote group.
-struct Planned {
-    desired: Desired,
-    changes: Vec<Change>,
-    /// The status's `draining`, and when to look again to end the next drain.
-    draining: Vec<crate::crd::DrainingBackend>,
-    next_drain_check: Option<Duration>,
-}
-
-/// The names of a group in SLB.
-struct Names {
-    wanted: String,
-    /// The name it is created under (see [`creation_name`]).
-    creation: String,
-    /// An existing group the spec names keeps the name it has.
-    keep_existing: bool,
-}
-
-/// The plan (no I/O): the backends wanted (weights kept, drains held), the group they go in, and
-/// the calls that get `remote` there.
-fn plan_group(
-    resolved: &Resolved,
-    remote: Option<&RemoteGroup>,
-    current: &SlbVServerGroupStatus,
-    names: &Names,
-    now: Timestamp,
-) -> Planned {
-    let observed_backends = remote.map(|g| g.backends.clone()).unwrap_or_default();
-    let wanted = match resolved.keep_weights {
-        true => plan::keep_weights(&resolved.backends, &observed_backends),
-        false => resolved.backends.clone(),
-    };
-    let (target, draining, next_drain_check) = match resolved.drain_period {
-        Some(period) => {
-            let drained = plan::drain(
-                &wanted,
-                &observed_backends,
-                &plan::draining_from_status(&current.draining),
-                now,
-                period,
-            );
-            let draining = plan::draining_to_status(&drained.draining_since);
-            (drained.target, draining, drained.next_check)
-        }
-        None => (wanted, Vec::new(), None),
-    };
-    let desired = Desired {
-        name: match remote {
-            Some(existing) if names.keep_existing => existing.name.clone(),
-            _ => names.wanted.clone(),
-        },
-        creation_name: names.creation.clone(),
-        backends: target,
-    };
-    let changes = plan::plan(&desired, remote);
-    Planned {
-        desired,
-        changes,
-        draining,
-        next_drain_check,
-    }
-}
-
 /// Resolves the instance reference and the backends the spec asks for.
 async fn resolve(group: &SlbVServerGroup, ctx: &Context, key: &ObjectKey) -> Result<Resolved> {
     let load_balancer =
@@ -629,205 +527,4 @@ pub(super) async fn owned_group_ids(
         .filter(|g| g.v_server_group_name == name)
         .map(|g| g.v_server_group_id)
         .collect())
-}
-
-/// Makes the planned calls, recording the ID in the status right after a create, and in `applied`.
-async fn execute(
-    ctx: &Context,
-    group: &SlbVServerGroup,
-    slb: &dyn SlbApi,
-    status: &mut SlbVServerGroupStatus,
-    changes: &[Change],
-    applied: &mut Applied,
-) -> Result<()> {
-    let load_balancer_id = status.load_balancer_id.clone().unwrap_or_default();
-    let mut id = status.v_server_group_id.clone().unwrap_or_default();
-    for change in changes.iter().cloned() {
-        match change {
-            Change::Create { name, backends } => {
-                let created = slb
-                    .create_vserver_group(&CreateVServerGroupRequest {
-                        load_balancer_id: load_balancer_id.clone(),
-                        v_server_group_name: name,
-                        backend_servers: backends,
-                    })
-                    .await?;
-                id = created.v_server_group_id;
-                applied.created_id = Some(id.clone());
-                status.v_server_group_id = Some(id.clone());
-                let answered = plan::from_api(&created.backend_servers);
-                status.backends = plan::to_status(&answered);
-                applied.answered = Some(answered);
-                // Recorded before anything else, so that the group is never created twice.
-                let created =
-                    DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
-                report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
-            }
-            Change::Rename(name) => {
-                let renamed = slb
-                    .set_vserver_group_attribute(&SetVServerGroupAttributeRequest {
-                        v_server_group_id: id.clone(),
-                        v_server_group_name: name,
-                        backend_servers: Vec::new(),
-                    })
-                    .await?;
-                applied.answered = Some(plan::from_api(&renamed.backend_servers));
-            }
-            Change::Add(backend_servers) => {
-                let added = slb
-                    .add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-                        v_server_group_id: id.clone(),
-                        backend_servers,
-                    })
-                    .await?;
-                applied.answered = Some(plan::from_api(&added.backend_servers));
-            }
-            Change::Modify { old, new } => {
-                let modified = slb
-                    .modify_vserver_group_backend_servers(
-                        &ModifyVServerGroupBackendServersRequest {
-                            v_server_group_id: id.clone(),
-                            old_backend_servers: old,
-                            new_backend_servers: new,
-                        },
-                    )
-                    .await?;
-                applied.answered = Some(plan::from_api(&modified.backend_servers));
-            }
-            Change::Remove(backend_servers) => {
-                let removed = slb
-                    .remove_vserver_group_backend_servers(
-                        &RemoveVServerGroupBackendServersRequest {
-                            v_server_group_id: id.clone(),
-                            backend_servers,
-                        },
-                    )
-                    .await?;
-                applied.answered = Some(plan::from_api(&removed.backend_servers));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Deletes a group; `false` when it was already gone.
-pub(super) async fn delete_group(slb: &dyn SlbApi, id: &str) -> Result<bool> {
-    match slb
-        .delete_vserver_group(&DeleteVServerGroupRequest {
-            v_server_group_id: id.to_owned(),
-        })
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(error) if error.is_not_found() => Ok(false),
-        Err(error) => Err(error.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::controller::references::LoadBalancerRef;
-    use plan::BackendKey;
-
-    fn backends(weights: &[(&str, u32)]) -> Backends {
-        weights
-            .iter()
-            .map(|(server, weight)| {
-                let key = BackendKey {
-                    server_id: (*server).to_owned(),
-                    port: 30080,
-                };
-                (key, *weight)
-            })
-            .collect()
-    }
-
-    fn wanting(weights: &[(&str, u32)]) -> Resolved {
-        Resolved {
-            load_balancer: LoadBalancerRef {
-                load_balancer_id: "lb-1".into(),
-                region: "cn-hangzhou".into(),
-            },
-            backends: backends(weights),
-            drain_period: None,
-            keep_weights: false,
-        }
-    }
-
-    fn recorded(id: &str, load_balancer_id: &str) -> SlbVServerGroupStatus {
-        SlbVServerGroupStatus {
-            v_server_group_id: Some(id.into()),
-            load_balancer_id: Some(load_balancer_id.into()),
-            ..SlbVServerGroupStatus::default()
-        }
-    }
-
-    fn known(weights: &[(&str, u32)]) -> RemoteGroup {
-        RemoteGroup {
-            id: "rsp-1".into(),
-            name: "ns/web".into(),
-            backends: backends(weights),
-        }
-    }
-
-    #[test]
-    fn a_change_of_the_wanted_backends_is_written_against_the_known_group_and_the_rest_describes() {
-        let names = Names {
-            wanted: "ns/web".into(),
-            creation: creation_name("uid-1"),
-            keep_existing: false,
-        };
-        let status = recorded("rsp-1", "lb-1");
-        let plan_for = |resolved: Resolved| {
-            let (status, names) = (&status, &names);
-            move |remote: Option<&RemoteGroup>| {
-                plan_group(&resolved, remote, status, names, Timestamp::now())
-            }
-        };
-        let before = [("i-1", 100), ("i-2", 100)];
-        let after = [("i-1", 100), ("i-2", 100), ("i-3", 100)];
-
-        let (group, planned) = write_at_once(
-            Some(known(&before)),
-            true,
-            &status,
-            "lb-1",
-            plan_for(wanting(&after)),
-        )
-        .unwrap_or_else(|| unreachable!("a change against a known group is written at once"));
-        assert_eq!(group.id, "rsp-1");
-        assert!(matches!(planned.changes.as_slice(), [Change::Add(added)] if added.len() == 1));
-
-        // Nothing to change: the check describes SLB, so drift is still found.
-        let unchanged = write_at_once(
-            Some(known(&before)),
-            true,
-            &status,
-            "lb-1",
-            plan_for(wanting(&before)),
-        );
-        assert!(unchanged.is_none());
-        // Nothing known, another group recorded, another load balancer, or a group not ours.
-        for (known_group, own, load_balancer_id, id) in [
-            (None, true, "lb-1", "rsp-1"),
-            (Some(known(&before)), true, "lb-1", "rsp-2"),
-            (Some(known(&before)), true, "lb-2", "rsp-1"),
-            (Some(known(&before)), false, "lb-1", "rsp-1"),
-        ] {
-            let status = recorded(id, "lb-1");
-            let plan = |remote: Option<&RemoteGroup>| {
-                plan_group(&wanting(&after), remote, &status, &names, Timestamp::now())
-            };
-            assert!(write_at_once(known_group, own, &status, load_balancer_id, plan).is_none());
-        }
-    }
-
-    #[test]
-    fn a_known_group_is_forgotten_when_taken_until_a_success_remembers_it() {
-        let groups = KnownGroups::default();
-        groups.remember("uid-1", known(&[("i-1", 100)]));
-        assert_eq!(groups.take("uid-1").map(|g| g.id), Some("rsp-1".to_owned()));
-        assert!(groups.take("uid-1").is_none());
-    }
 }

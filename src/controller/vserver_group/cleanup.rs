@@ -6,8 +6,9 @@ use std::sync::Arc;
 use kube::runtime::controller::Action;
 use slb_api::{RemoveVServerGroupBackendServersRequest, SlbApi};
 
+use super::apply::delete_group;
 use super::plan::{self, Backends, Change, deletion_policy_in_effect};
-use super::{IN_USE_CODE, delete_group, describe, owned_group_ids};
+use super::{IN_USE_CODE, describe, owned_group_ids};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::controller::events;
