@@ -220,7 +220,7 @@ async fn sync(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
 
     // observe: a change of the wanted backends is written at once against what this process last
     // saw or wrote of its own group (the describe before it would wait on SLB's describe quota
-    // while a Deployment rolls); the check 2 s later describes. Otherwise: an existing group the
+    // while a Deployment rolls); SLB's answer, then the next check, verify it. Otherwise: an existing group the
     // spec names; else ours by the recorded ID, else by the creation name. A recorded group SLB no
     // longer has is looked for by name too: the create that replaced it may have succeeded
     // unanswered.
