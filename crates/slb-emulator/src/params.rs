@@ -127,6 +127,16 @@ impl Params {
         }
     }
 
+    pub fn required_choice(
+        &self,
+        name: &str,
+        allowed: &[&str],
+        invalid: ApiError,
+    ) -> Result<String, ApiError> {
+        self.choice(name, allowed, invalid)?
+            .ok_or_else(|| ApiError::missing(name))
+    }
+
     pub fn on_off(&self, name: &str, invalid: ApiError) -> Result<Option<String>, ApiError> {
         self.choice(name, &["on", "off"], invalid)
     }

@@ -8,30 +8,38 @@ use super::listeners::{millis, reconfigure};
 use super::{Ctx, Response, ensure_settled, response};
 use crate::error::{self, ApiError};
 use crate::params::Params;
+use crate::state::Listener;
 
 const MAX_WHITE_LIST_ITEMS: usize = 300;
 
-pub fn set_access_control(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    let status = p
-        .choice(
-            "AccessControlStatus",
-            &["open_white_list", "close"],
-            error::INVALID_ACCESS_CONTROL_STATUS,
-        )?
-        .ok_or_else(|| ApiError::missing("AccessControlStatus"))?;
+/// Changes one listener while it is settled; `change` says whether it changed anything, and a running
+/// listener then reconfigures.
+fn configure_listener(
+    ctx: &mut Ctx<'_>,
+    p: &Params,
+    change: impl FnOnce(&mut Listener) -> Result<bool, ApiError>,
+) -> Result<Response, ApiError> {
     let now = ctx.now_ms;
     let delay = millis(ctx.delays.configure);
-    let (lb, port) = ctx.listener_param(p)?;
-    let listener = lb
-        .listeners
-        .get_mut(&port)
-        .ok_or(error::LISTENER_NOT_FOUND)?;
+    let listener = ctx.listener_mut(p)?;
     ensure_settled(listener, now)?;
-    if listener.access_control_status != status {
-        listener.access_control_status = status;
+    if change(listener)? {
         reconfigure(listener, now, delay);
     }
     Ok(Response::new())
+}
+
+pub fn set_access_control(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
+    let status = p.required_choice(
+        "AccessControlStatus",
+        &["open_white_list", "close"],
+        error::INVALID_ACCESS_CONTROL_STATUS,
+    )?;
+    configure_listener(ctx, p, |listener| {
+        let changed = listener.access_control_status != status;
+        listener.access_control_status = status;
+        Ok(changed)
+    })
 }
 
 /// An IPv4 address or CIDR block; "allow everything" (0.0.0.0, /0) is refused, as the reference says.
@@ -61,32 +69,24 @@ fn source_items(p: &Params) -> Result<Vec<String>, ApiError> {
 
 fn change_white_list(ctx: &mut Ctx<'_>, p: &Params, add: bool) -> Result<Response, ApiError> {
     let items = source_items(p)?;
-    let now = ctx.now_ms;
-    let delay = millis(ctx.delays.configure);
-    let (lb, port) = ctx.listener_param(p)?;
-    let listener = lb
-        .listeners
-        .get_mut(&port)
-        .ok_or(error::LISTENER_NOT_FOUND)?;
-    ensure_settled(listener, now)?;
-    let mut list = listener.white_list.clone();
-    if add {
-        for item in items {
-            if !list.contains(&item) {
-                list.push(item);
+    configure_listener(ctx, p, |listener| {
+        let mut list = listener.white_list.clone();
+        if add {
+            for item in items {
+                if !list.contains(&item) {
+                    list.push(item);
+                }
             }
+            if list.len() > MAX_WHITE_LIST_ITEMS {
+                return Err(error::SOURCE_LIST_OVER_LIMIT);
+            }
+        } else {
+            list.retain(|i| !items.contains(i));
         }
-        if list.len() > MAX_WHITE_LIST_ITEMS {
-            return Err(error::SOURCE_LIST_OVER_LIMIT);
-        }
-    } else {
-        list.retain(|i| !items.contains(i));
-    }
-    if list != listener.white_list {
+        let changed = list != listener.white_list;
         listener.white_list = list;
-        reconfigure(listener, now, delay);
-    }
-    Ok(Response::new())
+        Ok(changed)
+    })
 }
 
 pub fn add_white_list(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
@@ -98,8 +98,7 @@ pub fn remove_white_list(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiE
 }
 
 pub fn describe_access_control(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    let (lb, port) = ctx.listener_param(p)?;
-    let listener = lb.listeners.get(&port).ok_or(error::LISTENER_NOT_FOUND)?;
+    let listener = ctx.listener_mut(p)?;
     Ok(response(vec![
         ("AccessControlStatus", json!(listener.access_control_status)),
         ("SourceItems", json!(listener.white_list.join(","))),

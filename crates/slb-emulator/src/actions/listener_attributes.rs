@@ -150,68 +150,8 @@ static ATTRIBUTES: &[Attribute] = &[
     ),
 ];
 
-const LAYER7: &[&str] = &[
-    "BackendServerPort",
-    "Bandwidth",
-    "XForwardedFor",
-    "XForwardedFor_SLBIP",
-    "XForwardedFor_SLBID",
-    "XForwardedFor_proto",
-    "Scheduler",
-    "StickySession",
-    "StickySessionType",
-    "CookieTimeout",
-    "Cookie",
-    "HealthCheck",
-    "HealthCheckDomain",
-    "HealthCheckURI",
-    "HealthCheckConnectPort",
-    "HealthyThreshold",
-    "UnhealthyThreshold",
-    "HealthCheckTimeout",
-    "HealthCheckInterval",
-    "HealthCheckHttpCode",
-    "VServerGroupId",
-    "Gzip",
-];
-const HTTPS_ONLY: &[&str] = &["ServerCertificateId", "CACertificateId"];
-const TCP: &[&str] = &[
-    "BackendServerPort",
-    "Bandwidth",
-    "Scheduler",
-    "PersistenceTimeout",
-    "HealthCheckType",
-    "HealthCheckDomain",
-    "HealthCheckURI",
-    "HealthCheckConnectPort",
-    "HealthyThreshold",
-    "UnhealthyThreshold",
-    "HealthCheckTimeout",
-    "HealthCheckInterval",
-    "HealthCheckHttpCode",
-    "VServerGroupId",
-    "MasterSlaveServerGroupId",
-    "EstablishedTimeout",
-    "SynProxy",
-];
-const UDP: &[&str] = &[
-    "BackendServerPort",
-    "Bandwidth",
-    "Scheduler",
-    "PersistenceTimeout",
-    "HealthCheckConnectPort",
-    "HealthyThreshold",
-    "UnhealthyThreshold",
-    "HealthCheckTimeout",
-    "HealthCheckInterval",
-    "VServerGroupId",
-    "MasterSlaveServerGroupId",
-    "HealthCheckReq",
-    "HealthCheckExp",
-];
-/// Parameters of an HTTP(S) health check: required when HealthCheck=on, ignored when off.
-const HTTP_HEALTH_CHECK: &[&str] = &[
-    "HealthCheckURI",
+/// How a listener of any protocol paces its health checks.
+const HEALTH_CHECK_TIMING: &[&str] = &[
     "HealthCheckConnectPort",
     "HealthyThreshold",
     "UnhealthyThreshold",
@@ -219,14 +159,77 @@ const HTTP_HEALTH_CHECK: &[&str] = &[
     "HealthCheckInterval",
 ];
 
+/// Each protocol's attributes in the order they are validated (which decides the error of a call with several
+/// bad values), as runs with the timing between them.
+const LAYER7: [&[&str]; 3] = [
+    &[
+        "BackendServerPort",
+        "Bandwidth",
+        "XForwardedFor",
+        "XForwardedFor_SLBIP",
+        "XForwardedFor_SLBID",
+        "XForwardedFor_proto",
+        "Scheduler",
+        "StickySession",
+        "StickySessionType",
+        "CookieTimeout",
+        "Cookie",
+        "HealthCheck",
+        "HealthCheckDomain",
+        "HealthCheckURI",
+    ],
+    HEALTH_CHECK_TIMING,
+    &["HealthCheckHttpCode", "VServerGroupId", "Gzip"],
+];
+const HTTPS_ONLY: &[&str] = &["ServerCertificateId", "CACertificateId"];
+const TCP: [&[&str]; 3] = [
+    &[
+        "BackendServerPort",
+        "Bandwidth",
+        "Scheduler",
+        "PersistenceTimeout",
+        "HealthCheckType",
+        "HealthCheckDomain",
+        "HealthCheckURI",
+    ],
+    HEALTH_CHECK_TIMING,
+    &[
+        "HealthCheckHttpCode",
+        "VServerGroupId",
+        "MasterSlaveServerGroupId",
+        "EstablishedTimeout",
+        "SynProxy",
+    ],
+];
+const UDP: [&[&str]; 3] = [
+    &[
+        "BackendServerPort",
+        "Bandwidth",
+        "Scheduler",
+        "PersistenceTimeout",
+    ],
+    HEALTH_CHECK_TIMING,
+    &[
+        "VServerGroupId",
+        "MasterSlaveServerGroupId",
+        "HealthCheckReq",
+        "HealthCheckExp",
+    ],
+];
+
+/// Parameters of an HTTP(S) health check: required when HealthCheck=on, ignored when off.
+fn http_health_check() -> impl Iterator<Item = &'static str> {
+    std::iter::once("HealthCheckURI").chain(HEALTH_CHECK_TIMING.iter().copied())
+}
+
 fn attributes_of(protocol: Protocol) -> impl Iterator<Item = &'static str> {
-    let (base, extra): (&[&str], &[&str]) = match protocol {
+    let (runs, extra): ([&[&str]; 3], &[&str]) = match protocol {
         Protocol::Http => (LAYER7, &[]),
         Protocol::Https => (LAYER7, HTTPS_ONLY),
         Protocol::Tcp => (TCP, &[]),
         Protocol::Udp => (UDP, &[]),
     };
-    base.iter().chain(extra.iter()).copied()
+    runs.into_iter().flatten().chain(extra).copied()
 }
 
 pub(super) fn defaults(protocol: Protocol) -> Vec<(&'static str, Value)> {
@@ -411,18 +414,15 @@ pub(super) fn apply_conditionals(
                     .unwrap_or(Value::Null);
                 attrs.insert("HealthCheckConnectPort".into(), backend_port);
             }
-            if let Some(missing) = HTTP_HEALTH_CHECK.iter().find(|n| !attrs.contains_key(**n)) {
+            if let Some(missing) = http_health_check().find(|n| !attrs.contains_key(*n)) {
                 return Err(ApiError::missing(missing));
             }
             attrs
                 .entry("HealthCheckHttpCode".to_string())
                 .or_insert(json!("http_2xx"));
         } else {
-            for ignored in HTTP_HEALTH_CHECK
-                .iter()
-                .chain(&["HealthCheckHttpCode", "HealthCheckDomain"])
-            {
-                attrs.remove(*ignored);
+            for ignored in http_health_check().chain(["HealthCheckHttpCode", "HealthCheckDomain"]) {
+                attrs.remove(ignored);
             }
         }
     } else {

@@ -33,23 +33,16 @@ fn check_references(
     {
         return Err(error::GROUP_NOT_FOUND);
     }
-    if let Some(id) = text("ServerCertificateId")
-        && ctx
-            .state
-            .server_certificates
-            .get(id)
-            .is_none_or(|c| c.region_id != lb.region_id)
-    {
-        return Err(error::CERTIFICATE_NOT_FOUND);
-    }
-    if let Some(id) = text("CACertificateId")
-        && ctx
-            .state
-            .ca_certificates
-            .get(id)
-            .is_none_or(|c| c.region_id != lb.region_id)
-    {
-        return Err(error::CERTIFICATE_NOT_FOUND);
+    let certificates = [
+        ("ServerCertificateId", &ctx.state.server_certificates),
+        ("CACertificateId", &ctx.state.ca_certificates),
+    ];
+    for (name, known) in certificates {
+        if let Some(id) = text(name)
+            && known.get(id).is_none_or(|c| c.region_id != lb.region_id)
+        {
+            return Err(error::CERTIFICATE_NOT_FOUND);
+        }
     }
     let bandwidth = attrs.get("Bandwidth").and_then(Value::as_i64).unwrap_or(-1);
     if lb.address_type == "internet" && lb.internet_charge_type == "paybybandwidth" {
@@ -199,32 +192,44 @@ pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     Ok(Response::new())
 }
 
+/// The states a start or a stop moves a listener from, through and to.
+struct StatusMove {
+    from: ListenerStatus,
+    via: ListenerStatus,
+    to: ListenerStatus,
+}
+
+const START: StatusMove = StatusMove {
+    from: ListenerStatus::Stopped,
+    via: ListenerStatus::Starting,
+    to: ListenerStatus::Running,
+};
+
+const STOP: StatusMove = StatusMove {
+    from: ListenerStatus::Running,
+    via: ListenerStatus::Stopping,
+    to: ListenerStatus::Stopped,
+};
+
 pub fn start(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    let now = ctx.now_ms;
     let delay = millis(ctx.delays.start);
-    let (lb, port) = ctx.listener_param(p)?;
-    if lb.status == "locked" {
-        return Err(error::ACTION_NOT_ALLOWED);
-    }
-    let listener = lb
-        .listeners
-        .get_mut(&port)
-        .ok_or(error::LISTENER_NOT_FOUND)?;
-    match listener.status {
-        ListenerStatus::Stopped => listener.begin(
-            ListenerStatus::Starting,
-            ListenerStatus::Running,
-            now + delay,
-        ),
-        ListenerStatus::Running => {}
-        _ => return Err(error::LB_CONFIGURING),
-    }
-    Ok(Response::new())
+    move_status(ctx, p, &START, delay)
 }
 
 pub fn stop(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    let now = ctx.now_ms;
     let delay = millis(ctx.delays.stop);
+    move_status(ctx, p, &STOP, delay)
+}
+
+/// A listener already where the move ends stays there; one neither there nor where it starts is still
+/// configuring.
+fn move_status(
+    ctx: &mut Ctx<'_>,
+    p: &Params,
+    step: &StatusMove,
+    delay_ms: u64,
+) -> Result<Response, ApiError> {
+    let now = ctx.now_ms;
     let (lb, port) = ctx.listener_param(p)?;
     if lb.status == "locked" {
         return Err(error::ACTION_NOT_ALLOWED);
@@ -233,14 +238,10 @@ pub fn stop(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
         .listeners
         .get_mut(&port)
         .ok_or(error::LISTENER_NOT_FOUND)?;
-    match listener.status {
-        ListenerStatus::Running => listener.begin(
-            ListenerStatus::Stopping,
-            ListenerStatus::Stopped,
-            now + delay,
-        ),
-        ListenerStatus::Stopped => {}
-        _ => return Err(error::LB_CONFIGURING),
+    if listener.status == step.from {
+        listener.begin(step.via, step.to, now + delay_ms);
+    } else if listener.status != step.to {
+        return Err(error::LB_CONFIGURING);
     }
     Ok(Response::new())
 }

@@ -224,13 +224,11 @@ pub fn delete(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
 }
 
 pub fn set_status(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    let status = p
-        .choice(
-            "LoadBalancerStatus",
-            &["active", "inactive"],
-            error::INVALID_PARAMETER,
-        )?
-        .ok_or_else(|| ApiError::missing("LoadBalancerStatus"))?;
+    let status = p.required_choice(
+        "LoadBalancerStatus",
+        &["active", "inactive"],
+        error::INVALID_PARAMETER,
+    )?;
     let lb = ctx.lb_param(p)?;
     if lb.status == "locked" {
         return Err(error::ACTION_NOT_ALLOWED);
@@ -334,19 +332,27 @@ fn check_tag(key: Option<&str>, value: Option<&str>, key_required: bool) -> Resu
 /// The tags CreateLoadBalancer applies: the newer SDKs' `Tag.N.Key` / `Tag.N.Value` (the reference has no
 /// tags at creation), checked as AddTags checks its own, at most the instance's limit.
 fn creation_tags(p: &Params) -> Result<Vec<Tag>, ApiError> {
-    let mut tags: Vec<Tag> = Vec::new();
-    for (key, value) in repeated_tags(p).unwrap_or_default() {
-        check_tag(Some(&key), value.as_deref(), true)?;
+    let tags = repeated_tags(p).unwrap_or_default();
+    for (key, value) in &tags {
+        check_tag(Some(key), value.as_deref(), true)?;
+    }
+    merge_tags(Vec::new(), tags)
+}
+
+/// `tags` set on `merged`: a known key takes the new value, a new key is added; more tags than an instance
+/// may have are refused.
+fn merge_tags(mut merged: Vec<Tag>, tags: Vec<TagSpec>) -> Result<Vec<Tag>, ApiError> {
+    for (key, value) in tags {
         let value = value.unwrap_or_default();
-        match tags.iter_mut().find(|t| t.key == key) {
+        match merged.iter_mut().find(|t| t.key == key) {
             Some(existing) => existing.value = value,
-            None => tags.push(Tag { key, value }),
+            None => merged.push(Tag { key, value }),
         }
     }
-    if tags.len() > MAX_TAGS_PER_INSTANCE {
+    if merged.len() > MAX_TAGS_PER_INSTANCE {
         return Err(error::INVALID_PARAMETER);
     }
-    Ok(tags)
+    Ok(merged)
 }
 
 /// The newer SDKs' `Tag.N.Key` / `Tag.N.Value` form of a tag filter.
@@ -363,10 +369,13 @@ fn repeated_tags(p: &Params) -> Option<Vec<TagSpec>> {
     (!tags.is_empty()).then_some(tags)
 }
 
+/// Whether `tag` is the filter's: the same key and, when the filter names one, the same value.
+fn matches_tag(tag: &Tag, key: &str, value: Option<&str>) -> bool {
+    tag.key == key && value.is_none_or(|v| v == tag.value)
+}
+
 fn has_tag(lb: &LoadBalancer, key: &str, value: Option<&str>) -> bool {
-    lb.tags
-        .iter()
-        .any(|t| t.key == key && value.is_none_or(|v| v == t.value))
+    lb.tags.iter().any(|t| matches_tag(t, key, value))
 }
 
 fn attached_servers(lb: &LoadBalancer) -> impl Iterator<Item = &str> {
@@ -383,6 +392,37 @@ fn attached_servers(lb: &LoadBalancer) -> impl Iterator<Item = &str> {
                 .values()
                 .flat_map(|g| g.servers.iter().map(|s| s.server_id.as_str())),
         )
+}
+
+/// The page a listing call asks for: PageNumber (from 1) and PageSize, each when given.
+struct Paging {
+    number: Option<i64>,
+    size: Option<i64>,
+}
+
+impl Paging {
+    fn of(p: &Params) -> Result<Self, ApiError> {
+        let size = p.int("PageSize", 1, 100, &[], error::INVALID_PARAMETER)?;
+        let number = p.int(
+            "PageNumber",
+            1,
+            i64::from(u32::MAX),
+            &[],
+            error::INVALID_PARAMETER,
+        )?;
+        Ok(Self { number, size })
+    }
+
+    /// (page, size), page 1 and `default_size` where the call leaves them out.
+    fn or_defaults(&self, default_size: usize) -> (usize, usize) {
+        let page = self.number.and_then(|n| usize::try_from(n).ok());
+        let size = self.size.and_then(|n| usize::try_from(n).ok());
+        (page.unwrap_or(1), size.unwrap_or(default_size))
+    }
+}
+
+fn page_of<I: Iterator>(items: I, page: usize, size: usize) -> impl Iterator<Item = I::Item> {
+    items.skip((page - 1).saturating_mul(size)).take(size)
 }
 
 pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
@@ -409,14 +449,7 @@ pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
     let pay_type = exact("PayType");
     let ip_version = exact("AddressIPVersion");
     let resource_group = exact("ResourceGroupId");
-    let page_size = p.int("PageSize", 1, 100, &[], error::INVALID_PARAMETER)?;
-    let page_number = p.int(
-        "PageNumber",
-        1,
-        i64::from(u32::MAX),
-        &[],
-        error::INVALID_PARAMETER,
-    )?;
+    let paging = Paging::of(p)?;
 
     let eq = |filter: &Option<String>, value: &str| filter.as_deref().is_none_or(|f| f == value);
     let fuzzy = |filter: &Option<Vec<String>>, value: &str| {
@@ -461,17 +494,12 @@ pub fn describe_all(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError>
     matching.sort_by_key(|lb| lb.sequence);
     let total = matching.len();
     // Without paging parameters every match is returned, as the reference describes the action.
-    let (page, size) = match (page_number, page_size) {
-        (None, None) => (1, total.max(1)),
-        (number, size) => (
-            usize::try_from(number.unwrap_or(1)).unwrap_or(1),
-            usize::try_from(size.unwrap_or(10)).unwrap_or(10),
-        ),
+    let (page, size) = if paging.number.is_none() && paging.size.is_none() {
+        (1, total.max(1))
+    } else {
+        paging.or_defaults(10)
     };
-    let items: Vec<Value> = matching
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
+    let items: Vec<Value> = page_of(matching.iter(), page, size)
         .map(|lb| Value::Object(summary(lb)))
         .collect();
     Ok(response(vec![
@@ -540,8 +568,7 @@ pub fn modify_instance_spec(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, A
 }
 
 pub fn modify_pay_type(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
-    p.choice("PayType", &["PrePay"], error::INVALID_PARAMETER)?
-        .ok_or_else(|| ApiError::missing("PayType"))?;
+    p.required_choice("PayType", &["PrePay"], error::INVALID_PARAMETER)?;
     let cycle = p.required("PricingCycle")?.to_ascii_lowercase();
     let max = match cycle.as_str() {
         "month" => 9,
@@ -591,18 +618,7 @@ pub fn describe_zones(ctx: &mut Ctx<'_>) -> Result<Response, ApiError> {
 pub fn add_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     let tags = parse_tags(p, MAX_TAGS_PER_CALL, true)?.ok_or_else(|| ApiError::missing("Tags"))?;
     let lb = ctx.lb_param(p)?;
-    let mut merged = lb.tags.clone();
-    for (key, value) in tags {
-        let value = value.unwrap_or_default();
-        match merged.iter_mut().find(|t| t.key == key) {
-            Some(existing) => existing.value = value,
-            None => merged.push(Tag { key, value }),
-        }
-    }
-    if merged.len() > MAX_TAGS_PER_INSTANCE {
-        return Err(error::INVALID_PARAMETER);
-    }
-    lb.tags = merged;
+    lb.tags = merge_tags(lb.tags.clone(), tags)?;
     Ok(Response::new())
 }
 
@@ -611,11 +627,9 @@ pub fn remove_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> 
     let lb = ctx.lb_param(p)?;
     match tags {
         None => lb.tags.clear(),
-        Some(tags) => lb.tags.retain(|t| {
-            !tags
-                .iter()
-                .any(|(k, v)| *k == t.key && v.as_deref().is_none_or(|v| v == t.value))
-        }),
+        Some(tags) => lb
+            .tags
+            .retain(|t| !tags.iter().any(|(k, v)| matches_tag(t, k, v.as_deref()))),
     }
     Ok(Response::new())
 }
@@ -623,18 +637,7 @@ pub fn remove_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> 
 pub fn describe_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
     let region_id = region_param(ctx)?;
     let filters = parse_tags(p, MAX_TAGS_PER_CALL, false)?.unwrap_or_default();
-    let page_size = p
-        .int("PageSize", 1, 100, &[], error::INVALID_PARAMETER)?
-        .unwrap_or(50);
-    let page_number = p
-        .int(
-            "PageNumber",
-            1,
-            i64::from(u32::MAX),
-            &[],
-            error::INVALID_PARAMETER,
-        )?
-        .unwrap_or(1);
+    let paging = Paging::of(p)?;
     let lb_id = p
         .get_any(&["LoadBalancerId", "LoadBalancerID"])
         .map(str::to_string);
@@ -650,7 +653,7 @@ pub fn describe_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError
             let wanted = filters.is_empty()
                 || filters
                     .iter()
-                    .any(|(k, v)| *k == tag.key && v.as_deref().is_none_or(|v| v == tag.value));
+                    .any(|(k, v)| matches_tag(tag, k, v.as_deref()));
             if wanted {
                 *counts
                     .entry((tag.key.clone(), tag.value.clone()))
@@ -658,12 +661,8 @@ pub fn describe_tags(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError
             }
         }
     }
-    let size = usize::try_from(page_size).unwrap_or(50);
-    let page = usize::try_from(page_number).unwrap_or(1);
-    let items: Vec<Value> = counts
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
+    let (page, size) = paging.or_defaults(50);
+    let items: Vec<Value> = page_of(counts.iter(), page, size)
         .map(|((k, v), n)| json!({"TagKey": k, "TagValue": v, "InstanceCount": n}))
         .collect();
     Ok(response(vec![

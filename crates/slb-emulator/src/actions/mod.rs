@@ -285,6 +285,12 @@ impl Ctx<'_> {
         Ok((lb, port))
     }
 
+    /// The listener at `ListenerPort` of the request's load balancer, settled, for the actions that touch it alone.
+    pub fn listener_mut(&mut self, p: &Params) -> Result<&mut Listener, ApiError> {
+        let (lb, port) = self.listener_param(p)?;
+        lb.listeners.get_mut(&port).ok_or(error::LISTENER_NOT_FOUND)
+    }
+
     /// Checks a backend ServerId against the ECS inventory (when one is configured).
     pub fn check_server(&self, server_id: &str, region_id: &str) -> Result<(), ApiError> {
         let Some(inventory) = self.ecs else {
