@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Declares a wire enum: `Serialize`/`Deserialize` with exact renames and `as_str()`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+/// Declares wire enums: `Serialize`/`Deserialize` with exact renames and `as_str()`.
+macro_rules! wire_enums {
+    ($($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? })+) => {$(
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
@@ -25,12 +25,81 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
-    };
+    )+};
 }
 
-wire_enum! {
+wire_enums! {
     /// A switch written `on` / `off`.
     OnOff { On = "on", Off = "off" }
+
+    /// Listener scheduling algorithm.
+    Scheduler { WeightedRoundRobin = "wrr", WeightedLeastConnections = "wlc", RoundRobin = "rr" }
+
+    /// How a sticky-session cookie is handled.
+    StickySessionType {
+        /// The load balancer inserts the cookie (needs `CookieTimeout`).
+        Insert = "insert",
+        /// The load balancer learns the backend's cookie (needs `Cookie`).
+        Server = "server",
+    }
+
+    /// An HTTP status class that counts as healthy.
+    HealthCheckHttpCode { Http2xx = "http_2xx", Http3xx = "http_3xx", Http4xx = "http_4xx", Http5xx = "http_5xx" }
+
+    /// Health-check method of a TCP listener.
+    HealthCheckType { Tcp = "tcp", Http = "http" }
+
+    /// SynProxy (attack protection) switch of a TCP listener.
+    SynProxy { Enable = "enable", Disable = "disable" }
+
+    /// Whether the service address is public or private.
+    AddressType { Internet = "internet", Intranet = "intranet" }
+
+    /// Billing method of an internet instance.
+    InternetChargeType { PayByBandwidth = "paybybandwidth", PayByTraffic = "paybytraffic" }
+
+    /// Network type of an instance.
+    NetworkType { Vpc = "vpc", Classic = "classic" }
+
+    /// Status of a load balancer instance (`locked` is only ever reported, never set).
+    LoadBalancerStatus { Active = "active", Inactive = "inactive", Locked = "locked" }
+
+    /// Status of a listener.
+    ListenerStatus {
+        Starting = "starting",
+        Running = "running",
+        Configuring = "configuring",
+        Stopping = "stopping",
+        Stopped = "stopped",
+    }
+
+    /// Instance specification.
+    LoadBalancerSpec {
+        S1Small = "slb.s1.small",
+        S2Small = "slb.s2.small",
+        S2Medium = "slb.s2.medium",
+        S3Small = "slb.s3.small",
+        S3Medium = "slb.s3.medium",
+        S3Large = "slb.s3.large",
+    }
+
+    /// Access-control switch of a listener.
+    AccessControlStatus { OpenWhiteList = "open_white_list", Close = "close" }
+
+    /// Role of a server in a master-slave server group.
+    MasterSlaveServerType { Master = "Master", Slave = "Slave" }
+
+    /// Target pay type of `ModifyLoadBalancerPayType` (only pay-as-you-go → subscription exists).
+    PayType { PrePay = "PrePay" }
+
+    /// Billing cycle of a subscription.
+    PricingCycle { Month = "month", Year = "year" }
+
+    /// Health of one backend server.
+    ServerHealthStatus { Normal = "normal", Abnormal = "abnormal", Unavailable = "unavailable" }
+
+    /// Listener protocol, as reported by `DescribeLoadBalancerAttribute`.
+    ListenerProtocol { Http = "http", Https = "https", Tcp = "tcp", Udp = "udp" }
 }
 
 /// `off`, so that `..Default::default()` never switches a feature on by accident.
@@ -50,107 +119,4 @@ impl OnOff {
     pub const fn is_on(self) -> bool {
         matches!(self, Self::On)
     }
-}
-
-wire_enum! {
-    /// Listener scheduling algorithm.
-    Scheduler { WeightedRoundRobin = "wrr", WeightedLeastConnections = "wlc", RoundRobin = "rr" }
-}
-
-wire_enum! {
-    /// How a sticky-session cookie is handled.
-    StickySessionType {
-        /// The load balancer inserts the cookie (needs `CookieTimeout`).
-        Insert = "insert",
-        /// The load balancer learns the backend's cookie (needs `Cookie`).
-        Server = "server",
-    }
-}
-
-wire_enum! {
-    /// An HTTP status class that counts as healthy.
-    HealthCheckHttpCode { Http2xx = "http_2xx", Http3xx = "http_3xx", Http4xx = "http_4xx", Http5xx = "http_5xx" }
-}
-
-wire_enum! {
-    /// Health-check method of a TCP listener.
-    HealthCheckType { Tcp = "tcp", Http = "http" }
-}
-
-wire_enum! {
-    /// SynProxy (attack protection) switch of a TCP listener.
-    SynProxy { Enable = "enable", Disable = "disable" }
-}
-
-wire_enum! {
-    /// Whether the service address is public or private.
-    AddressType { Internet = "internet", Intranet = "intranet" }
-}
-
-wire_enum! {
-    /// Billing method of an internet instance.
-    InternetChargeType { PayByBandwidth = "paybybandwidth", PayByTraffic = "paybytraffic" }
-}
-
-wire_enum! {
-    /// Network type of an instance.
-    NetworkType { Vpc = "vpc", Classic = "classic" }
-}
-
-wire_enum! {
-    /// Status of a load balancer instance (`locked` is only ever reported, never set).
-    LoadBalancerStatus { Active = "active", Inactive = "inactive", Locked = "locked" }
-}
-
-wire_enum! {
-    /// Status of a listener.
-    ListenerStatus {
-        Starting = "starting",
-        Running = "running",
-        Configuring = "configuring",
-        Stopping = "stopping",
-        Stopped = "stopped",
-    }
-}
-
-wire_enum! {
-    /// Instance specification.
-    LoadBalancerSpec {
-        S1Small = "slb.s1.small",
-        S2Small = "slb.s2.small",
-        S2Medium = "slb.s2.medium",
-        S3Small = "slb.s3.small",
-        S3Medium = "slb.s3.medium",
-        S3Large = "slb.s3.large",
-    }
-}
-
-wire_enum! {
-    /// Access-control switch of a listener.
-    AccessControlStatus { OpenWhiteList = "open_white_list", Close = "close" }
-}
-
-wire_enum! {
-    /// Role of a server in a master-slave server group.
-    MasterSlaveServerType { Master = "Master", Slave = "Slave" }
-}
-
-wire_enum! {
-    /// Target pay type of `ModifyLoadBalancerPayType` (only pay-as-you-go → subscription exists).
-    PayType { PrePay = "PrePay" }
-}
-
-wire_enum! {
-    /// Billing cycle of a subscription.
-    PricingCycle { Month = "month", Year = "year" }
-}
-
-wire_enum! {
-    /// Health of one backend server.
-    ServerHealthStatus { Normal = "normal", Abnormal = "abnormal", Unavailable = "unavailable" }
-}
-
-wire_enum! {
-    /// Listener protocol, as reported by `DescribeLoadBalancerAttribute`.
-    ListenerProtocol { Http = "http", Https = "https", Tcp = "tcp", Udp = "udp" }
 }
