@@ -5,7 +5,7 @@ use crate::config::{ClientConfig, HttpMethod, RetryPolicy};
 use crate::error::{ApiError, Error};
 use crate::lenient;
 use crate::limiter::{Priority, RateLimiter, ThrottleScope};
-use crate::signature::{percent_encode, sign_string, string_to_sign};
+use crate::signature::{canonicalized_query, percent_encode, sign_string, string_to_sign};
 use crate::xml;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -158,8 +158,8 @@ impl Client {
 
     /// Adds this attempt's `Timestamp`, `SignatureNonce` and `Signature`, and returns the encoded form.
     ///
-    /// The sorted, encoded pairs are the canonicalized query of the signature, so they are encoded once and
-    /// serve as both the string to sign and the body; this is [`crate::signature::sign`] without encoding
+    /// The canonicalized query of the signature is also the form, so the pairs are encoded once and serve
+    /// as both the string to sign and the body; this is [`crate::signature::sign`] without encoding
     /// everything twice.
     fn sign_attempt(&self, params: &[(String, String)]) -> String {
         let config = &self.inner.config;
@@ -167,17 +167,15 @@ impl Client {
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         let nonce = uuid::Uuid::new_v4().to_string();
-        let mut encoded: Vec<(String, String)> = params
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .chain([
-                ("Timestamp", timestamp.as_str()),
-                ("SignatureNonce", nonce.as_str()),
-            ])
-            .map(|(name, value)| (percent_encode(name), percent_encode(value)))
-            .collect();
-        encoded.sort_unstable();
-        let mut form = join_pairs(&encoded);
+        let mut form = canonicalized_query(
+            params
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .chain([
+                    ("Timestamp", timestamp.as_str()),
+                    ("SignatureNonce", nonce.as_str()),
+                ]),
+        );
         let signature = sign_string(
             config.credentials.access_key_secret(),
             &string_to_sign(config.method.as_str(), &form),
@@ -229,20 +227,6 @@ impl Client {
             (error, maybe_processed)
         })
     }
-}
-
-/// Joins encoded pairs as `name=value&name=value`.
-fn join_pairs(encoded: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
-    for (i, (name, value)) in encoded.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(value);
-    }
-    out
 }
 
 /// A reqwest error with its causes, which carry the useful part (connection refused, TLS, ...).

@@ -34,7 +34,7 @@ where
         .map(|(name, value)| (percent_encode(name), percent_encode(value)))
         .collect();
     encoded.sort();
-    let mut out = String::new();
+    let mut out = String::with_capacity(encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (i, (name, value)) in encoded.iter().enumerate() {
         if i > 0 {
             out.push('&');
