@@ -330,104 +330,105 @@ mod tests {
         }
     }
 
+    /// Asserts what `predicate` says of each `(code, message, HTTP status, expected)` case.
+    fn assert_cases(predicate: fn(&ApiError) -> bool, cases: &[(&str, &str, u16, bool)]) {
+        for &(code, message, http_status, expected) in cases {
+            let error = api(code, message, http_status);
+            assert_eq!(predicate(&error), expected, "{error}");
+        }
+    }
+
     #[test]
     fn retry_guidance() {
-        assert!(
-            api(
-                "ServiceUnavailable",
-                "The request has failed due to a temporary failure of the server.",
-                503
-            )
-            .is_retryable()
-        );
-        assert!(
-            api(
-                "ServiceUnavailable",
-                "The specified loadbalancer is configuring, please retry later",
-                503
-            )
-            .is_retryable()
-        );
-        assert!(
-            api(
-                "ProcessingSameRequest",
-                "The same request is being processed. Please try later.",
-                400
-            )
-            .is_retryable()
-        );
-        assert!(
-            api(
-                "Throttling.User",
-                "Request was denied due to user flow control.",
-                400
-            )
-            .is_retryable()
-        );
-        assert!(api("InternalInvokeError", "x", 500).is_retryable());
-        assert!(api("InternalError", TRANSIENT_INTERNAL_ERROR, 400).is_retryable());
-        assert!(!api("InternalError", "Illegal sign", 400).is_retryable());
-        assert!(
-            !api(
-                "ServiceUnavailable",
-                "The specified loadbalancer name has been used.",
-                503
-            )
-            .is_retryable()
-        );
-        assert!(!api("InvalidParameter", "The specified port is not valid.", 400).is_retryable());
-        assert!(
-            !api(
-                "InvalidLoadBalancerId.NotFound",
-                "LoadBalancerId does not exist.",
-                404
-            )
-            .is_retryable()
+        assert_cases(
+            ApiError::is_retryable,
+            &[
+                (
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                    503,
+                    true,
+                ),
+                (
+                    "ServiceUnavailable",
+                    "The specified loadbalancer is configuring, please retry later",
+                    503,
+                    true,
+                ),
+                (
+                    "ProcessingSameRequest",
+                    "The same request is being processed. Please try later.",
+                    400,
+                    true,
+                ),
+                (
+                    "Throttling.User",
+                    "Request was denied due to user flow control.",
+                    400,
+                    true,
+                ),
+                ("InternalInvokeError", "x", 500, true),
+                ("InternalError", TRANSIENT_INTERNAL_ERROR, 400, true),
+                ("InternalError", "Illegal sign", 400, false),
+                (
+                    "ServiceUnavailable",
+                    "The specified loadbalancer name has been used.",
+                    503,
+                    false,
+                ),
+                (
+                    "InvalidParameter",
+                    "The specified port is not valid.",
+                    400,
+                    false,
+                ),
+                (
+                    "InvalidLoadBalancerId.NotFound",
+                    "LoadBalancerId does not exist.",
+                    404,
+                    false,
+                ),
+            ],
         );
     }
 
     #[test]
     fn not_found() {
-        assert!(
-            api(
-                "InvalidLoadBalancerId.NotFound",
-                "LoadBalancerId does not exist.",
-                404
-            )
-            .is_not_found()
-        );
-        assert!(
-            api(
-                "ListenerNotFound",
-                "No Listener to the specified port of the Load Balancer.",
-                404
-            )
-            .is_not_found()
-        );
-        assert!(
-            api(
-                "ServerCertificateId.NotFound",
-                "Specified ServerCertificateId does not exist.",
-                404
-            )
-            .is_not_found()
-        );
-        assert!(api("InvalidParameter", "RS Pool doesn’t exist.", 404).is_not_found());
-        assert!(
-            api(
-                "InvalidParameter",
-                "The specified resource does not exist",
-                400
-            )
-            .is_not_found()
-        );
-        assert!(
-            !api(
-                "InvalidParameter",
-                "The specified parameter key format is error.",
-                404
-            )
-            .is_not_found()
+        assert_cases(
+            ApiError::is_not_found,
+            &[
+                (
+                    "InvalidLoadBalancerId.NotFound",
+                    "LoadBalancerId does not exist.",
+                    404,
+                    true,
+                ),
+                (
+                    "ListenerNotFound",
+                    "No Listener to the specified port of the Load Balancer.",
+                    404,
+                    true,
+                ),
+                (
+                    "ServerCertificateId.NotFound",
+                    "Specified ServerCertificateId does not exist.",
+                    404,
+                    true,
+                ),
+                ("InvalidParameter", "RS Pool doesn’t exist.", 404, true),
+                (
+                    "InvalidParameter",
+                    "The specified resource does not exist",
+                    400,
+                    true,
+                ),
+                (
+                    "InvalidParameter",
+                    "The specified parameter key format is error.",
+                    404,
+                    false,
+                ),
+            ],
         );
     }
 
@@ -435,51 +436,50 @@ mod tests {
     fn categories() {
         use ErrorCategory::*;
         let cases = [
-            (api("Throttling", "x", 400), Throttled),
-            (api("Throttling.User", "x", 503), Throttled),
-            (api("ProcessingSameRequest", "x", 400), Busy),
+            ("Throttling", "x", 400, Throttled),
+            ("Throttling.User", "x", 503, Throttled),
+            ("ProcessingSameRequest", "x", 400, Busy),
             (
-                api(
-                    "ServiceUnavailable",
-                    "The specified loadbalancer is configuring, please retry later",
-                    503,
-                ),
+                "ServiceUnavailable",
+                "The specified loadbalancer is configuring, please retry later",
+                503,
                 Busy,
             ),
-            (api("ListenerNotFound", "x", 404), NotFound),
-            (api("ListenerAlreadyExists", "x", 400), Conflict),
+            ("ListenerNotFound", "x", 404, NotFound),
+            ("ListenerAlreadyExists", "x", 400, Conflict),
             (
-                api(
-                    "ServiceUnavailable",
-                    "The specified loadbalancer name has been used.",
-                    503,
-                ),
+                "ServiceUnavailable",
+                "The specified loadbalancer name has been used.",
+                503,
                 Conflict,
             ),
             // A state conflict answered with 500: repeating it meets the same state.
             (
-                api(
-                    "IncorrectListenerAccessControlStatusStatus",
-                    "Current listener access control status does not support this operation.",
-                    500,
-                ),
+                "IncorrectListenerAccessControlStatusStatus",
+                "Current listener access control status does not support this operation.",
+                500,
                 Conflict,
             ),
-            (api("Forbidden", "x", 403), Auth),
-            (api("InternalError", "Illegal sign", 400), Auth),
-            (api("TooManyBackendServers", "x", 400), Quota),
-            (api("ServiceUnavailable", "System exception", 503), Server),
-            (api("InternalInvokeError", "x", 500), Server),
+            ("Forbidden", "x", 403, Auth),
+            ("InternalError", "Illegal sign", 400, Auth),
+            ("TooManyBackendServers", "x", 400, Quota),
+            ("ServiceUnavailable", "System exception", 503, Server),
+            ("InternalInvokeError", "x", 500, Server),
             (
-                api("ServiceUnavailable", "The specified param is invalid", 503),
+                "ServiceUnavailable",
+                "The specified param is invalid",
+                503,
                 InvalidRequest,
             ),
             (
-                api("InvalidParameter", "The specified port is not valid.", 400),
+                "InvalidParameter",
+                "The specified port is not valid.",
+                400,
                 InvalidRequest,
             ),
         ];
-        for (error, category) in cases {
+        for (code, message, http_status, category) in cases {
+            let error = api(code, message, http_status);
             assert_eq!(error.category(), category, "{error}");
             assert_eq!(error.is_retryable(), category.is_retryable(), "{error}");
             let error = Error::Api { action: "X", error };
