@@ -92,6 +92,11 @@ async fn handle(State(quotas): State<Arc<Mutex<Quotas>>>, body: String) -> (u16,
     }
 }
 
+/// Whether a call of the request's action succeeded.
+async fn succeeds<A: Action>(client: &Client, request: A) -> bool {
+    client.call(&request).await.is_ok()
+}
+
 /// A write of one of two actions, whether it succeeded.
 async fn write(client: &Client, port: u16) -> bool {
     let (load_balancer_id, listener_port) = ("lb-1".to_owned(), port);
@@ -100,13 +105,13 @@ async fn write(client: &Client, port: u16) -> bool {
             load_balancer_id,
             listener_port,
         };
-        client.start_load_balancer_listener(&request).await.is_ok()
+        succeeds(client, request).await
     } else {
         let request = StopLoadBalancerListenerRequest {
             load_balancer_id,
             listener_port,
         };
-        client.stop_load_balancer_listener(&request).await.is_ok()
+        succeeds(client, request).await
     }
 }
 
@@ -119,24 +124,21 @@ async fn describe(client: &Client, port: u16) -> bool {
                 load_balancer_id,
                 listener_port,
             };
-            let result = client.describe_load_balancer_http_listener_attribute(&request);
-            result.await.is_ok()
+            succeeds(client, request).await
         }
         1 => {
             let request = DescribeLoadBalancerTCPListenerAttributeRequest {
                 load_balancer_id,
                 listener_port,
             };
-            let result = client.describe_load_balancer_tcp_listener_attribute(&request);
-            result.await.is_ok()
+            succeeds(client, request).await
         }
         _ => {
             let request = DescribeListenerAccessControlAttributeRequest {
                 load_balancer_id,
                 listener_port,
             };
-            let result = client.describe_listener_access_control_attribute(&request);
-            result.await.is_ok()
+            succeeds(client, request).await
         }
     }
 }

@@ -175,6 +175,12 @@ mod tests {
         taken
     }
 
+    /// A bucket of `rate` made now, the time it was made, and the default adaptive settings.
+    fn adaptive_bucket(rate: Option<NonZeroU32>) -> (Bucket, Instant, AdaptiveRate) {
+        let start = Instant::now();
+        (Bucket::new(rate, start), start, AdaptiveRate::default())
+    }
+
     #[test]
     fn a_bucket_allows_its_burst_then_its_rate() {
         let start = Instant::now();
@@ -203,9 +209,7 @@ mod tests {
 
     #[test]
     fn throttling_halves_the_rate_once_per_hold_and_it_recovers_after() {
-        let adaptive = AdaptiveRate::default();
-        let start = Instant::now();
-        let mut bucket = Bucket::new(qps(20), start);
+        let (mut bucket, start, adaptive) = adaptive_bucket(qps(20));
         assert_eq!(drain(&mut bucket, start), 20);
         assert!(bucket.throttled(start, &adaptive));
         assert_eq!(bucket.rate(), Some(10.0));
@@ -228,9 +232,7 @@ mod tests {
 
     #[test]
     fn throttling_an_unlimited_bucket_limits_it_below_the_achieved_rate_for_a_while() {
-        let adaptive = AdaptiveRate::default();
-        let start = Instant::now();
-        let mut bucket = Bucket::new(None, start);
+        let (mut bucket, start, adaptive) = adaptive_bucket(None);
         for i in 0..40 {
             bucket.take(start + Duration::from_millis(i * 20));
         }
@@ -243,9 +245,7 @@ mod tests {
 
     #[test]
     fn the_rate_never_drops_below_the_minimum() {
-        let adaptive = AdaptiveRate::default();
-        let start = Instant::now();
-        let mut bucket = Bucket::new(qps(1), start);
+        let (mut bucket, start, adaptive) = adaptive_bucket(qps(1));
         for second in 0..10 {
             bucket.throttled(start + Duration::from_secs(second * 2), &adaptive);
         }

@@ -37,6 +37,19 @@ async fn grant_order(
     order.lock().unwrap().clone()
 }
 
+/// Makes `calls` calls at normal priority, one after another: every `every`-th of them (from the first)
+/// of `SetRule`, the others of `DescribeRules`.
+async fn acquire_mixed(limiter: &RateLimiter, calls: u32, every: u32) {
+    for i in 0..calls {
+        let action = if i % every == 0 {
+            "SetRule"
+        } else {
+            "DescribeRules"
+        };
+        limiter.acquire(action, Priority::Normal).await;
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn writes_go_before_describes_and_describes_before_background_ones() {
     let limiter = RateLimiter::new(limits(None, Some(1)));
@@ -110,14 +123,7 @@ async fn actions_have_their_own_buckets() {
 async fn the_account_cap_paces_all_actions_together() {
     let limiter = RateLimiter::new(limits(Some(100), Some(10)));
     let started = Instant::now();
-    for i in 0..30 {
-        let action = if i % 2 == 0 {
-            "DescribeRules"
-        } else {
-            "SetRule"
-        };
-        limiter.acquire(action, Priority::Normal).await;
-    }
+    acquire_mixed(&limiter, 30, 2).await;
     // A burst of 10, then 10 per second.
     assert_eq!(started.elapsed(), Duration::from_secs(2));
     assert_eq!(limiter.counts(), (30, 0));
@@ -167,14 +173,7 @@ async fn throttling_slows_the_action_then_it_recovers() {
 #[tokio::test(start_paused = true)]
 async fn unknown_throttling_also_caps_the_account_below_what_it_achieved() {
     let limiter = RateLimiter::new(limits(None, None));
-    for i in 0..30 {
-        let action = if i % 3 == 0 {
-            "SetRule"
-        } else {
-            "DescribeRules"
-        };
-        limiter.acquire(action, Priority::Normal).await;
-    }
+    acquire_mixed(&limiter, 30, 3).await;
     assert_eq!(
         ThrottleScope::of_code("Throttling"),
         Some(ThrottleScope::ActionAndAccount)
