@@ -138,17 +138,27 @@ fn add_backend_servers() -> AddBackendServersRequest {
     }
 }
 
+/// Sends `add_backend_servers()` once, through a new client of `config`.
+async fn add_backend_servers_with(
+    config: ClientConfig,
+) -> Result<AddBackendServersResponse, Error> {
+    let client = Client::new(config)?;
+    client.add_backend_servers(&add_backend_servers()).await
+}
+
+/// Asserts that at least `least` has passed since `started`.
+fn assert_elapsed_at_least(started: Instant, least: Duration) {
+    let elapsed = started.elapsed();
+    assert!(elapsed >= least, "{elapsed:?}");
+}
+
 #[tokio::test]
 async fn post_sends_a_signed_form_with_the_common_parameters() {
     let (endpoint, script) = server(vec![ok(
         r#"{"RequestId":"r1","LoadBalancerId":"lb-1","BackendServers":{"BackendServer":[{"ServerId":"i-1","Weight":"100"}]}}"#,
     )])
     .await.unwrap();
-    let client = Client::new(config(&endpoint)).unwrap();
-    let response = client
-        .add_backend_servers(&add_backend_servers())
-        .await
-        .unwrap();
+    let response = add_backend_servers_with(config(&endpoint)).await.unwrap();
     assert_eq!(response.request_id, "r1");
     assert_eq!(response.backend_servers[0].weight, Some(100));
 
@@ -266,9 +276,7 @@ async fn retries_are_bounded_by_attempts() {
     ])
     .await
     .unwrap();
-    let client = Client::new(config(&endpoint)).unwrap();
-    let error = client
-        .add_backend_servers(&add_backend_servers())
+    let error = add_backend_servers_with(config(&endpoint))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Some("ServiceUnavailable"));
@@ -308,9 +316,7 @@ async fn final_errors_are_not_retried() {
         Duration::ZERO,
     )])
     .await.unwrap();
-    let client = Client::new(config(&endpoint)).unwrap();
-    let error = client
-        .add_backend_servers(&add_backend_servers())
+    let error = add_backend_servers_with(config(&endpoint))
         .await
         .unwrap_err();
     assert!(error.is_not_found());
@@ -339,11 +345,7 @@ async fn a_slow_answer_times_out_and_is_retried() {
         .unwrap();
     let mut config = config(&endpoint);
     config.timeout = Duration::from_millis(100);
-    let client = Client::new(config).unwrap();
-    let error = client
-        .add_backend_servers(&add_backend_servers())
-        .await
-        .unwrap_err();
+    let error = add_backend_servers_with(config).await.unwrap_err();
     assert_eq!(error.category(), ErrorCategory::Timeout, "{error}");
     assert_eq!(script.seen.lock().unwrap().len(), 3);
 }
@@ -428,11 +430,7 @@ async fn a_refused_connection_is_retried_even_for_creates() {
     let error = client.create_vserver_group(&request).await.unwrap_err();
     assert_eq!(error.category(), ErrorCategory::Transport, "{error}");
     // Three attempts with backoff between them.
-    assert!(
-        started.elapsed() >= Duration::from_millis(10),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_elapsed_at_least(started, Duration::from_millis(10));
 }
 
 #[tokio::test]
@@ -474,11 +472,7 @@ async fn the_rate_limit_spaces_out_calls_of_an_action() {
         client.start_load_balancer_listener(&start()).await.unwrap();
     }
     // A burst of 10, then one every 100 ms.
-    assert!(
-        started.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_elapsed_at_least(started, Duration::from_millis(400));
     // Other actions are not limited: 25 calls would take at least 1.5 s at 10 per second.
     let started = Instant::now();
     for _ in 0..25 {
@@ -537,11 +531,7 @@ async fn the_clients_of_one_account_share_its_limiter() {
             .unwrap();
     }
     // 16 calls of one account: a burst of 10, then one every 100 ms. Each client alone stays in its burst.
-    assert!(
-        started.elapsed() >= Duration::from_millis(550),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_elapsed_at_least(started, Duration::from_millis(550));
     assert_eq!(hangzhou.rate_limiter().counts(), (16, 0));
     assert_eq!(script.seen.lock().unwrap().len(), 16);
 }
@@ -564,11 +554,7 @@ async fn a_retry_after_throttling_waits_for_the_slowed_limiter() {
     let started = Instant::now();
     client.start_load_balancer_listener(&start()).await.unwrap();
     // The backoff is 10-40 ms, but the throttled bucket was emptied and slowed to 10 per second.
-    assert!(
-        started.elapsed() >= Duration::from_millis(90),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_elapsed_at_least(started, Duration::from_millis(90));
     let limiter = client.rate_limiter();
     assert_eq!(limiter.counts(), (2, 1));
     assert_eq!(limiter.action_rate("StartLoadBalancerListener"), Some(10.0));

@@ -21,6 +21,26 @@ fn invalid<A: Action>(request: &A) -> String {
     request.validate().unwrap_err().0
 }
 
+/// A master-slave server on port 80, of the service's default weight and server type.
+fn port_80_server(server_id: &str) -> MasterSlaveBackendServer {
+    MasterSlaveBackendServer {
+        server_id: server_id.to_owned(),
+        port: Some(80),
+        ..Default::default()
+    }
+}
+
+/// `CreateMasterSlaveServerGroup` of group `ms` on `lb-1` with these servers.
+fn master_slave_group(
+    servers: Vec<MasterSlaveBackendServer>,
+) -> CreateMasterSlaveServerGroupRequest {
+    CreateMasterSlaveServerGroupRequest {
+        load_balancer_id: "lb-1".to_owned(),
+        master_slave_server_group_name: "ms".to_owned(),
+        master_slave_backend_servers: servers,
+    }
+}
+
 #[test]
 fn describe_load_balancers_example() {
     // The example's missing comma is repaired; the padded "LoadBalancerStatus " key is kept.
@@ -251,13 +271,17 @@ fn parameter_names_are_the_references() {
         ..Default::default()
     };
     let p = params(&https);
-    assert_eq!(p["XForwardedFor_SLBIP"], "on");
-    assert_eq!(p["StickySessionType"], "server");
-    assert_eq!(p["HealthCheckURI"], "/healthz");
-    assert_eq!(p["HealthCheckConnectPort"], "-520");
-    assert_eq!(p["HealthCheckHttpCode"], "http_2xx,http_3xx");
-    assert_eq!(p["CACertificateId"], "ca-1");
-    assert_eq!(p["Bandwidth"], "-1");
+    for (name, value) in [
+        ("XForwardedFor_SLBIP", "on"),
+        ("StickySessionType", "server"),
+        ("HealthCheckURI", "/healthz"),
+        ("HealthCheckConnectPort", "-520"),
+        ("HealthCheckHttpCode", "http_2xx,http_3xx"),
+        ("CACertificateId", "ca-1"),
+        ("Bandwidth", "-1"),
+    ] {
+        assert_eq!(p[name], value, "{name}");
+    }
     assert!(!p.contains_key("CookieTimeout") && !p.contains_key("VServerGroupId"));
 
     let tags = AddTagsRequest {
@@ -280,23 +304,14 @@ fn parameter_names_are_the_references() {
     );
     assert!(!p.contains_key("Tags") && !p.contains_key("LoadBalancerName"));
 
-    let group = CreateMasterSlaveServerGroupRequest {
-        load_balancer_id: "lb-1".to_owned(),
-        master_slave_server_group_name: "ms".to_owned(),
-        master_slave_backend_servers: vec![
-            MasterSlaveBackendServer {
-                server_id: "i-1".to_owned(),
-                port: Some(80),
-                ..Default::default()
-            },
-            MasterSlaveBackendServer {
-                server_id: "i-2".to_owned(),
-                port: Some(80),
-                weight: Some(100),
-                server_type: Some(MasterSlaveServerType::Slave),
-            },
-        ],
-    };
+    let group = master_slave_group(vec![
+        port_80_server("i-1"),
+        MasterSlaveBackendServer {
+            weight: Some(100),
+            server_type: Some(MasterSlaveServerType::Slave),
+            ..port_80_server("i-2")
+        },
+    ]);
     let p = params(&group);
     assert_eq!(p["MasterSlaveServerGroupName"], "ms");
     assert_eq!(
@@ -398,11 +413,14 @@ fn conditional_requirements_are_enforced() {
         ..base.clone()
     };
     assert!(invalid(&health).contains("HealthCheckURI"));
-    let complete = CreateLoadBalancerHTTPListenerRequest {
+    let with_uri = |uri: &str, request| CreateLoadBalancerHTTPListenerRequest {
         http_health_check: HttpHealthCheck {
-            uri: Some("/".to_owned()),
+            uri: Some(uri.to_owned()),
             ..Default::default()
         },
+        ..request
+    };
+    let complete = CreateLoadBalancerHTTPListenerRequest {
         health_check_connect_port: Some(80),
         health_check_timing: HealthCheckTiming {
             healthy_threshold: Some(3),
@@ -410,7 +428,7 @@ fn conditional_requirements_are_enforced() {
             timeout: Some(5),
             interval: Some(2),
         },
-        ..health
+        ..with_uri("/", health)
     };
     complete.validate().unwrap();
     let interval = CreateLoadBalancerHTTPListenerRequest {
@@ -421,14 +439,7 @@ fn conditional_requirements_are_enforced() {
         ..complete.clone()
     };
     assert!(invalid(&interval).contains("HealthCheckInterval"));
-    let uri = CreateLoadBalancerHTTPListenerRequest {
-        http_health_check: HttpHealthCheck {
-            uri: Some("healthz".to_owned()),
-            ..Default::default()
-        },
-        ..complete
-    };
-    assert!(invalid(&uri).contains("start with '/'"));
+    assert!(invalid(&with_uri("healthz", complete)).contains("start with '/'"));
 
     for bandwidth in [0, -2, 1001] {
         let request = CreateLoadBalancerHTTPListenerRequest {
@@ -519,22 +530,8 @@ fn list_limits_and_names_are_enforced() {
     };
     assert!(invalid(&reserved).contains("aliyun"));
 
-    let two_masters = CreateMasterSlaveServerGroupRequest {
-        load_balancer_id: "lb-1".to_owned(),
-        master_slave_server_group_name: "ms".to_owned(),
-        master_slave_backend_servers: vec![
-            MasterSlaveBackendServer {
-                server_id: "i-1".to_owned(),
-                port: Some(80),
-                ..Default::default()
-            },
-            MasterSlaveBackendServer {
-                server_id: "i-2".to_owned(),
-                port: Some(80),
-                ..Default::default()
-            },
-        ],
-    };
+    // Both default to Master.
+    let two_masters = master_slave_group(vec![port_80_server("i-1"), port_80_server("i-2")]);
     assert!(invalid(&two_masters).contains("one Master and one Slave"));
 
     let rule = CreateRulesRequest {
