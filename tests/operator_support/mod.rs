@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::wait::{await_condition, conditions};
@@ -22,7 +23,9 @@ use slb_emulator::{
 };
 use slb_operator::context::{Config, Context, SlbClients};
 use slb_operator::controller;
-use slb_operator::crd::crds;
+use slb_operator::crd::{
+    SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup, crds,
+};
 use slb_operator::metrics::Metrics;
 use tokio::sync::watch;
 
@@ -226,6 +229,90 @@ impl Operator {
     }
 }
 
+/// What an operator test runs in: a fresh namespace of the local control plane, an in-process
+/// emulator, an SLB client of it, and (while one runs) the operator watching that namespace.
+pub struct Scene {
+    pub client: Client,
+    pub namespace: TestNamespace,
+    pub emulator: RunningEmulator,
+    pub slb: Arc<dyn SlbApi>,
+    /// Behind a lock so that a test can restart the operator while it borrows the scene.
+    operator: std::sync::Mutex<Option<Operator>>,
+}
+
+impl Scene {
+    /// The usual scene: the emulator for tests, and the operator woken by its watches only.
+    pub async fn start(prefix: &str) -> Self {
+        Self::with_emulator(prefix, start_emulator().await).await
+    }
+
+    /// The scene around `emulator`, with the operator woken by its watches only.
+    pub async fn with_emulator(prefix: &str, emulator: RunningEmulator) -> Self {
+        let scene = Self::without_operator(prefix, emulator).await;
+        scene.run_operator(|_| {}).await;
+        scene
+    }
+
+    /// The scene around `emulator`, for a test that starts the operator itself.
+    pub async fn without_operator(prefix: &str, emulator: RunningEmulator) -> Self {
+        let client = cluster_client().await;
+        let namespace = TestNamespace::create(&client, prefix).await;
+        let slb = slb_client(&emulator);
+        Self {
+            client,
+            namespace,
+            emulator,
+            slb,
+            operator: std::sync::Mutex::default(),
+        }
+    }
+
+    pub fn ns(&self) -> &str {
+        &self.namespace.name
+    }
+
+    pub fn slb(&self) -> &dyn SlbApi {
+        self.slb.as_ref()
+    }
+
+    /// The API of `K` in the test's namespace.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+    {
+        Api::namespaced(self.client.clone(), self.ns())
+    }
+
+    /// Stops the operator if one runs, then starts it again with the test configuration (a resync
+    /// period longer than any test) as `configure` changes it.
+    pub async fn run_operator(&self, configure: impl FnOnce(&mut Config)) {
+        self.stop_operator().await;
+        let operator =
+            Operator::start_with(&self.client, &self.emulator, self.ns(), configure).await;
+        *self.operator.lock().unwrap() = Some(operator);
+    }
+
+    /// Stops the operator and runs it again with a resync every `period`.
+    pub async fn run_operator_resyncing(&self, period: Duration) {
+        self.run_operator(|config| config.resync_period = period)
+            .await;
+    }
+
+    /// Stops the operator, so that nothing of it acts after this returns.
+    pub async fn stop_operator(&self) {
+        let running = self.operator.lock().unwrap().take();
+        if let Some(operator) = running {
+            operator.stop().await;
+        }
+    }
+
+    /// Stops the operator and deletes the namespace.
+    pub async fn end(self) {
+        self.stop_operator().await;
+        self.namespace.delete().await;
+    }
+}
+
 /// The operator binary, as its own process (so that a test can SIGKILL it), watching `namespace` of
 /// the local control plane, against the emulator at `emulator_url`, without leader election.
 pub fn spawn_operator(
@@ -307,22 +394,164 @@ pub async fn load_balancer_ids(slb: &dyn SlbApi) -> Vec<String> {
         .collect()
 }
 
-/// Waits until `name` is Ready for its current generation, reading its conditions with `conditions`.
-pub async fn wait_ready<K>(
-    api: &Api<K>,
-    name: &str,
-    timeout: Duration,
-    conditions: fn(&K) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
-) -> K
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+/// A custom resource of this operator: its status, once written, carries the conditions.
+pub trait Conditioned:
+    kube::Resource<DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + serde::Serialize
+    + std::fmt::Debug
 {
+    /// The conditions, none before the first status.
+    fn conditions(&self) -> Vec<Condition>;
+}
+
+/// One impl for every kind: their statuses differ but for the `conditions` field they all have.
+macro_rules! conditioned {
+    ($($kind:ty),*) => {$(
+        impl Conditioned for $kind {
+            fn conditions(&self) -> Vec<Condition> {
+                self.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default()
+            }
+        }
+    )*};
+}
+
+conditioned!(
+    SlbInstance,
+    SlbListener,
+    SlbVServerGroup,
+    SlbMasterSlaveServerGroup,
+    SlbRule
+);
+
+/// Creates the custom resource `name` with `spec`, and returns it as the apiserver stored it.
+pub async fn create<K: Conditioned>(api: &Api<K>, name: &str, spec: serde_json::Value) -> K {
+    api.create(&PostParams::default(), &object(&K::kind(&()), name, spec))
+        .await
+        .unwrap()
+}
+
+/// Waits until `name` is Ready for its current generation.
+pub async fn wait_ready<K: Conditioned>(api: &Api<K>, name: &str, timeout: Duration) -> K {
     eventually(&format!("{name} to be Ready"), timeout, || async {
         let object = api.get(name).await.ok()?;
-        slb_operator::conditions::is_ready(&conditions(&object), object.meta().generation)
+        slb_operator::conditions::is_ready(&object.conditions(), object.meta().generation)
             .then_some(object)
     })
     .await
+}
+
+/// Waits until the Ready condition of `name` is one that `wanted` accepts, and returns it.
+pub async fn wait_ready_condition<K: Conditioned>(
+    api: &Api<K>,
+    name: &str,
+    timeout: Duration,
+    wanted: impl Fn(&Condition) -> bool,
+) -> Condition {
+    eventually(
+        &format!("the Ready condition of {name}"),
+        timeout,
+        || async {
+            let object = api.get(name).await.ok()?;
+            object
+                .conditions()
+                .into_iter()
+                .find(|c| c.type_ == "Ready" && wanted(c))
+        },
+    )
+    .await
+}
+
+/// Waits until `name` is Ready=False with `reason`, and returns the condition's message.
+pub async fn wait_not_ready<K: Conditioned>(
+    api: &Api<K>,
+    name: &str,
+    reason: &str,
+    timeout: Duration,
+) -> String {
+    wait_ready_condition(api, name, timeout, |c| {
+        c.status == "False" && c.reason == reason
+    })
+    .await
+    .message
+}
+
+/// Creates the SlbInstance `name` with `spec` and returns its load balancer ID once it is Ready.
+pub async fn ready_instance(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    spec: serde_json::Value,
+    timeout: Duration,
+) -> String {
+    let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+    create(&api, name, spec).await;
+    let ready = wait_ready(&api, name, timeout).await;
+    ready.status.unwrap().load_balancer_id.unwrap()
+}
+
+/// Waits until `name` is gone from the apiserver.
+pub async fn gone<K>(api: &Api<K>, name: &str, timeout: Duration)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    eventually(&format!("{name} to be gone"), timeout, || async {
+        api.get_opt(name).await.unwrap().is_none().then_some(())
+    })
+    .await;
+}
+
+/// Deletes `name` and waits until it is gone (its finalizers done).
+pub async fn delete_and_wait<K>(api: &Api<K>, name: &str, timeout: Duration)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+    gone(api, name, timeout).await;
+}
+
+/// Waits until the Events in `namespace` include one with `reason`.
+pub async fn wait_for_event(client: &Client, namespace: &str, reason: &str, timeout: Duration) {
+    eventually(&format!("a {reason} event"), timeout, || async {
+        event_reasons(client, namespace)
+            .await
+            .iter()
+            .any(|r| r == reason)
+            .then_some(())
+    })
+    .await;
+}
+
+/// Asserts that the Events in `namespace` include each of `reasons`.
+pub async fn assert_events(client: &Client, namespace: &str, reasons: &[&str]) {
+    let seen = event_reasons(client, namespace).await;
+    for reason in reasons {
+        assert!(
+            seen.iter().any(|r| r == reason),
+            "no {reason} event in {seen:?}"
+        );
+    }
+}
+
+/// A load balancer made outside the operator, named `name`.
+pub async fn made_by_hand(slb: &dyn SlbApi, name: &str) -> slb_api::CreateLoadBalancerResponse {
+    slb.create_load_balancer(&slb_api::CreateLoadBalancerRequest {
+        load_balancer_name: Some(name.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The vServer groups SLB holds on the load balancer `lb`.
+pub async fn vserver_groups(slb: &dyn SlbApi, lb: &str) -> Vec<slb_api::VServerGroupSummary> {
+    slb.describe_vserver_groups(&slb_api::DescribeVServerGroupsRequest {
+        load_balancer_id: lb.to_owned(),
+    })
+    .await
+    .unwrap()
+    .v_server_groups
 }
 
 /// The Deployment `web` (pods labelled `app=web`) that [`scale`] and [`ready_pods_per_instance`] use.
@@ -507,4 +736,70 @@ pub fn ingress_ip(service: &k8s_openapi::api::core::v1::Service) -> Option<Strin
         .first()?
         .ip
         .clone()
+}
+
+/// The ECS instances i-0001..i-0040, of which the kwok nodes are i-0001..i-0003.
+pub fn ecs_inventory() -> Vec<String> {
+    (1..=40).map(|i| format!("i-{i:04}")).collect()
+}
+
+/// Merge-patches the spec of `name` with `spec`.
+pub async fn patch_spec<K>(api: &Api<K>, name: &str, spec: serde_json::Value) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.patch(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(&json!({ "spec": spec })),
+    )
+    .await
+    .unwrap()
+}
+
+/// SLB's attributes of a listener, one function per protocol (each has its own action), `None`
+/// when there is no such listener.
+macro_rules! listener_attribute {
+    ($($name:ident: $describe:ident($request:ident) -> $attribute:ident;)*) => {$(
+        pub async fn $name(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<slb_api::$attribute> {
+            slb.$describe(&slb_api::$request {
+                load_balancer_id: lb.into(),
+                listener_port: port,
+            })
+            .await
+            .ok()
+        }
+    )*};
+}
+
+listener_attribute! {
+    http_listener: describe_load_balancer_http_listener_attribute(
+        DescribeLoadBalancerHTTPListenerAttributeRequest
+    ) -> HttpListenerAttribute;
+    https_listener: describe_load_balancer_https_listener_attribute(
+        DescribeLoadBalancerHTTPSListenerAttributeRequest
+    ) -> HttpListenerAttribute;
+    tcp_listener: describe_load_balancer_tcp_listener_attribute(
+        DescribeLoadBalancerTCPListenerAttributeRequest
+    ) -> Layer4ListenerAttribute;
+    udp_listener: describe_load_balancer_udp_listener_attribute(
+        DescribeLoadBalancerUDPListenerAttributeRequest
+    ) -> Layer4ListenerAttribute;
+}
+
+/// The IDs and names of the server certificates in SLB.
+pub async fn server_certificates(slb: &dyn SlbApi) -> Vec<(String, String)> {
+    slb.describe_server_certificates(&slb_api::DescribeServerCertificatesRequest::default())
+        .await
+        .unwrap()
+        .server_certificates
+        .into_iter()
+        .map(|c| (c.server_certificate_id, c.server_certificate_name))
+        .collect()
+}
+
+/// The IDs of the server certificates in SLB.
+pub async fn server_certificate_ids(slb: &dyn SlbApi) -> Vec<String> {
+    let certificates = server_certificates(slb).await;
+    certificates.into_iter().map(|(id, _)| id).collect()
 }
