@@ -469,7 +469,7 @@ async fn the_rate_limit_spaces_out_calls_of_an_action() {
     let client = Client::new(config).unwrap();
     let started = Instant::now();
     for _ in 0..15 {
-        client.start_load_balancer_listener(&start()).await.unwrap();
+        start_listener(&client).await.unwrap();
     }
     // A burst of 10, then one every 100 ms.
     assert_elapsed_at_least(started, Duration::from_millis(400));
@@ -489,11 +489,13 @@ async fn the_rate_limit_spaces_out_calls_of_an_action() {
     assert_eq!(script.seen.lock().unwrap().len(), 40);
 }
 
-fn start() -> StartLoadBalancerListenerRequest {
-    StartLoadBalancerListenerRequest {
+/// Starts listener 80 of `lb-1` through `client`.
+async fn start_listener(client: &Client) -> Result<StartLoadBalancerListenerResponse, Error> {
+    let request = StartLoadBalancerListenerRequest {
         load_balancer_id: "lb-1".to_owned(),
         listener_port: 80,
-    }
+    };
+    client.start_load_balancer_listener(&request).await
 }
 
 #[tokio::test]
@@ -521,14 +523,8 @@ async fn the_clients_of_one_account_share_its_limiter() {
 
     let started = Instant::now();
     for _ in 0..8 {
-        hangzhou
-            .start_load_balancer_listener(&start())
-            .await
-            .unwrap();
-        beijing
-            .start_load_balancer_listener(&start())
-            .await
-            .unwrap();
+        start_listener(&hangzhou).await.unwrap();
+        start_listener(&beijing).await.unwrap();
     }
     // 16 calls of one account: a burst of 10, then one every 100 ms. Each client alone stays in its burst.
     assert_elapsed_at_least(started, Duration::from_millis(550));
@@ -552,7 +548,7 @@ async fn a_retry_after_throttling_waits_for_the_slowed_limiter() {
     });
     let client = Client::new(config).unwrap();
     let started = Instant::now();
-    client.start_load_balancer_listener(&start()).await.unwrap();
+    start_listener(&client).await.unwrap();
     // The backoff is 10-40 ms, but the throttled bucket was emptied and slowed to 10 per second.
     assert_elapsed_at_least(started, Duration::from_millis(90));
     let limiter = client.rate_limiter();
