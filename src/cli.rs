@@ -196,6 +196,21 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// `slb-operator run --cluster-id=c1` with `extra`, parsed; a refusal as clap words it.
+    fn run_args(extra: &[&str]) -> Result<RunArgs, String> {
+        let base = ["slb-operator", "run", "--cluster-id=c1"];
+        match Cli::try_parse_from(base.iter().chain(extra)) {
+            Ok(Cli {
+                command: Command::Run(args),
+            }) => Ok(args),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    fn parsed(extra: &[&str]) -> RunArgs {
+        run_args(extra).unwrap_or_else(|error| unreachable!("parse failed: {error}"))
+    }
+
     #[test]
     fn the_cli_is_well_formed() {
         Cli::command().debug_assert();
@@ -203,13 +218,7 @@ mod tests {
 
     #[test]
     fn defaults_point_at_the_public_endpoint() {
-        let cli = Cli::try_parse_from(["slb-operator", "run", "--cluster-id", "c1"]);
-        let Ok(Cli {
-            command: Command::Run(args),
-        }) = cli
-        else {
-            unreachable!("parse failed: {cli:?}");
-        };
+        let args = parsed(&[]);
         assert_eq!(args.endpoint, "https://slb.aliyuncs.com");
         assert_eq!(args.resync_period, Duration::from_secs(600));
         assert_eq!(
@@ -224,22 +233,13 @@ mod tests {
 
     #[test]
     fn durations_and_switches_parse() {
-        let cli = Cli::try_parse_from([
-            "slb-operator",
-            "run",
-            "--cluster-id=c1",
+        let args = parsed(&[
             "--resync-period=30s",
             "--leader-elect=true",
             "--endpoint=http://127.0.0.1:9000",
             "--service-load-balancer-class=example.com/slb",
             "--manage-services-without-class=true",
         ]);
-        let Ok(Cli {
-            command: Command::Run(args),
-        }) = cli
-        else {
-            unreachable!("parse failed: {cli:?}");
-        };
         assert_eq!(args.resync_period, Duration::from_secs(30));
         assert!(args.leader_elect);
         assert_eq!(args.endpoint, "http://127.0.0.1:9000");
@@ -249,19 +249,7 @@ mod tests {
 
     #[test]
     fn the_watched_namespaces_are_a_list() {
-        let parse = |args: &[&str]| {
-            let cli = Cli::try_parse_from(
-                ["slb-operator", "run", "--cluster-id=c1"]
-                    .iter()
-                    .chain(args),
-            );
-            match cli {
-                Ok(Cli {
-                    command: Command::Run(args),
-                }) => Ok(args.watch_namespaces),
-                Err(error) => Err(error.to_string()),
-            }
-        };
+        let parse = |extra: &[&str]| run_args(extra).map(|args| args.watch_namespaces);
         assert_eq!(parse(&[]), Ok(vec![]));
         assert_eq!(
             parse(&["--watch-namespaces=team-a,team-b"]),
@@ -277,18 +265,7 @@ mod tests {
 
     #[test]
     fn concurrency_can_be_set_per_kind_and_unknown_kinds_are_refused() {
-        let cli = Cli::try_parse_from([
-            "slb-operator",
-            "run",
-            "--cluster-id=c1",
-            "--kind-concurrency=SlbVServerGroup=16,Service=8",
-        ]);
-        let Ok(Cli {
-            command: Command::Run(args),
-        }) = cli
-        else {
-            unreachable!("parse failed: {cli:?}");
-        };
+        let args = parsed(&["--kind-concurrency=SlbVServerGroup=16,Service=8"]);
         assert_eq!(
             args.kind_concurrency,
             [
@@ -297,38 +274,19 @@ mod tests {
             ]
         );
         for bad in ["Slbvservergroup=2", "Service=0", "Service", "Service=x"] {
-            let refused = Cli::try_parse_from([
-                "slb-operator",
-                "run",
-                "--cluster-id=c1",
-                &format!("--kind-concurrency={bad}"),
-            ]);
+            let refused = run_args(&[&format!("--kind-concurrency={bad}")]);
             assert!(refused.is_err(), "{bad} was accepted");
         }
     }
 
     #[test]
     fn zero_concurrency_is_rejected() {
-        assert!(
-            Cli::try_parse_from(["slb-operator", "run", "--cluster-id=c1", "--concurrency=0"])
-                .is_err()
-        );
+        assert!(run_args(&["--concurrency=0"]).is_err());
     }
 
     #[test]
     fn an_unreadable_credentials_file_is_a_clear_error() {
-        let cli = Cli::try_parse_from([
-            "slb-operator",
-            "run",
-            "--cluster-id=c1",
-            "--credentials-file=/nonexistent/credentials.json",
-        ]);
-        let Ok(Cli {
-            command: Command::Run(args),
-        }) = cli
-        else {
-            unreachable!("parse failed: {cli:?}");
-        };
+        let args = parsed(&["--credentials-file=/nonexistent/credentials.json"]);
         let message = args
             .credentials()
             .err()

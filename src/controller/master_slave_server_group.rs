@@ -25,7 +25,7 @@ use super::references::{load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
 use super::status::{Generation, report_status};
-use super::vserver_group::{CleanupPlacement, Recorded, cleanup_placement};
+use super::vserver_group::{CleanupPlacement, cleanup_placement};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus};
@@ -256,22 +256,10 @@ async fn delete_or_report_in_use(
 /// (its deletionPolicy, else its instance's: see [`cleanup_placement`]) the group stays.
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
-    let status = group.status.clone().unwrap_or_default();
-    let recorded = Recorded {
-        id: status.master_slave_server_group_id.as_deref(),
-        region: status.region_id.as_deref(),
-        noun: "master-slave server group",
-    };
-    let placement = cleanup_placement(
-        ctx,
-        group,
-        &group.spec.instance_ref.name,
-        group.spec.deletion_policy,
-        recorded,
-    );
-    let Some(CleanupPlacement { instance, slb }) = placement.await? else {
+    let Some(CleanupPlacement { instance, slb }) = cleanup_placement(ctx, group).await? else {
         return Ok(Action::await_change());
     };
+    let status = group.status.clone().unwrap_or_default();
     let recorded = status.master_slave_server_group_id.clone();
     // Without a recorded ID, a crash may have come between the create and the status write.
     let load_balancer_id = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));

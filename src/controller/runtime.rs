@@ -241,6 +241,14 @@ impl Outcome {
 /// How soon to look again after changing SLB, to report how the calls settled.
 pub const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
+/// What a reconcile that changed SLB reports: not Ready yet, and a look again once the calls settled.
+pub fn settling(message: impl Into<String>) -> (DesiredCondition, Requeue) {
+    (
+        DesiredCondition::ready(false, Reason::Progressing, message),
+        Requeue::After(SETTLE_DELAY),
+    )
+}
+
 /// When to reconcile again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requeue {

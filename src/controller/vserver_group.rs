@@ -13,7 +13,7 @@ pub use self::node_backends::{
     BackendChoice, SERVICE_NAME_LABEL, ServiceBackends, ecs_instance_id, service_backends,
 };
 
-pub(crate) use self::cleanup::{CleanupPlacement, Recorded, cleanup_placement};
+pub(crate) use self::cleanup::{CleanupPlacement, cleanup_placement};
 pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 
 use super::plan::{self, Change, Plan};
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
+use crate::controller::runtime::{Note, Outcome, Requeue, settling};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -116,10 +116,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 (None, None) => None,
             };
             events.extend(note.filter(|_| !failed));
-            (
-                DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}")),
-                Requeue::After(SETTLE_DELAY),
-            )
+            settling(format!("applied: {summary}"))
         }
     };
     Outcome::new(vec![ready], requeue, events, failed)
@@ -145,6 +142,7 @@ fn describe_changes(changes: &[Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::runtime::SETTLE_DELAY;
 
     fn before<'a>(existing: Option<&'a str>, replaced: Option<&'a str>) -> Before<'a> {
         Before {

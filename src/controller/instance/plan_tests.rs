@@ -42,6 +42,23 @@ fn our_tags() -> Vec<TagSet> {
         .collect()
 }
 
+/// What was observed: the load balancer as SLB describes it, and its tags when they were read.
+fn observed_with(
+    load_balancer: DescribeLoadBalancerAttributeResponse,
+    tags: Option<Vec<TagSet>>,
+) -> Observed {
+    Observed {
+        load_balancer: Some(load_balancer),
+        tags,
+        ..Observed::default()
+    }
+}
+
+/// The plan of the test object with the spec `yaml`.
+fn plan_for(yaml: &str, observed: &Observed) -> Plan {
+    plan(&spec(yaml), &identity(), observed, None)
+}
+
 fn changes(plan: Plan) -> Vec<Change> {
     match plan {
         Plan::Changes(changes) => changes,
@@ -51,7 +68,7 @@ fn changes(plan: Plan) -> Vec<Change> {
 
 #[test]
 fn a_missing_load_balancer_is_created_with_a_token_from_the_uid_then_tagged() {
-    let planned = changes(plan(&spec("{}"), &identity(), &Observed::default(), None));
+    let planned = changes(plan_for("{}", &Observed::default()));
     let Some(Change::Create(request)) = planned.first() else {
         unreachable!("expected a create first: {planned:?}");
     };
@@ -87,13 +104,9 @@ fn a_create_recorded_before_a_crash_is_sent_again_unchanged_whatever_the_spec_sa
     assert_eq!(planned.first(), Some(&Change::Create(Box::new(recorded))));
 
     // Once the load balancer is found, the spec rules: here, its new name.
-    let found = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(our_tags()),
-        pending_create: None,
-    };
+    let found = observed_with(remote(), Some(our_tags()));
     assert_eq!(
-        changes(plan(&spec("{name: renamed}"), &identity(), &found, None)),
+        changes(plan_for("{name: renamed}", &found)),
         [Change::SetName("renamed".into())]
     );
 }
@@ -157,25 +170,11 @@ fn an_intranet_load_balancer_is_created_without_internet_billing() {
 
 #[test]
 fn a_load_balancer_matching_the_spec_needs_no_call() {
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(our_tags()),
-        ..Observed::default()
-    };
-    assert_eq!(
-        plan(&spec("{}"), &identity(), &observed, None),
-        Plan::Changes(vec![])
-    );
+    let observed = observed_with(remote(), Some(our_tags()));
+    assert_eq!(plan_for("{}", &observed), Plan::Changes(vec![]));
     // In the steady state the tags are not read at all.
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: None,
-        ..Observed::default()
-    };
-    assert_eq!(
-        plan(&spec("{}"), &identity(), &observed, None),
-        Plan::Changes(vec![])
-    );
+    let observed = observed_with(remote(), None);
+    assert_eq!(plan_for("{}", &observed), Plan::Changes(vec![]));
 }
 
 #[test]
@@ -185,13 +184,9 @@ fn drift_in_name_status_and_billing_is_restored() {
     drifted.load_balancer_status = Some(ApiStatus::Inactive);
     drifted.internet_charge_type = Some(ApiChargeType::PayByBandwidth);
     drifted.bandwidth = Some(5);
-    let observed = Observed {
-        load_balancer: Some(drifted),
-        tags: None,
-        ..Observed::default()
-    };
+    let observed = observed_with(drifted, None);
     assert_eq!(
-        changes(plan(&spec("{}"), &identity(), &observed, None)),
+        changes(plan_for("{}", &observed)),
         [
             Change::SetName("default/web".into()),
             Change::SetStatus(ApiStatus::Active),
@@ -208,14 +203,12 @@ fn a_bandwidth_change_is_a_modify_internet_spec() {
     let mut current = remote();
     current.internet_charge_type = Some(ApiChargeType::PayByBandwidth);
     current.bandwidth = Some(10);
-    let observed = Observed {
-        load_balancer: Some(current),
-        tags: None,
-        ..Observed::default()
-    };
-    let spec = spec("{internetChargeType: paybybandwidth, bandwidth: 50}");
+    let observed = observed_with(current, None);
     assert_eq!(
-        changes(plan(&spec, &identity(), &observed, None)),
+        changes(plan_for(
+            "{internetChargeType: paybybandwidth, bandwidth: 50}",
+            &observed
+        )),
         [Change::ModifyInternetSpec {
             charge_type: ApiChargeType::PayByBandwidth,
             bandwidth: Some(50)
@@ -227,32 +220,19 @@ fn a_bandwidth_change_is_a_modify_internet_spec() {
 fn a_locked_load_balancer_is_not_switched() {
     let mut locked = remote();
     locked.load_balancer_status = Some(ApiStatus::Locked);
-    let observed = Observed {
-        load_balancer: Some(locked),
-        tags: None,
-        ..Observed::default()
-    };
-    assert_eq!(
-        plan(&spec("{}"), &identity(), &observed, None),
-        Plan::Changes(vec![])
-    );
+    let observed = observed_with(locked, None);
+    assert_eq!(plan_for("{}", &observed), Plan::Changes(vec![]));
 }
 
 #[test]
 fn new_and_changed_tags_are_added_five_per_call() {
-    let spec = spec("{tags: {a: '1', b: '2', c: '3', d: '4', e: '5'}}");
     let mut tags = our_tags();
-    tags.push(TagSet {
-        tag_key: "a".into(),
-        tag_value: Some("old".into()),
-        instance_count: None,
-    });
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(tags),
-        ..Observed::default()
-    };
-    let planned = changes(plan(&spec, &identity(), &observed, None));
+    tags.push(tag_set("a", "old"));
+    let observed = observed_with(remote(), Some(tags));
+    let planned = changes(plan_for(
+        "{tags: {a: '1', b: '2', c: '3', d: '4', e: '5'}}",
+        &observed,
+    ));
     assert_eq!(planned.len(), 1);
     let Change::AddTags(added) = &planned[0] else {
         unreachable!("expected tags: {planned:?}");
@@ -263,17 +243,12 @@ fn new_and_changed_tags_are_added_five_per_call() {
 
 #[test]
 fn an_adopted_load_balancer_is_never_changed() {
-    let spec = spec("{loadBalancerId: lb-adopted}");
     let mut foreign = remote();
     foreign.load_balancer_name = "someone-elses".into();
     foreign.load_balancer_status = Some(ApiStatus::Inactive);
-    let observed = Observed {
-        load_balancer: Some(foreign),
-        tags: None,
-        ..Observed::default()
-    };
+    let observed = observed_with(foreign, None);
     assert_eq!(
-        plan(&spec, &identity(), &observed, None),
+        plan_for("{loadBalancerId: lb-adopted}", &observed),
         Plan::Adopted(Vec::new())
     );
 }
@@ -287,11 +262,7 @@ fn tag_set(key: &str, value: &str) -> TagSet {
 }
 
 fn adopted_with(tags: Vec<TagSet>) -> Plan {
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(tags),
-        ..Observed::default()
-    };
+    let observed = observed_with(remote(), Some(tags));
     plan(
         &spec("{loadBalancerId: lb-1}"),
         &identity(),
@@ -344,16 +315,12 @@ fn a_load_balancer_someone_else_holds_is_never_adopted() {
 fn a_created_load_balancer_is_changed_only_while_its_tags_say_it_is_ours() {
     let mut renamed = remote();
     renamed.load_balancer_name = "changed-outside".into();
-    let with_tags = |tags: Vec<TagSet>| Observed {
-        load_balancer: Some(renamed.clone()),
-        tags: Some(tags),
-        ..Observed::default()
-    };
+    let with_tags = |tags: Vec<TagSet>| observed_with(renamed.clone(), Some(tags));
     let ours = with_tags(vec![
         tag_set(OWNER_UID_TAG, UID),
         tag_set(CLUSTER_ID_TAG, "cluster-1"),
     ]);
-    let planned = plan(&spec("{}"), &identity(), &ours, None);
+    let planned = plan_for("{}", &ours);
     assert!(planned.changes_existing());
     assert!(
         matches!(&planned, Plan::Changes(c) if c.contains(&Change::SetName("default/web".into())))
@@ -363,13 +330,11 @@ fn a_created_load_balancer_is_changed_only_while_its_tags_say_it_is_ours() {
         tag_set(OWNER_UID_TAG, "another-uid"),
         tag_set(CLUSTER_ID_TAG, "cluster-1"),
     ]);
-    assert!(
-        matches!(plan(&spec("{}"), &identity(), &taken, None), Plan::NotOwned(m) if m.contains("lb-1"))
-    );
+    assert!(matches!(plan_for("{}", &taken), Plan::NotOwned(m) if m.contains("lb-1")));
 
     // Recorded at creation, with a crash before the tags: the tags are added, ownership first.
     let untagged = with_tags(vec![tag_set("team", "web")]);
-    let Plan::Changes(changes) = plan(&spec("{}"), &identity(), &untagged, None) else {
+    let Plan::Changes(changes) = plan_for("{}", &untagged) else {
         unreachable!("an untagged load balancer we recorded is ours")
     };
     let first_tags = changes.iter().find_map(|c| match c {
@@ -428,9 +393,8 @@ fn cleanup_deletes_only_what_the_object_owns_and_adopted_ones_only_when_allowed(
 
 #[test]
 fn a_missing_adopted_load_balancer_is_reported_not_created() {
-    let spec = spec("{loadBalancerId: lb-gone}");
     assert_eq!(
-        plan(&spec, &identity(), &Observed::default(), None),
+        plan_for("{loadBalancerId: lb-gone}", &Observed::default()),
         Plan::AdoptedMissing {
             load_balancer_id: "lb-gone".into()
         }
@@ -498,13 +462,9 @@ fn tags_the_spec_no_longer_declares_are_removed() {
         tag_value: Some("old".into()),
         instance_count: None,
     });
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(tags),
-        ..Observed::default()
-    };
+    let observed = observed_with(remote(), Some(tags));
     assert_eq!(
-        changes(plan(&spec("{}"), &identity(), &observed, None)),
+        changes(plan_for("{}", &observed)),
         [Change::RemoveTags(vec![Tag::new("team", "old")])]
     );
 }
@@ -519,15 +479,8 @@ fn system_tags_are_never_removed() {
             instance_count: None,
         });
     }
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(tags),
-        ..Observed::default()
-    };
-    assert_eq!(
-        plan(&spec("{}"), &identity(), &observed, None),
-        Plan::Changes(vec![])
-    );
+    let observed = observed_with(remote(), Some(tags));
+    assert_eq!(plan_for("{}", &observed), Plan::Changes(vec![]));
 }
 
 /// The tags the cloud controller manager puts on the load balancer it made under `name`.
@@ -539,16 +492,15 @@ fn ccm_tags(name: &str) -> Vec<TagSet> {
 }
 
 fn taken_over(tags: Vec<TagSet>) -> Plan {
-    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
-    let observed = Observed {
-        load_balancer: Some(DescribeLoadBalancerAttributeResponse {
-            load_balancer_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into(),
-            ..remote()
-        }),
-        tags: Some(tags),
-        pending_create: None,
+    let ccms = DescribeLoadBalancerAttributeResponse {
+        load_balancer_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into(),
+        ..remote()
     };
-    plan(&spec, &identity(), &observed, None)
+    let observed = observed_with(ccms, Some(tags));
+    plan_for(
+        "takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9",
+        &observed,
+    )
 }
 
 #[test]
@@ -593,27 +545,23 @@ fn only_the_ccms_load_balancer_of_that_name_and_nobody_elses_is_taken_over() {
     adopted.push(tag_set(ADOPTED_BY_TAG, "someone-else"));
     assert!(matches!(taken_over(adopted), Plan::NotOwned(_)));
     // Without the take-over, the CCM's load balancer is never ours.
-    let observed = Observed {
-        load_balancer: Some(remote()),
-        tags: Some(ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9")),
-        pending_create: None,
-    };
-    assert!(matches!(
-        plan(&spec("{}"), &identity(), &observed, None),
-        Plan::NotOwned(_)
-    ));
+    let observed = observed_with(remote(), Some(ccm_tags("a0b9d3a4e6f1c4a579a631d2f5c7e8a9")));
+    assert!(matches!(plan_for("{}", &observed), Plan::NotOwned(_)));
 }
 
 #[test]
 fn a_missing_ccm_load_balancer_is_reported_and_nothing_is_created() {
-    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
     assert_eq!(
-        plan(&spec, &identity(), &Observed::default(), None),
+        plan_for(
+            "takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9",
+            &Observed::default()
+        ),
         Plan::CcmLoadBalancerMissing {
             ccm_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into()
         }
     );
     // Taken over once and deleted outside since: replaced, as any load balancer of ours.
+    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
     let replaced = changes(plan(&spec, &identity(), &Observed::default(), Some("lb-1")));
     assert!(
         matches!(planned_first(&replaced), Some(Change::Create(_))),

@@ -42,10 +42,29 @@ const TCP: &str =
 const UDP: &str =
     "{instanceRef: {name: web}, listenerPort: 53, protocol: UDP, backendServerPort: 5353}";
 
+fn address(port: u16, protocol: ListenerProtocol) -> Address {
+    Address { port, protocol }
+}
+
 fn http_address() -> Address {
-    Address {
-        port: 80,
-        protocol: ListenerProtocol::Http,
+    address(80, ListenerProtocol::Http)
+}
+
+/// What SLB reports for a running TCP or UDP listener created with the defaults on `backend_port`.
+fn layer4_attribute(backend_port: u16) -> Layer4ListenerAttribute {
+    Layer4ListenerAttribute {
+        backend_server_port: Some(backend_port),
+        bandwidth: Some(-1),
+        status: Some(ListenerStatus::Running),
+        scheduler: Some(Scheduler::WeightedRoundRobin),
+        persistence_timeout: Some(0),
+        health_check: Some(OnOff::On),
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        health_check_timeout: Some(5),
+        health_check_connect_port: Some(i32::from(backend_port)),
+        health_check_interval: Some(2),
+        ..Default::default()
     }
 }
 
@@ -359,10 +378,7 @@ fn a_port_held_by_a_listener_of_someone_else_is_left_alone() {
     let mut moving = running(observed_http(ListenerProtocol::Http, &http_attribute()));
     moving.target = Some(held.clone());
     let elsewhere = Desired {
-        address: Address {
-            port: 81,
-            protocol: ListenerProtocol::Http,
-        },
+        address: address(81, ListenerProtocol::Http),
         ..desired.clone()
     };
     assert!(matches!(
@@ -422,26 +438,12 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
     };
     let desired = desired_from(&spec(TCP), &resolved);
     let attribute = Layer4ListenerAttribute {
-        backend_server_port: Some(8443),
-        bandwidth: Some(-1),
-        status: Some(ListenerStatus::Running),
-        scheduler: Some(Scheduler::WeightedRoundRobin),
-        persistence_timeout: Some(0),
         health_check_type: Some(HealthCheckType::Tcp),
-        health_check: Some(OnOff::On),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_connect_port: Some(8443),
-        health_check_interval: Some(2),
         health_check_uri: Some("/left-over".into()),
         health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
-        ..Default::default()
+        ..layer4_attribute(8443)
     };
-    let address = Address {
-        port: 443,
-        protocol: ListenerProtocol::Tcp,
-    };
+    let address = address(443, ListenerProtocol::Tcp);
     let mut observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
     let planned = changes(plan(&desired, Some(address), &observed));
     let [Change::Set(set)] = planned.as_slice() else {
@@ -473,27 +475,16 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
 #[test]
 fn a_udp_listener_matches_what_slb_reports() {
     let desired = desired(UDP);
-    let attribute = Layer4ListenerAttribute {
-        backend_server_port: Some(5353),
-        bandwidth: Some(-1),
-        status: Some(ListenerStatus::Running),
-        scheduler: Some(Scheduler::WeightedRoundRobin),
-        persistence_timeout: Some(0),
-        health_check: Some(OnOff::On),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_connect_port: Some(5353),
-        health_check_interval: Some(2),
-        ..Default::default()
-    };
-    let address = Address {
-        port: 53,
-        protocol: ListenerProtocol::Udp,
-    };
-    let observed = running(observed_layer4(ListenerProtocol::Udp, &attribute));
+    let observed = running(observed_layer4(
+        ListenerProtocol::Udp,
+        &layer4_attribute(5353),
+    ));
     assert_eq!(
-        plan(&desired, Some(address), &observed),
+        plan(
+            &desired,
+            Some(address(53, ListenerProtocol::Udp)),
+            &observed
+        ),
         Plan::Changes(vec![])
     );
 }
@@ -504,10 +495,7 @@ fn an_https_listener_swaps_its_certificate_in_place_but_recreates_to_drop_the_ca
         "{instanceRef: {name: web}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
          serverCertificate: {certificateId: new}}",
     );
-    let address = Address {
-        port: 443,
-        protocol: ListenerProtocol::Https,
-    };
+    let address = address(443, ListenerProtocol::Https);
     let resolved = Resolved {
         server_certificate_id: Some("new".into()),
         ..Resolved::default()
@@ -546,10 +534,7 @@ fn an_https_listener_leaves_its_vserver_group_in_place() {
     attribute.server_certificate_id = Some("cert".into());
     attribute.v_server_group_id = Some("rsp-old".into());
     let observed = running(observed_http(ListenerProtocol::Https, &attribute));
-    let address = Address {
-        port: 443,
-        protocol: ListenerProtocol::Https,
-    };
+    let address = address(443, ListenerProtocol::Https);
     let planned = changes(plan(&desired, Some(address), &observed));
     assert!(
         matches!(planned.as_slice(), [Change::Set(set)] if matches!(set.as_ref(),
@@ -665,25 +650,13 @@ fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
     };
     assert_eq!(request.established_timeout, Some(120));
     let attribute = Layer4ListenerAttribute {
-        backend_server_port: Some(8443),
-        bandwidth: Some(-1),
-        status: Some(ListenerStatus::Running),
-        scheduler: Some(Scheduler::WeightedRoundRobin),
-        persistence_timeout: Some(0),
         established_timeout: Some(900),
         health_check_type: Some(HealthCheckType::Tcp),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_connect_port: Some(8443),
-        health_check_interval: Some(2),
-        ..Default::default()
-    };
-    let address = Address {
-        port: 443,
-        protocol: ListenerProtocol::Tcp,
+        health_check: None,
+        ..layer4_attribute(8443)
     };
     let observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
+    let address = address(443, ListenerProtocol::Tcp);
     let planned = changes(plan(&desired, Some(address), &observed));
     let [Change::Set(set)] = planned.as_slice() else {
         unreachable!("expected one set: {planned:?}");

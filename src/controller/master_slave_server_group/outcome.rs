@@ -3,7 +3,7 @@
 
 use super::plan::Plan;
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
+use crate::controller::runtime::{Note, Outcome, Requeue, settling};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -49,15 +49,9 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                 let created = applied.created_id.as_deref().unwrap_or_default();
                 events.push(Note::recreated("Group", deleted, created));
             }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "created"),
-                Requeue::After(SETTLE_DELAY),
-            )
+            settling("created")
         }
-        Plan::Replace { old_id, .. } => (
-            DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
-            Requeue::After(SETTLE_DELAY),
-        ),
+        Plan::Replace { old_id, .. } => settling(format!("replaced {old_id}")),
     };
     Outcome::new(vec![ready], requeue, events, failed)
 }
@@ -65,6 +59,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::runtime::SETTLE_DELAY;
     use slb_api::CreateMasterSlaveServerGroupRequest;
 
     fn request() -> CreateMasterSlaveServerGroupRequest {

@@ -3,7 +3,7 @@
 
 use super::plan::Plan;
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
+use crate::controller::runtime::{Note, Outcome, Requeue, settling};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -63,10 +63,7 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             if let Some(deleted) = before.replaced_id.filter(|_| !failed) {
                 events.push(Note::recreated("Rule", deleted, created_id));
             }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "created"),
-                Requeue::After(SETTLE_DELAY),
-            )
+            settling("created")
         }
         Plan::SetGroup { rule_id, group_id } => {
             if applied.group_set {
@@ -82,15 +79,9 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
                     )
                 });
             }
-            (
-                DesiredCondition::ready(false, Reason::Progressing, "target group set"),
-                Requeue::After(SETTLE_DELAY),
-            )
+            settling("target group set")
         }
-        Plan::Replace { old_id, .. } => (
-            DesiredCondition::ready(false, Reason::Progressing, format!("replaced {old_id}")),
-            Requeue::After(SETTLE_DELAY),
-        ),
+        Plan::Replace { old_id, .. } => settling(format!("replaced {old_id}")),
     };
     Outcome::new(vec![ready], requeue, events, failed)
 }

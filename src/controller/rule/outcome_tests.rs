@@ -1,4 +1,5 @@
 use super::*;
+use crate::controller::runtime::SETTLE_DELAY;
 use slb_api::NewRule;
 
 const BEFORE: Before<'static> = Before {

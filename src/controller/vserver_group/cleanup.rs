@@ -15,7 +15,9 @@ use crate::controller::events;
 use crate::controller::object::{NamespacedObject, ObjectKey};
 use crate::controller::references::{find_instance, instance_region};
 use crate::controller::status::{Generation, report_status};
-use crate::crd::{DeletionPolicy, SlbInstance, SlbVServerGroup, SlbVServerGroupStatus};
+use crate::crd::{
+    DeletionPolicy, SlbInstance, SlbMasterSlaveServerGroup, SlbVServerGroup, SlbVServerGroupStatus,
+};
 use crate::error::{Error, Result};
 
 /// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
@@ -24,22 +26,10 @@ use crate::error::{Error, Result};
 pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     ctx.known_groups.take(&key.uid);
-    let status = group.status.clone().unwrap_or_default();
-    let recorded = Recorded {
-        id: status.v_server_group_id.as_deref(),
-        region: status.region_id.as_deref(),
-        noun: "VServer group",
-    };
-    let placement = cleanup_placement(
-        ctx,
-        group,
-        &group.spec.instance_ref.name,
-        group.spec.deletion_policy,
-        recorded,
-    );
-    let Some(CleanupPlacement { slb, .. }) = placement.await? else {
+    let Some(CleanupPlacement { slb, .. }) = cleanup_placement(ctx, group).await? else {
         return Ok(Action::await_change());
     };
+    let status = group.status.clone().unwrap_or_default();
     if let Some(id) = &group.spec.v_server_group_id {
         return release_existing(ctx, group, slb.as_ref(), id, &status).await;
     }
@@ -71,13 +61,43 @@ pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Ac
     Ok(Action::await_change())
 }
 
-/// What a group's status recorded of its SLB group, for [`cleanup_placement`].
-pub(crate) struct Recorded<'a> {
-    pub id: Option<&'a str>,
-    pub region: Option<&'a str>,
+/// What both kinds of group tell [`cleanup_placement`].
+pub(crate) trait GroupToClean: NamespacedObject {
     /// The group's kind as the Orphaned Event names it.
-    pub noun: &'static str,
+    const NOUN: &'static str;
+    fn instance_name(&self) -> &str;
+    fn deletion_policy(&self) -> Option<DeletionPolicy>;
+    /// The ID and the region its status recorded of its SLB group.
+    fn recorded(&self) -> (Option<&str>, Option<&str>);
 }
+
+/// Both kinds keep their instance and deletion policy in the spec and their group in the status;
+/// only the name of the ID field differs.
+macro_rules! group_to_clean {
+    ($($kind:ty => $noun:literal, $id_field:ident);*) => {$(
+        impl GroupToClean for $kind {
+            const NOUN: &'static str = $noun;
+            fn instance_name(&self) -> &str {
+                &self.spec.instance_ref.name
+            }
+            fn deletion_policy(&self) -> Option<DeletionPolicy> {
+                self.spec.deletion_policy
+            }
+            fn recorded(&self) -> (Option<&str>, Option<&str>) {
+                let status = self.status.as_ref();
+                (
+                    status.and_then(|s| s.$id_field.as_deref()),
+                    status.and_then(|s| s.region_id.as_deref()),
+                )
+            }
+        }
+    )*};
+}
+
+group_to_clean!(
+    SlbVServerGroup => "VServer group", v_server_group_id;
+    SlbMasterSlaveServerGroup => "master-slave server group", master_slave_server_group_id
+);
 
 /// Where a group's cleanup acts, the same for both kinds of group.
 pub(crate) struct CleanupPlacement {
@@ -90,27 +110,23 @@ pub(crate) struct CleanupPlacement {
 /// `None` when the deletion policy in effect (the group's own, else its instance's: see
 /// [`deletion_policy_in_effect`]) orphans the group, announced by an Event naming the recorded
 /// group; else the instance and the client the cleanup calls.
-pub(crate) async fn cleanup_placement<K>(
+pub(crate) async fn cleanup_placement<K: GroupToClean>(
     ctx: &Context,
     group: &K,
-    instance_name: &str,
-    deletion_policy: Option<DeletionPolicy>,
-    recorded: Recorded<'_>,
-) -> Result<Option<CleanupPlacement>>
-where
-    K: NamespacedObject,
-{
+) -> Result<Option<CleanupPlacement>> {
     let key = ObjectKey::of(group)?;
-    let instance = find_instance(ctx, &key.namespace, instance_name).await?;
-    let policy = deletion_policy_in_effect(&[deletion_policy], instance.as_ref().map(|i| &i.spec));
+    let instance = find_instance(ctx, &key.namespace, group.instance_name()).await?;
+    let own_policy = [group.deletion_policy()];
+    let policy = deletion_policy_in_effect(&own_policy, instance.as_ref().map(|i| &i.spec));
+    let (recorded_id, recorded_region) = group.recorded();
     if policy == DeletionPolicy::Orphan {
-        if let Some(id) = recorded.id {
-            let note = format!("Left {} {id} in place", recorded.noun);
+        if let Some(id) = recorded_id {
+            let note = format!("Left {} {id} in place", K::NOUN);
             events::normal(ctx, group, "Orphaned", note).await;
         }
         return Ok(None);
     }
-    let region = recorded.region.map_or_else(
+    let region = recorded_region.map_or_else(
         || instance_region(instance.as_ref(), &ctx.config.default_region),
         str::to_owned,
     );

@@ -64,6 +64,30 @@ fn key(server_id: &str, port: u16) -> BackendKey {
     }
 }
 
+/// A slice with one ready endpoint per mention of a node.
+fn ready_on(nodes: &[&str]) -> EndpointSlice {
+    let endpoints: Vec<_> = nodes.iter().map(|node| (*node, true, false)).collect();
+    slice(&endpoints)
+}
+
+/// The backends of the test Service (port 80 on nodePort 30080) under `policy`.
+fn backends(
+    policy: &str,
+    choice: &BackendChoice,
+    slices: &[EndpointSlice],
+    nodes: &[Node],
+) -> Result<Backends, String> {
+    service_backends(&service(policy, Some(30080)), choice, slices, nodes).map(|f| f.backends)
+}
+
+/// Backends on nodePort 30080, as `(ECS instance ID, weight)`.
+fn on_node_port(weights: &[(&str, u32)]) -> Backends {
+    weights
+        .iter()
+        .map(|(server_id, weight)| (key(server_id, 30080), *weight))
+        .collect()
+}
+
 #[test]
 fn provider_ids_are_parsed_robustly() {
     assert_eq!(ecs_instance_id("cn-hangzhou.i-0001"), Some("i-0001"));
@@ -92,56 +116,38 @@ fn provider_ids_are_parsed_robustly() {
 
 #[test]
 fn local_policy_uses_the_nodes_with_ready_endpoints_weighted_by_pods() {
-    let slices = [slice(&[
-        ("node-1", true, false),
-        ("node-1", true, false),
-        ("node-2", true, false),
-    ])];
-    let found = service_backends(
-        &service("Local", Some(30080)),
-        &BackendChoice::new(80, Weighting::PodsPerNode),
-        &slices,
-        &nodes(),
+    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
+    let choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    assert_eq!(
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 100), ("i-0002", 50)]))
     );
-    let expected = Backends::from([(key("i-0001", 30080), 100), (key("i-0002", 30080), 50)]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected));
 }
 
 #[test]
 fn equal_weighting_gives_every_node_100() {
-    let slices = [slice(&[
-        ("node-1", true, false),
-        ("node-1", true, false),
-        ("node-2", true, false),
-    ])];
-    let found = service_backends(
-        &service("Local", Some(30080)),
-        &BackendChoice::new(80, Weighting::Equal),
-        &slices,
-        &nodes(),
+    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
+    let choice = BackendChoice::new(80, Weighting::Equal);
+    assert_eq!(
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 100), ("i-0002", 100)]))
     );
-    let expected = Backends::from([(key("i-0001", 30080), 100), (key("i-0002", 30080), 100)]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected));
 }
 
 #[test]
 fn cluster_policy_uses_every_ready_node() {
     let mut all = nodes();
     all.push(node("node-4", Some("cn-hangzhou.i-0004"), false));
-    let slices = [slice(&[("node-1", true, false)])];
-    let found = service_backends(
-        &service("Cluster", Some(30080)),
-        &BackendChoice::new(80, Weighting::PodsPerNode),
-        &slices,
-        &all,
-    );
+    let choice = BackendChoice::new(80, Weighting::PodsPerNode);
     // node-4 is not Ready; nodes without pods only forward, so they get the least weight.
-    let expected = Backends::from([
-        (key("i-0001", 30080), 100),
-        (key("i-0002", 30080), 1),
-        (key("i-0003", 30080), 1),
-    ]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    assert_eq!(
+        backends("Cluster", &choice, &[ready_on(&["node-1"])], &all),
+        Ok(on_node_port(&[
+            ("i-0001", 100),
+            ("i-0002", 1),
+            ("i-0003", 1)
+        ]))
+    );
 }
 
 #[test]
@@ -151,15 +157,10 @@ fn terminating_and_unready_endpoints_do_not_count() {
         ("node-2", false, true),
         ("node-3", false, false),
     ])];
-    let found = service_backends(
-        &service("Local", Some(30080)),
-        &BackendChoice::new(80, Weighting::PodsPerNode),
-        &slices,
-        &nodes(),
-    );
+    let choice = BackendChoice::new(80, Weighting::PodsPerNode);
     assert_eq!(
-        found.map(|f| f.backends),
-        Ok(Backends::from([(key("i-0001", 30080), 100)]))
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 100)]))
     );
 }
 
@@ -170,18 +171,10 @@ fn a_node_without_a_usable_provider_id_is_skipped_and_reported() {
         node("node-2", Some("kwok://node-2"), true),
         node("node-3", None, true),
     ];
-    let slices = [slice(&[
-        ("node-1", true, false),
-        ("node-2", true, false),
-        ("node-3", true, false),
-    ])];
-    let found = service_backends(
-        &service("Local", Some(30080)),
-        &BackendChoice::new(80, Weighting::PodsPerNode),
-        &slices,
-        &all,
-    )
-    .unwrap_or_else(|e| unreachable!("{e}"));
+    let slices = [ready_on(&["node-1", "node-2", "node-3"])];
+    let choice = BackendChoice::new(80, Weighting::PodsPerNode);
+    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &all)
+        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(found.backends.len(), 1);
     let skipped: Vec<&str> = found.skipped.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(skipped, ["node-2", "node-3"]);
@@ -195,33 +188,20 @@ fn excluded_nodes_are_never_backends() {
         .labels
         .get_or_insert_default()
         .insert(EXCLUDE_LABELS[0].into(), String::new());
-    let found = service_backends(
-        &service("Cluster", Some(30080)),
-        &BackendChoice::new(80, Weighting::Equal),
-        &[],
-        &all,
+    let choice = BackendChoice::new(80, Weighting::Equal);
+    assert_eq!(
+        backends("Cluster", &choice, &[], &all),
+        Ok(on_node_port(&[("i-0001", 100), ("i-0003", 100)]))
     );
-    let ids: Vec<String> = found
-        .map(|f| f.backends.into_keys().map(|k| k.server_id).collect())
-        .unwrap_or_default();
-    assert_eq!(ids, ["i-0001", "i-0003"]);
 }
 
 #[test]
 fn a_port_without_a_node_port_or_a_missing_port_is_an_error() {
-    let no_node_port = service_backends(
-        &service("Cluster", None),
-        &BackendChoice::new(80, Weighting::Equal),
-        &[],
-        &nodes(),
-    );
+    let port_80 = BackendChoice::new(80, Weighting::Equal);
+    let no_node_port = service_backends(&service("Cluster", None), &port_80, &[], &nodes());
     assert!(no_node_port.is_err_and(|e| e.contains("nodePort")));
-    let wrong_port = service_backends(
-        &service("Cluster", Some(30080)),
-        &BackendChoice::new(81, Weighting::Equal),
-        &[],
-        &nodes(),
-    );
+    let port_81 = BackendChoice::new(81, Weighting::Equal);
+    let wrong_port = backends("Cluster", &port_81, &[], &nodes());
     assert!(wrong_port.is_err_and(|e| e.contains("no port 81")));
 }
 
@@ -299,24 +279,23 @@ fn nodes_left_out_as_the_cloud_controller_manager_leaves_them_out() {
         serde_json::from_value(json!({"key": AUTOSCALER_DELETION_TAINT, "effect": "NoSchedule"}))
             .unwrap_or_else(|e| unreachable!("bad taint: {e}")),
     ]);
-    let every_node: Vec<(&str, bool, bool)> =
-        ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]
-            .into_iter()
-            .map(|n| (n, true, false))
-            .collect();
-    let slices = [slice(&every_node)];
+    let slices = [ready_on(&[
+        "node-1", "node-2", "node-3", "node-4", "node-5", "node-6",
+    ])];
     let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
     choice.node_selector = BTreeMap::from([("pool".to_owned(), "web".to_owned())]);
     choice.exclude_unschedulable = true;
     for policy in ["Local", "Cluster"] {
-        let found = service_backends(&service(policy, Some(30080)), &choice, &slices, &all);
-        let expected = Backends::from([(key("i-0006", 30080), 100)]);
-        assert_eq!(found.map(|f| f.backends), Ok(expected), "{policy}");
+        let expected = on_node_port(&[("i-0006", 100)]);
+        assert_eq!(
+            backends(policy, &choice, &slices, &all),
+            Ok(expected),
+            "{policy}"
+        );
     }
     choice.exclude_unschedulable = false;
-    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &all);
-    let servers: Vec<String> = found
-        .map(|f| f.backends.into_keys().map(|k| k.server_id).collect())
+    let servers: Vec<String> = backends("Local", &choice, &slices, &all)
+        .map(|found| found.into_keys().map(|k| k.server_id).collect())
         .unwrap_or_default();
     assert_eq!(
         servers,
@@ -327,41 +306,39 @@ fn nodes_left_out_as_the_cloud_controller_manager_leaves_them_out() {
 
 #[test]
 fn a_total_weight_is_shared_in_proportion_to_the_pods() {
-    let slices = [slice(&[
-        ("node-1", true, false),
-        ("node-1", true, false),
-        ("node-1", true, false),
-        ("node-2", true, false),
-    ])];
+    let slices = [ready_on(&["node-1", "node-1", "node-1", "node-2"])];
     let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
     choice.total_weight = Some(40);
-    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
-    let expected = Backends::from([(key("i-0001", 30080), 30), (key("i-0002", 30080), 10)]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    assert_eq!(
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 30), ("i-0002", 10)]))
+    );
     choice.total_weight = Some(1);
-    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
-    let expected = Backends::from([(key("i-0001", 30080), 1), (key("i-0002", 30080), 1)]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected), "at least 1 each");
+    assert_eq!(
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 1), ("i-0002", 1)])),
+        "at least 1 each"
+    );
 }
 
 #[test]
 fn a_default_weight_takes_the_place_of_100() {
-    let slices = [slice(&[
-        ("node-1", true, false),
-        ("node-1", true, false),
-        ("node-2", true, false),
-    ])];
+    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
     let mut choice = BackendChoice::new(80, Weighting::PodsPerNode);
     choice.top_weight = 60;
-    let found = service_backends(&service("Local", Some(30080)), &choice, &slices, &nodes());
-    let expected = Backends::from([(key("i-0001", 30080), 60), (key("i-0002", 30080), 30)]);
-    assert_eq!(found.map(|f| f.backends), Ok(expected));
+    assert_eq!(
+        backends("Local", &choice, &slices, &nodes()),
+        Ok(on_node_port(&[("i-0001", 60), ("i-0002", 30)]))
+    );
     choice.weighting = Weighting::Equal;
-    let found = service_backends(&service("Cluster", Some(30080)), &choice, &[], &nodes());
-    let weights: Vec<u32> = found
-        .map(|f| f.backends.into_values().collect())
-        .unwrap_or_default();
-    assert_eq!(weights, [60, 60, 60]);
+    assert_eq!(
+        backends("Cluster", &choice, &[], &nodes()),
+        Ok(on_node_port(&[
+            ("i-0001", 60),
+            ("i-0002", 60),
+            ("i-0003", 60)
+        ]))
+    );
 }
 
 #[test]

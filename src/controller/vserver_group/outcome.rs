@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::plan::{Backends, Change, RemoteGroup};
 use crate::conditions::{DesiredCondition, Reason};
-use crate::controller::runtime::{Note, Outcome, Requeue, SETTLE_DELAY};
+use crate::controller::runtime::{Note, Outcome, Requeue, settling};
 
 /// What the reconcile knew before it applied the plan.
 pub struct Before<'a> {
@@ -39,8 +39,9 @@ pub struct Applied {
 }
 
 /// After a change SLB's answer showed complete, how soon to look at the group again (its
-/// health, and a describe), unless the resync comes sooner: later than [`SETTLE_DELAY`], so that
-/// while a Deployment rolls these checks do not hold up the group's next change.
+/// health, and a describe), unless the resync comes sooner: later than
+/// [`SETTLE_DELAY`](crate::controller::runtime::SETTLE_DELAY), so that while a Deployment rolls
+/// these checks do not hold up the group's next change.
 pub const CHECK_AFTER_ANSWER: Duration = Duration::from_secs(30);
 
 /// The outcome of `changes`; `failed` when a call failed after those `applied` records.
@@ -91,8 +92,8 @@ pub fn outcome(
             .min(before.resync_period);
         return Outcome::new(vec![ready], Requeue::After(check), events, failed);
     }
-    let ready = DesiredCondition::ready(false, Reason::Progressing, format!("applied: {summary}"));
-    Outcome::new(vec![ready], Requeue::After(SETTLE_DELAY), events, failed)
+    let (ready, requeue) = settling(format!("applied: {summary}"));
+    Outcome::new(vec![ready], requeue, events, failed)
 }
 
 /// Whether SLB's group differs from what the last outcome recorded while the spec stayed: someone

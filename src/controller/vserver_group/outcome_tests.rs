@@ -1,4 +1,5 @@
 use super::*;
+use crate::controller::runtime::SETTLE_DELAY;
 use crate::controller::vserver_group::plan::BackendKey;
 use slb_api::VServerBackendServer;
 
