@@ -185,8 +185,31 @@ pub fn health_check_connect_port(value: Option<i32>, allow_backend_port: bool) -
 pub fn count(name: &str, len: usize, max: usize) -> Check {
     if len == 0 {
         Err(format!("{name} must not be empty").into())
-    } else if len > max {
+    } else {
+        at_most(name, len, max)
+    }
+}
+
+/// At most `max` items, or none.
+pub fn at_most(name: &str, len: usize, max: usize) -> Check {
+    if len > max {
         Err(format!("{name} takes at most {max} items per request, got {len}").into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A list of 1 to `max` IDs, none of them empty.
+pub fn ids(name: &str, ids: &[String], max: usize) -> Check {
+    count(name, ids.len(), max)?;
+    ids.iter()
+        .try_for_each(|id| required(&format!("{name} item"), id))
+}
+
+/// The ID a switch (`VServerGroup`, `MasterSlaveServerGroup`) uses is given when the switch is on.
+pub fn switched_id(switch: &str, on: Option<OnOff>, id_name: &str, id: &Option<String>) -> Check {
+    if on == Some(OnOff::On) {
+        present(id_name, id, &format!("{switch} is on"))
     } else {
         Ok(())
     }

@@ -55,13 +55,17 @@ pub struct VServerBackendServer {
 
 impl VServerBackendServer {
     pub(crate) fn validate(&self, list: &str) -> Check {
-        check::required(&format!("{list}.ServerId"), &self.server_id)?;
-        let port = self
-            .port
-            .ok_or_else(|| format!("{list}.Port is required"))?;
-        check::port(&format!("{list}.Port"), port)?;
-        check::opt_range(&format!("{list}.Weight"), self.weight, 0, 100)
+        group_server(list, &self.server_id, self.port, self.weight)
     }
+}
+
+/// A server of a VServer or master-slave group, named as an item of `list`: an ECS instance, a port, and
+/// a weight of 0–100 if given.
+fn group_server(list: &str, server_id: &str, port: Option<u16>, weight: Option<u32>) -> Check {
+    check::required(&format!("{list}.ServerId"), server_id)?;
+    let port = port.ok_or_else(|| format!("{list}.Port is required"))?;
+    check::port(&format!("{list}.Port"), port)?;
+    check::opt_range(&format!("{list}.Weight"), weight, 0, 100)
 }
 
 /// A server of a master-slave server group.
@@ -86,6 +90,17 @@ pub struct MasterSlaveBackendServer {
         deserialize_with = "lenient::opt_enum"
     )]
     pub server_type: Option<MasterSlaveServerType>,
+}
+
+impl MasterSlaveBackendServer {
+    pub(crate) fn validate(&self) -> Check {
+        group_server(
+            "MasterSlaveBackendServers",
+            &self.server_id,
+            self.port,
+            self.weight,
+        )
+    }
 }
 
 /// A tag: a key and an optional value.

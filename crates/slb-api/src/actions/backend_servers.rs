@@ -2,7 +2,7 @@
 
 use crate::action::{Validate, ValidationError, action};
 use crate::actions::instances::AttachedBackendServer;
-use crate::check;
+use crate::check::{self, Check};
 use crate::lenient;
 use crate::model::BackendServer;
 use crate::types::ServerHealthStatus;
@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 
 /// Backend servers in one request: at most 20.
 const MAX_BACKEND_SERVERS: usize = 20;
+
+/// The instance and the 1 to 20 servers to attach or to weigh.
+fn servers(load_balancer_id: &str, servers: &[BackendServer]) -> Check {
+    check::required("LoadBalancerId", load_balancer_id)?;
+    check::count("BackendServers", servers.len(), MAX_BACKEND_SERVERS)?;
+    servers.iter().try_for_each(BackendServer::validate)
+}
 
 /// The response of the three backend-server actions: the instance's backend servers after the call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -35,15 +42,7 @@ pub struct AddBackendServersRequest {
 
 impl Validate for AddBackendServersRequest {
     fn validate(&self) -> Result<(), ValidationError> {
-        check::required("LoadBalancerId", &self.load_balancer_id)?;
-        check::count(
-            "BackendServers",
-            self.backend_servers.len(),
-            MAX_BACKEND_SERVERS,
-        )?;
-        self.backend_servers
-            .iter()
-            .try_for_each(BackendServer::validate)
+        servers(&self.load_balancer_id, &self.backend_servers)
     }
 }
 
@@ -62,14 +61,7 @@ pub struct RemoveBackendServersRequest {
 impl Validate for RemoveBackendServersRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         check::required("LoadBalancerId", &self.load_balancer_id)?;
-        check::count(
-            "BackendServers",
-            self.backend_servers.len(),
-            MAX_BACKEND_SERVERS,
-        )?;
-        self.backend_servers
-            .iter()
-            .try_for_each(|id| check::required("BackendServers item", id))
+        check::ids("BackendServers", &self.backend_servers, MAX_BACKEND_SERVERS)
     }
 }
 
@@ -86,15 +78,7 @@ pub struct SetBackendServersRequest {
 
 impl Validate for SetBackendServersRequest {
     fn validate(&self) -> Result<(), ValidationError> {
-        check::required("LoadBalancerId", &self.load_balancer_id)?;
-        check::count(
-            "BackendServers",
-            self.backend_servers.len(),
-            MAX_BACKEND_SERVERS,
-        )?;
-        self.backend_servers
-            .iter()
-            .try_for_each(BackendServer::validate)
+        servers(&self.load_balancer_id, &self.backend_servers)
     }
 }
 

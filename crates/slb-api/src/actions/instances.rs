@@ -195,9 +195,7 @@ impl Validate for DescribeLoadBalancersRequest {
         if self.load_balancer_name.len() > 10 {
             return Err("LoadBalancerName takes at most 10 names".into());
         }
-        if !self.tags.is_empty() {
-            check::count("Tags", self.tags.len(), 10)?;
-        }
+        check::at_most("Tags", self.tags.len(), 10)?;
         check::opt_range("PageNumber", self.page_number, 1, u32::MAX)?;
         check::opt_range("PageSize", self.page_size, 1, 100)?;
         self.tags.iter().try_for_each(Tag::validate)

@@ -86,10 +86,7 @@ pub struct DeleteRulesRequest {
 
 impl Validate for DeleteRulesRequest {
     fn validate(&self) -> Result<(), ValidationError> {
-        check::count("RuleIds", self.rule_ids.len(), MAX_RULES)?;
-        self.rule_ids
-            .iter()
-            .try_for_each(|id| check::required("RuleIds item", id))
+        check::ids("RuleIds", &self.rule_ids, MAX_RULES)
     }
 }
 

@@ -231,14 +231,9 @@ impl Validate for CreateMasterSlaveServerGroupRequest {
             )
             .into());
         }
-        for server in servers {
-            check::required("MasterSlaveBackendServers.ServerId", &server.server_id)?;
-            let port = server
-                .port
-                .ok_or("MasterSlaveBackendServers.Port is required")?;
-            check::port("MasterSlaveBackendServers.Port", port)?;
-            check::opt_range("MasterSlaveBackendServers.Weight", server.weight, 0, 100)?;
-        }
+        servers
+            .iter()
+            .try_for_each(MasterSlaveBackendServer::validate)?;
         // ServerType defaults to Master on the service side.
         let masters = servers
             .iter()

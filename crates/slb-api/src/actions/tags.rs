@@ -44,13 +44,7 @@ pub struct RemoveTagsRequest {
 impl Validate for RemoveTagsRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         check::required("LoadBalancerID", &self.load_balancer_id)?;
-        if self.tags.len() > MAX_TAGS {
-            return Err(format!(
-                "Tags takes at most {MAX_TAGS} items per request, got {}",
-                self.tags.len()
-            )
-            .into());
-        }
+        check::at_most("Tags", self.tags.len(), MAX_TAGS)?;
         self.tags.iter().try_for_each(Tag::validate)
     }
 }
@@ -76,13 +70,7 @@ pub struct DescribeTagsRequest {
 
 impl Validate for DescribeTagsRequest {
     fn validate(&self) -> Result<(), ValidationError> {
-        if self.tags.len() > MAX_TAGS {
-            return Err(format!(
-                "Tags takes at most {MAX_TAGS} items per request, got {}",
-                self.tags.len()
-            )
-            .into());
-        }
+        check::at_most("Tags", self.tags.len(), MAX_TAGS)?;
         self.tags.iter().try_for_each(Tag::validate)?;
         check::opt_range("PageSize", self.page_size, 1, 100)?;
         check::opt_range("PageNumber", self.page_number, 1, u32::MAX)

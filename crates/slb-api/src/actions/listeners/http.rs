@@ -144,14 +144,12 @@ impl Validate for SetLoadBalancerHTTPListenerAttributeRequest {
             &self.health_check_timing,
             false,
         )?;
-        if self.v_server_group == Some(OnOff::On) {
-            check::present(
-                "VServerGroupId",
-                &self.v_server_group_id,
-                "VServerGroup is on",
-            )?;
-        }
-        Ok(())
+        check::switched_id(
+            "VServerGroup",
+            self.v_server_group,
+            "VServerGroupId",
+            &self.v_server_group_id,
+        )
     }
 }
 
@@ -202,14 +200,12 @@ impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
             &self.health_check_timing,
             false,
         )?;
-        if self.v_server_group == Some(OnOff::On) {
-            check::present(
-                "VServerGroupId",
-                &self.v_server_group_id,
-                "VServerGroup is on",
-            )?;
-        }
-        Ok(())
+        check::switched_id(
+            "VServerGroup",
+            self.v_server_group,
+            "VServerGroupId",
+            &self.v_server_group_id,
+        )
     }
 }
 

@@ -184,20 +184,17 @@ impl Validate for ServerGroupSwitches {
             "MasterSlaveServerGroup=on",
             mssg_on,
         )?;
-        if vsg_on {
-            check::present(
-                "VServerGroupId",
-                &self.v_server_group_id,
-                "VServerGroup is on",
-            )?;
-        }
-        if mssg_on {
-            check::present(
-                "MasterSlaveServerGroupId",
-                &self.master_slave_server_group_id,
-                "MasterSlaveServerGroup is on",
-            )?;
-        }
-        Ok(())
+        check::switched_id(
+            "VServerGroup",
+            self.v_server_group,
+            "VServerGroupId",
+            &self.v_server_group_id,
+        )?;
+        check::switched_id(
+            "MasterSlaveServerGroup",
+            self.master_slave_server_group,
+            "MasterSlaveServerGroupId",
+            &self.master_slave_server_group_id,
+        )
     }
 }
