@@ -223,6 +223,33 @@ impl Outcome {
 
 #[cfg(test)]
 impl Outcome {
+    /// The reasons of its Events, in order.
+    pub fn reasons(&self) -> Vec<&'static str> {
+        self.events.iter().map(|note| note.reason).collect()
+    }
+
+    /// Ready with `message`, nothing to tell, and the next look at the resync.
+    pub fn assert_in_sync(&self, message: &str) {
+        assert_eq!(self.requeue, Requeue::Resync);
+        assert!(self.events.is_empty(), "{:?}", self.events);
+        assert_eq!(self.ready(), Some((true, Reason::Available, message)));
+    }
+
+    /// After a failed call: Events for what was done before it (`reasons`), and no condition, as
+    /// the runtime reports the failure itself.
+    pub fn assert_failed_after(&self, reasons: &[&str]) {
+        assert_eq!(self.reasons(), reasons);
+        assert!(self.conditions.is_empty(), "the runtime reports failures");
+    }
+
+    /// Its Events as (reason, message), in order.
+    pub fn notes(&self) -> Vec<(&'static str, &str)> {
+        let notes = self.events.iter();
+        notes
+            .map(|note| (note.reason, note.message.as_str()))
+            .collect()
+    }
+
     /// The Ready condition it reports, as (status, reason, message).
     pub fn ready(&self) -> Option<(bool, Reason, &str)> {
         self.conditions

@@ -156,10 +156,6 @@ mod tests {
         }
     }
 
-    fn reasons(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.events.iter().map(|n| n.reason).collect()
-    }
-
     fn create() -> Plan {
         Plan::Changes(vec![Change::Create(Box::default())])
     }
@@ -172,16 +168,7 @@ mod tests {
             &Applied::default(),
             false,
         );
-        assert_eq!(outcome.requeue, Requeue::Resync);
-        assert!(outcome.events.is_empty());
-        assert_eq!(
-            outcome.ready(),
-            Some((
-                true,
-                Reason::Available,
-                "the load balancer matches the spec"
-            ))
-        );
+        outcome.assert_in_sync("the load balancer matches the spec");
     }
 
     #[test]
@@ -190,7 +177,7 @@ mod tests {
             created_id: Some("lb-new".into()),
         };
         let outcome = outcome(&create(), &before(None, None), &applied, false);
-        assert_eq!(reasons(&outcome), ["Created"]);
+        assert_eq!(outcome.reasons(), ["Created"]);
         assert!(outcome.events[0].message.contains("lb-new in cn-hangzhou"));
         assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
         assert_eq!(outcome.conditions[0].reason, Reason::Progressing);
@@ -203,7 +190,7 @@ mod tests {
             created_id: Some("lb-new".into()),
         };
         let outcome = outcome(&create(), &before(None, Some("lb-old")), &applied, false);
-        assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+        assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
         assert!(outcome.events[1].message.contains("lb-old"));
         assert!(outcome.events[1].message.contains("lb-new"));
     }
@@ -214,7 +201,7 @@ mod tests {
         let mut drifted = before(Some("lb-1"), None);
         drifted.spec_changed = false;
         let outcome_of_drift = outcome(&plan, &drifted, &Applied::default(), false);
-        assert_eq!(reasons(&outcome_of_drift), ["DriftRestored"]);
+        assert_eq!(outcome_of_drift.reasons(), ["DriftRestored"]);
         assert!(outcome_of_drift.events[0].message.contains("name"));
         let update = outcome(
             &plan,
@@ -222,7 +209,7 @@ mod tests {
             &Applied::default(),
             false,
         );
-        assert_eq!(reasons(&update), ["Updated"]);
+        assert_eq!(update.reasons(), ["Updated"]);
     }
 
     #[test]
@@ -235,11 +222,7 @@ mod tests {
             created_id: Some("lb-new".into()),
         };
         let outcome = outcome(&plan, &before(None, Some("lb-old")), &applied, true);
-        assert_eq!(reasons(&outcome), ["Created"]);
-        assert!(
-            outcome.conditions.is_empty(),
-            "the runtime reports failures"
-        );
+        outcome.assert_failed_after(&["Created"]);
     }
 
     #[test]
@@ -254,7 +237,7 @@ mod tests {
             &Applied::default(),
             false,
         );
-        assert_eq!(reasons(&adopted), ["Adopted"]);
+        assert_eq!(adopted.reasons(), ["Adopted"]);
         assert!(adopted.conditions[0].status);
         let again = outcome(
             &Plan::Adopted(Vec::new()),
@@ -274,7 +257,7 @@ mod tests {
         };
         let plan = Plan::Changes(vec![Change::AddTags(Vec::new())]);
         let took_over = outcome(&plan, &taking_over, &Applied::default(), false);
-        assert_eq!(reasons(&took_over), ["TookOver"]);
+        assert_eq!(took_over.reasons(), ["TookOver"]);
         assert!(took_over.events[0].message.contains("keeping its address"));
         let updated = outcome(
             &plan,
@@ -282,7 +265,7 @@ mod tests {
             &Applied::default(),
             false,
         );
-        assert_eq!(reasons(&updated), ["Updated"]);
+        assert_eq!(updated.reasons(), ["Updated"]);
     }
 
     #[test]

@@ -70,10 +70,6 @@ mod tests {
         }
     }
 
-    fn reasons(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.events.iter().map(|n| n.reason).collect()
-    }
-
     fn replace() -> Plan {
         Plan::Replace {
             old_id: "rsp-old".into(),
@@ -89,12 +85,7 @@ mod tests {
     #[test]
     fn a_matching_group_is_ready_and_waits_for_the_resync() {
         let outcome = outcome(&Plan::InSync, &NOTHING_REPLACED, &Applied::default(), false);
-        assert_eq!(outcome.requeue, Requeue::Resync);
-        assert!(outcome.events.is_empty());
-        assert_eq!(
-            outcome.ready(),
-            Some((true, Reason::Available, "the group matches the spec"))
-        );
+        outcome.assert_in_sync("the group matches the spec");
     }
 
     #[test]
@@ -104,10 +95,12 @@ mod tests {
             ..Applied::default()
         };
         let outcome = outcome(&Plan::Create(request()), &NOTHING_REPLACED, &applied, false);
-        assert_eq!(reasons(&outcome), ["Created"]);
         assert_eq!(
-            outcome.events[0].message,
-            "Created master-slave server group rsp-new on lb-1"
+            outcome.notes(),
+            [(
+                "Created",
+                "Created master-slave server group rsp-new on lb-1"
+            )]
         );
         assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
         assert_eq!(
@@ -127,15 +120,14 @@ mod tests {
             ..NOTHING_REPLACED
         };
         let outcome = outcome(&Plan::Create(request()), &before, &applied, false);
-        assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+        assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
         assert_eq!(
             outcome.events[1].message,
             "Group rsp-old was deleted outside the operator; created rsp-new in its place"
         );
         // A failure after the create (the status write) announces the create only.
         let failed = super::outcome(&Plan::Create(request()), &before, &applied, true);
-        assert_eq!(reasons(&failed), ["Created"]);
-        assert!(failed.conditions.is_empty(), "the runtime reports failures");
+        failed.assert_failed_after(&["Created"]);
     }
 
     #[test]
@@ -145,7 +137,7 @@ mod tests {
             created_id: Some("rsp-new".into()),
         };
         let outcome = outcome(&replace(), &NOTHING_REPLACED, &applied, false);
-        assert_eq!(reasons(&outcome), ["Replacing", "Created"]);
+        assert_eq!(outcome.reasons(), ["Replacing", "Created"]);
         assert!(
             outcome.events[0]
                 .message
@@ -162,15 +154,13 @@ mod tests {
     fn a_replacement_that_failed_announces_only_what_happened() {
         // Refused (a listener uses the group): nothing happened.
         let refused = outcome(&replace(), &NOTHING_REPLACED, &Applied::default(), true);
-        assert!(refused.events.is_empty());
-        assert!(refused.conditions.is_empty());
+        refused.assert_failed_after(&[]);
         // Deleted, then the create failed: the group is gone, which is said.
         let deleted = Applied {
             deleted_id: Some("rsp-old".into()),
             ..Applied::default()
         };
         let half = outcome(&replace(), &NOTHING_REPLACED, &deleted, true);
-        assert_eq!(reasons(&half), ["Replacing"]);
-        assert!(half.conditions.is_empty());
+        half.assert_failed_after(&["Replacing"]);
     }
 }

@@ -18,10 +18,6 @@ fn new_rule() -> NewRule {
     }
 }
 
-fn reasons(outcome: &Outcome) -> Vec<&'static str> {
-    outcome.events.iter().map(|n| n.reason).collect()
-}
-
 fn created(id: &str) -> Applied {
     Applied {
         created_id: Some(id.into()),
@@ -46,12 +42,7 @@ fn replace() -> Plan {
 #[test]
 fn a_matching_rule_is_ready_and_waits_for_the_resync() {
     let outcome = outcome(&Plan::InSync, &BEFORE, &Applied::default(), false);
-    assert_eq!(outcome.requeue, Requeue::Resync);
-    assert!(outcome.events.is_empty());
-    assert_eq!(
-        outcome.ready(),
-        Some((true, Reason::Available, "the rule matches the spec"))
-    );
+    outcome.assert_in_sync("the rule matches the spec");
 }
 
 #[test]
@@ -62,10 +53,9 @@ fn a_create_is_announced_and_checked_soon() {
         &created("rule-new"),
         false,
     );
-    assert_eq!(reasons(&outcome), ["Created"]);
     assert_eq!(
-        outcome.events[0].message,
-        "Created rule rule-new on port 80 of lb-1"
+        outcome.notes(),
+        [("Created", "Created rule rule-new on port 80 of lb-1")]
     );
     assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
     assert_eq!(
@@ -86,7 +76,7 @@ fn a_rule_deleted_outside_is_created_again_and_said_so() {
         &created("rule-new"),
         false,
     );
-    assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+    assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
     assert_eq!(
         outcome.events[1].message,
         "Rule rule-old was deleted outside the operator; created rule-new in its place"
@@ -105,19 +95,14 @@ fn a_failed_create_announces_nothing_and_a_failure_after_it_only_the_create() {
         &Applied::default(),
         true,
     );
-    assert!(nothing.events.is_empty());
-    assert!(
-        nothing.conditions.is_empty(),
-        "the runtime reports failures"
-    );
+    nothing.assert_failed_after(&[]);
     let after = outcome(
         &Plan::Create(new_rule()),
         &before,
         &created("rule-new"),
         true,
     );
-    assert_eq!(reasons(&after), ["Created"]);
-    assert!(after.conditions.is_empty());
+    after.assert_failed_after(&["Created"]);
 }
 
 #[test]
@@ -127,10 +112,9 @@ fn a_new_target_group_is_an_update_or_restores_drift() {
         ..Applied::default()
     };
     let update = outcome(&set_group(), &BEFORE, &set, false);
-    assert_eq!(reasons(&update), ["Updated"]);
     assert_eq!(
-        update.events[0].message,
-        "Rule rule-1 now forwards to rsp-2"
+        update.notes(),
+        [("Updated", "Rule rule-1 now forwards to rsp-2")]
     );
     assert_eq!(
         update.conditions,
@@ -147,15 +131,16 @@ fn a_new_target_group_is_an_update_or_restores_drift() {
         ..BEFORE
     };
     let drift = outcome(&set_group(), &drifted, &set, false);
-    assert_eq!(reasons(&drift), ["DriftRestored"]);
     assert_eq!(
-        drift.events[0].message,
-        "Restored rule rule-1 to forward to rsp-2 after a change made outside"
+        drift.notes(),
+        [(
+            "DriftRestored",
+            "Restored rule rule-1 to forward to rsp-2 after a change made outside"
+        )]
     );
 
     let failed = outcome(&set_group(), &BEFORE, &Applied::default(), true);
-    assert!(failed.events.is_empty());
-    assert!(failed.conditions.is_empty());
+    failed.assert_failed_after(&[]);
 }
 
 #[test]
@@ -166,7 +151,7 @@ fn a_replacement_announces_the_delete_then_the_create() {
         group_set: false,
     };
     let outcome = outcome(&replace(), &BEFORE, &applied, false);
-    assert_eq!(reasons(&outcome), ["Replacing", "Created"]);
+    assert_eq!(outcome.reasons(), ["Replacing", "Created"]);
     assert!(
         outcome.events[0]
             .message
@@ -187,8 +172,7 @@ fn a_replacement_that_failed_announces_only_what_happened() {
         ..Applied::default()
     };
     let half = outcome(&replace(), &BEFORE, &deleted, true);
-    assert_eq!(reasons(&half), ["Replacing"]);
-    assert!(half.conditions.is_empty());
+    half.assert_failed_after(&["Replacing"]);
 }
 
 #[test]

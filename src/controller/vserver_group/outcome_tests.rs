@@ -48,10 +48,6 @@ fn before<'a>(remote: Option<&'a RemoteGroup>, recorded: &'a Backends) -> Before
     }
 }
 
-fn reasons(outcome: &Outcome) -> Vec<&'static str> {
-    outcome.events.iter().map(|n| n.reason).collect()
-}
-
 fn create() -> Vec<Change> {
     vec![
         Change::Create {
@@ -79,12 +75,7 @@ fn a_matching_group_is_ready_and_waits_for_the_resync() {
         &Applied::default(),
         false,
     );
-    assert_eq!(outcome.requeue, Requeue::Resync);
-    assert!(outcome.events.is_empty());
-    assert_eq!(
-        outcome.ready(),
-        Some((true, Reason::Available, "the group matches the spec"))
-    );
+    outcome.assert_in_sync("the group matches the spec");
 }
 
 #[test]
@@ -112,10 +103,9 @@ fn a_create_is_announced_and_checked_soon() {
         &created("rsp-new"),
         false,
     );
-    assert_eq!(reasons(&outcome), ["Created"]);
     assert_eq!(
-        outcome.events[0].message,
-        "Created VServer group rsp-new on lb-1"
+        outcome.notes(),
+        [("Created", "Created VServer group rsp-new on lb-1")]
     );
     assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
     assert_eq!(
@@ -135,7 +125,7 @@ fn a_group_deleted_outside_is_replaced_and_said_so() {
     replaced.replaced_id = Some("rsp-old");
     replaced.spec_changed = false;
     let outcome = outcome(&create(), &replaced, &created("rsp-new"), false);
-    assert_eq!(reasons(&outcome), ["Created", "DriftRestored"]);
+    assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
     assert_eq!(
         outcome.events[1].message,
         "Group rsp-old was deleted outside the operator; created rsp-new in its place"
@@ -159,10 +149,12 @@ fn a_replacement_found_again_after_an_unanswered_create_is_said_so_once_renamed(
         &Applied::default(),
         false,
     );
-    assert_eq!(reasons(&outcome), ["DriftRestored"]);
     assert_eq!(
-        outcome.events[0].message,
-        "Group rsp-old was deleted outside the operator; created rsp-new in its place"
+        outcome.notes(),
+        [(
+            "DriftRestored",
+            "Group rsp-old was deleted outside the operator; created rsp-new in its place"
+        )]
     );
 }
 
@@ -174,10 +166,12 @@ fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
     let mut drifted = before(Some(&group), &recorded);
     drifted.spec_changed = false;
     let drift = outcome(&changes, &drifted, &Applied::default(), false);
-    assert_eq!(reasons(&drift), ["DriftRestored"]);
     assert_eq!(
-        drift.events[0].message,
-        "Restored rsp-1 after changes made outside: removed 1 backend(s)"
+        drift.notes(),
+        [(
+            "DriftRestored",
+            "Restored rsp-1 after changes made outside: removed 1 backend(s)"
+        )]
     );
 
     let update = outcome(
@@ -186,10 +180,9 @@ fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
         &Applied::default(),
         false,
     );
-    assert_eq!(reasons(&update), ["Updated"]);
     assert_eq!(
-        update.events[0].message,
-        "Updated rsp-1: removed 1 backend(s)"
+        update.notes(),
+        [("Updated", "Updated rsp-1: removed 1 backend(s)")]
     );
 }
 
@@ -206,7 +199,7 @@ fn a_change_that_follows_the_service_is_an_update_not_drift() {
         &Applied::default(),
         false,
     );
-    assert_eq!(reasons(&outcome), ["Updated"]);
+    assert_eq!(outcome.reasons(), ["Updated"]);
 }
 
 #[test]
@@ -215,11 +208,7 @@ fn a_failure_after_the_create_announces_the_create_and_nothing_else() {
     let mut replaced = before(None, &recorded);
     replaced.replaced_id = Some("rsp-old");
     let outcome = outcome(&create(), &replaced, &created("rsp-new"), true);
-    assert_eq!(reasons(&outcome), ["Created"]);
-    assert!(
-        outcome.conditions.is_empty(),
-        "the runtime reports failures"
-    );
+    outcome.assert_failed_after(&["Created"]);
 }
 
 #[test]
@@ -232,8 +221,7 @@ fn a_failure_before_anything_happened_announces_nothing() {
         &Applied::default(),
         true,
     );
-    assert!(outcome.events.is_empty());
-    assert!(outcome.conditions.is_empty());
+    outcome.assert_failed_after(&[]);
 }
 
 #[test]
