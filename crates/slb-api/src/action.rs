@@ -58,8 +58,13 @@ pub fn to_params<A: Serialize>(request: &A) -> Result<Vec<(String, String)>, Str
     Ok(params)
 }
 
-/// Declares the [`Action`] impl of a request type.
+/// Declares the [`Action`] impl of a request type. `Request => Response = Shared` also declares
+/// `Response` as the action's name for a response type that several actions share.
 macro_rules! action {
+    ($request:ty => $response:ident = $shared:ty, $($rest:tt)+) => {
+        pub type $response = $shared;
+        action!($request => $response, $($rest)+);
+    };
     ($request:ty => $response:ty, $name:literal $(, client_token = $token:literal)? $(, idempotent = $idempotent:literal)?) => {
         impl $crate::action::Action for $request {
             const NAME: &'static str = $name;

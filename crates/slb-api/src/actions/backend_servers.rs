@@ -46,8 +46,7 @@ impl Validate for AddBackendServersRequest {
     }
 }
 
-pub type AddBackendServersResponse = BackendServersResponse;
-action!(AddBackendServersRequest => AddBackendServersResponse, "AddBackendServers");
+action!(AddBackendServersRequest => AddBackendServersResponse = BackendServersResponse, "AddBackendServers");
 
 /// `RemoveBackendServers`: detaches servers; IDs not attached are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -65,8 +64,7 @@ impl Validate for RemoveBackendServersRequest {
     }
 }
 
-pub type RemoveBackendServersResponse = BackendServersResponse;
-action!(RemoveBackendServersRequest => RemoveBackendServersResponse, "RemoveBackendServers");
+action!(RemoveBackendServersRequest => RemoveBackendServersResponse = BackendServersResponse, "RemoveBackendServers");
 
 /// `SetBackendServers`: sets the weights of attached servers (at most 20).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -82,8 +80,7 @@ impl Validate for SetBackendServersRequest {
     }
 }
 
-pub type SetBackendServersResponse = BackendServersResponse;
-action!(SetBackendServersRequest => SetBackendServersResponse, "SetBackendServers");
+action!(SetBackendServersRequest => SetBackendServersResponse = BackendServersResponse, "SetBackendServers");
 
 /// `DescribeHealthStatus`: health of the instance's backend servers, for one listener port or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

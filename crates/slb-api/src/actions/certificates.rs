@@ -74,8 +74,7 @@ impl Validate for DeleteServerCertificateRequest {
     }
 }
 
-pub type DeleteServerCertificateResponse = Acknowledged;
-action!(DeleteServerCertificateRequest => DeleteServerCertificateResponse, "DeleteServerCertificate");
+action!(DeleteServerCertificateRequest => DeleteServerCertificateResponse = Acknowledged, "DeleteServerCertificate");
 
 /// `DescribeServerCertificates`: one certificate, or all of the region when no ID is given. Contents are
 /// never returned, only names and fingerprints.
@@ -132,8 +131,7 @@ impl Validate for SetServerCertificateNameRequest {
     }
 }
 
-pub type SetServerCertificateNameResponse = Acknowledged;
-action!(SetServerCertificateNameRequest => SetServerCertificateNameResponse, "SetServerCertificateName");
+action!(SetServerCertificateNameRequest => SetServerCertificateNameResponse = Acknowledged, "SetServerCertificateName");
 
 /// `UploadCACertificate`: uploads one CA certificate (for mutual TLS on HTTPS listeners).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -192,8 +190,7 @@ impl Validate for DeleteCACertificateRequest {
     }
 }
 
-pub type DeleteCACertificateResponse = Acknowledged;
-action!(DeleteCACertificateRequest => DeleteCACertificateResponse, "DeleteCACertificate");
+action!(DeleteCACertificateRequest => DeleteCACertificateResponse = Acknowledged, "DeleteCACertificate");
 
 /// `DescribeCACertificates`: one CA certificate, or all of the region when no ID is given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -252,5 +249,4 @@ impl Validate for SetCACertificateNameRequest {
     }
 }
 
-pub type SetCACertificateNameResponse = Acknowledged;
-action!(SetCACertificateNameRequest => SetCACertificateNameResponse, "SetCACertificateName");
+action!(SetCACertificateNameRequest => SetCACertificateNameResponse = Acknowledged, "SetCACertificateName");

@@ -92,8 +92,7 @@ impl Validate for ModifyLoadBalancerInternetSpecRequest {
     }
 }
 
-pub type ModifyLoadBalancerInternetSpecResponse = Acknowledged;
-action!(ModifyLoadBalancerInternetSpecRequest => ModifyLoadBalancerInternetSpecResponse, "ModifyLoadBalancerInternetSpec");
+action!(ModifyLoadBalancerInternetSpecRequest => ModifyLoadBalancerInternetSpecResponse = Acknowledged, "ModifyLoadBalancerInternetSpec");
 
 /// `DeleteLoadBalancer`: deletes an instance with its listeners and tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -108,8 +107,7 @@ impl Validate for DeleteLoadBalancerRequest {
     }
 }
 
-pub type DeleteLoadBalancerResponse = Acknowledged;
-action!(DeleteLoadBalancerRequest => DeleteLoadBalancerResponse, "DeleteLoadBalancer");
+action!(DeleteLoadBalancerRequest => DeleteLoadBalancerResponse = Acknowledged, "DeleteLoadBalancer");
 
 /// `SetLoadBalancerStatus`: activates or deactivates an instance (`locked` cannot be set).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,8 +129,7 @@ impl Validate for SetLoadBalancerStatusRequest {
     }
 }
 
-pub type SetLoadBalancerStatusResponse = Acknowledged;
-action!(SetLoadBalancerStatusRequest => SetLoadBalancerStatusResponse, "SetLoadBalancerStatus");
+action!(SetLoadBalancerStatusRequest => SetLoadBalancerStatusResponse = Acknowledged, "SetLoadBalancerStatus");
 
 /// `SetLoadBalancerName`: renames an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -150,8 +147,7 @@ impl Validate for SetLoadBalancerNameRequest {
     }
 }
 
-pub type SetLoadBalancerNameResponse = Acknowledged;
-action!(SetLoadBalancerNameRequest => SetLoadBalancerNameResponse, "SetLoadBalancerName");
+action!(SetLoadBalancerNameRequest => SetLoadBalancerNameResponse = Acknowledged, "SetLoadBalancerName");
 
 /// `DescribeLoadBalancers`: lists instances; every filter is optional and unset filters are not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -359,8 +355,7 @@ impl Validate for ModifyLoadBalancerPayTypeRequest {
     }
 }
 
-pub type ModifyLoadBalancerPayTypeResponse = Acknowledged;
-action!(ModifyLoadBalancerPayTypeRequest => ModifyLoadBalancerPayTypeResponse, "ModifyLoadBalancerPayType");
+action!(ModifyLoadBalancerPayTypeRequest => ModifyLoadBalancerPayTypeResponse = Acknowledged, "ModifyLoadBalancerPayType");
 
 /// `ModifyLoadBalancerInstanceSpec`: changes the instance specification.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -376,8 +371,7 @@ impl Validate for ModifyLoadBalancerInstanceSpecRequest {
     }
 }
 
-pub type ModifyLoadBalancerInstanceSpecResponse = Acknowledged;
-action!(ModifyLoadBalancerInstanceSpecRequest => ModifyLoadBalancerInstanceSpecResponse, "ModifyLoadBalancerInstanceSpec");
+action!(ModifyLoadBalancerInstanceSpecRequest => ModifyLoadBalancerInstanceSpecResponse = Acknowledged, "ModifyLoadBalancerInstanceSpec");
 
 /// `DescribeRegions`: the available regions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -90,8 +90,7 @@ impl Validate for DeleteRulesRequest {
     }
 }
 
-pub type DeleteRulesResponse = Acknowledged;
-action!(DeleteRulesRequest => DeleteRulesResponse, "DeleteRules");
+action!(DeleteRulesRequest => DeleteRulesResponse = Acknowledged, "DeleteRules");
 
 /// `SetRule`: changes a rule's target group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -108,8 +107,7 @@ impl Validate for SetRuleRequest {
     }
 }
 
-pub type SetRuleResponse = Acknowledged;
-action!(SetRuleRequest => SetRuleResponse, "SetRule");
+action!(SetRuleRequest => SetRuleResponse = Acknowledged, "SetRule");
 
 /// `DescribeRuleAttribute`: one rule (the response does not echo its ID).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -52,8 +52,7 @@ impl Validate for CreateVServerGroupRequest {
     }
 }
 
-pub type CreateVServerGroupResponse = VServerGroupResponse;
-action!(CreateVServerGroupRequest => CreateVServerGroupResponse, "CreateVServerGroup", idempotent = false);
+action!(CreateVServerGroupRequest => CreateVServerGroupResponse = VServerGroupResponse, "CreateVServerGroup", idempotent = false);
 
 /// `SetVServerGroupAttribute`: renames a group and changes weights of servers already in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -74,8 +73,7 @@ impl Validate for SetVServerGroupAttributeRequest {
     }
 }
 
-pub type SetVServerGroupAttributeResponse = VServerGroupResponse;
-action!(SetVServerGroupAttributeRequest => SetVServerGroupAttributeResponse, "SetVServerGroupAttribute");
+action!(SetVServerGroupAttributeRequest => SetVServerGroupAttributeResponse = VServerGroupResponse, "SetVServerGroupAttribute");
 
 /// `AddVServerGroupBackendServers`: adds up to 20 servers to a group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -92,8 +90,7 @@ impl Validate for AddVServerGroupBackendServersRequest {
     }
 }
 
-pub type AddVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(AddVServerGroupBackendServersRequest => AddVServerGroupBackendServersResponse, "AddVServerGroupBackendServers");
+action!(AddVServerGroupBackendServersRequest => AddVServerGroupBackendServersResponse = VServerGroupResponse, "AddVServerGroupBackendServers");
 
 /// `RemoveVServerGroupBackendServers`: removes up to 20 servers (by ID and port; weights are not sent).
 /// Servers not in the group are ignored.
@@ -111,8 +108,7 @@ impl Validate for RemoveVServerGroupBackendServersRequest {
     }
 }
 
-pub type RemoveVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(RemoveVServerGroupBackendServersRequest => RemoveVServerGroupBackendServersResponse, "RemoveVServerGroupBackendServers");
+action!(RemoveVServerGroupBackendServersRequest => RemoveVServerGroupBackendServersResponse = VServerGroupResponse, "RemoveVServerGroupBackendServers");
 
 /// `ModifyVServerGroupBackendServers`: removes `old_backend_servers` and adds `new_backend_servers` in one
 /// call (old entries not in the group are ignored).
@@ -137,8 +133,7 @@ impl Validate for ModifyVServerGroupBackendServersRequest {
     }
 }
 
-pub type ModifyVServerGroupBackendServersResponse = VServerGroupResponse;
-action!(ModifyVServerGroupBackendServersRequest => ModifyVServerGroupBackendServersResponse, "ModifyVServerGroupBackendServers");
+action!(ModifyVServerGroupBackendServersRequest => ModifyVServerGroupBackendServersResponse = VServerGroupResponse, "ModifyVServerGroupBackendServers");
 
 /// `DeleteVServerGroup`: refused while a listener or rule uses the group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -153,8 +148,7 @@ impl Validate for DeleteVServerGroupRequest {
     }
 }
 
-pub type DeleteVServerGroupResponse = Acknowledged;
-action!(DeleteVServerGroupRequest => DeleteVServerGroupResponse, "DeleteVServerGroup");
+action!(DeleteVServerGroupRequest => DeleteVServerGroupResponse = Acknowledged, "DeleteVServerGroup");
 
 /// `DescribeVServerGroups`: the groups of an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -203,8 +197,7 @@ impl Validate for DescribeVServerGroupAttributeRequest {
     }
 }
 
-pub type DescribeVServerGroupAttributeResponse = VServerGroupResponse;
-action!(DescribeVServerGroupAttributeRequest => DescribeVServerGroupAttributeResponse, "DescribeVServerGroupAttribute");
+action!(DescribeVServerGroupAttributeRequest => DescribeVServerGroupAttributeResponse = VServerGroupResponse, "DescribeVServerGroupAttribute");
 
 /// `CreateMasterSlaveServerGroup` (the reference's text says `CreateMasterSlaveVServerGroup`; its RAM table
 /// and the official SDKs use this name): exactly two servers, one `Master` and one `Slave`.
@@ -265,8 +258,7 @@ pub struct MasterSlaveServerGroupResponse {
     pub master_slave_backend_servers: Vec<MasterSlaveBackendServer>,
 }
 
-pub type CreateMasterSlaveServerGroupResponse = MasterSlaveServerGroupResponse;
-action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", idempotent = false);
+action!(CreateMasterSlaveServerGroupRequest => CreateMasterSlaveServerGroupResponse = MasterSlaveServerGroupResponse, "CreateMasterSlaveServerGroup", idempotent = false);
 
 /// `DeleteMasterSlaveServerGroup`: refused while a listener uses the group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -284,8 +276,7 @@ impl Validate for DeleteMasterSlaveServerGroupRequest {
     }
 }
 
-pub type DeleteMasterSlaveServerGroupResponse = Acknowledged;
-action!(DeleteMasterSlaveServerGroupRequest => DeleteMasterSlaveServerGroupResponse, "DeleteMasterSlaveServerGroup");
+action!(DeleteMasterSlaveServerGroupRequest => DeleteMasterSlaveServerGroupResponse = Acknowledged, "DeleteMasterSlaveServerGroup");
 
 /// `DescribeMasterSlaveServerGroupAttribute`: one group with its two servers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -303,8 +294,7 @@ impl Validate for DescribeMasterSlaveServerGroupAttributeRequest {
     }
 }
 
-pub type DescribeMasterSlaveServerGroupAttributeResponse = MasterSlaveServerGroupResponse;
-action!(DescribeMasterSlaveServerGroupAttributeRequest => DescribeMasterSlaveServerGroupAttributeResponse, "DescribeMasterSlaveServerGroupAttribute");
+action!(DescribeMasterSlaveServerGroupAttributeRequest => DescribeMasterSlaveServerGroupAttributeResponse = MasterSlaveServerGroupResponse, "DescribeMasterSlaveServerGroupAttribute");
 
 /// `DescribeMasterSlaveServerGroups`: the master-slave groups of an instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -28,8 +28,7 @@ impl Validate for AddTagsRequest {
     }
 }
 
-pub type AddTagsResponse = Acknowledged;
-action!(AddTagsRequest => AddTagsResponse, "AddTags");
+action!(AddTagsRequest => AddTagsResponse = Acknowledged, "AddTags");
 
 /// `RemoveTags`: unbinds tags matching all given conditions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -49,8 +48,7 @@ impl Validate for RemoveTagsRequest {
     }
 }
 
-pub type RemoveTagsResponse = Acknowledged;
-action!(RemoveTagsRequest => RemoveTagsResponse, "RemoveTags");
+action!(RemoveTagsRequest => RemoveTagsResponse = Acknowledged, "RemoveTags");
 
 /// `DescribeTags`: tags matching all given conditions, paged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -28,8 +28,7 @@ impl Validate for SetListenerAccessControlStatusRequest {
     }
 }
 
-pub type SetListenerAccessControlStatusResponse = Acknowledged;
-action!(SetListenerAccessControlStatusRequest => SetListenerAccessControlStatusResponse, "SetListenerAccessControlStatus");
+action!(SetListenerAccessControlStatusRequest => SetListenerAccessControlStatusResponse = Acknowledged, "SetListenerAccessControlStatus");
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -78,8 +77,7 @@ impl Validate for AddListenerWhiteListItemRequest {
     }
 }
 
-pub type AddListenerWhiteListItemResponse = Acknowledged;
-action!(AddListenerWhiteListItemRequest => AddListenerWhiteListItemResponse, "AddListenerWhiteListItem");
+action!(AddListenerWhiteListItemRequest => AddListenerWhiteListItemResponse = Acknowledged, "AddListenerWhiteListItem");
 
 /// `RemoveListenerWhiteListItem`: removes IPs or CIDR ranges from a listener's white list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -101,5 +99,4 @@ impl Validate for RemoveListenerWhiteListItemRequest {
     }
 }
 
-pub type RemoveListenerWhiteListItemResponse = Acknowledged;
-action!(RemoveListenerWhiteListItemRequest => RemoveListenerWhiteListItemResponse, "RemoveListenerWhiteListItem");
+action!(RemoveListenerWhiteListItemRequest => RemoveListenerWhiteListItemResponse = Acknowledged, "RemoveListenerWhiteListItem");

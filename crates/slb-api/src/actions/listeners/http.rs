@@ -52,8 +52,7 @@ impl Validate for CreateLoadBalancerHTTPListenerRequest {
     }
 }
 
-pub type CreateLoadBalancerHTTPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse, "CreateLoadBalancerHTTPListener", idempotent = false);
+action!(CreateLoadBalancerHTTPListenerRequest => CreateLoadBalancerHTTPListenerResponse = Acknowledged, "CreateLoadBalancerHTTPListener", idempotent = false);
 
 /// `CreateLoadBalancerHTTPSListener`. The new listener is `stopped`; start it with `StartLoadBalancerListener`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -103,8 +102,7 @@ impl Validate for CreateLoadBalancerHTTPSListenerRequest {
     }
 }
 
-pub type CreateLoadBalancerHTTPSListenerResponse = Acknowledged;
-action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse, "CreateLoadBalancerHTTPSListener", idempotent = false);
+action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListenerResponse = Acknowledged, "CreateLoadBalancerHTTPSListener", idempotent = false);
 
 /// `SetLoadBalancerHTTPListenerAttribute`. Optional parameters left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -153,8 +151,7 @@ impl Validate for SetLoadBalancerHTTPListenerAttributeRequest {
     }
 }
 
-pub type SetLoadBalancerHTTPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerHTTPListenerAttributeRequest => SetLoadBalancerHTTPListenerAttributeResponse, "SetLoadBalancerHTTPListenerAttribute");
+action!(SetLoadBalancerHTTPListenerAttributeRequest => SetLoadBalancerHTTPListenerAttributeResponse = Acknowledged, "SetLoadBalancerHTTPListenerAttribute");
 
 /// `SetLoadBalancerHTTPSListenerAttribute`. Optional parameters left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -209,5 +206,4 @@ impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
     }
 }
 
-pub type SetLoadBalancerHTTPSListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerHTTPSListenerAttributeRequest => SetLoadBalancerHTTPSListenerAttributeResponse, "SetLoadBalancerHTTPSListenerAttribute");
+action!(SetLoadBalancerHTTPSListenerAttributeRequest => SetLoadBalancerHTTPSListenerAttributeResponse = Acknowledged, "SetLoadBalancerHTTPSListenerAttribute");

@@ -98,10 +98,8 @@ pub struct HttpListenerAttribute {
     pub ca_certificate_id: Option<String>,
 }
 
-pub type DescribeLoadBalancerHTTPListenerAttributeResponse = HttpListenerAttribute;
-pub type DescribeLoadBalancerHTTPSListenerAttributeResponse = HttpListenerAttribute;
-action!(DescribeLoadBalancerHTTPListenerAttributeRequest => DescribeLoadBalancerHTTPListenerAttributeResponse, "DescribeLoadBalancerHTTPListenerAttribute");
-action!(DescribeLoadBalancerHTTPSListenerAttributeRequest => DescribeLoadBalancerHTTPSListenerAttributeResponse, "DescribeLoadBalancerHTTPSListenerAttribute");
+action!(DescribeLoadBalancerHTTPListenerAttributeRequest => DescribeLoadBalancerHTTPListenerAttributeResponse = HttpListenerAttribute, "DescribeLoadBalancerHTTPListenerAttribute");
+action!(DescribeLoadBalancerHTTPSListenerAttributeRequest => DescribeLoadBalancerHTTPSListenerAttributeResponse = HttpListenerAttribute, "DescribeLoadBalancerHTTPSListenerAttribute");
 
 /// `DescribeLoadBalancerTCPListenerAttribute` / `…UDPListenerAttribute` response. `MaterSlaveServerGroupId`
 /// and `HealthCheckConnectTimeout` are accepted for `MasterSlaveServerGroupId` and `HealthCheckTimeout`.
@@ -156,14 +154,9 @@ pub struct Layer4ListenerAttribute {
     pub master_slave_server_group_id: Option<String>,
 }
 
-pub type DescribeLoadBalancerTCPListenerAttributeResponse = Layer4ListenerAttribute;
-pub type DescribeLoadBalancerUDPListenerAttributeResponse = Layer4ListenerAttribute;
-action!(DescribeLoadBalancerTCPListenerAttributeRequest => DescribeLoadBalancerTCPListenerAttributeResponse, "DescribeLoadBalancerTCPListenerAttribute");
-action!(DescribeLoadBalancerUDPListenerAttributeRequest => DescribeLoadBalancerUDPListenerAttributeResponse, "DescribeLoadBalancerUDPListenerAttribute");
+action!(DescribeLoadBalancerTCPListenerAttributeRequest => DescribeLoadBalancerTCPListenerAttributeResponse = Layer4ListenerAttribute, "DescribeLoadBalancerTCPListenerAttribute");
+action!(DescribeLoadBalancerUDPListenerAttributeRequest => DescribeLoadBalancerUDPListenerAttributeResponse = Layer4ListenerAttribute, "DescribeLoadBalancerUDPListenerAttribute");
 
-pub type DeleteLoadBalancerListenerResponse = Acknowledged;
-pub type StartLoadBalancerListenerResponse = Acknowledged;
-pub type StopLoadBalancerListenerResponse = Acknowledged;
-action!(DeleteLoadBalancerListenerRequest => DeleteLoadBalancerListenerResponse, "DeleteLoadBalancerListener");
-action!(StartLoadBalancerListenerRequest => StartLoadBalancerListenerResponse, "StartLoadBalancerListener");
-action!(StopLoadBalancerListenerRequest => StopLoadBalancerListenerResponse, "StopLoadBalancerListener");
+action!(DeleteLoadBalancerListenerRequest => DeleteLoadBalancerListenerResponse = Acknowledged, "DeleteLoadBalancerListener");
+action!(StartLoadBalancerListenerRequest => StartLoadBalancerListenerResponse = Acknowledged, "StartLoadBalancerListener");
+action!(StopLoadBalancerListenerRequest => StopLoadBalancerListenerResponse = Acknowledged, "StopLoadBalancerListener");

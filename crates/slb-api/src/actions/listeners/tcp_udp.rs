@@ -59,8 +59,7 @@ impl Validate for CreateLoadBalancerTCPListenerRequest {
     }
 }
 
-pub type CreateLoadBalancerTCPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse, "CreateLoadBalancerTCPListener", idempotent = false);
+action!(CreateLoadBalancerTCPListenerRequest => CreateLoadBalancerTCPListenerResponse = Acknowledged, "CreateLoadBalancerTCPListener", idempotent = false);
 
 /// `CreateLoadBalancerUDPListener`. Health checking is always on for UDP; the new listener is `stopped`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -100,8 +99,7 @@ impl Validate for CreateLoadBalancerUDPListenerRequest {
     }
 }
 
-pub type CreateLoadBalancerUDPListenerResponse = Acknowledged;
-action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse, "CreateLoadBalancerUDPListener", idempotent = false);
+action!(CreateLoadBalancerUDPListenerRequest => CreateLoadBalancerUDPListenerResponse = Acknowledged, "CreateLoadBalancerUDPListener", idempotent = false);
 
 /// `SetLoadBalancerTCPListenerAttribute`. Optional parameters left `None` are not sent (unchanged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -138,8 +136,7 @@ impl Validate for SetLoadBalancerTCPListenerAttributeRequest {
     }
 }
 
-pub type SetLoadBalancerTCPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerTCPListenerAttributeRequest => SetLoadBalancerTCPListenerAttributeResponse, "SetLoadBalancerTCPListenerAttribute");
+action!(SetLoadBalancerTCPListenerAttributeRequest => SetLoadBalancerTCPListenerAttributeResponse = Acknowledged, "SetLoadBalancerTCPListenerAttribute");
 
 /// `SetLoadBalancerUDPListenerAttribute`. Optional parameters left `None` are not sent (unchanged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -168,5 +165,4 @@ impl Validate for SetLoadBalancerUDPListenerAttributeRequest {
     }
 }
 
-pub type SetLoadBalancerUDPListenerAttributeResponse = Acknowledged;
-action!(SetLoadBalancerUDPListenerAttributeRequest => SetLoadBalancerUDPListenerAttributeResponse, "SetLoadBalancerUDPListenerAttribute");
+action!(SetLoadBalancerUDPListenerAttributeRequest => SetLoadBalancerUDPListenerAttributeResponse = Acknowledged, "SetLoadBalancerUDPListenerAttribute");
