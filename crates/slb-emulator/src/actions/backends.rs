@@ -281,15 +281,23 @@ fn group_response(lb: &LoadBalancer, group: &VServerGroup) -> Response {
     ])
 }
 
-/// The load balancer holding a VServer group, by the group's ID.
-fn group_owner<'a>(ctx: &'a mut Ctx<'_>, group_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
+/// The load balancer of the request's region that holds a group, by the group's ID.
+fn owner_in_region<'a>(
+    ctx: &'a mut Ctx<'_>,
+    group_id: &str,
+    holds: impl Fn(&LoadBalancer) -> bool,
+) -> Result<&'a mut LoadBalancer, ApiError> {
     let region = ctx.region.clone();
     ctx.state
         .owner_of(group_id, |lb| {
-            lb.vserver_groups.contains_key(group_id)
-                && region.as_deref().is_none_or(|r| r == lb.region_id)
+            holds(lb) && region.as_deref().is_none_or(|r| r == lb.region_id)
         })
         .ok_or(error::GROUP_NOT_FOUND)
+}
+
+/// The load balancer holding a VServer group, by the group's ID.
+fn group_owner<'a>(ctx: &'a mut Ctx<'_>, group_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
+    owner_in_region(ctx, group_id, |lb| lb.vserver_groups.contains_key(group_id))
 }
 
 pub fn create_group(ctx: &mut Ctx<'_>, p: &Params) -> Result<Response, ApiError> {
@@ -546,13 +554,9 @@ fn ms_group_id(p: &Params) -> Result<String, ApiError> {
 }
 
 fn ms_owner<'a>(ctx: &'a mut Ctx<'_>, group_id: &str) -> Result<&'a mut LoadBalancer, ApiError> {
-    let region = ctx.region.clone();
-    ctx.state
-        .owner_of(group_id, |lb| {
-            lb.master_slave_groups.contains_key(group_id)
-                && region.as_deref().is_none_or(|r| r == lb.region_id)
-        })
-        .ok_or(error::GROUP_NOT_FOUND)
+    owner_in_region(ctx, group_id, |lb| {
+        lb.master_slave_groups.contains_key(group_id)
+    })
 }
 
 pub fn create_ms_group(
