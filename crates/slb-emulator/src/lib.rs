@@ -37,6 +37,8 @@ use tokio::task::JoinHandle;
 
 pub use actions::ACTIONS;
 pub use calls::{CallRecord, Counters};
+/// Formats a `Timestamp` parameter, for clients that sign their own requests.
+pub use clock::iso8601;
 pub use config::{
     Account, Config, DEFAULT_REGIONS, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID,
     EcsInstance, Faults, TransitionDelays,

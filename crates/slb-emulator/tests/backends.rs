@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{create_http_listener, create_lb, create_tcp_listener, start, start_with};
+use common::{
+    create_http_listener, create_lb, create_rule, create_tcp_listener, create_vserver_group,
+    start_with, start_with_lb,
+};
 use serde_json::Value;
 use slb_emulator::{Config, EcsInstance, HealthOverride};
 
@@ -23,8 +26,7 @@ fn servers(body: &Value) -> Vec<(String, i64)> {
 
 #[tokio::test]
 async fn add_set_remove_backend_servers() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let added = client
         .ok(
             "AddBackendServers",
@@ -108,23 +110,23 @@ async fn add_set_remove_backend_servers() {
         "The total number of input real servers exceeds max supported number: 20"
     );
     client
-        .expect_err(
-            "AddBackendServers",
-            &[("LoadBalancerId", &lb)],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddBackendServers",
-            &[
-                ("LoadBalancerId", "lb-none"),
-                ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
-            ],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
+        .expect_errs(&[
+            (
+                "AddBackendServers",
+                &[("LoadBalancerId", &lb)],
+                400,
+                "MissingParameter",
+            ),
+            (
+                "AddBackendServers",
+                &[
+                    ("LoadBalancerId", "lb-none"),
+                    ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
+                ],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+        ])
         .await;
 }
 
@@ -160,27 +162,27 @@ async fn ecs_inventory_checks_server_ids() {
         .await;
     assert_eq!(m, "The specified server is not found.");
     client
-        .expect_err(
-            "AddBackendServers",
-            &[
-                ("LoadBalancerId", &lb),
-                ("BackendServers", r#"[{"ServerId":"i-stopped"}]"#),
-            ],
-            503,
-            "ServiceUnavailable",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i-unknown","Port":80}]"#),
-            ],
-            400,
-            "InvalidServerId.NotFound",
-        )
+        .expect_errs(&[
+            (
+                "AddBackendServers",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("BackendServers", r#"[{"ServerId":"i-stopped"}]"#),
+                ],
+                503,
+                "ServiceUnavailable",
+            ),
+            (
+                "CreateVServerGroup",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("VServerGroupName", "g"),
+                    ("BackendServers", r#"[{"ServerId":"i-unknown","Port":80}]"#),
+                ],
+                400,
+                "InvalidServerId.NotFound",
+            ),
+        ])
         .await;
     // The inventory can change at runtime.
     emulator.set_ecs_instances(None);
@@ -197,8 +199,7 @@ async fn ecs_inventory_checks_server_ids() {
 
 #[tokio::test]
 async fn health_follows_the_listener_and_overrides() {
-    let (emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (emulator, mut client, lb) = start_with_lb().await;
     create_tcp_listener(&mut client, &lb, "80").await;
     create_http_listener(&mut client, &lb, "81").await;
     client
@@ -278,8 +279,7 @@ async fn health_follows_the_listener_and_overrides() {
 
 #[tokio::test]
 async fn vserver_groups() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let created = client
         .ok(
             "CreateVServerGroup",
@@ -408,18 +408,18 @@ async fn vserver_groups() {
         )
         .await;
     client
-        .ok(
-            "SetLoadBalancerTCPListenerAttribute",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("Bandwidth", "-1"),
-                ("VServerGroup", "off"),
-            ],
-        )
-        .await;
-    client
-        .ok("DeleteVServerGroup", &[("VServerGroupId", &group)])
+        .ok_each(&[
+            (
+                "SetLoadBalancerTCPListenerAttribute",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "80"),
+                    ("Bandwidth", "-1"),
+                    ("VServerGroup", "off"),
+                ],
+            ),
+            ("DeleteVServerGroup", &[("VServerGroupId", &group)]),
+        ])
         .await;
     let m = client
         .expect_err(
@@ -432,51 +432,46 @@ async fn vserver_groups() {
     assert_eq!(m, "RS Pool doesn\u{2019}t exist.");
 
     client
-        .expect_err(
-            "CreateVServerGroup",
-            &[("LoadBalancerId", &lb), ("BackendServers", "[]")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i"}]"#),
-            ],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i","Port":0}]"#),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateVServerGroup",
-            &[("LoadBalancerId", &lb), ("VServerGroupName", "g")],
-            400,
-            "MissingParameter",
-        )
+        .expect_errs(&[
+            (
+                "CreateVServerGroup",
+                &[("LoadBalancerId", &lb), ("BackendServers", "[]")],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "CreateVServerGroup",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("VServerGroupName", "g"),
+                    ("BackendServers", r#"[{"ServerId":"i"}]"#),
+                ],
+                400,
+                "MissingParameter",
+            ),
+            (
+                "CreateVServerGroup",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("VServerGroupName", "g"),
+                    ("BackendServers", r#"[{"ServerId":"i","Port":0}]"#),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "CreateVServerGroup",
+                &[("LoadBalancerId", &lb), ("VServerGroupName", "g")],
+                400,
+                "MissingParameter",
+            ),
+        ])
         .await;
 }
 
 #[tokio::test]
 async fn master_slave_groups_in_both_spellings() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let pair = r#"[{"ServerId":"vm-1","Port":80,"Weight":100,"ServerType":"Master"},{"ServerId":"vm-2","Port":80,"ServerType":"Slave"}]"#;
     let v = client
         .ok(
@@ -597,21 +592,21 @@ async fn master_slave_groups_in_both_spellings() {
         .await;
     // Detached, the V-spelled group can be deleted through the V-spelled action.
     client
-        .ok(
-            "SetLoadBalancerTCPListenerAttribute",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("Bandwidth", "-1"),
-                ("MasterSlaveServerGroup", "off"),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "DeleteMasterSlaveVServerGroup",
-            &[("MasterSlaveVServerGroupId", &v_id)],
-        )
+        .ok_each(&[
+            (
+                "SetLoadBalancerTCPListenerAttribute",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "80"),
+                    ("Bandwidth", "-1"),
+                    ("MasterSlaveServerGroup", "off"),
+                ],
+            ),
+            (
+                "DeleteMasterSlaveVServerGroup",
+                &[("MasterSlaveVServerGroupId", &v_id)],
+            ),
+        ])
         .await;
     let listed = client
         .ok(
@@ -643,21 +638,21 @@ async fn master_slave_groups_in_both_spellings() {
 
     let two_masters = r#"[{"ServerId":"vm-1","Port":80},{"ServerId":"vm-2","Port":80}]"#;
     client
-        .expect_err(
-            "CreateMasterSlaveServerGroup",
+        .expect_err_of_each(
             &[
-                ("LoadBalancerId", &lb),
-                ("MasterSlaveServerGroupName", "x"),
-                ("MasterSlaveBackendServers", two_masters),
+                (
+                    "CreateMasterSlaveServerGroup",
+                    &[
+                        ("LoadBalancerId", &lb),
+                        ("MasterSlaveServerGroupName", "x"),
+                        ("MasterSlaveBackendServers", two_masters),
+                    ],
+                ),
+                (
+                    "CreateMasterSlaveServerGroup",
+                    &[("LoadBalancerId", &lb), ("MasterSlaveBackendServers", pair)],
+                ),
             ],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateMasterSlaveServerGroup",
-            &[("LoadBalancerId", &lb), ("MasterSlaveBackendServers", pair)],
             400,
             "MissingParameter",
         )
@@ -669,24 +664,14 @@ async fn master_slave_groups_in_both_spellings() {
 /// alibabacloud-slb20140515's models read them); without them the groups come bare.
 #[tokio::test]
 async fn describe_groups_include_associated_objects() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "web"),
-                (
-                    "BackendServers",
-                    r#"[{"ServerId":"i-1","Port":80},{"ServerId":"i-2","Port":80}]"#,
-                ),
-            ],
-        )
-        .await["VServerGroupId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_emulator, mut client, lb) = start_with_lb().await;
+    let group = create_vserver_group(
+        &mut client,
+        &lb,
+        "web",
+        r#"[{"ServerId":"i-1","Port":80},{"ServerId":"i-2","Port":80}]"#,
+    )
+    .await;
     create_http_listener(&mut client, &lb, "80").await;
     client
         .ok(
@@ -703,19 +688,7 @@ async fn describe_groups_include_associated_objects() {
         .await;
     let rule_list =
         format!(r#"[{{"RuleName":"api","Domain":"example.com","VServerGroupId":"{group}"}}]"#);
-    let rule = client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &rule_list),
-            ],
-        )
-        .await["Rules"]["Rule"][0]["RuleId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rule = create_rule(&mut client, &lb, &rule_list).await;
 
     let bare = client
         .ok("DescribeVServerGroups", &[("LoadBalancerId", &lb)])

@@ -106,20 +106,7 @@ async fn fault_flags() {
         .expect_err("DescribeRegions", &[], 503, "ServiceUnavailable")
         .await;
     // Faults change at runtime through the admin endpoint.
-    let mut raw = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = r#"{"error_503_rate":0.0}"#;
-    let request = format!(
-        "PUT /__admin/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut raw, request.as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut raw, &mut response)
-        .await
-        .unwrap();
-    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    common::admin_json(addr, "PUT", "/__admin/faults", r#"{"error_503_rate":0.0}"#).await;
     client.ok("DescribeRegions", &[]).await;
     child.kill().unwrap();
     child.wait().unwrap();

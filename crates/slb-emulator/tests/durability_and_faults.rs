@@ -6,7 +6,10 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{Connection, create_lb, start, start_with};
+use common::{
+    Connection, admin_json, create_lb, create_rule, create_rules, create_vserver_group, start,
+    start_with,
+};
 use slb_emulator::{Config, Emulator, Faults};
 
 #[tokio::test]
@@ -21,33 +24,9 @@ async fn state_survives_a_restart() {
     let lb = create_lb(&mut client, &[("LoadBalancerName", "durable")]).await;
     common::create_http_listener(&mut client, &lb, "80").await;
     let servers = r#"[{"ServerId":"i-1","Port":80}]"#;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", servers),
-            ],
-        )
-        .await["VServerGroupId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group = create_vserver_group(&mut client, &lb, "g", servers).await;
     let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
-    let rule = client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &rules),
-            ],
-        )
-        .await["Rules"]["Rule"][0]["RuleId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rule = create_rule(&mut client, &lb, &rules).await;
     emulator.shutdown().await.unwrap();
 
     let (_emulator, mut client) = start_with(config).await;
@@ -73,20 +52,20 @@ async fn state_survives_a_restart() {
         .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
         .await;
     client
-        .expect_err(
-            "DescribeRuleAttribute",
-            &[("RuleId", &rule)],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeVServerGroupAttribute",
-            &[("VServerGroupId", &group)],
-            404,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "DescribeRuleAttribute",
+                &[("RuleId", &rule)],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "DescribeVServerGroupAttribute",
+                &[("VServerGroupId", &group)],
+                404,
+                "InvalidParameter",
+            ),
+        ])
         .await;
     // IDs continue from the saved generator state rather than repeating.
     let next = create_lb(&mut client, &[]).await;
@@ -220,6 +199,18 @@ async fn fault_rates_are_reproducible_with_a_seed() {
     assert!((5..=35).contains(&failures), "{failures} of 40");
 }
 
+/// How many of six quick DescribeRegions calls are throttled.
+async fn throttled_of_six(client: &mut common::Client) -> usize {
+    let mut throttled = 0;
+    for _ in 0..6 {
+        let reply = client.call("DescribeRegions", &[]).await;
+        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
+            throttled += 1;
+        }
+    }
+    throttled
+}
+
 #[tokio::test]
 async fn throttling_latency_and_hangs() {
     let (emulator, mut client) = start().await;
@@ -227,13 +218,7 @@ async fn throttling_latency_and_hangs() {
         qps_limit: Some(3),
         ..Faults::default()
     });
-    let mut throttled = 0;
-    for _ in 0..6 {
-        let reply = client.call("DescribeRegions", &[]).await;
-        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
-            throttled += 1;
-        }
-    }
+    let throttled = throttled_of_six(&mut client).await;
     assert!(throttled >= 2, "{throttled}");
 
     // Per action: one action over its limit leaves the others alone.
@@ -241,13 +226,7 @@ async fn throttling_latency_and_hangs() {
         qps_limit_per_action: Some(2),
         ..Faults::default()
     });
-    let mut throttled = 0;
-    for _ in 0..6 {
-        let reply = client.call("DescribeRegions", &[]).await;
-        if reply.status == 400 && reply.body.contains("\"Code\":\"Throttling\"") {
-            throttled += 1;
-        }
-    }
+    let throttled = throttled_of_six(&mut client).await;
     // Six calls span at most two one-second windows, so at least two are over a limit of two.
     assert!(throttled >= 2, "{throttled}");
     client.ok("DescribeZones", &[]).await;
@@ -286,22 +265,14 @@ async fn admin_endpoints() {
     assert!(state.body.contains(&lb));
 
     // A console-style change behind the API's back, for drift tests.
-    let mut raw = tokio::net::TcpStream::connect(emulator.addr())
-        .await
-        .unwrap();
     let body = r#"{"name":"changed-in-console","status":"inactive"}"#;
-    let request = format!(
-        "PATCH /__admin/load-balancers/{lb} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut raw, request.as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut raw, &mut response)
-        .await
-        .unwrap();
-    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    admin_json(
+        emulator.addr(),
+        "PATCH",
+        &format!("/__admin/load-balancers/{lb}"),
+        body,
+    )
+    .await;
     let attr = client
         .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
         .await;
@@ -403,60 +374,47 @@ async fn every_kind_of_write_is_saved() {
     let lb = create_lb(&mut client, &[("ClientToken", "token-1")]).await;
     let doomed = create_lb(&mut client, &[]).await;
     client
-        .ok(
-            "SetLoadBalancerName",
-            &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
-        )
-        .await;
-    client
-        .ok(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &lb),
-                ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#),
-            ],
-        )
+        .ok_each(&[
+            (
+                "SetLoadBalancerName",
+                &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#),
+                ],
+            ),
+        ])
         .await;
     common::create_http_listener(&mut client, &lb, "80").await;
     common::create_tcp_listener(&mut client, &lb, "81").await;
     client
-        .ok(
-            "StartLoadBalancerListener",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "81")],
-        )
+        .ok_each(&[
+            (
+                "StartLoadBalancerListener",
+                &[("LoadBalancerId", &lb), ("ListenerPort", "81")],
+            ),
+            (
+                "AddListenerWhiteListItem",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "80"),
+                    ("SourceItems", "10.0.0.1"),
+                ],
+            ),
+            (
+                "AddBackendServers",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
+                ],
+            ),
+        ])
         .await;
-    client
-        .ok(
-            "AddListenerWhiteListItem",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("SourceItems", "10.0.0.1"),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "AddBackendServers",
-            &[
-                ("LoadBalancerId", &lb),
-                ("BackendServers", r#"[{"ServerId":"i-1"}]"#),
-            ],
-        )
-        .await;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i-2","Port":80}]"#),
-            ],
-        )
-        .await["VServerGroupId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group =
+        create_vserver_group(&mut client, &lb, "g", r#"[{"ServerId":"i-2","Port":80}]"#).await;
     client
         .ok(
             "SetVServerGroupAttribute",
@@ -464,16 +422,7 @@ async fn every_kind_of_write_is_saved() {
         )
         .await;
     let rules = format!(r#"[{{"RuleName":"r","Url":"/a","VServerGroupId":"{group}"}}]"#);
-    client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &rules),
-            ],
-        )
-        .await;
+    create_rules(&mut client, &lb, &rules).await;
     let cert = client
         .ok(
             "UploadServerCertificate",
@@ -508,10 +457,10 @@ async fn every_kind_of_write_is_saved() {
         .unwrap()
         .to_string();
     client
-        .ok("DeleteCACertificate", &[("CACertificateId", &ca)])
-        .await;
-    client
-        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &doomed)])
+        .ok_each(&[
+            ("DeleteCACertificate", &[("CACertificateId", &ca)]),
+            ("DeleteLoadBalancer", &[("LoadBalancerId", &doomed)]),
+        ])
         .await;
     let before = emulator.state();
     emulator.shutdown().await.unwrap();

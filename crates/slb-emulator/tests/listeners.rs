@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, create_http_listener, create_lb, create_tcp_listener, start, start_with};
+use common::{
+    Client, create_http_listener, create_lb, create_tcp_listener, start, start_with, start_with_lb,
+};
 use slb_emulator::{Config, TransitionDelays};
 
 async fn status(client: &mut Client, action: &str, lb: &str, port: &str) -> String {
@@ -17,8 +19,9 @@ async fn status(client: &mut Client, action: &str, lb: &str, port: &str) -> Stri
 
 #[tokio::test]
 async fn http_listener_lifecycle() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
+    let listener = [("LoadBalancerId", lb.as_str()), ("ListenerPort", "80")];
+    let describe = "DescribeLoadBalancerHTTPListenerAttribute";
     client
         .ok(
             "CreateLoadBalancerHTTPListener",
@@ -41,12 +44,7 @@ async fn http_listener_lifecycle() {
             ],
         )
         .await;
-    let attr = client
-        .ok(
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
-        .await;
+    let attr = client.ok(describe, &listener).await;
     assert_eq!(attr["Status"], "stopped");
     assert_eq!(attr["ListenerPort"], 80);
     assert_eq!(attr["BackendServerPort"], 8080);
@@ -58,22 +56,8 @@ async fn http_listener_lifecycle() {
     assert_eq!(attr["HealthCheckHttpCode"], "http_2xx");
     assert_eq!(attr["Gzip"], "on");
 
-    client
-        .ok(
-            "StartLoadBalancerListener",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
-        .await;
-    assert_eq!(
-        status(
-            &mut client,
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            &lb,
-            "80"
-        )
-        .await,
-        "running"
-    );
+    client.ok("StartLoadBalancerListener", &listener).await;
+    assert_eq!(status(&mut client, describe, &lb, "80").await, "running");
     client
         .ok(
             "SetLoadBalancerHTTPListenerAttribute",
@@ -87,12 +71,7 @@ async fn http_listener_lifecycle() {
             ],
         )
         .await;
-    let attr = client
-        .ok(
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
-        .await;
+    let attr = client.ok(describe, &listener).await;
     assert_eq!(attr["Scheduler"], "wlc");
     assert_eq!(attr["HealthCheck"], "off");
     assert!(attr.get("HealthCheckURI").is_none() && attr.get("CookieTimeout").is_none());
@@ -107,42 +86,17 @@ async fn http_listener_lifecycle() {
         "http"
     );
 
+    client.ok("StopLoadBalancerListener", &listener).await;
+    assert_eq!(status(&mut client, describe, &lb, "80").await, "stopped");
+    client.ok("DeleteLoadBalancerListener", &listener).await;
     client
-        .ok(
-            "StopLoadBalancerListener",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
-        .await;
-    assert_eq!(
-        status(
-            &mut client,
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            &lb,
-            "80"
-        )
-        .await,
-        "stopped"
-    );
-    client
-        .ok(
-            "DeleteLoadBalancerListener",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-            404,
-            "ListenerNotFound",
-        )
+        .expect_err(describe, &listener, 404, "ListenerNotFound")
         .await;
 }
 
 #[tokio::test]
 async fn conditional_parameters() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let base = |extra: &[(&'static str, &'static str)]| {
         let mut params = vec![
             ("ListenerPort", "80"),
@@ -360,34 +314,33 @@ async fn conditional_parameters() {
 
 #[tokio::test]
 async fn conflicts_and_limits() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     create_http_listener(&mut client, &lb, "80").await;
     client
-        .expect_err(
-            "CreateLoadBalancerTCPListener",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("BackendServerPort", "80"),
-                ("Bandwidth", "-1"),
-            ],
-            400,
-            "ListenerAlreadyExists",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateLoadBalancerTCPListener",
-            &[
-                ("LoadBalancerId", "lb-none"),
-                ("ListenerPort", "80"),
-                ("BackendServerPort", "80"),
-                ("Bandwidth", "-1"),
-            ],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
+        .expect_errs(&[
+            (
+                "CreateLoadBalancerTCPListener",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "80"),
+                    ("BackendServerPort", "80"),
+                    ("Bandwidth", "-1"),
+                ],
+                400,
+                "ListenerAlreadyExists",
+            ),
+            (
+                "CreateLoadBalancerTCPListener",
+                &[
+                    ("LoadBalancerId", "lb-none"),
+                    ("ListenerPort", "80"),
+                    ("BackendServerPort", "80"),
+                    ("Bandwidth", "-1"),
+                ],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+        ])
         .await;
     for port in 1..50 {
         create_tcp_listener(&mut client, &lb, &(1000 + port).to_string()).await;
@@ -470,8 +423,7 @@ async fn fixed_bandwidth_instances_share_their_bandwidth() {
 
 #[tokio::test]
 async fn https_tcp_and_udp_listeners() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let cert = client
         .ok(
             "UploadServerCertificate",
@@ -530,20 +482,20 @@ async fn https_tcp_and_udp_listeners() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     client
-        .expect_err(
-            "CreateLoadBalancerHTTPSListener",
-            &refs,
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "DeleteServerCertificate",
-            &[("ServerCertificateId", &cert_id)],
-            400,
-            "CertificateAndPrivateKeyIsRefered",
-        )
+        .expect_errs(&[
+            (
+                "CreateLoadBalancerHTTPSListener",
+                &refs,
+                400,
+                "MissingParameter",
+            ),
+            (
+                "DeleteServerCertificate",
+                &[("ServerCertificateId", &cert_id)],
+                400,
+                "CertificateAndPrivateKeyIsRefered",
+            ),
+        ])
         .await;
 
     client
@@ -600,28 +552,28 @@ async fn https_tcp_and_udp_listeners() {
         "omitted Set parameters keep their values"
     );
     client
-        .expect_err(
-            "CreateLoadBalancerTCPListener",
+        .expect_err_of_each(
             &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "23"),
-                ("BackendServerPort", "22"),
-                ("Bandwidth", "-1"),
-                ("PersistenceTimeout", "3601"),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateLoadBalancerTCPListener",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "23"),
-                ("BackendServerPort", "22"),
-                ("Bandwidth", "-1"),
-                ("EstablishedTimeout", "5"),
+                (
+                    "CreateLoadBalancerTCPListener",
+                    &[
+                        ("LoadBalancerId", &lb),
+                        ("ListenerPort", "23"),
+                        ("BackendServerPort", "22"),
+                        ("Bandwidth", "-1"),
+                        ("PersistenceTimeout", "3601"),
+                    ],
+                ),
+                (
+                    "CreateLoadBalancerTCPListener",
+                    &[
+                        ("LoadBalancerId", &lb),
+                        ("ListenerPort", "23"),
+                        ("BackendServerPort", "22"),
+                        ("Bandwidth", "-1"),
+                        ("EstablishedTimeout", "5"),
+                    ],
+                ),
             ],
             400,
             "InvalidParameter",
@@ -649,25 +601,25 @@ async fn https_tcp_and_udp_listeners() {
     assert_eq!(udp["Bandwidth"], -1);
     assert_eq!(udp["HealthCheckConnectTimeout"], 5);
     client
-        .expect_err(
-            "CreateLoadBalancerUDPListener",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "54"),
-                ("BackendServerPort", "53"),
-                ("HealthCheckExp", "no spaces"),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetLoadBalancerUDPListenerAttribute",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "53")],
-            400,
-            "MissingParameter",
-        )
+        .expect_errs(&[
+            (
+                "CreateLoadBalancerUDPListener",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "54"),
+                    ("BackendServerPort", "53"),
+                    ("HealthCheckExp", "no spaces"),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "SetLoadBalancerUDPListenerAttribute",
+                &[("LoadBalancerId", &lb), ("ListenerPort", "53")],
+                400,
+                "MissingParameter",
+            ),
+        ])
         .await;
     client
         .ok(
@@ -748,17 +700,11 @@ async fn transitional_states_refuse_changes_until_they_settle() {
         "The specified loadbalancer is configuring, please retry later"
     );
     client
-        .expect_err(
-            "DeleteLoadBalancerListener",
-            &listener,
-            503,
-            "ServiceUnavailable",
-        )
-        .await;
-    client
-        .expect_err(
-            "StopLoadBalancerListener",
-            &listener,
+        .expect_err_of_each(
+            &[
+                ("DeleteLoadBalancerListener", &listener),
+                ("StopLoadBalancerListener", &listener),
+            ],
             503,
             "ServiceUnavailable",
         )
@@ -812,8 +758,7 @@ async fn transitional_states_refuse_changes_until_they_settle() {
 
 #[tokio::test]
 async fn access_control() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     create_http_listener(&mut client, &lb, "80").await;
     let listener = |extra: &[(&'static str, &'static str)]| {
         let mut p = vec![("ListenerPort", "80")];
@@ -826,28 +771,26 @@ async fn access_control() {
     };
     let lb_static: &'static str = Box::leak(lb.clone().into_boxed_str());
     client
-        .ok(
-            "SetListenerAccessControlStatus",
-            &with_lb(
-                listener(&[("AccessControlStatus", "open_white_list")]),
-                lb_static,
+        .ok_each(&[
+            (
+                "SetListenerAccessControlStatus",
+                &with_lb(
+                    listener(&[("AccessControlStatus", "open_white_list")]),
+                    lb_static,
+                ),
             ),
-        )
-        .await;
-    client
-        .ok(
-            "AddListenerWhiteListItem",
-            &with_lb(
-                listener(&[("SourceItems", "1.1.1.1,10.0.0.0/8")]),
-                lb_static,
+            (
+                "AddListenerWhiteListItem",
+                &with_lb(
+                    listener(&[("SourceItems", "1.1.1.1,10.0.0.0/8")]),
+                    lb_static,
+                ),
             ),
-        )
-        .await;
-    client
-        .ok(
-            "RemoveListenerWhiteListItem",
-            &with_lb(listener(&[("SourceItems", "1.1.1.1,9.9.9.9")]), lb_static),
-        )
+            (
+                "RemoveListenerWhiteListItem",
+                &with_lb(listener(&[("SourceItems", "1.1.1.1,9.9.9.9")]), lb_static),
+            ),
+        ])
         .await;
     let attr = client
         .ok(
@@ -891,27 +834,26 @@ async fn access_control() {
         .collect();
     let many: &'static str = Box::leak(many.join(",").into_boxed_str());
     client
-        .expect_err(
-            "AddListenerWhiteListItem",
-            &with_lb(listener(&[("SourceItems", many)]), lb_static),
-            400,
-            "SourceListOverLimit",
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeListenerAccessControlAttribute",
-            &[("LoadBalancerId", lb_static), ("ListenerPort", "81")],
-            404,
-            "ListenerNotFound",
-        )
+        .expect_errs(&[
+            (
+                "AddListenerWhiteListItem",
+                &with_lb(listener(&[("SourceItems", many)]), lb_static),
+                400,
+                "SourceListOverLimit",
+            ),
+            (
+                "DescribeListenerAccessControlAttribute",
+                &[("LoadBalancerId", lb_static), ("ListenerPort", "81")],
+                404,
+                "ListenerNotFound",
+            ),
+        ])
         .await;
 }
 
 #[tokio::test]
 async fn set_defaults_the_health_check_port_to_the_backend_port() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     create_http_listener(&mut client, &lb, "80").await;
     let health_check = [
         ("LoadBalancerId", lb.as_str()),

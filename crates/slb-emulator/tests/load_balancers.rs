@@ -3,8 +3,13 @@
 
 mod common;
 
-use common::{create_lb, start};
+use common::{Client, create_lb, create_vserver_group, start, start_with_lb};
 use serde_json::Value;
+
+/// The load balancers DescribeLoadBalancers lists with `filters`.
+async fn described(client: &mut Client, filters: &[(&str, &str)]) -> Vec<Value> {
+    lbs(&client.ok("DescribeLoadBalancers", filters).await)
+}
 
 fn lbs(body: &Value) -> Vec<Value> {
     body["LoadBalancers"]["LoadBalancer"]
@@ -61,49 +66,36 @@ async fn create_and_describe() {
 #[tokio::test]
 async fn create_validates_its_parameters() {
     let (_emulator, mut client) = start().await;
-    let m = client
-        .expect_err(
-            "CreateLoadBalancer",
-            &[("LoadBalancerName", "bad name!")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    assert_eq!(m, "The Lb Name is Not supported.");
-    let m = client
-        .expect_err(
-            "CreateLoadBalancer",
-            &[("LoadBalancerSpec", "slb.huge")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    assert_eq!(m, "The specified parameter lb_type is not valid.");
-    let m = client
-        .expect_err(
-            "CreateLoadBalancer",
-            &[("Bandwidth", "1001")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    assert_eq!(m, "The specified bandwidth is not valid.");
-    client
-        .expect_err(
-            "CreateLoadBalancer",
-            &[("AddressType", "public")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateLoadBalancer",
-            &[("MasterZoneId", "cn-beijing-a")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
+    // (parameter, value, the message where it is checked): each alone is refused as InvalidParameter.
+    let invalid = [
+        (
+            "LoadBalancerName",
+            "bad name!",
+            Some("The Lb Name is Not supported."),
+        ),
+        (
+            "LoadBalancerSpec",
+            "slb.huge",
+            Some("The specified parameter lb_type is not valid."),
+        ),
+        (
+            "Bandwidth",
+            "1001",
+            Some("The specified bandwidth is not valid."),
+        ),
+        ("AddressType", "public", None),
+        ("MasterZoneId", "cn-beijing-a", None),
+    ];
+    for (name, value, expected_message) in invalid {
+        client
+            .expect_err_and_message(
+                "CreateLoadBalancer",
+                &[(name, value)],
+                (400, "InvalidParameter"),
+                expected_message,
+            )
+            .await;
+    }
     client.region = None;
     client
         .expect_err("CreateLoadBalancer", &[], 400, "MissingParameter")
@@ -127,8 +119,8 @@ async fn client_token_makes_creation_idempotent() {
         .await;
     assert_eq!(first["LoadBalancerId"], again["LoadBalancerId"]);
     assert_ne!(first["RequestId"], again["RequestId"]);
-    let listed = client.ok("DescribeLoadBalancers", &[]).await;
-    assert_eq!(lbs(&listed).len(), 1);
+    let listed = described(&mut client, &[]).await;
+    assert_eq!(listed.len(), 1);
     client
         .expect_err(
             "CreateLoadBalancer",
@@ -157,8 +149,7 @@ async fn client_token_makes_creation_idempotent() {
 
 #[tokio::test]
 async fn delete_removes_the_instance_and_everything_in_it() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     common::create_http_listener(&mut client, &lb, "80").await;
     client
         .ok(
@@ -169,97 +160,81 @@ async fn delete_removes_the_instance_and_everything_in_it() {
             ],
         )
         .await;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i-1","Port":80}]"#),
-            ],
-        )
-        .await;
-    let group_id = group["VServerGroupId"].as_str().unwrap().to_string();
+    let servers = r#"[{"ServerId":"i-1","Port":80}]"#;
+    let group_id = create_vserver_group(&mut client, &lb, "g", servers).await;
     client
         .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
         .await;
     client
-        .expect_err(
-            "DescribeLoadBalancerAttribute",
-            &[("LoadBalancerId", &lb)],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeVServerGroupAttribute",
-            &[("VServerGroupId", &group_id)],
-            404,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "DescribeLoadBalancerAttribute",
+                &[("LoadBalancerId", &lb)],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+            (
+                "DescribeVServerGroupAttribute",
+                &[("VServerGroupId", &group_id)],
+                404,
+                "InvalidParameter",
+            ),
+        ])
         .await;
     let tags = client.ok("DescribeTags", &[]).await;
     assert_eq!(tags["TotalCount"], 0);
     client
-        .expect_err(
-            "DeleteLoadBalancer",
-            &[("LoadBalancerId", &lb)],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
-        .await;
-    client
-        .expect_err("DeleteLoadBalancer", &[], 400, "MissingParameter")
+        .expect_errs(&[
+            (
+                "DeleteLoadBalancer",
+                &[("LoadBalancerId", &lb)],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+            ("DeleteLoadBalancer", &[], 400, "MissingParameter"),
+        ])
         .await;
 }
 
 #[tokio::test]
 async fn status_name_and_specs() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     client
-        .ok(
-            "SetLoadBalancerStatus",
-            &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "inactive")],
-        )
-        .await;
-    client
-        .ok(
-            "SetLoadBalancerName",
-            &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
-        )
-        .await;
-    client
-        .ok(
-            "ModifyLoadBalancerInstanceSpec",
-            &[
-                ("LoadBalancerId", &lb),
-                ("LoadBalancerSpec", "slb.s3.large"),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "ModifyLoadBalancerInternetSpec",
-            &[
-                ("LoadBalancerId", &lb),
-                ("InternetChargeType", "paybybandwidth"),
-                ("Bandwidth", "10"),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "ModifyLoadBalancerPayType",
-            &[
-                ("LoadBalancerId", &lb),
-                ("PayType", "PrePay"),
-                ("PricingCycle", "month"),
-                ("Duration", "3"),
-                ("AutoPay", "true"),
-            ],
-        )
+        .ok_each(&[
+            (
+                "SetLoadBalancerStatus",
+                &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "inactive")],
+            ),
+            (
+                "SetLoadBalancerName",
+                &[("LoadBalancerId", &lb), ("LoadBalancerName", "renamed")],
+            ),
+            (
+                "ModifyLoadBalancerInstanceSpec",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("LoadBalancerSpec", "slb.s3.large"),
+                ],
+            ),
+            (
+                "ModifyLoadBalancerInternetSpec",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("InternetChargeType", "paybybandwidth"),
+                    ("Bandwidth", "10"),
+                ],
+            ),
+            (
+                "ModifyLoadBalancerPayType",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("PayType", "PrePay"),
+                    ("PricingCycle", "month"),
+                    ("Duration", "3"),
+                    ("AutoPay", "true"),
+                ],
+            ),
+        ])
         .await;
     let attr = client
         .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
@@ -272,83 +247,75 @@ async fn status_name_and_specs() {
     assert_eq!(attr["PayType"], "PrePay");
 
     client
-        .expect_err(
-            "SetLoadBalancerStatus",
-            &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "locked")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetLoadBalancerStatus",
-            &[("LoadBalancerId", &lb)],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetLoadBalancerName",
-            &[("LoadBalancerId", &lb), ("LoadBalancerName", "a b")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "ModifyLoadBalancerInstanceSpec",
-            &[("LoadBalancerId", &lb), ("LoadBalancerSpec", "x")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "ModifyLoadBalancerPayType",
-            &[
-                ("LoadBalancerId", &lb),
-                ("PayType", "PrePay"),
-                ("PricingCycle", "year"),
-                ("Duration", "4"),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "ModifyLoadBalancerPayType",
-            &[
-                ("LoadBalancerId", &lb),
-                ("PayType", "PrePay"),
-                ("PricingCycle", "month"),
-                ("Duration", "1"),
-                ("AutoPay", "yes"),
-            ],
-            400,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "SetLoadBalancerStatus",
+                &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "locked")],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "SetLoadBalancerStatus",
+                &[("LoadBalancerId", &lb)],
+                400,
+                "MissingParameter",
+            ),
+            (
+                "SetLoadBalancerName",
+                &[("LoadBalancerId", &lb), ("LoadBalancerName", "a b")],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "ModifyLoadBalancerInstanceSpec",
+                &[("LoadBalancerId", &lb), ("LoadBalancerSpec", "x")],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "ModifyLoadBalancerPayType",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("PayType", "PrePay"),
+                    ("PricingCycle", "year"),
+                    ("Duration", "4"),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "ModifyLoadBalancerPayType",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("PayType", "PrePay"),
+                    ("PricingCycle", "month"),
+                    ("Duration", "1"),
+                    ("AutoPay", "yes"),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+        ])
         .await;
     let intranet = create_lb(&mut client, &[("AddressType", "intranet")]).await;
     client
-        .expect_err(
-            "ModifyLoadBalancerInternetSpec",
-            &[
-                ("LoadBalancerId", &intranet),
-                ("InternetChargeType", "paybybandwidth"),
-            ],
-            400,
-            "UnsupportedOperation",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetLoadBalancerName",
-            &[("LoadBalancerId", "lb-none"), ("LoadBalancerName", "x")],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
+        .expect_errs(&[
+            (
+                "ModifyLoadBalancerInternetSpec",
+                &[
+                    ("LoadBalancerId", &intranet),
+                    ("InternetChargeType", "paybybandwidth"),
+                ],
+                400,
+                "UnsupportedOperation",
+            ),
+            (
+                "SetLoadBalancerName",
+                &[("LoadBalancerId", "lb-none"), ("LoadBalancerName", "x")],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+        ])
         .await;
 }
 
@@ -368,62 +335,51 @@ async fn describe_load_balancers_filters_and_pages() {
         );
     }
     client
-        .ok(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &ids[1]),
-                ("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "AddBackendServers",
-            &[
-                ("LoadBalancerId", &ids[2]),
-                ("BackendServers", r#"[{"ServerId":"i-web"}]"#),
-            ],
-        )
+        .ok_each(&[
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &ids[1]),
+                    ("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#),
+                ],
+            ),
+            (
+                "AddBackendServers",
+                &[
+                    ("LoadBalancerId", &ids[2]),
+                    ("BackendServers", r#"[{"ServerId":"i-web"}]"#),
+                ],
+            ),
+        ])
         .await;
 
-    assert_eq!(lbs(&client.ok("DescribeLoadBalancers", &[]).await).len(), 5);
-    let by_id = client
-        .ok(
-            "DescribeLoadBalancers",
-            &[("LoadBalancerId", &format!("{},{}", ids[0], ids[3]))],
-        )
-        .await;
-    assert_eq!(lbs(&by_id).len(), 2);
-    let by_name = client
-        .ok("DescribeLoadBalancers", &[("LoadBalancerName", "app-4")])
-        .await;
-    assert_eq!(lbs(&by_name)[0]["LoadBalancerId"], ids[4].as_str());
-    let intranet = client
-        .ok("DescribeLoadBalancers", &[("AddressType", "intranet")])
-        .await;
-    assert_eq!(lbs(&intranet).len(), 2);
-    let tagged = client
-        .ok(
-            "DescribeLoadBalancers",
-            &[("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#)],
-        )
-        .await;
-    assert_eq!(lbs(&tagged).len(), 1);
-    let tagged = client
-        .ok(
-            "DescribeLoadBalancers",
-            &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
-        )
-        .await;
-    assert_eq!(lbs(&tagged).len(), 1);
-    let with_server = client
-        .ok("DescribeLoadBalancers", &[("ServerId", "i-web")])
-        .await;
-    assert_eq!(lbs(&with_server)[0]["LoadBalancerId"], ids[2].as_str());
-    let other_region = client
-        .ok("DescribeLoadBalancers", &[("RegionId", "cn-beijing")])
-        .await;
-    assert_eq!(lbs(&other_region).len(), 0);
+    assert_eq!(described(&mut client, &[]).await.len(), 5);
+    let by_id = described(
+        &mut client,
+        &[("LoadBalancerId", &format!("{},{}", ids[0], ids[3]))],
+    )
+    .await;
+    assert_eq!(by_id.len(), 2);
+    let by_name = described(&mut client, &[("LoadBalancerName", "app-4")]).await;
+    assert_eq!(by_name[0]["LoadBalancerId"], ids[4].as_str());
+    let intranet = described(&mut client, &[("AddressType", "intranet")]).await;
+    assert_eq!(intranet.len(), 2);
+    let tagged = described(
+        &mut client,
+        &[("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#)],
+    )
+    .await;
+    assert_eq!(tagged.len(), 1);
+    let tagged = described(
+        &mut client,
+        &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
+    )
+    .await;
+    assert_eq!(tagged.len(), 1);
+    let with_server = described(&mut client, &[("ServerId", "i-web")]).await;
+    assert_eq!(with_server[0]["LoadBalancerId"], ids[2].as_str());
+    let other_region = described(&mut client, &[("RegionId", "cn-beijing")]).await;
+    assert_eq!(other_region.len(), 0);
 
     let page = client
         .ok(
@@ -478,39 +434,36 @@ async fn regions_and_zones() {
 
 #[tokio::test]
 async fn tags() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     let other = create_lb(&mut client, &[]).await;
     // The reference spells the parameter LoadBalancerID; the SDKs LoadBalancerId.
     client
-        .ok(
-            "AddTags",
-            &[
-                ("LoadBalancerID", &lb),
-                (
-                    "Tags",
-                    r#"[{"TagKey":"a","TagValue":"1"},{"TagKey":"b","TagValue":"2"}]"#,
-                ),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &other),
-                ("Tags", r#"[{"TagKey":"a","TagValue":"1"}]"#),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &lb),
-                ("Tags", r#"[{"TagKey":"b","TagValue":"3"}]"#),
-            ],
-        )
+        .ok_each(&[
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerID", &lb),
+                    (
+                        "Tags",
+                        r#"[{"TagKey":"a","TagValue":"1"},{"TagKey":"b","TagValue":"2"}]"#,
+                    ),
+                ],
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &other),
+                    ("Tags", r#"[{"TagKey":"a","TagValue":"1"}]"#),
+                ],
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("Tags", r#"[{"TagKey":"b","TagValue":"3"}]"#),
+                ],
+            ),
+        ])
         .await;
     let all = client.ok("DescribeTags", &[]).await;
     let sets = all["TagSets"]["TagSet"].as_array().unwrap();
@@ -532,10 +485,8 @@ async fn tags() {
             &[("LoadBalancerId", &lb), ("Tags", r#"[{"TagKey":"a"}]"#)],
         )
         .await;
-    let attr = client
-        .ok("DescribeLoadBalancers", &[("LoadBalancerId", &lb)])
-        .await;
-    assert_eq!(lbs(&attr)[0]["Tags"]["Tag"].as_array().unwrap().len(), 1);
+    let attr = described(&mut client, &[("LoadBalancerId", &lb)]).await;
+    assert_eq!(attr[0]["Tags"]["Tag"].as_array().unwrap().len(), 1);
     client.ok("RemoveTags", &[("LoadBalancerId", &lb)]).await;
 
     let six: Vec<String> = (0..6)
@@ -565,72 +516,62 @@ async fn tags() {
             .await;
     }
     client
-        .expect_err(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &lb),
-                ("Tags", r#"[{"TagKey":"eleventh"}]"#),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &other),
-                ("Tags", r#"[{"TagKey":"aliyun-x"}]"#),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddTags",
-            &[
-                ("LoadBalancerId", &other),
-                ("Tags", r#"[{"TagValue":"v"}]"#),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddTags",
-            &[("LoadBalancerId", &other), ("Tags", "not json")],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddTags",
-            &[("LoadBalancerId", &other)],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "AddTags",
-            &[
-                ("LoadBalancerId", "lb-none"),
-                ("Tags", r#"[{"TagKey":"a"}]"#),
-            ],
-            404,
-            "InvalidLoadBalancerId.NotFound",
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeTags",
-            &[("Tags", r#"[{"TagValue":"1"}]"#)],
-            400,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("Tags", r#"[{"TagKey":"eleventh"}]"#),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &other),
+                    ("Tags", r#"[{"TagKey":"aliyun-x"}]"#),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", &other),
+                    ("Tags", r#"[{"TagValue":"v"}]"#),
+                ],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "AddTags",
+                &[("LoadBalancerId", &other), ("Tags", "not json")],
+                400,
+                "InvalidParameter",
+            ),
+            (
+                "AddTags",
+                &[("LoadBalancerId", &other)],
+                400,
+                "MissingParameter",
+            ),
+            (
+                "AddTags",
+                &[
+                    ("LoadBalancerId", "lb-none"),
+                    ("Tags", r#"[{"TagKey":"a"}]"#),
+                ],
+                404,
+                "InvalidLoadBalancerId.NotFound",
+            ),
+            (
+                "DescribeTags",
+                &[("Tags", r#"[{"TagValue":"1"}]"#)],
+                400,
+                "InvalidParameter",
+            ),
+        ])
         .await;
 }
 
@@ -669,13 +610,12 @@ async fn create_applies_repeated_tags() {
             ("team".to_string(), String::new())
         ]
     );
-    let found = client
-        .ok(
-            "DescribeLoadBalancers",
-            &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
-        )
-        .await;
-    assert_eq!(lbs(&found)[0]["LoadBalancerId"], id.as_str());
+    let found = described(
+        &mut client,
+        &[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")],
+    )
+    .await;
+    assert_eq!(found[0]["LoadBalancerId"], id.as_str());
 
     client
         .expect_err(
@@ -695,8 +635,8 @@ async fn create_applies_repeated_tags() {
     client
         .expect_err("CreateLoadBalancer", &eleven, 400, "InvalidParameter")
         .await;
-    let all = client.ok("DescribeLoadBalancers", &[]).await;
-    assert_eq!(lbs(&all).len(), 1, "a refused creation must not create");
+    let all = described(&mut client, &[]).await;
+    assert_eq!(all.len(), 1, "a refused creation must not create");
 }
 
 /// The newer SDKs' DescribeLoadBalancers filters `PayType`, `AddressIPVersion` and `ResourceGroupId` (not in the

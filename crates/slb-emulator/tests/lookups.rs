@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{create_http_listener, create_lb, start};
+use common::{Call, admin_json, create_http_listener, create_lb, start, start_with_lb};
 
 #[tokio::test]
 async fn unknown_resources() {
@@ -12,192 +12,97 @@ async fn unknown_resources() {
     let lb_missing = "InvalidLoadBalancerId.NotFound";
     let json = r#"[{"ServerId":"i-1","Port":80}]"#;
     let listener = [("LoadBalancerId", "lb-none"), ("ListenerPort", "80")];
-    // (action, parameters, HTTP status, code)
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
-    let cases: Vec<Case> = vec![
-        (
-            "DeleteLoadBalancer",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
+    let lb_id = [("LoadBalancerId", "lb-none")];
+    let unknown_lb: &[Call] = &[
+        ("DeleteLoadBalancer", &lb_id),
         (
             "SetLoadBalancerStatus",
-            vec![
+            &[
                 ("LoadBalancerId", "lb-none"),
                 ("LoadBalancerStatus", "active"),
             ],
-            404,
-            lb_missing,
         ),
-        (
-            "DescribeLoadBalancerAttribute",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
-        (
-            "ModifyLoadBalancerInternetSpec",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
-        (
-            "ModifyLoadBalancerInstanceSpec",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
+        ("DescribeLoadBalancerAttribute", &lb_id),
+        ("ModifyLoadBalancerInternetSpec", &lb_id),
+        ("ModifyLoadBalancerInstanceSpec", &lb_id),
         (
             "ModifyLoadBalancerPayType",
-            vec![
+            &[
                 ("LoadBalancerId", "lb-none"),
                 ("PayType", "PrePay"),
                 ("PricingCycle", "month"),
                 ("Duration", "1"),
             ],
-            404,
-            lb_missing,
         ),
-        (
-            "StartLoadBalancerListener",
-            listener.to_vec(),
-            404,
-            lb_missing,
-        ),
-        (
-            "StopLoadBalancerListener",
-            listener.to_vec(),
-            404,
-            lb_missing,
-        ),
-        (
-            "DeleteLoadBalancerListener",
-            listener.to_vec(),
-            404,
-            lb_missing,
-        ),
-        (
-            "DescribeLoadBalancerHTTPListenerAttribute",
-            listener.to_vec(),
-            404,
-            lb_missing,
-        ),
-        (
-            "DescribeListenerAccessControlAttribute",
-            listener.to_vec(),
-            404,
-            lb_missing,
-        ),
-        (
-            "DescribeHealthStatus",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
+        ("StartLoadBalancerListener", &listener),
+        ("StopLoadBalancerListener", &listener),
+        ("DeleteLoadBalancerListener", &listener),
+        ("DescribeLoadBalancerHTTPListenerAttribute", &listener),
+        ("DescribeListenerAccessControlAttribute", &listener),
+        ("DescribeHealthStatus", &lb_id),
         (
             "RemoveBackendServers",
-            vec![
+            &[
                 ("LoadBalancerId", "lb-none"),
                 ("BackendServers", r#"["i-1"]"#),
             ],
-            404,
-            lb_missing,
         ),
         (
             "SetBackendServers",
-            vec![("LoadBalancerId", "lb-none"), ("BackendServers", json)],
-            404,
-            lb_missing,
+            &[("LoadBalancerId", "lb-none"), ("BackendServers", json)],
         ),
-        (
-            "DescribeVServerGroups",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
-        (
-            "DescribeMasterSlaveServerGroups",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
-        ("DescribeRules", listener.to_vec(), 404, lb_missing),
-        (
-            "RemoveTags",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
-        (
-            "DescribeTags",
-            vec![("LoadBalancerId", "lb-none")],
-            404,
-            lb_missing,
-        ),
+        ("DescribeVServerGroups", &lb_id),
+        ("DescribeMasterSlaveServerGroups", &lb_id),
+        ("DescribeRules", &listener),
+        ("RemoveTags", &lb_id),
+        ("DescribeTags", &lb_id),
+    ];
+    let unknown_group: &[Call] = &[
         (
             "SetVServerGroupAttribute",
-            vec![("VServerGroupId", "rsp-none"), ("VServerGroupName", "x")],
-            404,
-            "InvalidParameter",
+            &[("VServerGroupId", "rsp-none"), ("VServerGroupName", "x")],
         ),
         (
             "AddVServerGroupBackendServers",
-            vec![("VServerGroupId", "rsp-none"), ("BackendServers", json)],
-            404,
-            "InvalidParameter",
+            &[("VServerGroupId", "rsp-none"), ("BackendServers", json)],
         ),
         (
             "RemoveVServerGroupBackendServers",
-            vec![("VServerGroupId", "rsp-none"), ("BackendServers", json)],
-            404,
-            "InvalidParameter",
+            &[("VServerGroupId", "rsp-none"), ("BackendServers", json)],
         ),
         (
             "ModifyVServerGroupBackendServers",
-            vec![("VServerGroupId", "rsp-none")],
-            404,
-            "InvalidParameter",
+            &[("VServerGroupId", "rsp-none")],
         ),
-        (
-            "DeleteVServerGroup",
-            vec![("VServerGroupId", "rsp-none")],
-            404,
-            "InvalidParameter",
-        ),
+        ("DeleteVServerGroup", &[("VServerGroupId", "rsp-none")]),
         (
             "DeleteMasterSlaveServerGroup",
-            vec![("MasterSlaveServerGroupId", "rsp-none")],
-            404,
-            "InvalidParameter",
+            &[("MasterSlaveServerGroupId", "rsp-none")],
         ),
-        (
-            "SetRule",
-            vec![("RuleId", "rule-none")],
-            400,
-            "InvalidParameter",
-        ),
-        (
-            "DescribeRuleAttribute",
-            vec![("RuleId", "rule-none")],
-            400,
-            "InvalidParameter",
-        ),
+    ];
+    let unknown_rule: &[Call] = &[
+        ("SetRule", &[("RuleId", "rule-none")]),
+        ("DescribeRuleAttribute", &[("RuleId", "rule-none")]),
+    ];
+    let unknown_certificate: &[Call] = &[
         (
             "DeleteServerCertificate",
-            vec![("ServerCertificateId", "none")],
-            404,
-            "ServerCertificateId.NotFound",
+            &[("ServerCertificateId", "none")],
         ),
         (
             "SetCACertificateName",
-            vec![("CACertificateId", "none"), ("CACertificateName", "x")],
-            404,
-            "ServerCertificateId.NotFound",
+            &[("CACertificateId", "none"), ("CACertificateName", "x")],
         ),
     ];
-    for (action, params, status, code) in cases {
-        client.expect_err(action, &params, status, code).await;
+    // Each group of calls and the error (HTTP status and code) every one of them gets.
+    let groups = [
+        (unknown_lb, 404, lb_missing),
+        (unknown_group, 404, "InvalidParameter"),
+        (unknown_rule, 400, "InvalidParameter"),
+        (unknown_certificate, 404, "ServerCertificateId.NotFound"),
+    ];
+    for (calls, status, code) in groups {
+        client.expect_err_of_each(calls, status, code).await;
     }
 
     // Existing instance, missing listener.
@@ -256,50 +161,23 @@ async fn missing_identifiers() {
 
 #[tokio::test]
 async fn locked_instances_refuse_listener_state_changes() {
-    let (emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (emulator, mut client, lb) = start_with_lb().await;
     create_http_listener(&mut client, &lb, "80").await;
     // Only Alibaba Cloud locks an instance (arrears); the admin endpoint stands in for it.
-    let mut raw = tokio::net::TcpStream::connect(emulator.addr())
-        .await
-        .unwrap();
-    let body = r#"{"status":"locked"}"#;
-    let request = format!(
-        "PATCH /__admin/load-balancers/{lb} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut raw, request.as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut raw, &mut response)
-        .await
-        .unwrap();
-    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    let path = format!("/__admin/load-balancers/{lb}");
+    admin_json(emulator.addr(), "PATCH", &path, r#"{"status":"locked"}"#).await;
     let listener = [("LoadBalancerId", lb.as_str()), ("ListenerPort", "80")];
+    let set_active = [
+        ("LoadBalancerId", lb.as_str()),
+        ("LoadBalancerStatus", "active"),
+    ];
+    let calls: &[Call] = &[
+        ("StartLoadBalancerListener", &listener),
+        ("StopLoadBalancerListener", &listener),
+        ("SetLoadBalancerStatus", &set_active),
+    ];
     client
-        .expect_err(
-            "StartLoadBalancerListener",
-            &listener,
-            400,
-            "ActionNotAllowed",
-        )
-        .await;
-    client
-        .expect_err(
-            "StopLoadBalancerListener",
-            &listener,
-            400,
-            "ActionNotAllowed",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetLoadBalancerStatus",
-            &[("LoadBalancerId", &lb), ("LoadBalancerStatus", "active")],
-            400,
-            "ActionNotAllowed",
-        )
+        .expect_err_of_each(calls, 400, "ActionNotAllowed")
         .await;
     let attr = client
         .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])

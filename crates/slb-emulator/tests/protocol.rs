@@ -4,7 +4,6 @@
 mod common;
 
 use common::{Client, encode_pairs, iso8601, now_secs, start, start_with};
-use slb_api::signature;
 use slb_emulator::{Account, Config};
 
 #[tokio::test]
@@ -18,13 +17,7 @@ async fn signed_get_succeeds_with_request_id() {
 #[tokio::test]
 async fn post_with_form_body_is_signed_with_post() {
     let (_emulator, mut client) = start().await;
-    let mut params = client.common("DescribeRegions");
-    let sig = signature::sign(
-        "POST",
-        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        "DemoAccessKeySecret",
-    );
-    params.push(("Signature".into(), sig));
+    let params = client.signed("POST", client.common("DescribeRegions"));
     let reply = client
         .connection
         .send("POST", "/", Some(&encode_pairs(&params)))
@@ -32,13 +25,7 @@ async fn post_with_form_body_is_signed_with_post() {
     assert_eq!(reply.status, 200, "{}", reply.body);
 
     // Query and body together, as the SDKs send them.
-    let mut params = client.common("DescribeRegions");
-    let sig = signature::sign(
-        "POST",
-        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        "DemoAccessKeySecret",
-    );
-    params.push(("Signature".into(), sig));
+    let params = client.signed("POST", client.common("DescribeRegions"));
     let (query, body) = params.split_at(4);
     let reply = client
         .connection
@@ -51,13 +38,7 @@ async fn post_with_form_body_is_signed_with_post() {
     assert_eq!(reply.status, 200, "{}", reply.body);
 
     // A GET signature does not verify a POST.
-    let mut params = client.common("DescribeRegions");
-    let sig = signature::sign(
-        "GET",
-        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        "DemoAccessKeySecret",
-    );
-    params.push(("Signature".into(), sig));
+    let params = client.signed("GET", client.common("DescribeRegions"));
     let reply = client
         .connection
         .send("POST", "/", Some(&encode_pairs(&params)))
@@ -102,37 +83,40 @@ async fn xml_is_the_default_format() {
     assert!(reply.body.contains("Illegal format"));
 }
 
+/// A DescribeRegions call the authentication refuses: 400 InternalError (as the reference answers) with
+/// `message`.
+async fn assert_refused(client: &mut Client, extra: &[(&str, &str)], message: &str) {
+    client
+        .expect_err_and_message(
+            "DescribeRegions",
+            extra,
+            (400, "InternalError"),
+            Some(message),
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn bad_signature_and_unknown_key_are_refused() {
     let (emulator, mut client) = start().await;
     client.access_key_secret = "wrong".into();
-    let (status, code, message) = client.err("DescribeRegions", &[]).await;
-    assert_eq!(
-        (status, code.as_str(), message.as_str()),
-        (400, "InternalError", "Illegal sign")
-    );
+    assert_refused(&mut client, &[], "Illegal sign").await;
 
     let mut stranger = Client::with_keys(&emulator, "LTAIUnknown", "x").await;
-    let (status, code, message) = stranger.err("DescribeRegions", &[]).await;
-    assert_eq!(
-        (status, code.as_str(), message.as_str()),
-        (400, "InternalError", "Illegal user")
-    );
+    assert_refused(&mut stranger, &[], "Illegal user").await;
 }
 
 #[tokio::test]
 async fn timestamps_outside_fifteen_minutes_are_refused() {
     let (_emulator, mut client) = start().await;
     for offset in [-16 * 60, 16 * 60] {
-        let message = client
-            .expect_err(
-                "DescribeRegions",
-                &[("Timestamp", &iso8601(now_secs() + offset))],
-                400,
-                "InternalError",
-            )
-            .await;
-        assert_eq!(message, "Illegal timestamp");
+        let timestamp = iso8601(now_secs() + offset);
+        assert_refused(
+            &mut client,
+            &[("Timestamp", &timestamp)],
+            "Illegal timestamp",
+        )
+        .await;
     }
     client
         .ok(
@@ -140,15 +124,12 @@ async fn timestamps_outside_fifteen_minutes_are_refused() {
             &[("Timestamp", &iso8601(now_secs() - 14 * 60))],
         )
         .await;
-    let message = client
-        .expect_err(
-            "DescribeRegions",
-            &[("Timestamp", "yesterday")],
-            400,
-            "InternalError",
-        )
-        .await;
-    assert_eq!(message, "Illegal timestamp");
+    assert_refused(
+        &mut client,
+        &[("Timestamp", "yesterday")],
+        "Illegal timestamp",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -157,23 +138,27 @@ async fn replayed_nonce_is_refused() {
     client
         .ok("DescribeRegions", &[("SignatureNonce", "fixed-nonce")])
         .await;
-    let message = client
-        .expect_err(
-            "DescribeRegions",
-            &[("SignatureNonce", "fixed-nonce")],
-            400,
-            "InternalError",
-        )
-        .await;
-    assert_eq!(message, "Illegal sign");
+    assert_refused(
+        &mut client,
+        &[("SignatureNonce", "fixed-nonce")],
+        "Illegal sign",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn missing_common_parameters_are_refused() {
     let (_emulator, mut client) = start().await;
+    // An unsigned request: sent as is, without the Signature the others carry.
+    let query = encode_pairs(&client.common("DescribeRegions"));
+    let reply = client
+        .connection
+        .send("GET", &format!("/?{query}"), None)
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("MissingParameter"), "{}", reply.body);
     for name in [
         "AccessKeyId",
-        "Signature",
         "SignatureMethod",
         "SignatureVersion",
         "SignatureNonce",
@@ -181,16 +166,6 @@ async fn missing_common_parameters_are_refused() {
         "Version",
     ] {
         let mut params = client.common("DescribeRegions");
-        if name == "Signature" {
-            let query = encode_pairs(&params);
-            let reply = client
-                .connection
-                .send("GET", &format!("/?{query}"), None)
-                .await;
-            assert_eq!(reply.status, 400);
-            assert!(reply.body.contains("MissingParameter"), "{}", reply.body);
-            continue;
-        }
         params.retain(|(k, _)| k != name);
         let reply = client.send_signed("GET", params).await;
         assert_eq!(reply.status, 400, "{name}");
@@ -204,20 +179,20 @@ async fn missing_common_parameters_are_refused() {
         );
     }
     client
-        .expect_err(
-            "DescribeRegions",
-            &[("SignatureMethod", "HMAC-SHA256")],
-            400,
-            "InternalError",
-        )
-        .await;
-    client
-        .expect_err(
-            "DescribeRegions",
-            &[("Version", "2013-02-21")],
-            400,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "DescribeRegions",
+                &[("SignatureMethod", "HMAC-SHA256")],
+                400,
+                "InternalError",
+            ),
+            (
+                "DescribeRegions",
+                &[("Version", "2013-02-21")],
+                400,
+                "InvalidParameter",
+            ),
+        ])
         .await;
 }
 
@@ -385,14 +360,7 @@ async fn send_acs3(
         "authorization: ACS3-HMAC-SHA256 Credential=LTAIDemoAccessKeyId,SignedHeaders={signed},Signature={signature}\r\n"
     ));
     request.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response)
-        .await
-        .unwrap();
+    let response = common::send_raw(addr, &request).await;
     let status = response[9..12].parse().unwrap();
     let body = response.split("\r\n\r\n").nth(1).unwrap();
     (status, serde_json::from_str(body).unwrap())

@@ -9,7 +9,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use slb_api::signature;
 
-use common::{Client, Connection, create_http_listener, create_lb, create_tcp_listener};
+use common::{
+    Client, Connection, create_http_listener, create_lb, create_rule, create_tcp_listener,
+    create_vserver_group,
+};
 
 /// Parameter names of every action, the common ones included, so that cases reach the actions' own checks.
 const NAMES: &[&str] = &[
@@ -144,19 +147,7 @@ async fn fixture(client: &mut Client) -> Fixture {
     create_http_listener(client, &lb, "80").await;
     create_tcp_listener(client, &lb, "81").await;
     let servers = r#"[{"ServerId":"i-1","Port":80,"Weight":100}]"#;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", servers),
-            ],
-        )
-        .await["VServerGroupId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group = create_vserver_group(client, &lb, "g", servers).await;
     let pair = r#"[{"ServerId":"i-1","Port":80,"ServerType":"Master"},{"ServerId":"i-2","Port":80,"ServerType":"Slave"}]"#;
     let ms_group = client
         .ok(
@@ -172,19 +163,7 @@ async fn fixture(client: &mut Client) -> Fixture {
         .unwrap()
         .to_string();
     let rules = format!(r#"[{{"RuleName":"r","Domain":"a.example","VServerGroupId":"{group}"}}]"#);
-    let rule = client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &rules),
-            ],
-        )
-        .await["Rules"]["Rule"][0]["RuleId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rule = create_rule(client, &lb, &rules).await;
     Fixture {
         ids: vec![
             ("$LB", lb),

@@ -4,40 +4,20 @@
 mod common;
 
 use common::{
-    TEST_CERTIFICATE, TEST_PRIVATE_KEY, create_http_listener, create_lb, create_tcp_listener, start,
+    TEST_CERTIFICATE, TEST_PRIVATE_KEY, create_http_listener, create_lb, create_rules,
+    create_tcp_listener, create_vserver_group, start, start_with_lb,
 };
 
 #[tokio::test]
 async fn forwarding_rules() {
-    let (_emulator, mut client) = start().await;
-    let lb = create_lb(&mut client, &[]).await;
+    let (_emulator, mut client, lb) = start_with_lb().await;
     create_http_listener(&mut client, &lb, "80").await;
-    let group = client
-        .ok(
-            "CreateVServerGroup",
-            &[
-                ("LoadBalancerId", &lb),
-                ("VServerGroupName", "g"),
-                ("BackendServers", r#"[{"ServerId":"i-1","Port":80}]"#),
-            ],
-        )
-        .await["VServerGroupId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group =
+        create_vserver_group(&mut client, &lb, "g", r#"[{"ServerId":"i-1","Port":80}]"#).await;
     let rule_list = format!(
         r#"[{{"RuleName":"images","Domain":"example.com","Url":"/image","VServerGroupId":"{group}"}},{{"RuleName":"cache","Url":"/cache"}}]"#
     );
-    let created = client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &rule_list),
-            ],
-        )
-        .await;
+    let created = create_rules(&mut client, &lb, &rule_list).await;
     let rules = created["Rules"]["Rule"].as_array().unwrap();
     assert_eq!(rules.len(), 2);
     let first = rules[0]["RuleId"].as_str().unwrap().to_string();
@@ -73,116 +53,63 @@ async fn forwarding_rules() {
         group.as_str()
     );
     client
-        .expect_err(
-            "DeleteVServerGroup",
-            &[("VServerGroupId", &group)],
-            400,
-            "ActionNotAllowed",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetRule",
-            &[("RuleId", &second), ("VServerGroupId", "rsp-none")],
-            404,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "DeleteVServerGroup",
+                &[("VServerGroupId", &group)],
+                400,
+                "ActionNotAllowed",
+            ),
+            (
+                "SetRule",
+                &[("RuleId", &second), ("VServerGroupId", "rsp-none")],
+                404,
+                "InvalidParameter",
+            ),
+        ])
         .await;
 
     let duplicate_name = r#"[{"RuleName":"images","Url":"/other"}]"#;
-    let m = client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", duplicate_name),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    assert_eq!(m, "The resource already exists");
     let duplicate_path = r#"[{"RuleName":"other","Url":"/cache"}]"#;
-    client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", duplicate_path),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
     let neither = r#"[{"RuleName":"x"}]"#;
-    client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", neither),
-            ],
-            400,
-            "MissingParameter",
-        )
-        .await;
     let bad_url = r#"[{"RuleName":"x","Url":"nope"}]"#;
-    let m = client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", bad_url),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    assert_eq!(m, "The specified parameter URI is not valid.");
     let bad_domain = r#"[{"RuleName":"x","Domain":"a b"}]"#;
-    client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", bad_domain),
-            ],
-            400,
-            "InvalidParameter",
-        )
-        .await;
     let eleven: Vec<String> = (0..11)
         .map(|i| format!(r#"{{"RuleName":"r{i}","Url":"/p{i}"}}"#))
         .collect();
-    client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", &format!("[{}]", eleven.join(","))),
-            ],
+    let eleven = format!("[{}]", eleven.join(","));
+    // (rule list, listener port, HTTP status, code, the message where it is checked)
+    let refusals = [
+        (
+            duplicate_name,
+            "80",
             400,
             "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "8"),
-                ("RuleList", duplicate_path),
-            ],
-            404,
-            "ListenerNotFound",
-        )
-        .await;
+            Some("The resource already exists"),
+        ),
+        (duplicate_path, "80", 400, "InvalidParameter", None),
+        (neither, "80", 400, "MissingParameter", None),
+        (
+            bad_url,
+            "80",
+            400,
+            "InvalidParameter",
+            Some("The specified parameter URI is not valid."),
+        ),
+        (bad_domain, "80", 400, "InvalidParameter", None),
+        (&eleven, "80", 400, "InvalidParameter", None),
+        (duplicate_path, "8", 404, "ListenerNotFound", None),
+    ];
+    for (rule_list, port, status, code, expected_message) in refusals {
+        let params = [
+            ("LoadBalancerId", lb.as_str()),
+            ("ListenerPort", port),
+            ("RuleList", rule_list),
+        ];
+        client
+            .expect_err_and_message("CreateRules", &params, (status, code), expected_message)
+            .await;
+    }
     create_tcp_listener(&mut client, &lb, "81").await;
     client
         .expect_err(
@@ -213,33 +140,33 @@ async fn forwarding_rules() {
         )
         .await;
     client
-        .expect_err(
-            "DescribeRuleAttribute",
-            &[("RuleId", &first)],
-            400,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err("DeleteRules", &[], 400, "MissingParameter")
+        .expect_errs(&[
+            (
+                "DescribeRuleAttribute",
+                &[("RuleId", &first)],
+                400,
+                "InvalidParameter",
+            ),
+            ("DeleteRules", &[], 400, "MissingParameter"),
+        ])
         .await;
 
     // Rules go with their listener.
     client
-        .ok(
-            "CreateRules",
-            &[
-                ("LoadBalancerId", &lb),
-                ("ListenerPort", "80"),
-                ("RuleList", r#"[{"RuleName":"again","Url":"/a"}]"#),
-            ],
-        )
-        .await;
-    client
-        .ok(
-            "DeleteLoadBalancerListener",
-            &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
-        )
+        .ok_each(&[
+            (
+                "CreateRules",
+                &[
+                    ("LoadBalancerId", &lb),
+                    ("ListenerPort", "80"),
+                    ("RuleList", r#"[{"RuleName":"again","Url":"/a"}]"#),
+                ],
+            ),
+            (
+                "DeleteLoadBalancerListener",
+                &[("LoadBalancerId", &lb), ("ListenerPort", "80")],
+            ),
+        ])
         .await;
     create_http_listener(&mut client, &lb, "80").await;
     let listed = client
@@ -350,33 +277,23 @@ async fn server_certificates() {
     assert_eq!(m, "Certificate and key does not match.");
     // PEM framing around bytes that are no certificate is refused like no PEM at all.
     let framed = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
-    client
-        .expect_err(
-            "UploadServerCertificate",
+    client.expect_errs(&[
+("UploadServerCertificate",
             &[
                 ("ServerCertificate", framed),
                 ("PrivateKey", TEST_PRIVATE_KEY),
             ],
             404,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "UploadCACertificate",
+            "InvalidParameter"),
+("UploadCACertificate",
             &[("CACertificate", framed), ("CACertificateName", "ca")],
             404,
-            "InvalidParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "UploadServerCertificate",
+            "InvalidParameter"),
+("UploadServerCertificate",
             &[("ServerCertificate", TEST_CERTIFICATE), ("PrivateKey", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA==\n-----END ENCRYPTED PRIVATE KEY-----")],
             400,
-            "PrivateKeyEncryption",
-        )
-        .await;
+            "PrivateKeyEncryption"),
+]).await;
     let m = client
         .expect_err(
             "UploadServerCertificate",
@@ -404,17 +321,14 @@ async fn server_certificates() {
         .ok("DeleteServerCertificate", &[("ServerCertificateId", &id)])
         .await;
     client
-        .expect_err(
-            "DeleteServerCertificate",
-            &[("ServerCertificateId", &id)],
-            404,
-            "ServerCertificateId.NotFound",
-        )
-        .await;
-    client
-        .expect_err(
-            "SetServerCertificateName",
-            &[("ServerCertificateId", &id), ("ServerCertificateName", "x")],
+        .expect_err_of_each(
+            &[
+                ("DeleteServerCertificate", &[("ServerCertificateId", &id)]),
+                (
+                    "SetServerCertificateName",
+                    &[("ServerCertificateId", &id), ("ServerCertificateName", "x")],
+                ),
+            ],
             404,
             "ServerCertificateId.NotFound",
         )
@@ -449,20 +363,20 @@ async fn ca_certificates() {
         .ok("DescribeCACertificate", &[("CACertificateId", &id)])
         .await;
     client
-        .expect_err(
-            "UploadCACertificate",
-            &[("CACertificate", TEST_CERTIFICATE)],
-            400,
-            "MissingParameter",
-        )
-        .await;
-    client
-        .expect_err(
-            "UploadCACertificate",
-            &[("CACertificate", "x"), ("CACertificateName", "n")],
-            404,
-            "InvalidParameter",
-        )
+        .expect_errs(&[
+            (
+                "UploadCACertificate",
+                &[("CACertificate", TEST_CERTIFICATE)],
+                400,
+                "MissingParameter",
+            ),
+            (
+                "UploadCACertificate",
+                &[("CACertificate", "x"), ("CACertificateName", "n")],
+                404,
+                "InvalidParameter",
+            ),
+        ])
         .await;
 
     // A CA certificate used by an HTTPS listener cannot be deleted.
@@ -503,10 +417,10 @@ async fn ca_certificates() {
         )
         .await;
     client
-        .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
-        .await;
-    client
-        .ok("DeleteCACertificate", &[("CACertificateId", &id)])
+        .ok_each(&[
+            ("DeleteLoadBalancer", &[("LoadBalancerId", &lb)]),
+            ("DeleteCACertificate", &[("CACertificateId", &id)]),
+        ])
         .await;
     client
         .expect_err(

@@ -16,23 +16,7 @@ pub const REGION: &str = "cn-hangzhou";
 
 /// `YYYY-MM-DDThh:mm:ssZ` for a Unix time in seconds.
 pub fn iso8601(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    slb_emulator::iso8601(u64::try_from(secs).unwrap() * 1000)
 }
 
 pub fn now_secs() -> i64 {
@@ -124,6 +108,32 @@ impl Connection {
     }
 }
 
+/// Writes `request` as is on a new connection and reads until the emulator closes it: the whole response.
+pub async fn send_raw(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// A JSON-bodied admin call (`PUT /__admin/faults`, `PATCH /__admin/load-balancers/{id}`), which must answer
+/// 204.
+pub async fn admin_json(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let response = send_raw(addr, &request).await;
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+}
+
+/// A call and its parameters.
+pub type Call<'a> = (&'a str, &'a [(&'a str, &'a str)]);
+
+/// A call that must fail, with the HTTP status and the error code it fails with.
+pub type Refusal<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+
 /// Signs and sends API calls for one account.
 pub struct Client {
     pub connection: Connection,
@@ -181,15 +191,20 @@ impl Client {
         params
     }
 
-    /// Signs `params` for `method` and sends them in the query string.
-    pub async fn send_signed(&mut self, method: &str, mut params: Vec<(String, String)>) -> Reply {
+    /// `params` and their `Signature` for `method`.
+    pub fn signed(&self, method: &str, mut params: Vec<(String, String)>) -> Vec<(String, String)> {
         let sig = signature::sign(
             method,
             params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             &self.access_key_secret,
         );
         params.push(("Signature".to_string(), sig));
-        let query = encode_pairs(&params);
+        params
+    }
+
+    /// Signs `params` for `method` and sends them in the query string.
+    pub async fn send_signed(&mut self, method: &str, params: Vec<(String, String)>) -> Reply {
+        let query = encode_pairs(&self.signed(method, params));
         self.connection
             .send(method, &format!("/?{query}"), None)
             .await
@@ -239,6 +254,41 @@ impl Client {
         )
     }
 
+    /// `expect_err`, and where `expected_message` is given, the message must be it.
+    pub async fn expect_err_and_message(
+        &mut self,
+        action: &str,
+        extra: &[(&str, &str)],
+        (status, code): (u16, &str),
+        expected_message: Option<&str>,
+    ) {
+        let message = self.expect_err(action, extra, status, code).await;
+        if let Some(expected) = expected_message {
+            assert_eq!(message, expected, "{action} {extra:?}");
+        }
+    }
+
+    /// Makes the calls in turn; each must succeed.
+    pub async fn ok_each(&mut self, calls: &[Call<'_>]) {
+        for &(action, extra) in calls {
+            self.ok(action, extra).await;
+        }
+    }
+
+    /// Makes the calls in turn; each must fail with its status and code.
+    pub async fn expect_errs(&mut self, refusals: &[Refusal<'_>]) {
+        for &(action, extra, status, code) in refusals {
+            self.expect_err(action, extra, status, code).await;
+        }
+    }
+
+    /// Makes the calls in turn; each must fail with the same status and code.
+    pub async fn expect_err_of_each(&mut self, calls: &[Call<'_>], status: u16, code: &str) {
+        for &(action, extra) in calls {
+            self.expect_err(action, extra, status, code).await;
+        }
+    }
+
     /// Asserts the error code (and HTTP status) of a failing call; returns the message.
     pub async fn expect_err(
         &mut self,
@@ -262,6 +312,13 @@ pub async fn start() -> (RunningEmulator, Client) {
     start_with(Config::for_tests()).await
 }
 
+/// `start` and a new load balancer of the default settings (its ID), the setting of most tests.
+pub async fn start_with_lb() -> (RunningEmulator, Client, String) {
+    let (emulator, mut client) = start().await;
+    let lb = create_lb(&mut client, &[]).await;
+    (emulator, client, lb)
+}
+
 pub async fn start_with(config: Config) -> (RunningEmulator, Client) {
     let emulator = Emulator::start(config).await.unwrap();
     let client = Client::new(&emulator).await;
@@ -272,6 +329,49 @@ pub async fn start_with(config: Config) -> (RunningEmulator, Client) {
 pub async fn create_lb(client: &mut Client, extra: &[(&str, &str)]) -> String {
     let body = client.ok("CreateLoadBalancer", extra).await;
     body["LoadBalancerId"].as_str().unwrap().to_string()
+}
+
+/// A new VServer group of `servers` (the BackendServers JSON) on `lb`; returns its ID.
+pub async fn create_vserver_group(
+    client: &mut Client,
+    lb: &str,
+    name: &str,
+    servers: &str,
+) -> String {
+    let body = client
+        .ok(
+            "CreateVServerGroup",
+            &[
+                ("LoadBalancerId", lb),
+                ("VServerGroupName", name),
+                ("BackendServers", servers),
+            ],
+        )
+        .await;
+    body["VServerGroupId"].as_str().unwrap().to_string()
+}
+
+/// CreateRules on the listener at port 80 of `lb`; returns the response.
+pub async fn create_rules(client: &mut Client, lb: &str, rule_list: &str) -> Value {
+    client
+        .ok(
+            "CreateRules",
+            &[
+                ("LoadBalancerId", lb),
+                ("ListenerPort", "80"),
+                ("RuleList", rule_list),
+            ],
+        )
+        .await
+}
+
+/// The ID of the first rule CreateRules makes of `rule_list` (port 80 of `lb`).
+pub async fn create_rule(client: &mut Client, lb: &str, rule_list: &str) -> String {
+    let body = create_rules(client, lb, rule_list).await;
+    body["Rules"]["Rule"][0]["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// A plain HTTP listener (health check off, sticky sessions off).
