@@ -63,7 +63,7 @@ pub fn to_params<A: Serialize>(request: &A) -> Result<Vec<(String, String)>, Str
 macro_rules! action {
     ($request:ty => $response:ident = $shared:ty, $($rest:tt)+) => {
         pub type $response = $shared;
-        action!($request => $response, $($rest)+);
+        $crate::action::action!($request => $response, $($rest)+);
     };
     ($request:ty => $response:ty, $name:literal $(, client_token = $token:literal)? $(, idempotent = $idempotent:literal)?) => {
         impl $crate::action::Action for $request {
