@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    create_http_listener, create_lb, create_rule, create_tcp_listener, create_vserver_group,
-    start_with, start_with_lb,
+    assert_belongs_to, create_http_listener, create_lb, create_rule, create_tcp_listener,
+    create_vserver_group, field_of_each, start_with, start_with_lb,
 };
 use serde_json::Value;
 use slb_emulator::{Config, EcsInstance, HealthOverride};
@@ -215,12 +215,10 @@ async fn health_follows_the_listener_and_overrides() {
         )
         .await;
     let health = |body: &Value| -> Vec<String> {
-        body["BackendServers"]["BackendServer"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["ServerHealthStatus"].as_str().unwrap().to_string())
-            .collect()
+        field_of_each(
+            &body["BackendServers"]["BackendServer"],
+            "ServerHealthStatus",
+        )
     };
     let before = client
         .ok(
@@ -363,12 +361,7 @@ async fn vserver_groups() {
             ],
         )
         .await;
-    let ids: Vec<&str> = modified["BackendServers"]["BackendServer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["ServerId"].as_str().unwrap())
-        .collect();
+    let ids = field_of_each(&modified["BackendServers"]["BackendServer"], "ServerId");
     assert_eq!(ids, vec!["vm-233", "vm-2"]);
     let listed = client
         .ok("DescribeVServerGroups", &[("LoadBalancerId", &lb)])
@@ -377,13 +370,8 @@ async fn vserver_groups() {
         listed["VServerGroups"]["VServerGroup"][0]["VServerGroupName"],
         "Renamed"
     );
-    let described = client
-        .ok(
-            "DescribeVServerGroupAttribute",
-            &[("VServerGroupId", &group)],
-        )
-        .await;
-    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    let group_id = ("VServerGroupId", group.as_str());
+    assert_belongs_to(&mut client, "DescribeVServerGroupAttribute", group_id, &lb).await;
 
     // A group used by a listener cannot be deleted.
     create_tcp_listener(&mut client, &lb, "80").await;

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::{
-    Connection, admin_json, create_lb, create_rule, create_rules, create_vserver_group, start,
-    start_with,
+    Connection, admin_json, assert_belongs_to, create_lb, create_rule, create_rules,
+    create_vserver_group, field_of_each, start, start_with,
 };
 use slb_emulator::{Config, Emulator, Faults};
 
@@ -36,17 +36,10 @@ async fn state_survives_a_restart() {
     assert_eq!(attr["LoadBalancerName"], "durable");
     assert_eq!(attr["ListenerPorts"]["ListenerPort"][0], 80);
     // Groups and rules are found by their own IDs after the restart too.
-    let described = client
-        .ok(
-            "DescribeVServerGroupAttribute",
-            &[("VServerGroupId", &group)],
-        )
-        .await;
-    assert_eq!(described["LoadBalancerId"], lb.as_str());
-    let described = client
-        .ok("DescribeRuleAttribute", &[("RuleId", &rule)])
-        .await;
-    assert_eq!(described["LoadBalancerId"], lb.as_str());
+    let group_id = ("VServerGroupId", group.as_str());
+    assert_belongs_to(&mut client, "DescribeVServerGroupAttribute", group_id, &lb).await;
+    let rule_id = ("RuleId", rule.as_str());
+    assert_belongs_to(&mut client, "DescribeRuleAttribute", rule_id, &lb).await;
     // Once the load balancer is gone, so are they.
     client
         .ok("DeleteLoadBalancer", &[("LoadBalancerId", &lb)])
@@ -99,14 +92,9 @@ async fn acknowledged_writes_survive_kill_9() {
     let (mut child, addr) = common::spawn_binary(&[], Some(&path));
     client.connection = Connection::open(addr).await;
     let listed = client.ok("DescribeLoadBalancers", &[]).await;
-    let ids: HashSet<&str> = listed["LoadBalancers"]["LoadBalancer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|lb| lb["LoadBalancerId"].as_str().unwrap())
-        .collect();
+    let ids = field_of_each(&listed["LoadBalancers"]["LoadBalancer"], "LoadBalancerId");
     for id in &created {
-        assert!(ids.contains(id.as_str()), "{id} was lost");
+        assert!(ids.contains(id), "{id} was lost");
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -353,12 +341,10 @@ async fn concurrent_writes_are_all_saved() {
     emulator.shutdown().await.unwrap();
     let (_emulator, mut client) = start_with(config).await;
     let listed = client.ok("DescribeLoadBalancers", &[]).await;
-    let listed: HashSet<String> = listed["LoadBalancers"]["LoadBalancer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|lb| lb["LoadBalancerId"].as_str().unwrap().to_string())
-        .collect();
+    let listed: HashSet<String> =
+        field_of_each(&listed["LoadBalancers"]["LoadBalancer"], "LoadBalancerId")
+            .into_iter()
+            .collect();
     assert_eq!(listed, created);
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, create_lb, create_vserver_group, start, start_with_lb};
+use common::{Client, create_lb, create_vserver_group, field_of_each, start, start_with_lb};
 use serde_json::Value;
 
 /// The load balancers DescribeLoadBalancers lists with `filters`.
@@ -657,12 +657,8 @@ async fn describe_filters_of_the_newer_sdks() {
             ],
         )
         .await;
-    let ids = |body: &Value| -> Vec<String> {
-        lbs(body)
-            .iter()
-            .map(|lb| lb["LoadBalancerId"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let ids =
+        |body: &Value| field_of_each(&body["LoadBalancers"]["LoadBalancer"], "LoadBalancerId");
     let cases: [(&str, &str, Vec<&String>); 6] = [
         ("PayType", "PrePay", vec![&grouped]),
         ("PayType", "PayOnDemand", vec![&plain]),

@@ -39,6 +39,15 @@ impl Reply {
     }
 }
 
+/// The string `field` of each item of the JSON array `list`.
+pub fn field_of_each(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|item| item[field].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// One keep-alive connection.
 pub struct Connection {
     reader: BufReader<TcpStream>,
@@ -372,6 +381,17 @@ pub async fn create_rule(client: &mut Client, lb: &str, rule_list: &str) -> Stri
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// The Describe…Attribute `action` of the resource `id_name`=`id` names `lb` as its load balancer.
+pub async fn assert_belongs_to(
+    client: &mut Client,
+    action: &str,
+    (id_name, id): (&str, &str),
+    lb: &str,
+) {
+    let described = client.ok(action, &[(id_name, id)]).await;
+    assert_eq!(described["LoadBalancerId"], lb, "{action} {id}");
 }
 
 /// A plain HTTP listener (health check off, sticky sessions off).
