@@ -11,51 +11,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{DeleteParams, PostParams};
+use kube::Api;
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
 use operator_support::*;
 use serde_json::json;
-use slb_api::{CreateLoadBalancerRequest, DescribeLoadBalancerAttributeRequest, SlbApi};
-use slb_emulator::RunningEmulator;
 use slb_operator::conditions::READY;
 use slb_operator::crd::SlbInstance;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const NAME: &str = "legacy";
 const LEFT_IN_PLACE: &str = "deleting this object will leave it in place";
-
-/// A load balancer made outside the operator; its ID.
-async fn made_by_hand(slb: &dyn SlbApi) -> String {
-    slb.create_load_balancer(&CreateLoadBalancerRequest {
-        load_balancer_name: Some("made-by-hand".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .load_balancer_id
-}
-
-async fn exists(slb: &dyn SlbApi, id: &str) -> bool {
-    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
-        load_balancer_id: id.to_owned(),
-        ..Default::default()
-    })
-    .await
-    .is_ok()
-}
-
-/// The actions of the successful state-changing calls the emulator logged, after the first `skip`.
-fn writes(emulator: &RunningEmulator, skip: u64) -> Vec<String> {
-    let mut writes: Vec<String> = emulator
-        .calls()
-        .into_iter()
-        .filter(|call| call.write)
-        .map(|call| call.action)
-        .collect();
-    writes.drain(..skip as usize);
-    writes
-}
 
 /// Every Ready condition the object shows, in order, as its watch sees it from before its creation.
 fn record_ready_conditions(api: &Api<SlbInstance>) -> Arc<Mutex<Vec<Condition>>> {
@@ -86,49 +51,34 @@ fn record_ready_conditions(api: &Api<SlbInstance>) -> Arc<Mutex<Vec<Condition>>>
 }
 
 async fn adopt(api: &Api<SlbInstance>, id: &str) {
-    api.create(
-        &PostParams::default(),
-        &object(
-            "SlbInstance",
-            NAME,
-            json!({"loadBalancerId": id, "deletionPolicy": "Delete"}),
-        ),
+    create(
+        api,
+        NAME,
+        json!({"loadBalancerId": id, "deletionPolicy": "Delete"}),
     )
-    .await
-    .unwrap();
-}
-
-async fn delete_and_wait(api: &Api<SlbInstance>) {
-    api.delete(NAME, &DeleteParams::default()).await.unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt(NAME).await.unwrap().is_none().then_some(())
-    })
     .await;
 }
 
-fn ready_conditions(instance: &SlbInstance) -> Vec<Condition> {
-    instance.status.clone().unwrap_or_default().conditions
-}
-
-async fn setup(prefix: &str) -> (Client, TestNamespace, RunningEmulator, Arc<dyn SlbApi>) {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, prefix).await;
-    let emulator = start_emulator().await;
-    let slb = slb_client(&emulator);
-    (client, namespace, emulator, slb)
+/// A scene without the operator yet, with a load balancer made by hand: its ID, and the number of
+/// writes so far.
+async fn adoptable(prefix: &str) -> (Scene, String, u64) {
+    let scene = Scene::without_operator(prefix, start_emulator().await).await;
+    let id = made_by_hand(scene.slb(), "made-by-hand")
+        .await
+        .load_balancer_id;
+    let writes_before = scene.emulator.counters().writes;
+    (scene, id, writes_before)
 }
 
 #[tokio::test]
 async fn without_the_flag_an_adopted_load_balancer_is_orphaned_and_ready_says_so_from_the_start() {
-    let (client, namespace, emulator, slb) = setup("op-adopt-keep").await;
-    let id = made_by_hand(slb.as_ref()).await;
-    let writes_before = emulator.counters().writes;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let (scene, id, writes_before) = adoptable("op-adopt-keep").await;
+    scene.run_operator(|_| {}).await;
+    let api: Api<SlbInstance> = scene.api();
     let seen = record_ready_conditions(&api);
 
     adopt(&api, &id).await;
-    wait_ready(&api, NAME, TIMEOUT, ready_conditions).await;
+    wait_ready(&api, NAME, TIMEOUT).await;
     let seen = seen.lock().unwrap().clone();
     let first = seen.first().expect("a Ready condition was seen");
     assert_eq!(first.status, "True", "{seen:?}");
@@ -139,89 +89,72 @@ async fn without_the_flag_an_adopted_load_balancer_is_orphaned_and_ready_says_so
         );
     }
 
-    delete_and_wait(&api).await;
-    assert!(exists(slb.as_ref(), &id).await, "the load balancer stays");
+    delete_and_wait(&api, NAME, TIMEOUT).await;
+    assert!(
+        load_balancer(scene.slb(), &id).await.is_some(),
+        "the load balancer stays"
+    );
     // The only writes: the adoption tag, added and then removed.
-    assert_eq!(writes(&emulator, writes_before), ["AddTags", "RemoveTags"]);
-    operator.stop().await;
-    namespace.delete().await;
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        ["AddTags", "RemoveTags"]
+    );
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn with_the_flag_an_adopted_load_balancer_with_delete_is_deleted() {
-    let (client, namespace, emulator, slb) = setup("op-adopt-delete").await;
-    let id = made_by_hand(slb.as_ref()).await;
-    let writes_before = emulator.counters().writes;
-    let operator = Operator::start_with(&client, &emulator, &namespace.name, |config| {
-        config.allow_deleting_adopted = true;
-    })
-    .await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let (scene, id, writes_before) = adoptable("op-adopt-delete").await;
+    scene
+        .run_operator(|config| config.allow_deleting_adopted = true)
+        .await;
+    let api: Api<SlbInstance> = scene.api();
 
     adopt(&api, &id).await;
-    let ready = wait_ready(&api, NAME, TIMEOUT, ready_conditions).await;
-    let message = ready_conditions(&ready)
+    let ready = wait_ready(&api, NAME, TIMEOUT).await;
+    let message = ready
+        .conditions()
         .into_iter()
         .find(|c| c.type_ == READY)
         .unwrap()
         .message;
     assert!(!message.contains(LEFT_IN_PLACE), "{message}");
 
-    delete_and_wait(&api).await;
+    delete_and_wait(&api, NAME, TIMEOUT).await;
     assert!(
-        !exists(slb.as_ref(), &id).await,
+        !load_balancer(scene.slb(), &id).await.is_some(),
         "the load balancer is deleted"
     );
     assert_eq!(
-        writes(&emulator, writes_before),
+        writes_after(&scene.emulator, writes_before),
         ["AddTags", "DeleteLoadBalancer"]
     );
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn outside_the_adoption_namespaces_adopting_is_not_owned_and_writes_nothing() {
-    let (client, namespace, emulator, slb) = setup("op-adopt-refused").await;
-    let id = made_by_hand(slb.as_ref()).await;
-    let writes_before = emulator.counters().writes;
-    let operator = Operator::start_with(&client, &emulator, &namespace.name, |config| {
-        // The admin's namespace, not this one.
-        config.adoption_namespaces = Some(vec!["platform-team".into()]);
-        config.allow_deleting_adopted = true;
-    })
-    .await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let (scene, id, writes_before) = adoptable("op-adopt-refused").await;
+    scene
+        .run_operator(|config| {
+            // The admin's namespace, not this one.
+            config.adoption_namespaces = Some(vec!["platform-team".into()]);
+            config.allow_deleting_adopted = true;
+        })
+        .await;
+    let api: Api<SlbInstance> = scene.api();
 
     adopt(&api, &id).await;
-    let refused = eventually("Ready=False, NotOwned", TIMEOUT, || async {
-        let object = api.get(NAME).await.ok()?;
-        ready_conditions(&object)
-            .into_iter()
-            .find(|c| c.type_ == READY && c.status == "False" && c.reason == "NotOwned")
-    })
-    .await;
-    assert!(
-        refused.message.contains("--adoption-namespaces"),
-        "{}",
-        refused.message
-    );
-    eventually("a NotOwned Warning Event", TIMEOUT, || async {
-        event_reasons(&client, &namespace.name)
-            .await
-            .iter()
-            .any(|r| r == "NotOwned")
-            .then_some(())
-    })
-    .await;
+    let refused = wait_not_ready(&api, NAME, "NotOwned", TIMEOUT).await;
+    assert!(refused.contains("--adoption-namespaces"), "{refused}");
+    wait_for_event(&scene.client, scene.ns(), "NotOwned", TIMEOUT).await;
     let status = api.get(NAME).await.unwrap().status.unwrap_or_default();
     assert_eq!(status.load_balancer_id, None, "not adopted");
 
     // Deleting it, even with --allow-deleting-adopted, leaves the load balancer alone too.
-    delete_and_wait(&api).await;
-    assert!(exists(slb.as_ref(), &id).await);
-    let after = writes(&emulator, writes_before);
+    delete_and_wait(&api, NAME, TIMEOUT).await;
+    assert!(load_balancer(scene.slb(), &id).await.is_some());
+    let after = writes_after(&scene.emulator, writes_before);
     assert!(after.is_empty(), "no call changed anything: {after:?}");
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }

@@ -7,67 +7,30 @@ mod operator_support;
 use std::time::Duration;
 
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use operator_support::*;
 use serde_json::json;
-use slb_api::{
-    CreateLoadBalancerRequest, DeleteLoadBalancerRequest, DescribeLoadBalancerAttributeRequest,
-    DescribeLoadBalancerAttributeResponse, DescribeTagsRequest, SetLoadBalancerNameRequest, SlbApi,
-};
+use slb_api::{DeleteLoadBalancerRequest, SetLoadBalancerNameRequest};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::instance::{CLUSTER_ID_TAG, OWNER_UID_TAG};
 use slb_operator::crd::SlbInstance;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn instance(name: &str, spec: serde_json::Value) -> SlbInstance {
-    serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": "SlbInstance",
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
-}
-
 /// Waits until the object is Ready for its current generation.
 async fn ready(api: &Api<SlbInstance>, name: &str) -> SlbInstance {
-    eventually(
-        &format!("SlbInstance {name} to be Ready"),
-        TIMEOUT,
-        || async {
-            let object = api.get(name).await.ok()?;
-            let status = object.status.as_ref()?;
-            is_ready(&status.conditions, object.metadata.generation).then_some(object.clone())
-        },
-    )
-    .await
-}
-
-async fn attribute(slb: &dyn SlbApi, id: &str) -> Option<DescribeLoadBalancerAttributeResponse> {
-    slb.describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
-        load_balancer_id: id.to_owned(),
-        ..Default::default()
-    })
-    .await
-    .ok()
+    wait_ready(api, name, TIMEOUT).await
 }
 
 #[tokio::test]
 async fn an_instance_is_created_tagged_updated_and_deleted() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-instance").await;
-    let emulator = start_emulator().await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::start("op-instance").await;
+    let api: Api<SlbInstance> = scene.api();
 
     let spec =
         json!({"internetChargeType": "paybybandwidth", "bandwidth": 10, "tags": {"team": "shop"}});
-    api.create(&PostParams::default(), &instance("web", spec))
-        .await
-        .unwrap();
+    create(&api, "web", spec).await;
     let created = ready(&api, "web").await;
     let status = created.status.clone().unwrap();
     let id = status
@@ -78,32 +41,23 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
     assert!(status.address.is_some(), "{status:?}");
     assert_eq!(status.load_balancer_status.as_deref(), Some("active"));
     assert_eq!(
-        load_balancer_ids(slb.as_ref()).await,
+        load_balancer_ids(scene.slb()).await,
         std::slice::from_ref(&id),
         "exactly one load balancer"
     );
 
-    let remote = attribute(slb.as_ref(), &id)
+    let remote = load_balancer(scene.slb(), &id)
         .await
         .expect("the load balancer exists");
-    assert_eq!(remote.load_balancer_name, format!("{}/web", namespace.name));
+    assert_eq!(remote.load_balancer_name, format!("{}/web", scene.ns()));
     assert_eq!(remote.bandwidth, Some(10));
-    let tags = slb
-        .describe_tags(&DescribeTagsRequest {
-            load_balancer_id: Some(id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .tag_sets;
-    let tag = |key: &str| {
-        tags.iter()
-            .find(|t| t.tag_key == key)
-            .and_then(|t| t.tag_value.clone())
-    };
-    assert_eq!(tag(OWNER_UID_TAG), created.uid());
-    assert_eq!(tag(CLUSTER_ID_TAG).as_deref(), Some("test-cluster"));
-    assert_eq!(tag("team").as_deref(), Some("shop"));
+    let tags = load_balancer_tags(scene.slb(), &id).await;
+    assert_eq!(tags.get(OWNER_UID_TAG), created.uid().as_ref());
+    assert_eq!(
+        tags.get(CLUSTER_ID_TAG).map(String::as_str),
+        Some("test-cluster")
+    );
+    assert_eq!(tags.get("team").map(String::as_str), Some("shop"));
 
     let change = json!({"spec": {
         "name": "shop-renamed",
@@ -126,82 +80,59 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
             .as_deref(),
         Some("inactive")
     );
-    let remote = attribute(slb.as_ref(), &id).await.unwrap();
+    let remote = load_balancer(scene.slb(), &id).await.unwrap();
     assert_eq!(remote.load_balancer_name, "shop-renamed");
     assert_eq!(remote.bandwidth, Some(20));
     assert_eq!(
         remote.load_balancer_spec,
         Some(slb_api::LoadBalancerSpec::S2Small)
     );
-    let tags = slb
-        .describe_tags(&DescribeTagsRequest {
-            load_balancer_id: Some(id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .tag_sets;
-    assert!(
-        tags.iter()
-            .any(|t| t.tag_key == "env" && t.tag_value.as_deref() == Some("prod")),
+    let tags = load_balancer_tags(scene.slb(), &id).await;
+    assert_eq!(
+        tags.get("env").map(String::as_str),
+        Some("prod"),
         "{tags:?}"
     );
     assert!(
-        !tags.iter().any(|t| t.tag_key == "team"),
+        !tags.contains_key("team"),
         "a tag removed from the spec is removed: {tags:?}"
     );
     assert!(
-        tags.iter().any(|t| t.tag_key == OWNER_UID_TAG),
+        tags.contains_key(OWNER_UID_TAG),
         "the ownership tags stay: {tags:?}"
     );
     assert_eq!(
-        load_balancer_ids(slb.as_ref()).await,
+        load_balancer_ids(scene.slb()).await,
         std::slice::from_ref(&id),
         "an update never creates"
     );
 
-    api.delete("web", &DeleteParams::default()).await.unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("web").await.unwrap().is_none().then_some(())
-    })
-    .await;
+    delete_and_wait(&api, "web", TIMEOUT).await;
     assert!(
-        load_balancer_ids(slb.as_ref()).await.is_empty(),
+        load_balancer_ids(scene.slb()).await.is_empty(),
         "the load balancer is deleted"
     );
-    let reasons = event_reasons(&client, &namespace.name).await;
-    for reason in ["Created", "Updated", "Deleted"] {
-        assert!(
-            reasons.iter().any(|r| r == reason),
-            "no {reason} event in {reasons:?}"
-        );
-    }
+    assert_events(
+        &scene.client,
+        scene.ns(),
+        &["Created", "Updated", "Deleted"],
+    )
+    .await;
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn an_adopted_load_balancer_is_left_untouched_and_orphaned() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-adopt").await;
-    let emulator = start_emulator().await;
-    let slb = slb_client(&emulator);
-    let existing = slb
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            load_balancer_name: Some("made-by-hand".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let writes_before = emulator.counters().writes;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::without_operator("op-adopt", start_emulator().await).await;
+    let slb = scene.slb();
+    let existing = made_by_hand(slb, "made-by-hand").await;
+    let writes_before = scene.emulator.counters().writes;
+    scene.run_operator(|_| {}).await;
+    let api: Api<SlbInstance> = scene.api();
 
     let spec = json!({"loadBalancerId": existing.load_balancer_id});
-    api.create(&PostParams::default(), &instance("legacy", spec))
-        .await
-        .unwrap();
+    create(&api, "legacy", spec).await;
     let adopted = ready(&api, "legacy").await;
     let status = adopted.status.unwrap();
     assert_eq!(
@@ -210,55 +141,31 @@ async fn an_adopted_load_balancer_is_left_untouched_and_orphaned() {
     );
     assert_eq!(status.address.as_deref(), Some(existing.address.as_str()));
 
-    api.delete("legacy", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("legacy").await.unwrap().is_none().then_some(())
-    })
-    .await;
-    let remote = attribute(slb.as_ref(), &existing.load_balancer_id)
+    delete_and_wait(&api, "legacy", TIMEOUT).await;
+    let remote = load_balancer(scene.slb(), &existing.load_balancer_id)
         .await
         .expect("an orphaned load balancer stays");
     assert_eq!(remote.load_balancer_name, "made-by-hand");
     // The only writes: the adoption tag, added when adopting and removed when letting go.
-    let writes: Vec<String> = emulator
-        .calls()
-        .into_iter()
-        .filter(|call| call.write)
-        .map(|call| call.action)
-        .collect();
-    assert_eq!(writes.len(), writes_before as usize + 2, "{writes:?}");
-    assert_eq!(writes[writes_before as usize..], ["AddTags", "RemoveTags"]);
-    let tags = slb
-        .describe_tags(&slb_api::DescribeTagsRequest {
-            load_balancer_id: Some(existing.load_balancer_id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert!(tags.tag_sets.is_empty(), "{:?}", tags.tag_sets);
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        ["AddTags", "RemoveTags"]
+    );
+    let tags = load_balancer_tags(scene.slb(), &existing.load_balancer_id).await;
+    assert!(tags.is_empty(), "{tags:?}");
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-drift").await;
-    let emulator = start_emulator().await;
-    let slb = slb_client(&emulator);
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::without_operator("op-drift", start_emulator().await).await;
+    let slb = scene.slb();
+    let api: Api<SlbInstance> = scene.api();
 
     // A long resync first: once Ready, nothing at all may be called while idle.
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    api.create(
-        &PostParams::default(),
-        &instance("web", json!({"name": "declared"})),
-    )
-    .await
-    .unwrap();
+    scene.run_operator(|_| {}).await;
+    create(&api, "web", json!({"name": "declared"})).await;
     let id = ready(&api, "web")
         .await
         .status
@@ -266,19 +173,18 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
         .load_balancer_id
         .unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let before = emulator.counters();
+    let before = scene.emulator.counters();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = emulator.counters();
+    let after = scene.emulator.counters();
     assert_eq!(after.writes, before.writes, "no writes in the steady state");
     assert_eq!(
         after.calls, before.calls,
         "no calls before the resync period"
     );
-    operator.stop().await;
+    scene.stop_operator().await;
 
     // A short resync: a change made outside is noticed and undone.
-    let operator =
-        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(2)).await;
+    scene.run_operator_resyncing(Duration::from_secs(2)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     slb.set_load_balancer_name(&SetLoadBalancerNameRequest {
         load_balancer_id: id.clone(),
@@ -287,18 +193,11 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
     .await
     .unwrap();
     eventually("the name to be restored", TIMEOUT, || async {
-        let remote = attribute(slb.as_ref(), &id).await?;
+        let remote = load_balancer(scene.slb(), &id).await?;
         (remote.load_balancer_name == "declared").then_some(())
     })
     .await;
-    eventually("a DriftRestored event", TIMEOUT, || async {
-        event_reasons(&client, &namespace.name)
-            .await
-            .iter()
-            .any(|r| r == "DriftRestored")
-            .then_some(())
-    })
-    .await;
+    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
     // Deleted outside: a new one is created in its place, and recorded.
     slb.delete_load_balancer(&DeleteLoadBalancerRequest {
         load_balancer_id: id.clone(),
@@ -313,7 +212,7 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
     })
     .await;
     assert_eq!(
-        attribute(slb.as_ref(), &id)
+        load_balancer(scene.slb(), &id)
             .await
             .unwrap()
             .load_balancer_name,
@@ -322,50 +221,28 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
 
     // Idle again: resyncs describe, but never write.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let before = emulator.counters();
+    let before = scene.emulator.counters();
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
-        emulator.counters().writes,
+        scene.emulator.counters().writes,
         before.writes,
         "resyncs of an unchanged object write nothing"
     );
-    assert_eq!(load_balancer_ids(slb.as_ref()).await, [id]);
+    assert_eq!(load_balancer_ids(scene.slb()).await, [id]);
 
-    api.delete("web", &DeleteParams::default()).await.unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("web").await.unwrap().is_none().then_some(())
-    })
-    .await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "web", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn an_slb_error_shows_in_the_ready_condition_and_a_warning_event() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-error").await;
-    let emulator = start_emulator().await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::start("op-error").await;
+    let api: Api<SlbInstance> = scene.api();
 
-    api.create(
-        &PostParams::default(),
-        &instance("nowhere", json!({"regionId": "mars-north-1"})),
-    )
-    .await
-    .unwrap();
-    let message = eventually("Ready False with the SLB error", TIMEOUT, || async {
-        let object = api.get("nowhere").await.ok()?;
-        let ready = object
-            .status?
-            .conditions
-            .into_iter()
-            .find(|c| c.type_ == "Ready")?;
-        (ready.status == "False" && ready.reason == "ReconcileError").then_some(ready.message)
-    })
-    .await;
+    create(&api, "nowhere", json!({"regionId": "mars-north-1"})).await;
+    let message = wait_not_ready(&api, "nowhere", "ReconcileError", TIMEOUT).await;
     assert!(message.starts_with("SLB API call failed"), "{message}");
-    let events: Api<Event> = Api::namespaced(client.clone(), &namespace.name);
+    let events: Api<Event> = scene.api();
     eventually("a Warning event", TIMEOUT, || async {
         let listed = events.list(&ListParams::default()).await.ok()?;
         listed
@@ -378,19 +255,8 @@ async fn an_slb_error_shows_in_the_ready_condition_and_a_warning_event() {
             .then_some(())
     })
     .await;
-    assert!(emulator.counters().writes == 0, "nothing was created");
+    assert!(scene.emulator.counters().writes == 0, "nothing was created");
 
-    api.delete("nowhere", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("nowhere")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "nowhere", TIMEOUT).await;
+    scene.end().await;
 }

@@ -9,8 +9,8 @@ mod operator_support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Patch, PatchParams, PostParams};
 use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
@@ -18,8 +17,8 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::{
     DescribeMasterSlaveServerGroupsRequest, DescribeVServerGroupAttributeRequest,
-    DescribeVServerGroupsRequest, ModifyVServerGroupBackendServersRequest,
-    RemoveVServerGroupBackendServersRequest, SlbApi, VServerBackendServer,
+    ModifyVServerGroupBackendServersRequest, RemoveVServerGroupBackendServersRequest, SlbApi,
+    VServerBackendServer,
 };
 use slb_emulator::RunningEmulator;
 use slb_operator::conditions::is_ready;
@@ -28,54 +27,12 @@ use slb_operator::crd::{SlbInstance, SlbListener, SlbMasterSlaveServerGroup, Slb
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
-fn ecs_inventory() -> Vec<String> {
-    (1..=40).map(|i| format!("i-{i:04}")).collect()
-}
-
 fn group(name: &str, spec: serde_json::Value) -> SlbVServerGroup {
     object("SlbVServerGroup", name, spec)
 }
 
-fn group_conditions(group: &SlbVServerGroup) -> Vec<Condition> {
-    group
-        .status
-        .as_ref()
-        .map(|s| s.conditions.clone())
-        .unwrap_or_default()
-}
-
 async fn ready_group(api: &Api<SlbVServerGroup>, name: &str) -> SlbVServerGroup {
-    wait_ready(api, name, TIMEOUT, group_conditions).await
-}
-
-/// Creates the SlbInstance `name` and returns its load balancer ID once it is Ready.
-async fn ready_instance(client: &Client, namespace: &str, name: &str) -> String {
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
-    api.create(
-        &PostParams::default(),
-        &object::<SlbInstance>("SlbInstance", name, json!({})),
-    )
-    .await
-    .unwrap();
-    let instance = wait_ready(&api, name, TIMEOUT, |i| {
-        i.status
-            .as_ref()
-            .map(|s| s.conditions.clone())
-            .unwrap_or_default()
-    })
-    .await;
-    instance.status.unwrap().load_balancer_id.unwrap()
-}
-
-async fn delete_and_wait<K>(api: &Api<K>, name: &str)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    api.delete(name, &DeleteParams::default()).await.unwrap();
-    eventually(&format!("{name} to be gone"), TIMEOUT, || async {
-        api.get_opt(name).await.unwrap().is_none().then_some(())
-    })
-    .await;
+    wait_ready(api, name, TIMEOUT).await
 }
 
 /// The group's backends in SLB, as `server:port → weight`.
@@ -99,26 +56,13 @@ async fn remote_backends(slb: &dyn SlbApi, id: &str) -> BTreeMap<String, u32> {
 }
 
 async fn group_names(slb: &dyn SlbApi, lb: &str) -> Vec<String> {
-    slb.describe_vserver_groups(&DescribeVServerGroupsRequest {
-        load_balancer_id: lb.to_owned(),
-    })
-    .await
-    .unwrap()
-    .v_server_groups
-    .into_iter()
-    .map(|g| g.v_server_group_name)
-    .collect()
+    let groups = vserver_groups(slb, lb).await;
+    groups.into_iter().map(|g| g.v_server_group_name).collect()
 }
 
-async fn wait_for_event(client: &Client, namespace: &str, reason: &str) {
-    eventually(&format!("a {reason} event"), TIMEOUT, || async {
-        event_reasons(client, namespace)
-            .await
-            .iter()
-            .any(|r| r == reason)
-            .then_some(())
-    })
-    .await;
+/// Creates the SlbInstance `name` and returns its load balancer ID once it is Ready.
+async fn instance(scene: &Scene, name: &str) -> String {
+    ready_instance(&scene.client, scene.ns(), name, json!({}), TIMEOUT).await
 }
 
 /// Successful calls of `action` since call `after`. (The call log cuts long parameters, so calls are
@@ -150,28 +94,22 @@ fn backends_json(entries: &[(&str, u16, Option<u32>)]) -> serde_json::Value {
 
 #[tokio::test]
 async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let lb = ready_instance(&client, &namespace.name, "lb").await;
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    let scene =
+        Scene::with_emulator("op-vsg", start_emulator_with_ecs(&ecs_inventory()).await).await;
+    let lb = instance(&scene, "lb").await;
+    let api: Api<SlbVServerGroup> = scene.api();
 
     let initial = backends_json(&[
         ("i-0001", 80, None),
         ("i-0002", 80, Some(50)),
         ("i-0003", 8080, Some(0)),
     ]);
-    api.create(
-        &PostParams::default(),
-        &group(
-            "explicit",
-            json!({"instanceRef": {"name": "lb"}, "backends": initial}),
-        ),
+    create(
+        &api,
+        "explicit",
+        json!({"instanceRef": {"name": "lb"}, "backends": initial}),
     )
-    .await
-    .unwrap();
+    .await;
     let created = ready_group(&api, "explicit").await;
     let status = created.status.clone().unwrap();
     let id = status
@@ -181,8 +119,8 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
     assert_eq!(status.load_balancer_id.as_deref(), Some(lb.as_str()));
     assert_eq!(status.backends.len(), 3);
     assert_eq!(
-        group_names(slb.as_ref(), &lb).await,
-        [format!("{}/explicit", namespace.name)],
+        group_names(scene.slb(), &lb).await,
+        [format!("{}/explicit", scene.ns())],
         "one group, under the declared name"
     );
     let expected: BTreeMap<String, u32> = [
@@ -191,10 +129,10 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         ("i-0003:8080".to_owned(), 0),
     ]
     .into();
-    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+    assert_eq!(remote_backends(scene.slb(), &id).await, expected);
 
     // 25 backends: 23 added, two reweighted, one removed.
-    let before_update = last_sequence(&emulator);
+    let before_update = last_sequence(&scene.emulator);
     let mut wanted: Vec<(String, u16, Option<u32>)> = (1..=25)
         .map(|i| (format!("i-{i:04}"), 80, Some(10)))
         .collect();
@@ -215,9 +153,9 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         .iter()
         .map(|(id, port, weight)| (format!("{id}:{port}"), weight.unwrap()))
         .collect();
-    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+    assert_eq!(remote_backends(scene.slb(), &id).await, expected);
     assert_eq!(updated.status.unwrap().backends.len(), 25);
-    let calls = |action| successful_calls(&emulator, action, before_update);
+    let calls = |action| successful_calls(&scene.emulator, action, before_update);
     assert_eq!(
         calls("AddVServerGroupBackendServers"),
         23usize.div_ceil(SERVERS_PER_CALL),
@@ -239,12 +177,16 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         "SetVServerGroupAttribute replaces everything and is not used for backends"
     );
     assert_eq!(
-        emulator.counters().by_code.get("TooManyBackendServers"),
+        scene
+            .emulator
+            .counters()
+            .by_code
+            .get("TooManyBackendServers"),
         None
     );
 
     // Removing most backends: 24 removals in two calls.
-    let before_shrink = last_sequence(&emulator);
+    let before_shrink = last_sequence(&scene.emulator);
     api.patch(
         "explicit",
         &PatchParams::default(),
@@ -254,17 +196,21 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
     .unwrap();
     ready_group(&api, "explicit").await;
     assert_eq!(
-        remote_backends(slb.as_ref(), &id).await,
+        remote_backends(scene.slb(), &id).await,
         [("i-0001:80".to_owned(), 100)].into()
     );
     assert_eq!(
-        successful_calls(&emulator, "RemoveVServerGroupBackendServers", before_shrink),
+        successful_calls(
+            &scene.emulator,
+            "RemoveVServerGroupBackendServers",
+            before_shrink
+        ),
         2,
         "24 removals in calls of at most 20"
     );
 
     // A new name: SetVServerGroupAttribute with the name only, the backends stay.
-    let before_rename = last_sequence(&emulator);
+    let before_rename = last_sequence(&scene.emulator);
     api.patch(
         "explicit",
         &PatchParams::default(),
@@ -273,54 +219,46 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
     .await
     .unwrap();
     ready_group(&api, "explicit").await;
-    assert_eq!(group_names(slb.as_ref(), &lb).await, ["renamed-group"]);
+    assert_eq!(group_names(scene.slb(), &lb).await, ["renamed-group"]);
     assert_eq!(
-        successful_calls(&emulator, "SetVServerGroupAttribute", before_rename),
+        successful_calls(&scene.emulator, "SetVServerGroupAttribute", before_rename),
         1
     );
     assert_eq!(
-        remote_backends(slb.as_ref(), &id).await,
+        remote_backends(scene.slb(), &id).await,
         [("i-0001:80".to_owned(), 100)].into()
     );
 
-    delete_and_wait(&api, "explicit").await;
+    delete_and_wait(&api, "explicit", TIMEOUT).await;
     assert!(
-        group_names(slb.as_ref(), &lb).await.is_empty(),
+        group_names(scene.slb(), &lb).await.is_empty(),
         "the group is deleted"
     );
-    let reasons = event_reasons(&client, &namespace.name).await;
-    for reason in ["Created", "Updated", "Deleted"] {
-        assert!(
-            reasons.iter().any(|r| r == reason),
-            "no {reason} event in {reasons:?}"
-        );
-    }
+    assert_events(
+        &scene.client,
+        scene.ns(),
+        &["Created", "Updated", "Deleted"],
+    )
+    .await;
 
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "lb").await;
-    operator.stop().await;
-    namespace.delete().await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn a_group_waits_for_its_instance_then_follows_when_it_appears() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg-ref").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &group(
-            "early",
-            json!({"instanceRef": {"name": "late"}, "backends": backends_json(&[("i-0001", 80, None)])}),
-        ),
+    let scene = Scene::with_emulator(
+        "op-vsg-ref",
+        start_emulator_with_ecs(&ecs_inventory()).await,
     )
-    .await
-    .unwrap();
+    .await;
+    let api: Api<SlbVServerGroup> = scene.api();
+    create(&api, "early", json!({"instanceRef": {"name": "late"}, "backends": backends_json(&[("i-0001", 80, None)])})).await;
     let waiting = eventually("ReferenceNotFound on the group", TIMEOUT, || async {
         let object = api.get("early").await.ok()?;
-        let ready = group_conditions(&object)
+        let ready = object
+            .conditions()
             .into_iter()
             .find(|c| c.type_ == "Ready")?;
         (ready.reason == "ReferenceNotFound").then_some(ready)
@@ -329,61 +267,57 @@ async fn a_group_waits_for_its_instance_then_follows_when_it_appears() {
     assert_eq!(waiting.status, "False");
     assert!(waiting.message.contains("late"), "{}", waiting.message);
     assert_eq!(
-        emulator.counters().by_action.get("CreateVServerGroup"),
+        scene
+            .emulator
+            .counters()
+            .by_action
+            .get("CreateVServerGroup"),
         None,
         "nothing is created without the instance"
     );
 
     // Well below the resync period: only the watch on SlbInstances can bring the group along.
-    let lb = ready_instance(&client, &namespace.name, "late").await;
+    let lb = instance(&scene, "late").await;
     let ready = ready_group(&api, "early").await;
     assert_eq!(
         ready.status.unwrap().load_balancer_id.as_deref(),
         Some(lb.as_str())
     );
 
-    delete_and_wait(&api, "early").await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "late").await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "early", TIMEOUT).await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "late", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn drift_is_restored_and_the_steady_state_writes_nothing() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg-drift").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator =
-        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(3)).await;
-    let slb = slb_client(&emulator);
-    ready_instance(&client, &namespace.name, "lb").await;
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &group(
-            "drift",
-            json!({"instanceRef": {"name": "lb"}, "backends": backends_json(&[("i-0001", 80, None), ("i-0002", 80, Some(40))])}),
-        ),
+    let scene = Scene::without_operator(
+        "op-vsg-drift",
+        start_emulator_with_ecs(&ecs_inventory()).await,
     )
-    .await
-    .unwrap();
+    .await;
+    scene.run_operator_resyncing(Duration::from_secs(3)).await;
+    let slb = scene.slb();
+    instance(&scene, "lb").await;
+    let api: Api<SlbVServerGroup> = scene.api();
+    create(&api, "drift", json!({"instanceRef": {"name": "lb"}, "backends": backends_json(&[("i-0001", 80, None), ("i-0002", 80, Some(40))])})).await;
     let created = ready_group(&api, "drift").await;
     let id = created.status.unwrap().v_server_group_id.unwrap();
-    let declared = remote_backends(slb.as_ref(), &id).await;
+    let declared = remote_backends(scene.slb(), &id).await;
 
     // Idle for more than two resync periods: describes only, no write.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let writes_before = emulator.counters().writes;
-    let idle_from = last_sequence(&emulator);
+    let writes_before = scene.emulator.counters().writes;
+    let idle_from = last_sequence(&scene.emulator);
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_eq!(
-        emulator.counters().writes,
+        scene.emulator.counters().writes,
         writes_before,
         "no write in the steady state"
     );
     // One describe per resync period (3 s, plus up to 10% jitter) over 8 s.
-    let describes = successful_calls(&emulator, "DescribeVServerGroupAttribute", idle_from);
+    let describes = successful_calls(&scene.emulator, "DescribeVServerGroupAttribute", idle_from);
     assert!((1..=3).contains(&describes), "{describes} describes in 8 s");
 
     // Changes made outside: one backend removed, the other reweighted.
@@ -406,16 +340,15 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     .await
     .unwrap();
     eventually("the declared backends to be restored", TIMEOUT, || async {
-        (remote_backends(slb.as_ref(), &id).await == declared).then_some(())
+        (remote_backends(scene.slb(), &id).await == declared).then_some(())
     })
     .await;
-    wait_for_event(&client, &namespace.name, "DriftRestored").await;
+    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
 
-    delete_and_wait(&api, "drift").await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "lb").await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "drift", TIMEOUT).await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }
 
 /// The weights pods-per-node gives: 100 for the busiest node, the others in proportion.
@@ -452,16 +385,16 @@ async fn backends_follow(
 
 #[tokio::test]
 async fn service_backends_follow_the_endpoints_of_a_deployment() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg-svc").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    ready_instance(&client, &namespace.name, "lb").await;
+    let scene = Scene::with_emulator(
+        "op-vsg-svc",
+        start_emulator_with_ecs(&ecs_inventory()).await,
+    )
+    .await;
+    instance(&scene, "lb").await;
 
-    create_deployment(&client, &namespace.name, 3).await;
+    create_deployment(&scene.client, scene.ns(), 3).await;
     let labels = json!({"app": "web"});
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let services: Api<Service> = scene.api();
     let service = services
         .create(
             &PostParams::default(),
@@ -482,19 +415,11 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     let node_port = service.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
     let node_port = u16::try_from(node_port).unwrap();
 
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &group(
-            "web",
-            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "web", "port": 80, "drainSeconds": DRAIN_SECONDS}}),
-        ),
-    )
-    .await
-    .unwrap();
+    let api: Api<SlbVServerGroup> = scene.api();
+    create(&api, "web", json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "web", "port": 80, "drainSeconds": DRAIN_SECONDS}})).await;
     let created = ready_group(&api, "web").await;
     let id = created.status.unwrap().v_server_group_id.unwrap();
-    let three = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 3).await;
+    let three = backends_follow(&scene.client, scene.ns(), scene.slb(), &id, node_port, 3).await;
     assert!(
         three
             .keys()
@@ -505,15 +430,15 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     // Scaled down: the nodes that lose their pods drain at weight 0, then go, on time even though
     // the operator restarts in the middle of the drain.
     assert!(three.len() > 1, "the scheduler spreads the pods: {three:?}");
-    let before_scale = last_sequence(&emulator);
-    scale(&client, &namespace.name, 1).await;
+    let before_scale = last_sequence(&scene.emulator);
+    scale(&scene.client, scene.ns(), 1).await;
     // Every node but the one keeping the last pod drains.
     let draining = eventually("the drain to be recorded", TIMEOUT, || async {
         let draining = api.get("web").await.ok()?.status?.draining;
         (draining.len() == three.len() - 1).then_some(draining)
     })
     .await;
-    let drained_to_zero = emulator.calls().iter().any(|c| {
+    let drained_to_zero = scene.emulator.calls().iter().any(|c| {
         c.sequence > before_scale
             && c.action == "ModifyVServerGroupBackendServers"
             && c.parameters
@@ -521,7 +446,7 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
                 .is_some_and(|v| v.contains("\"Weight\":0"))
     });
     assert!(drained_to_zero, "the nodes went to weight 0 before removal");
-    operator.stop().await;
+    scene.stop_operator().await;
     let drain = Duration::from_secs(DRAIN_SECONDS);
     let started = draining.iter().map(|d| d.since.0).max().unwrap();
     let restart_at = started + drain / 2;
@@ -530,11 +455,12 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
     )
     .await;
     let restarted = Timestamp::now();
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let one = backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 1).await;
+    scene.run_operator(|_| {}).await;
+    let one = backends_follow(&scene.client, scene.ns(), scene.slb(), &id, node_port, 1).await;
     assert_eq!(one.len(), 1);
     for backend in &draining {
-        let removed = emulator
+        let removed = scene
+            .emulator
             .calls()
             .into_iter()
             .find(|c| {
@@ -566,33 +492,30 @@ async fn service_backends_follow_the_endpoints_of_a_deployment() {
         Duration::from_secs(30),
         || async {
             let group = api.get("web").await.ok()?;
-            let ready = is_ready(&group_conditions(&group), group.metadata.generation);
+            let ready = is_ready(&group.conditions(), group.metadata.generation);
             (ready && group.status?.backends.len() == 1).then_some(())
         },
     )
     .await;
 
     // Scaled up again: the nodes come back.
-    scale(&client, &namespace.name, 3).await;
-    backends_follow(&client, &namespace.name, slb.as_ref(), &id, node_port, 3).await;
+    scale(&scene.client, scene.ns(), 3).await;
+    backends_follow(&scene.client, scene.ns(), scene.slb(), &id, node_port, 3).await;
 
-    delete_and_wait(&api, "web").await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "lb").await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "web", TIMEOUT).await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_deleted() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-mssg").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator =
-        Operator::start(&client, &emulator, &namespace.name, Duration::from_secs(3)).await;
-    let slb = slb_client(&emulator);
-    let lb = ready_instance(&client, &namespace.name, "lb").await;
-    let api: Api<SlbMasterSlaveServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    let scene =
+        Scene::without_operator("op-mssg", start_emulator_with_ecs(&ecs_inventory()).await).await;
+    scene.run_operator_resyncing(Duration::from_secs(3)).await;
+    let slb = scene.slb();
+    let lb = instance(&scene, "lb").await;
+    let api: Api<SlbMasterSlaveServerGroup> = scene.api();
     api.create(
         &PostParams::default(),
         &object::<SlbMasterSlaveServerGroup>(
@@ -607,13 +530,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
     )
     .await
     .unwrap();
-    let created = wait_ready(&api, "db", TIMEOUT, |g| {
-        g.status
-            .as_ref()
-            .map(|s| s.conditions.clone())
-            .unwrap_or_default()
-    })
-    .await;
+    let created = wait_ready(&api, "db", TIMEOUT).await;
     let id = created
         .status
         .unwrap()
@@ -630,7 +547,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
     assert_eq!(listed[0].master_slave_server_group_id, id);
     assert_eq!(
         listed[0].master_slave_server_group_name,
-        format!("{}/db", namespace.name)
+        format!("{}/db", scene.ns())
     );
 
     // The spec is immutable: the apiserver says so.
@@ -655,17 +572,10 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         status.master_slave_server_group_id.filter(|new| *new != id)
     })
     .await;
-    eventually("a DriftRestored event", TIMEOUT, || async {
-        event_reasons(&client, &namespace.name)
-            .await
-            .iter()
-            .any(|r| r == "DriftRestored")
-            .then_some(())
-    })
-    .await;
+    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
 
     // A listener uses the group: deleting the object leaves it, and says why.
-    let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let listeners: Api<SlbListener> = scene.api();
     listeners
         .create(
             &PostParams::default(),
@@ -678,13 +588,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         )
         .await
         .unwrap();
-    wait_ready(&listeners, "db", TIMEOUT, |l| {
-        l.status
-            .as_ref()
-            .map(|s| s.conditions.clone())
-            .unwrap_or_default()
-    })
-    .await;
+    wait_ready(&listeners, "db", TIMEOUT).await;
     api.delete("db", &DeleteParams::default()).await.unwrap();
     eventually("the group to report it is in use", TIMEOUT, || async {
         let object = api.get("db").await.ok()?;
@@ -702,7 +606,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         .master_slave_server_groups;
     assert_eq!(listed.len(), 1, "never half-deleted");
     assert_eq!(listed[0].master_slave_server_group_id, id);
-    delete_and_wait(&listeners, "db").await;
+    delete_and_wait(&listeners, "db", TIMEOUT).await;
     eventually("the group object to be gone", TIMEOUT, || async {
         api.get_opt("db").await.unwrap().is_none().then_some(())
     })
@@ -715,28 +619,27 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         .unwrap()
         .master_slave_server_groups;
     assert!(left.is_empty(), "the group is deleted: {left:?}");
-    let reasons = event_reasons(&client, &namespace.name).await;
+    let reasons = event_reasons(&scene.client, scene.ns()).await;
     assert!(reasons.iter().any(|r| r == "Created"), "{reasons:?}");
     assert!(reasons.iter().any(|r| r == "Deleted"), "{reasons:?}");
 
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "lb").await;
-    operator.stop().await;
-    namespace.delete().await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_removed() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg-crash").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let slb = slb_client(&emulator);
-    let first = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let lb = ready_instance(&client, &namespace.name, "lb").await;
-    first.stop().await;
+    let scene = Scene::with_emulator(
+        "op-vsg-crash",
+        start_emulator_with_ecs(&ecs_inventory()).await,
+    )
+    .await;
+    let lb = instance(&scene, "lb").await;
+    scene.stop_operator().await;
 
     // While no operator runs: the object, and the groups a crashed create (retried once) left behind.
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
+    let api: Api<SlbVServerGroup> = scene.api();
     let object = api
         .create(
             &PostParams::default(),
@@ -750,7 +653,8 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
     let uid = object.metadata.uid.unwrap();
     let mut left_behind = Vec::new();
     for _ in 0..2 {
-        let created = slb
+        let created = scene
+            .slb()
             .create_vserver_group(&slb_api::CreateVServerGroupRequest {
                 load_balancer_id: lb.clone(),
                 v_server_group_name: creation_name(&uid),
@@ -765,10 +669,10 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
         left_behind.push(created.v_server_group_id);
     }
 
-    let second = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
+    scene.run_operator(|_| {}).await;
     // Changes to the instance wake the group's reconcile again and again, so that some run on a
     // cached copy that has not yet seen the status the previous one wrote.
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let instances: Api<SlbInstance> = scene.api();
     let touches = tokio::spawn({
         let instances = instances.clone();
         async move {
@@ -786,46 +690,42 @@ async fn a_group_created_before_a_crash_is_found_again_and_duplicates_are_remove
     let id = ready.status.unwrap().v_server_group_id.unwrap();
     assert!(left_behind.contains(&id), "{id} is one of {left_behind:?}");
     assert_eq!(
-        group_names(slb.as_ref(), &lb).await,
-        [format!("{}/crash", namespace.name)],
+        group_names(scene.slb(), &lb).await,
+        [format!("{}/crash", scene.ns())],
         "one group, renamed; the duplicate is gone"
     );
     assert_eq!(
-        emulator.counters().by_action.get("CreateVServerGroup"),
+        scene
+            .emulator
+            .counters()
+            .by_action
+            .get("CreateVServerGroup"),
         Some(&2),
         "no third group"
     );
 
-    delete_and_wait(&api, "crash").await;
-    delete_and_wait(&instances, "lb").await;
-    second.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "crash", TIMEOUT).await;
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-vsg-svcref").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    ready_instance(&client, &namespace.name, "lb").await;
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), &namespace.name);
-    api.create(
-        &PostParams::default(),
-        &group(
-            "svc",
-            json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "edge", "port": 80, "weighting": "Equal"}}),
-        ),
+    let scene = Scene::with_emulator(
+        "op-vsg-svcref",
+        start_emulator_with_ecs(&ecs_inventory()).await,
     )
-    .await
-    .unwrap();
+    .await;
+    instance(&scene, "lb").await;
+    let api: Api<SlbVServerGroup> = scene.api();
+    create(&api, "svc", json!({"instanceRef": {"name": "lb"}, "serviceRef": {"name": "edge", "port": 80, "weighting": "Equal"}})).await;
     let ready_reason = |reason: &'static str, needle: &'static str| {
         let api = api.clone();
         async move {
             eventually(&format!("Ready reason {reason}"), TIMEOUT, || async {
                 let object = api.get("svc").await.ok()?;
-                let ready = group_conditions(&object)
+                let ready = object
+                    .conditions()
                     .into_iter()
                     .find(|c| c.type_ == "Ready")?;
                 (ready.reason == reason && ready.message.contains(needle)).then_some(())
@@ -836,7 +736,7 @@ async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
     ready_reason("ReferenceNotFound", "Service").await;
 
     // A ClusterIP Service has no NodePort to send traffic to.
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let services: Api<Service> = scene.api();
     services
         .create(
             &PostParams::default(),
@@ -866,11 +766,10 @@ async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
     let expected: BTreeMap<String, u32> = (1..=3)
         .map(|i| (format!("i-{i:04}:{node_port}"), 100))
         .collect();
-    assert_eq!(remote_backends(slb.as_ref(), &id).await, expected);
+    assert_eq!(remote_backends(scene.slb(), &id).await, expected);
 
-    delete_and_wait(&api, "svc").await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    delete_and_wait(&instances, "lb").await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_and_wait(&api, "svc", TIMEOUT).await;
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
 }

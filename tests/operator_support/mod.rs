@@ -19,7 +19,7 @@ use serde_json::json;
 use slb_api::{ClientConfig, Credentials, SlbApi};
 use slb_emulator::{
     Config as EmulatorConfig, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EcsInstance, Emulator,
-    RunningEmulator,
+    Faults, RunningEmulator,
 };
 use slb_operator::context::{Config, Context, SlbClients};
 use slb_operator::controller;
@@ -116,6 +116,20 @@ pub async fn start_emulator() -> RunningEmulator {
     Emulator::start(EmulatorConfig::for_tests())
         .await
         .expect("the emulator starts")
+}
+
+/// The emulator of the fault runs: 10% of calls fail with 503 and 5% with ProcessingSameRequest, which
+/// `seed` picks, and every call takes 50 ms longer.
+pub async fn start_faulty_emulator(seed: u64) -> RunningEmulator {
+    let mut config = EmulatorConfig::for_tests();
+    config.faults = Faults {
+        error_503_rate: 0.10,
+        processing_same_request_rate: 0.05,
+        latency_ms: 50,
+        seed,
+        ..Faults::default()
+    };
+    Emulator::start(config).await.expect("the emulator starts")
 }
 
 /// An emulator that knows only these ECS instances (all running), so it checks backend ServerIds.
@@ -701,17 +715,39 @@ pub async fn create_service(
         .unwrap()
 }
 
-/// SLB's attributes of the load balancer `id`.
-pub async fn attribute(
+/// SLB's attributes of the load balancer `id`, `None` when SLB does not know it.
+pub async fn load_balancer(
     slb: &dyn SlbApi,
     id: &str,
-) -> slb_api::DescribeLoadBalancerAttributeResponse {
+) -> Option<slb_api::DescribeLoadBalancerAttributeResponse> {
     slb.describe_load_balancer_attribute(&slb_api::DescribeLoadBalancerAttributeRequest {
         load_balancer_id: id.to_owned(),
         ..Default::default()
     })
     .await
-    .unwrap()
+    .ok()
+}
+
+/// SLB's attributes of the load balancer `id`, which must exist.
+pub async fn attribute(
+    slb: &dyn SlbApi,
+    id: &str,
+) -> slb_api::DescribeLoadBalancerAttributeResponse {
+    load_balancer(slb, id)
+        .await
+        .expect("the load balancer exists")
+}
+
+/// The actions of the successful state-changing calls the emulator logged, after the first `skip`.
+pub fn writes_after(emulator: &RunningEmulator, skip: u64) -> Vec<String> {
+    let mut writes: Vec<String> = emulator
+        .calls()
+        .into_iter()
+        .filter(|call| call.write)
+        .map(|call| call.action)
+        .collect();
+    writes.drain(..skip as usize);
+    writes
 }
 
 /// The listeners of a load balancer, by port.
@@ -802,4 +838,46 @@ pub async fn server_certificates(slb: &dyn SlbApi) -> Vec<(String, String)> {
 pub async fn server_certificate_ids(slb: &dyn SlbApi) -> Vec<String> {
     let certificates = server_certificates(slb).await;
     certificates.into_iter().map(|(id, _)| id).collect()
+}
+
+/// The IDs of the vServer groups SLB holds on the load balancer `lb`.
+pub async fn vserver_group_ids(slb: &dyn SlbApi, lb: &str) -> Vec<String> {
+    let groups = vserver_groups(slb, lb).await;
+    groups.into_iter().map(|g| g.v_server_group_id).collect()
+}
+
+/// Creates the SlbVServerGroup `name` on the instance `lb`, with the one backend i-0001:80, and
+/// returns its ID once it is Ready.
+pub async fn ready_one_backend_group(scene: &Scene, name: &str, timeout: Duration) -> String {
+    let api: Api<SlbVServerGroup> = scene.api();
+    let spec =
+        json!({"instanceRef": {"name": "lb"}, "backends": [{"serverId": "i-0001", "port": 80}]});
+    create(&api, name, spec).await;
+    let ready = wait_ready(&api, name, timeout).await;
+    ready.status.unwrap().v_server_group_id.unwrap()
+}
+
+/// Creates the HTTP SlbListener `http` on port 80 of the instance `lb`, sending its traffic to the
+/// group `group`.
+pub async fn create_http_listener(api: &Api<SlbListener>, group: &str) -> SlbListener {
+    let spec = json!({"instanceRef": {"name": "lb"}, "listenerPort": 80, "protocol": "HTTP",
+                      "backendServerPort": 80, "vServerGroupRef": {"name": group}});
+    create(api, "http", spec).await
+}
+
+/// The tags of the load balancer `id`, by key.
+pub async fn load_balancer_tags(
+    slb: &dyn SlbApi,
+    id: &str,
+) -> std::collections::BTreeMap<String, String> {
+    slb.describe_tags(&slb_api::DescribeTagsRequest {
+        load_balancer_id: Some(id.to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .tag_sets
+    .into_iter()
+    .map(|t| (t.tag_key, t.tag_value.unwrap_or_default()))
+    .collect()
 }
