@@ -235,6 +235,12 @@ impl Outcome {
         assert_eq!(self.ready(), Some((true, Reason::Available, message)));
     }
 
+    /// Not Ready yet with `message`, and a look again once the calls settled.
+    pub fn assert_settling(&self, message: &str) {
+        assert_eq!(self.requeue, Requeue::After(SETTLE_DELAY));
+        assert_eq!(self.ready(), Some((false, Reason::Progressing, message)));
+    }
+
     /// After a failed call: Events for what was done before it (`reasons`), and no condition, as
     /// the runtime reports the failure itself.
     pub fn assert_failed_after(&self, reasons: &[&str]) {

@@ -363,32 +363,22 @@ mod tests {
     #[test]
     fn a_key_that_does_not_match_or_cannot_be_read_is_refused_naming_the_field() {
         let now = at(1_700_000_000);
-        let mismatch = accept(
-            CertificateKind::Server,
-            Err(CertificateError::KeyMismatch),
-            now,
-        );
-        assert_eq!(
-            mismatch,
-            Err("tls.key: the private key does not match the certificate in tls.crt".to_owned())
-        );
-        let encrypted = accept(
-            CertificateKind::Server,
-            Err(CertificateError::EncryptedKey),
-            now,
-        );
-        assert_eq!(
-            encrypted,
-            Err("tls.key: the private key is encrypted".to_owned())
-        );
-        let garbage = accept(
-            CertificateKind::Server,
-            Err(CertificateError::NotACertificate),
-            now,
-        );
-        assert_eq!(
-            garbage,
-            Err("tls.crt: not a PEM X.509 certificate".to_owned())
-        );
+        for (error, message) in [
+            (
+                CertificateError::KeyMismatch,
+                "tls.key: the private key does not match the certificate in tls.crt",
+            ),
+            (
+                CertificateError::EncryptedKey,
+                "tls.key: the private key is encrypted",
+            ),
+            (
+                CertificateError::NotACertificate,
+                "tls.crt: not a PEM X.509 certificate",
+            ),
+        ] {
+            let refused = accept(CertificateKind::Server, Err(error), now);
+            assert_eq!(refused, Err(message.to_owned()));
+        }
     }
 }

@@ -59,7 +59,6 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::runtime::SETTLE_DELAY;
     use slb_api::CreateMasterSlaveServerGroupRequest;
 
     fn request() -> CreateMasterSlaveServerGroupRequest {
@@ -102,11 +101,7 @@ mod tests {
                 "Created master-slave server group rsp-new on lb-1"
             )]
         );
-        assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
-        assert_eq!(
-            outcome.ready(),
-            Some((false, Reason::Progressing, "created"))
-        );
+        outcome.assert_settling("created");
     }
 
     #[test]
@@ -143,11 +138,7 @@ mod tests {
                 .message
                 .starts_with("Group rsp-old differs")
         );
-        assert_eq!(
-            outcome.ready(),
-            Some((false, Reason::Progressing, "replaced rsp-old"))
-        );
-        assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
+        outcome.assert_settling("replaced rsp-old");
     }
 
     #[test]

@@ -57,11 +57,7 @@ fn a_create_is_announced_and_checked_soon() {
         outcome.notes(),
         [("Created", "Created rule rule-new on port 80 of lb-1")]
     );
-    assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
-    assert_eq!(
-        outcome.ready(),
-        Some((false, Reason::Progressing, "created"))
-    );
+    outcome.assert_settling("created");
 }
 
 #[test]

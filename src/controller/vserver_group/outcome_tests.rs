@@ -107,15 +107,7 @@ fn a_create_is_announced_and_checked_soon() {
         outcome.notes(),
         [("Created", "Created VServer group rsp-new on lb-1")]
     );
-    assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
-    assert_eq!(
-        outcome.ready(),
-        Some((
-            false,
-            Reason::Progressing,
-            "applied: created with 1 backend(s), renamed"
-        ))
-    );
+    outcome.assert_settling("applied: created with 1 backend(s), renamed");
 }
 
 #[test]
