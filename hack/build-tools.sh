@@ -15,18 +15,23 @@ real_node=false
 
 log() { echo "build-tools: $*" >&2; }
 
-if ! "$BIN/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" \
-   || [ ! -x "$BIN/kube-controller-manager" ] || [ ! -x "$BIN/kube-scheduler" ] || [ ! -x "$BIN/kubectl" ]; then
-  log "building Kubernetes $K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)"
+# Commands of the Kubernetes wrapper module (`build_kubernetes kubelet ...`), stamped with $K8S_VERSION as a release
+# build is, so that `--version` and the apiserver's discovery report it.
+build_kubernetes() {
+  local minor vx="" pkg
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  vx=""
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     vx="$vx -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     vx="$vx -X $pkg.gitTreeState=clean -X $pkg.buildDate=2026-01-01T00:00:00Z"
   done
   (cd "$HACK/tools/k8s" && go build -tags selinux,notest,grpcnotrace -ldflags "-s -w -buildid= $vx" -o "$BIN/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    "${@/#/k8s.io/kubernetes/cmd/}")
+}
+
+if ! "$BIN/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" \
+   || [ ! -x "$BIN/kube-controller-manager" ] || [ ! -x "$BIN/kube-scheduler" ] || [ ! -x "$BIN/kubectl" ]; then
+  log "building Kubernetes $K8S_VERSION (apiserver, controller-manager, scheduler, kubectl)"
+  build_kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl
 fi
 
 if [ ! -x "$BIN/etcd" ]; then
@@ -61,14 +66,7 @@ if $real_node; then
   # kubelet and kube-proxy from the same wrapper module, so the same Kubernetes version and the same flags.
   if ! "$BIN/kubelet" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" || [ ! -x "$BIN/kube-proxy" ]; then
     log "building Kubernetes $K8S_VERSION (kubelet, kube-proxy)"
-    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-    vx=""
-    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      vx="$vx -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-      vx="$vx -X $pkg.gitTreeState=clean -X $pkg.buildDate=2026-01-01T00:00:00Z"
-    done
-    (cd "$HACK/tools/k8s" && go build -tags selinux,notest,grpcnotrace -ldflags "-s -w -buildid= $vx" -o "$BIN/" \
-      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+    build_kubernetes kubelet kube-proxy
   fi
   # Its output read whole: `| grep -q` would stop reading at the first line, and the SIGPIPE CoreDNS then gets on
   # its second line fails the pipeline (pipefail), which rebuilt CoreDNS now and then.
