@@ -122,7 +122,7 @@ async fn with_the_flag_an_adopted_load_balancer_with_delete_is_deleted() {
 
     delete_and_wait(&api, NAME, TIMEOUT).await;
     assert!(
-        !load_balancer(scene.slb(), &id).await.is_some(),
+        load_balancer(scene.slb(), &id).await.is_none(),
         "the load balancer is deleted"
     );
     assert_eq!(

@@ -15,22 +15,12 @@ fn api(client: &Client, namespace: &str, kind: &str) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
-fn object(kind: &str, name: &str, spec: Value) -> DynamicObject {
-    serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
-}
-
 /// Creates the object and returns the apiserver's rejection message; fails if it was accepted.
 async fn rejection(client: &Client, namespace: &str, kind: &str, spec: Value) -> String {
     let result = api(client, namespace, kind)
         .create(
             &PostParams::default(),
-            &object(kind, "invalid", spec.clone()),
+            &object::<DynamicObject>(kind, "invalid", spec.clone()),
         )
         .await;
     match result {
@@ -73,243 +63,179 @@ async fn invalid_objects_are_rejected_with_messages_a_person_understands() {
     let namespace = TestNamespace::create(&client, "op-validation").await;
     let ns = namespace.name.as_str();
 
-    // SlbInstance
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"bandwidth": 5}),
-        &["bandwidth is only used when internetChargeType is paybybandwidth"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"internetChargeType": "paybybandwidth", "bandwidth": 5000}),
-        &["spec.bandwidth", "less than or equal to 1000"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"addressType": "intranet", "internetChargeType": "paybytraffic"}),
-        &["internetChargeType applies only to addressType internet"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"addressType": "public"}),
-        &["spec.addressType", "Unsupported value: \"public\""],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"loadBalancerId": "lb-1", "name": "x"}),
-        &["an adopted load balancer (loadBalancerId set) is never modified"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"loadBalancerId": "lb-1", "takeOverFromCcm": "a0b9d3a4e"}),
-        &["loadBalancerId adopts a load balancer as it is, takeOverFromCcm takes one over"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"deletionPolicy": "Keep"}),
-        &["spec.deletionPolicy", "Unsupported value"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"tags": {"aliyun-owner": "me"}}),
-        &["tag keys must be at most 64 characters and must not start with 'aliyun'"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbInstance",
-        json!({"name": "has spaces"}),
-        &["spec.name"],
-    )
-    .await;
-
-    // SlbListener: ports and the per-protocol matrix
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("TCP", json!({"listenerPort": 0})),
-        &["spec.listenerPort", "greater than or equal to 1"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("SCTP", json!({})),
-        &["spec.protocol", "Unsupported value: \"SCTP\""],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("HTTPS", json!({})),
-        &["serverCertificate is required when protocol is HTTPS"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener(
-            "TCP",
-            json!({"serverCertificate": {"certificateId": "c-1"}}),
-        ),
-        &["serverCertificate and caCertificate are only allowed when protocol is HTTPS"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("UDP", json!({"gzip": true})),
-        &["stickySession, xForwardedFor, forwardedHeaders and gzip are only allowed when protocol is HTTP or HTTPS"],
-    )
-    .await;
-    assert_rejected(&client, ns, "SlbListener", listener("HTTP", json!({"persistenceTimeout": 60})), &["persistenceTimeout and masterSlaveServerGroupRef are only allowed when protocol is TCP or UDP"]).await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("HTTP", json!({"stickySession": {"type": "insert"}})),
-        &["stickySession type insert needs cookieTimeout"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener(
-            "HTTP",
-            json!({"stickySession": {"type": "server", "cookieTimeout": 60}}),
-        ),
-        &["stickySession type server needs cookie"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener(
-            "HTTPS",
-            json!({"serverCertificate": {"certificateId": "c-1", "secretRef": {"name": "tls"}}}),
-        ),
-        &["set exactly one of secretRef and certificateId"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener(
-            "TCP",
-            json!({"vServerGroupRef": {"name": "a"}, "masterSlaveServerGroupRef": {"name": "b"}}),
-        ),
-        &["set at most one of vServerGroupRef and masterSlaveServerGroupRef"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("TCP", json!({"bandwidth": 0})),
-        &["bandwidth must be -1 (unlimited) or between 1 and 1000 Mbps"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("TCP", json!({"healthCheck": {"enabled": false}})),
-        &["healthCheck.enabled is only allowed for HTTP and HTTPS"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("HTTP", json!({"healthCheck": {"type": "http"}})),
-        &["healthCheck.type is only allowed when protocol is TCP"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener("HTTP", json!({"healthCheck": {"intervalSeconds": 9}})),
-        &[
-            "spec.healthCheck.intervalSeconds",
-            "less than or equal to 5",
-        ],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbListener",
-        listener(
-            "HTTP",
-            json!({"accessControl": {"enabled": true, "sourceItems": ["0.0.0.0"]}}),
-        ),
-        &["sourceItems must be IPv4 addresses or CIDR ranges"],
-    )
-    .await;
-
-    // SlbVServerGroup
-    assert_rejected(
-        &client,
-        ns,
-        "SlbVServerGroup",
-        json!({"instanceRef": {"name": "web"}}),
-        &["set exactly one of backends and serviceRef"],
-    )
-    .await;
-    assert_rejected(&client, ns, "SlbVServerGroup", json!({"instanceRef": {"name": "web"}, "backends": [{"serverId": "i-1", "port": 80, "weight": 101}]}), &["spec.backends[0].weight", "less than or equal to 100"]).await;
-    assert_rejected(&client, ns, "SlbVServerGroup", json!({"instanceRef": {"name": "web"}, "backends": [{"serverId": "i-1", "port": 80}, {"serverId": "i-1", "port": 80}]}), &["spec.backends[1]", "Duplicate value"]).await;
-
-    // SlbMasterSlaveServerGroup and SlbRule
     let same = json!({"serverId": "i-1", "port": 80});
-    assert_rejected(
-        &client,
-        ns,
-        "SlbMasterSlaveServerGroup",
-        json!({"instanceRef": {"name": "web"}, "master": same, "slave": same}),
-        &["master and slave must be different backends"],
-    )
-    .await;
-    assert_rejected(
-        &client,
-        ns,
-        "SlbRule",
-        json!({"listenerRef": {"name": "https"}, "vServerGroupRef": {"name": "api"}}),
-        &["set domain, url or both"],
-    )
-    .await;
+    let cases: [(&str, Value, &[&str]); 29] = [
+        // SlbInstance
+        (
+            "SlbInstance",
+            json!({"bandwidth": 5}),
+            &["bandwidth is only used when internetChargeType is paybybandwidth"],
+        ),
+        (
+            "SlbInstance",
+            json!({"internetChargeType": "paybybandwidth", "bandwidth": 5000}),
+            &["spec.bandwidth", "less than or equal to 1000"],
+        ),
+        (
+            "SlbInstance",
+            json!({"addressType": "intranet", "internetChargeType": "paybytraffic"}),
+            &["internetChargeType applies only to addressType internet"],
+        ),
+        (
+            "SlbInstance",
+            json!({"addressType": "public"}),
+            &["spec.addressType", "Unsupported value: \"public\""],
+        ),
+        (
+            "SlbInstance",
+            json!({"loadBalancerId": "lb-1", "name": "x"}),
+            &["an adopted load balancer (loadBalancerId set) is never modified"],
+        ),
+        (
+            "SlbInstance",
+            json!({"loadBalancerId": "lb-1", "takeOverFromCcm": "a0b9d3a4e"}),
+            &["loadBalancerId adopts a load balancer as it is, takeOverFromCcm takes one over"],
+        ),
+        (
+            "SlbInstance",
+            json!({"deletionPolicy": "Keep"}),
+            &["spec.deletionPolicy", "Unsupported value"],
+        ),
+        (
+            "SlbInstance",
+            json!({"tags": {"aliyun-owner": "me"}}),
+            &["tag keys must be at most 64 characters and must not start with 'aliyun'"],
+        ),
+        ("SlbInstance", json!({"name": "has spaces"}), &["spec.name"]),
+        // SlbListener: ports and the per-protocol matrix
+        (
+            "SlbListener",
+            listener("TCP", json!({"listenerPort": 0})),
+            &["spec.listenerPort", "greater than or equal to 1"],
+        ),
+        (
+            "SlbListener",
+            listener("SCTP", json!({})),
+            &["spec.protocol", "Unsupported value: \"SCTP\""],
+        ),
+        (
+            "SlbListener",
+            listener("HTTPS", json!({})),
+            &["serverCertificate is required when protocol is HTTPS"],
+        ),
+        (
+            "SlbListener",
+            listener(
+                "TCP",
+                json!({"serverCertificate": {"certificateId": "c-1"}}),
+            ),
+            &["serverCertificate and caCertificate are only allowed when protocol is HTTPS"],
+        ),
+        (
+            "SlbListener",
+            listener("UDP", json!({"gzip": true})),
+            &[
+                "stickySession, xForwardedFor, forwardedHeaders and gzip are only allowed when protocol is HTTP or HTTPS",
+            ],
+        ),
+        (
+            "SlbListener",
+            listener("HTTP", json!({"persistenceTimeout": 60})),
+            &[
+                "persistenceTimeout and masterSlaveServerGroupRef are only allowed when protocol is TCP or UDP",
+            ],
+        ),
+        (
+            "SlbListener",
+            listener("HTTP", json!({"stickySession": {"type": "insert"}})),
+            &["stickySession type insert needs cookieTimeout"],
+        ),
+        (
+            "SlbListener",
+            listener(
+                "HTTP",
+                json!({"stickySession": {"type": "server", "cookieTimeout": 60}}),
+            ),
+            &["stickySession type server needs cookie"],
+        ),
+        (
+            "SlbListener",
+            listener(
+                "HTTPS",
+                json!({"serverCertificate": {"certificateId": "c-1", "secretRef": {"name": "tls"}}}),
+            ),
+            &["set exactly one of secretRef and certificateId"],
+        ),
+        (
+            "SlbListener",
+            listener(
+                "TCP",
+                json!({"vServerGroupRef": {"name": "a"}, "masterSlaveServerGroupRef": {"name": "b"}}),
+            ),
+            &["set at most one of vServerGroupRef and masterSlaveServerGroupRef"],
+        ),
+        (
+            "SlbListener",
+            listener("TCP", json!({"bandwidth": 0})),
+            &["bandwidth must be -1 (unlimited) or between 1 and 1000 Mbps"],
+        ),
+        (
+            "SlbListener",
+            listener("TCP", json!({"healthCheck": {"enabled": false}})),
+            &["healthCheck.enabled is only allowed for HTTP and HTTPS"],
+        ),
+        (
+            "SlbListener",
+            listener("HTTP", json!({"healthCheck": {"type": "http"}})),
+            &["healthCheck.type is only allowed when protocol is TCP"],
+        ),
+        (
+            "SlbListener",
+            listener("HTTP", json!({"healthCheck": {"intervalSeconds": 9}})),
+            &[
+                "spec.healthCheck.intervalSeconds",
+                "less than or equal to 5",
+            ],
+        ),
+        (
+            "SlbListener",
+            listener(
+                "HTTP",
+                json!({"accessControl": {"enabled": true, "sourceItems": ["0.0.0.0"]}}),
+            ),
+            &["sourceItems must be IPv4 addresses or CIDR ranges"],
+        ),
+        // SlbVServerGroup
+        (
+            "SlbVServerGroup",
+            json!({"instanceRef": {"name": "web"}}),
+            &["set exactly one of backends and serviceRef"],
+        ),
+        (
+            "SlbVServerGroup",
+            json!({"instanceRef": {"name": "web"}, "backends": [{"serverId": "i-1", "port": 80, "weight": 101}]}),
+            &["spec.backends[0].weight", "less than or equal to 100"],
+        ),
+        (
+            "SlbVServerGroup",
+            json!({"instanceRef": {"name": "web"}, "backends": [{"serverId": "i-1", "port": 80}, {"serverId": "i-1", "port": 80}]}),
+            &["spec.backends[1]", "Duplicate value"],
+        ),
+        // SlbMasterSlaveServerGroup and SlbRule
+        (
+            "SlbMasterSlaveServerGroup",
+            json!({"instanceRef": {"name": "web"}, "master": same, "slave": same}),
+            &["master and slave must be different backends"],
+        ),
+        (
+            "SlbRule",
+            json!({"listenerRef": {"name": "https"}, "vServerGroupRef": {"name": "api"}}),
+            &["set domain, url or both"],
+        ),
+    ];
+    for (kind, spec, expected) in cases {
+        assert_rejected(&client, ns, kind, spec, expected).await;
+    }
 
     namespace.delete().await;
 }
@@ -323,7 +249,7 @@ async fn immutable_fields_cannot_change() {
     instances
         .create(
             &PostParams::default(),
-            &object(
+            &object::<DynamicObject>(
                 "SlbInstance",
                 "web",
                 json!({"regionId": "cn-hangzhou", "addressType": "internet"}),
@@ -336,59 +262,36 @@ async fn immutable_fields_cannot_change() {
         Err(kube::Error::Api(status)) => status.message,
         other => panic!("the change was accepted: {other:?}"),
     };
-    let message = rejected(
-        instances
-            .patch(
-                "web",
-                &PatchParams::default(),
-                &Patch::Merge(change(json!({"regionId": "cn-beijing"}))),
-            )
-            .await,
-    );
-    assert!(message.contains("regionId is immutable"), "{message}");
-    let message = rejected(
-        instances
-            .patch(
-                "web",
-                &PatchParams::default(),
-                &Patch::Merge(change(json!({"addressType": "intranet"}))),
-            )
-            .await,
-    );
-    assert!(message.contains("addressType is immutable"), "{message}");
-    let message = rejected(
-        instances
-            .patch(
-                "web",
-                &PatchParams::default(),
-                &Patch::Merge(change(json!({"loadBalancerId": "lb-1"}))),
-            )
-            .await,
-    );
-    assert!(
-        message.contains("loadBalancerId cannot be added or removed after creation"),
-        "{message}"
-    );
-    let message = rejected(
-        instances
-            .patch(
-                "web",
-                &PatchParams::default(),
-                &Patch::Merge(change(json!({"takeOverFromCcm": "a0b9d3a4e"}))),
-            )
-            .await,
-    );
-    assert!(
-        message.contains("takeOverFromCcm can only be set when the SlbInstance is created"),
-        "{message}"
-    );
+    let cases = [
+        (json!({"regionId": "cn-beijing"}), "regionId is immutable"),
+        (
+            json!({"addressType": "intranet"}),
+            "addressType is immutable",
+        ),
+        (
+            json!({"loadBalancerId": "lb-1"}),
+            "loadBalancerId cannot be added or removed after creation",
+        ),
+        (
+            json!({"takeOverFromCcm": "a0b9d3a4e"}),
+            "takeOverFromCcm can only be set when the SlbInstance is created",
+        ),
+    ];
+    for (spec, expected) in cases {
+        let message = rejected(
+            instances
+                .patch("web", &PatchParams::default(), &Patch::Merge(change(spec)))
+                .await,
+        );
+        assert!(message.contains(expected), "{message}");
+    }
 
     let groups = api(&client, ns, "SlbMasterSlaveServerGroup");
     let spec = json!({"instanceRef": {"name": "web"}, "master": {"serverId": "i-1", "port": 80}, "slave": {"serverId": "i-2", "port": 80}});
     groups
         .create(
             &PostParams::default(),
-            &object("SlbMasterSlaveServerGroup", "pair", spec),
+            &object::<DynamicObject>("SlbMasterSlaveServerGroup", "pair", spec),
         )
         .await
         .unwrap();

@@ -8,7 +8,6 @@ mod operator_support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
-use kube::api::PostParams;
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
 use serde_json::json;
@@ -20,36 +19,18 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 async fn create_instance(client: &Client, namespace: &str) -> Api<SlbInstance> {
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
-    api.create(
-        &PostParams::default(),
-        &object(
-            "SlbInstance",
-            "web",
-            json!({"internetChargeType": "paybytraffic"}),
-        ),
-    )
-    .await
-    .unwrap();
+    create(&api, "web", json!({"internetChargeType": "paybytraffic"})).await;
     api
 }
 
-async fn create_service(client: &Client, namespace: &str) -> Api<Service> {
-    let api: Api<Service> = Api::namespaced(client.clone(), namespace);
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(json!({
-            "metadata": {"name": "front"},
-            "spec": {
-                "type": "LoadBalancer",
-                "loadBalancerClass": "slb.operator.dev/slb",
-                "ports": [{"port": 80, "targetPort": 8080}],
-            },
-        }))
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    api
+async fn create_front_service(client: &Client, namespace: &str) -> Api<Service> {
+    let spec = json!({
+        "type": "LoadBalancer",
+        "loadBalancerClass": "slb.operator.dev/slb",
+        "ports": [{"port": 80, "targetPort": 8080}],
+    });
+    create_service(client, namespace, "front", json!({}), spec).await;
+    Api::namespaced(client.clone(), namespace)
 }
 
 #[tokio::test]
@@ -63,7 +44,7 @@ async fn only_the_watched_namespaces_are_served() {
     // each namespace (merged into one store), and the unwatched ones would be served by the time the
     // watched ones are if the operator saw them.
     let ignored_instances = create_instance(&client, &unwatched.name).await;
-    let ignored_services = create_service(&client, &unwatched.name).await;
+    let ignored_services = create_front_service(&client, &unwatched.name).await;
     let mut instances = Vec::new();
     for namespace in [&first.name, &second.name] {
         instances.push(create_instance(&client, namespace).await);
@@ -75,15 +56,12 @@ async fn only_the_watched_namespaces_are_served() {
     .await;
     let mut served = Vec::new();
     for api in &instances {
-        let ready = wait_ready(api, "web", TIMEOUT, |i: &SlbInstance| {
-            i.status.clone().unwrap_or_default().conditions
-        })
-        .await;
+        let ready = wait_ready(api, "web", TIMEOUT).await;
         assert!(ready.status.as_ref().unwrap().load_balancer_id.is_some());
         served.push(ready.uid().unwrap());
     }
     // One made while the operator watches.
-    let services = create_service(&client, &second.name).await;
+    let services = create_front_service(&client, &second.name).await;
     eventually(
         "the watched Service to get the operator's finalizer",
         TIMEOUT,
