@@ -32,14 +32,18 @@ fn remote() -> DescribeLoadBalancerAttributeResponse {
 }
 
 fn our_tags() -> Vec<TagSet> {
-    [(OWNER_UID_TAG, UID), (CLUSTER_ID_TAG, "cluster-1")]
-        .into_iter()
-        .map(|(key, value)| TagSet {
-            tag_key: key.into(),
-            tag_value: Some(value.into()),
-            instance_count: None,
-        })
-        .collect()
+    vec![
+        tag_set(OWNER_UID_TAG, UID),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ]
+}
+
+fn tag_set(key: &str, value: &str) -> TagSet {
+    TagSet {
+        tag_key: key.into(),
+        tag_value: Some(value.into()),
+        ..Default::default()
+    }
 }
 
 /// What was observed: the load balancer as SLB describes it, and its tags when they were read.
@@ -66,12 +70,25 @@ fn changes(plan: Plan) -> Vec<Change> {
     }
 }
 
-#[test]
-fn a_missing_load_balancer_is_created_with_a_token_from_the_uid_then_tagged() {
-    let planned = changes(plan_for("{}", &Observed::default()));
+/// The plan for a missing load balancer with the spec `yaml` (`replaced`: the one deleted outside
+/// that it stands in for), and the create it starts with.
+fn create_planned(yaml: &str, replaced: Option<&str>) -> (Vec<Change>, CreateLoadBalancerRequest) {
+    let planned = changes(plan(
+        &spec(yaml),
+        &identity(),
+        &Observed::default(),
+        replaced,
+    ));
     let Some(Change::Create(request)) = planned.first() else {
         unreachable!("expected a create first: {planned:?}");
     };
+    let request = request.as_ref().clone();
+    (planned, request)
+}
+
+#[test]
+fn a_missing_load_balancer_is_created_with_a_token_from_the_uid_then_tagged() {
+    let (planned, request) = create_planned("{}", None);
     assert_eq!(request.client_token.as_deref(), Some(UID));
     assert_eq!(request.load_balancer_name.as_deref(), Some("default/web"));
     assert_eq!(request.address_type, Some(ApiAddressType::Internet));
@@ -95,12 +112,7 @@ fn a_create_recorded_before_a_crash_is_sent_again_unchanged_whatever_the_spec_sa
         pending_create: Some(recorded.clone()),
         ..Observed::default()
     };
-    let planned = changes(plan(
-        &spec("{name: renamed, bandwidth: 5}"),
-        &identity(),
-        &observed,
-        None,
-    ));
+    let planned = changes(plan_for("{name: renamed, bandwidth: 5}", &observed));
     assert_eq!(planned.first(), Some(&Change::Create(Box::new(recorded))));
 
     // Once the load balancer is found, the spec rules: here, its new name.
@@ -113,31 +125,20 @@ fn a_create_recorded_before_a_crash_is_sent_again_unchanged_whatever_the_spec_sa
 
 #[test]
 fn a_recorded_create_survives_its_round_trip_through_the_status() {
-    let planned = changes(plan(
-        &spec("{bandwidth: 5, internetChargeType: paybybandwidth}"),
-        &identity(),
-        &Observed::default(),
-        None,
-    ));
-    let Some(Change::Create(request)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
-    let recorded = serde_json::to_string(request).unwrap_or_else(|e| unreachable!("{e}"));
+    let (_, request) = create_planned("{bandwidth: 5, internetChargeType: paybybandwidth}", None);
+    let recorded = serde_json::to_string(&request).unwrap_or_else(|e| unreachable!("{e}"));
     let read_back: CreateLoadBalancerRequest =
         serde_json::from_str(&recorded).unwrap_or_else(|e| unreachable!("{e}: {recorded}"));
-    assert_eq!(&read_back, request.as_ref());
+    assert_eq!(read_back, request);
 }
 
 #[test]
 fn the_create_request_carries_the_spec() {
-    let spec = spec(
+    let (planned, request) = create_planned(
         "{name: shop, internetChargeType: paybybandwidth, bandwidth: 20, loadBalancerSpec: slb.s2.small, \
          masterZoneId: cn-hangzhou-b, slaveZoneId: cn-hangzhou-d, status: inactive}",
+        None,
     );
-    let planned = changes(plan(&spec, &identity(), &Observed::default(), None));
-    let Some(Change::Create(request)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
     assert_eq!(request.load_balancer_name.as_deref(), Some("shop"));
     assert_eq!(
         request.internet_charge_type,
@@ -154,15 +155,7 @@ fn the_create_request_carries_the_spec() {
 
 #[test]
 fn an_intranet_load_balancer_is_created_without_internet_billing() {
-    let planned = changes(plan(
-        &spec("{addressType: intranet, vSwitchId: vsw-1}"),
-        &identity(),
-        &Observed::default(),
-        None,
-    ));
-    let Some(Change::Create(request)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
+    let (_, request) = create_planned("{addressType: intranet, vSwitchId: vsw-1}", None);
     assert_eq!(request.address_type, Some(ApiAddressType::Intranet));
     assert_eq!(request.internet_charge_type, None);
     assert_eq!(request.vswitch_id.as_deref(), Some("vsw-1"));
@@ -253,22 +246,9 @@ fn an_adopted_load_balancer_is_never_changed() {
     );
 }
 
-fn tag_set(key: &str, value: &str) -> TagSet {
-    TagSet {
-        tag_key: key.into(),
-        tag_value: Some(value.into()),
-        ..Default::default()
-    }
-}
-
 fn adopted_with(tags: Vec<TagSet>) -> Plan {
     let observed = observed_with(remote(), Some(tags));
-    plan(
-        &spec("{loadBalancerId: lb-1}"),
-        &identity(),
-        &observed,
-        None,
-    )
+    plan_for("{loadBalancerId: lb-1}", &observed)
 }
 
 #[test]
@@ -403,15 +383,7 @@ fn a_missing_adopted_load_balancer_is_reported_not_created() {
 
 #[test]
 fn a_load_balancer_deleted_outside_is_recreated_with_a_new_token() {
-    let planned = changes(plan(
-        &spec("{}"),
-        &identity(),
-        &Observed::default(),
-        Some("lb-old"),
-    ));
-    let Some(Change::Create(request)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
+    let (_, request) = create_planned("{}", Some("lb-old"));
     assert_eq!(
         request.client_token.as_deref(),
         Some(format!("{UID}.lb-old").as_str())
@@ -457,11 +429,7 @@ fn deletion_policy_defaults_to_delete_for_created_and_orphan_for_adopted() {
 #[test]
 fn tags_the_spec_no_longer_declares_are_removed() {
     let mut tags = our_tags();
-    tags.push(TagSet {
-        tag_key: "team".into(),
-        tag_value: Some("old".into()),
-        instance_count: None,
-    });
+    tags.push(tag_set("team", "old"));
     let observed = observed_with(remote(), Some(tags));
     assert_eq!(
         changes(plan_for("{}", &observed)),
@@ -473,11 +441,7 @@ fn tags_the_spec_no_longer_declares_are_removed() {
 fn system_tags_are_never_removed() {
     let mut tags = our_tags();
     for key in ["acs:rm:rgId", "aliyun-managed"] {
-        tags.push(TagSet {
-            tag_key: key.into(),
-            tag_value: Some("x".into()),
-            instance_count: None,
-        });
+        tags.push(tag_set(key, "x"));
     }
     let observed = observed_with(remote(), Some(tags));
     assert_eq!(plan_for("{}", &observed), Plan::Changes(vec![]));
@@ -560,15 +524,10 @@ fn a_missing_ccm_load_balancer_is_reported_and_nothing_is_created() {
             ccm_name: "a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into()
         }
     );
-    // Taken over once and deleted outside since: replaced, as any load balancer of ours.
-    let spec = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
-    let replaced = changes(plan(&spec, &identity(), &Observed::default(), Some("lb-1")));
-    assert!(
-        matches!(planned_first(&replaced), Some(Change::Create(_))),
-        "{replaced:?}"
+    // Taken over once and deleted outside since: replaced (a create first), as any load balancer
+    // of ours.
+    create_planned(
+        "takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9",
+        Some("lb-1"),
     );
-}
-
-fn planned_first(changes: &[Change]) -> Option<&Change> {
-    changes.first()
 }

@@ -92,10 +92,11 @@ fn http_attribute() -> HttpListenerAttribute {
     }
 }
 
-fn running(settings: Settings) -> Observed {
+/// Our listener as observed: in `status`, with `settings` and no whitelist.
+fn listener_in(status: ListenerStatus, settings: Settings) -> Observed {
     Observed {
         claimed: Slot::Listener(Box::new(ObservedListener {
-            status: Some(ListenerStatus::Running),
+            status: Some(status),
             settings,
             access_control: None,
         })),
@@ -103,11 +104,97 @@ fn running(settings: Settings) -> Observed {
     }
 }
 
+fn running(settings: Settings) -> Observed {
+    listener_in(ListenerStatus::Running, settings)
+}
+
+fn http_settings() -> Settings {
+    observed_http(ListenerProtocol::Http, &http_attribute())
+}
+
 fn changes(plan: Plan) -> Vec<Change> {
     match plan {
         Plan::Changes(changes) => changes,
         other => unreachable!("expected changes, got {other:?}"),
     }
+}
+
+/// The plan for `desired` against the running HTTP listener on port 80 that SLB reports as
+/// `attribute`.
+fn plan_against_http(desired: &Desired, attribute: &HttpListenerAttribute) -> Plan {
+    let observed = running(observed_http(ListenerProtocol::Http, attribute));
+    plan(desired, Some(http_address()), &observed)
+}
+
+/// An HTTPS listener on port 443 whose server certificate resolved to `certificate_id`.
+fn https_desired(certificate_id: &str) -> Desired {
+    let https = spec(&format!(
+        "{{instanceRef: {{name: web}}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
+         serverCertificate: {{certificateId: {certificate_id}}}}}"
+    ));
+    let resolved = Resolved {
+        server_certificate_id: Some(certificate_id.into()),
+        ..Resolved::default()
+    };
+    desired_from(&https, &resolved)
+}
+
+/// The changes for `desired` against the running HTTPS listener on port 443 that SLB reports as
+/// `attribute`.
+fn changes_against_https(desired: &Desired, attribute: &HttpListenerAttribute) -> Vec<Change> {
+    let observed = running(observed_http(ListenerProtocol::Https, attribute));
+    changes(plan(
+        desired,
+        Some(address(443, ListenerProtocol::Https)),
+        &observed,
+    ))
+}
+
+/// The spec `yaml` needs no call against the running HTTP listener that SLB reports as `attribute`.
+fn assert_matches_http(yaml: &str, attribute: &HttpListenerAttribute) {
+    assert_eq!(
+        plan_against_http(&desired(yaml), attribute),
+        Plan::Changes(vec![])
+    );
+}
+
+/// The plan for the spec `yaml` against the running HTTP listener on port 80, checked to start by
+/// deleting it for a reason that mentions `why`.
+fn recreate_for(yaml: &str, why: &str) -> Vec<Change> {
+    let planned = changes(plan_against_http(&desired(yaml), &http_attribute()));
+    assert!(
+        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains(why)),
+        "{planned:?}"
+    );
+    planned
+}
+
+fn create_first(planned: &[Change]) -> &Create {
+    let Some(Change::Create(create)) = planned.first() else {
+        unreachable!("expected a create first: {planned:?}");
+    };
+    create
+}
+
+fn only_set(planned: &[Change]) -> &Set {
+    let [Change::Set(set)] = planned else {
+        unreachable!("expected one set: {planned:?}");
+    };
+    set
+}
+
+fn http_set(planned: &[Change]) -> &SetLoadBalancerHTTPListenerAttributeRequest {
+    let Set::Http(request) = only_set(planned) else {
+        unreachable!("expected an HTTP set: {planned:?}");
+    };
+    request
+}
+
+fn tcp_set(planned: &[Change]) -> &SetLoadBalancerTCPListenerAttributeRequest {
+    let Set::Tcp(request) = only_set(planned) else {
+        unreachable!("expected a TCP set: {planned:?}");
+    };
+    request
 }
 
 #[test]
@@ -121,11 +208,8 @@ fn a_new_listener_is_created_then_its_whitelist_set_then_started() {
         target: Some(Slot::Free),
     };
     let planned = changes(plan(&desired, None, &observed));
-    let Some(Change::Create(create)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
-    let Create::Http(request) = create.as_ref() else {
-        unreachable!("expected an HTTP create: {create:?}");
+    let Create::Http(request) = create_first(&planned) else {
+        unreachable!("expected an HTTP create: {planned:?}");
     };
     assert_eq!(request.load_balancer_id, LB);
     assert_eq!(request.listener_port, 80);
@@ -152,7 +236,7 @@ fn a_running_listener_gets_one_change_per_reconcile_as_each_reconfigures_it() {
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc, \
          started: false, accessControl: {enabled: true, sourceItems: [10.0.0.0/8]}}",
     );
-    let settings = observed_http(ListenerProtocol::Http, &http_attribute());
+    let settings = http_settings();
     let listener = |status| {
         Slot::Listener(Box::new(ObservedListener {
             status: Some(status),
@@ -183,23 +267,14 @@ fn a_running_listener_gets_one_change_per_reconcile_as_each_reconfigures_it() {
 
 #[test]
 fn a_matching_listener_needs_no_call() {
-    let desired = desired(HTTP);
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    assert_eq!(
-        plan(&desired, Some(http_address()), &observed),
-        Plan::Changes(vec![])
-    );
+    assert_matches_http(HTTP, &http_attribute());
 }
 
 #[test]
 fn x_forwarded_for_is_not_compared_as_the_api_forces_it_on() {
-    let desired = desired(
+    assert_matches_http(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, xForwardedFor: false}",
-    );
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    assert_eq!(
-        plan(&desired, Some(http_address()), &observed),
-        Plan::Changes(vec![])
+        &http_attribute(),
     );
 }
 
@@ -209,14 +284,8 @@ fn a_changed_setting_sends_the_whole_configuration() {
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc, \
          stickySession: {type: insert, cookieTimeout: 300}, healthCheck: {uri: /healthz, healthyThreshold: 5}}",
     );
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    let planned = changes(plan(&desired, Some(http_address()), &observed));
-    let [Change::Set(set)] = planned.as_slice() else {
-        unreachable!("expected one set: {planned:?}");
-    };
-    let Set::Http(request) = set.as_ref() else {
-        unreachable!("expected an HTTP set: {set:?}");
-    };
+    let planned = changes(plan_against_http(&desired, &http_attribute()));
+    let request = http_set(&planned);
     assert_eq!(request.scheduler, Some(Scheduler::WeightedLeastConnections));
     assert_eq!(
         request.sticky_session,
@@ -235,37 +304,25 @@ fn a_changed_setting_sends_the_whole_configuration() {
 
 #[test]
 fn a_disabled_health_check_ignores_what_slb_keeps_of_it() {
-    let desired = desired(
-        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, healthCheck: {enabled: false}}",
-    );
     let mut attribute = http_attribute();
     attribute.health_check = Some(OnOff::Off);
     attribute.health_check_uri = Some("/old".into());
-    let observed = running(observed_http(ListenerProtocol::Http, &attribute));
-    assert_eq!(
-        plan(&desired, Some(http_address()), &observed),
-        Plan::Changes(vec![])
+    assert_matches_http(
+        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, healthCheck: {enabled: false}}",
+        &attribute,
     );
 }
 
 #[test]
 fn started_false_stops_a_running_listener_and_true_starts_a_stopped_one() {
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
     let stop = desired(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, started: false}",
     );
     assert_eq!(
-        changes(plan(&stop, Some(http_address()), &observed)),
+        changes(plan_against_http(&stop, &http_attribute())),
         [Change::Stop]
     );
-    let Slot::Listener(mut listener) = observed.claimed else {
-        unreachable!()
-    };
-    listener.status = Some(ListenerStatus::Stopped);
-    let stopped = Observed {
-        claimed: Slot::Listener(listener),
-        target: None,
-    };
+    let stopped = listener_in(ListenerStatus::Stopped, http_settings());
     assert_eq!(
         changes(plan(&desired(HTTP), Some(http_address()), &stopped)),
         [Change::Start]
@@ -274,15 +331,7 @@ fn started_false_stops_a_running_listener_and_true_starts_a_stopped_one() {
 
 #[test]
 fn a_listener_between_states_is_left_to_settle() {
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    let Slot::Listener(mut listener) = observed.claimed else {
-        unreachable!()
-    };
-    listener.status = Some(ListenerStatus::Configuring);
-    let configuring = Observed {
-        claimed: Slot::Listener(listener),
-        target: None,
-    };
+    let configuring = listener_in(ListenerStatus::Configuring, http_settings());
     let changed = desired(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, scheduler: wlc}",
     );
@@ -297,7 +346,7 @@ fn a_port_change_deletes_the_old_listener_then_creates_the_new_one() {
     let desired = desired(
         "{instanceRef: {name: web}, listenerPort: 8080, protocol: HTTP, backendServerPort: 8080}",
     );
-    let mut observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let mut observed = running(http_settings());
     observed.target = Some(Slot::Free);
     let planned = changes(plan(&desired, Some(http_address()), &observed));
     assert!(
@@ -313,14 +362,9 @@ fn a_port_change_deletes_the_old_listener_then_creates_the_new_one() {
 
 #[test]
 fn a_protocol_change_on_the_same_port_deletes_then_creates() {
-    let desired = desired(
+    let planned = recreate_for(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: TCP, backendServerPort: 8080}",
-    );
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    let planned = changes(plan(&desired, Some(http_address()), &observed));
-    assert!(
-        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("protocol")),
-        "{planned:?}"
+        "protocol",
     );
     assert!(
         matches!(&planned[1], Change::Create(create) if matches!(create.as_ref(), Create::Tcp(_))),
@@ -330,25 +374,16 @@ fn a_protocol_change_on_the_same_port_deletes_then_creates() {
 
 #[test]
 fn a_backend_port_change_recreates_as_the_api_cannot_set_it() {
-    let desired = desired(
+    recreate_for(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 9090}",
-    );
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    let planned = changes(plan(&desired, Some(http_address()), &observed));
-    assert!(
-        matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("backend port")),
-        "{planned:?}"
+        "backend port",
     );
 }
 
 #[test]
 fn a_port_held_by_a_listener_of_someone_else_is_left_alone() {
     let desired = desired(HTTP);
-    let held = Slot::Listener(Box::new(ObservedListener {
-        status: Some(ListenerStatus::Running),
-        settings: observed_http(ListenerProtocol::Http, &http_attribute()),
-        access_control: None,
-    }));
+    let held = running(http_settings()).claimed;
     let observed = Observed {
         claimed: Slot::Free,
         target: Some(held.clone()),
@@ -375,7 +410,7 @@ fn a_port_held_by_a_listener_of_someone_else_is_left_alone() {
         Plan::Occupied(http_address())
     );
     // A port change never deletes ours when the new port is taken.
-    let mut moving = running(observed_http(ListenerProtocol::Http, &http_attribute()));
+    let mut moving = running(http_settings());
     moving.target = Some(held.clone());
     let elsewhere = Desired {
         address: address(81, ListenerProtocol::Http),
@@ -412,7 +447,7 @@ fn the_whitelist_is_diffed_item_by_item() {
     let observed = Observed {
         claimed: Slot::Listener(Box::new(ObservedListener {
             status: Some(ListenerStatus::Stopped),
-            settings: observed_http(ListenerProtocol::Http, &http_attribute()),
+            settings: http_settings(),
             access_control: Some(AccessControlState {
                 enabled: true,
                 source_items: vec!["10.0.0.0/8".into(), "172.16.0.0/12".into()],
@@ -446,12 +481,7 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
     let address = address(443, ListenerProtocol::Tcp);
     let mut observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
     let planned = changes(plan(&desired, Some(address), &observed));
-    let [Change::Set(set)] = planned.as_slice() else {
-        unreachable!("expected one set for the group: {planned:?}");
-    };
-    let Set::Tcp(request) = set.as_ref() else {
-        unreachable!("expected a TCP set: {set:?}");
-    };
+    let request = tcp_set(&planned);
     assert_eq!(
         request.server_groups,
         ServerGroupSwitches {
@@ -491,28 +521,17 @@ fn a_udp_listener_matches_what_slb_reports() {
 
 #[test]
 fn an_https_listener_swaps_its_certificate_in_place_but_recreates_to_drop_the_ca() {
-    let https = spec(
-        "{instanceRef: {name: web}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
-         serverCertificate: {certificateId: new}}",
-    );
-    let address = address(443, ListenerProtocol::Https);
-    let resolved = Resolved {
-        server_certificate_id: Some("new".into()),
-        ..Resolved::default()
-    };
-    let desired = desired_from(&https, &resolved);
+    let desired = https_desired("new");
     let mut attribute = http_attribute();
     attribute.server_certificate_id = Some("old".into());
-    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
-    let planned = changes(plan(&desired, Some(address), &observed));
+    let planned = changes_against_https(&desired, &attribute);
     assert!(
-        matches!(planned.as_slice(), [Change::Set(set)] if matches!(set.as_ref(), Set::Https(r) if r.server_certificate_id == "new")),
+        matches!(only_set(&planned), Set::Https(r) if r.server_certificate_id == "new"),
         "{planned:?}"
     );
     attribute.server_certificate_id = Some("new".into());
     attribute.ca_certificate_id = Some("ca".into());
-    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
-    let planned = changes(plan(&desired, Some(address), &observed));
+    let planned = changes_against_https(&desired, &attribute);
     assert!(
         matches!(&planned[0], Change::Delete { reason, .. } if reason.contains("CA certificate")),
         "{planned:?}"
@@ -521,24 +540,13 @@ fn an_https_listener_swaps_its_certificate_in_place_but_recreates_to_drop_the_ca
 
 #[test]
 fn an_https_listener_leaves_its_vserver_group_in_place() {
-    let https = spec(
-        "{instanceRef: {name: web}, listenerPort: 443, protocol: HTTPS, backendServerPort: 8080, \
-         serverCertificate: {certificateId: cert}}",
-    );
-    let resolved = Resolved {
-        server_certificate_id: Some("cert".into()),
-        ..Resolved::default()
-    };
-    let desired = desired_from(&https, &resolved);
     let mut attribute = http_attribute();
     attribute.server_certificate_id = Some("cert".into());
     attribute.v_server_group_id = Some("rsp-old".into());
-    let observed = running(observed_http(ListenerProtocol::Https, &attribute));
-    let address = address(443, ListenerProtocol::Https);
-    let planned = changes(plan(&desired, Some(address), &observed));
+    let planned = changes_against_https(&https_desired("cert"), &attribute);
     assert!(
-        matches!(planned.as_slice(), [Change::Set(set)] if matches!(set.as_ref(),
-            Set::Https(r) if r.v_server_group == Some(OnOff::Off) && r.v_server_group_id.is_none())),
+        matches!(only_set(&planned),
+            Set::Https(r) if r.v_server_group == Some(OnOff::Off) && r.v_server_group_id.is_none()),
         "{planned:?}"
     );
 }
@@ -596,28 +604,16 @@ fn only_certificates_no_longer_in_use_are_deleted() {
 
 #[test]
 fn forwarded_headers_are_compared_when_slb_reports_them_and_sent_with_every_set() {
-    let desired = desired(
-        "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
-         forwardedHeaders: {slbIp: true, proto: true}}",
-    );
+    let yaml = "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
+         forwardedHeaders: {slbIp: true, proto: true}}";
     // A describe without them (the reference's) cannot show drift.
-    let observed = running(observed_http(ListenerProtocol::Http, &http_attribute()));
-    assert_eq!(
-        plan(&desired, Some(http_address()), &observed),
-        Plan::Changes(vec![])
-    );
+    assert_matches_http(yaml, &http_attribute());
     let mut reported = http_attribute();
     reported.x_forwarded_for_slb_ip = Some(OnOff::Off);
     reported.x_forwarded_for_slb_id = Some(OnOff::Off);
     reported.x_forwarded_for_proto = Some(OnOff::Off);
-    let observed = running(observed_http(ListenerProtocol::Http, &reported));
-    let planned = changes(plan(&desired, Some(http_address()), &observed));
-    let [Change::Set(set)] = planned.as_slice() else {
-        unreachable!("expected one set: {planned:?}");
-    };
-    let Set::Http(request) = set.as_ref() else {
-        unreachable!("expected an HTTP set: {set:?}");
-    };
+    let planned = changes(plan_against_http(&desired(yaml), &reported));
+    let request = http_set(&planned);
     assert_eq!(
         request.x_forwarded_for,
         XForwardedFor {
@@ -642,11 +638,8 @@ fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
             target: None,
         },
     ));
-    let Some(Change::Create(create)) = planned.first() else {
-        unreachable!("expected a create first: {planned:?}");
-    };
-    let Create::Tcp(request) = create.as_ref() else {
-        unreachable!("expected a TCP create: {create:?}");
+    let Create::Tcp(request) = create_first(&planned) else {
+        unreachable!("expected a TCP create: {planned:?}");
     };
     assert_eq!(request.established_timeout, Some(120));
     let attribute = Layer4ListenerAttribute {
@@ -658,11 +651,6 @@ fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
     let observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));
     let address = address(443, ListenerProtocol::Tcp);
     let planned = changes(plan(&desired, Some(address), &observed));
-    let [Change::Set(set)] = planned.as_slice() else {
-        unreachable!("expected one set: {planned:?}");
-    };
-    let Set::Tcp(request) = set.as_ref() else {
-        unreachable!("expected a TCP set: {set:?}");
-    };
+    let request = tcp_set(&planned);
     assert_eq!(request.established_timeout, Some(120));
 }
