@@ -298,13 +298,8 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         .create(&PostParams::default(), &ca_secret)
         .await
         .unwrap();
-    secrets
-        .create(
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "first")),
-        )
-        .await
-        .unwrap();
+    let pair = self_signed(dir.path(), "first");
+    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let created = ready(&api, "https").await;
     let status = created.status.clone().unwrap();
     let first = status
@@ -344,14 +339,8 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
 
     // A renewal (as cert-manager does it): the new certificate is uploaded and swapped in, and the
     // old one deleted once the listener no longer uses it.
-    secrets
-        .replace(
-            "web-tls",
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "second")),
-        )
-        .await
-        .unwrap();
+    let pair = self_signed(dir.path(), "second");
+    renew_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let second = eventually("the renewed certificate in use", TIMEOUT, || async {
         let remote = https_listener(slb, &lb, 443).await?.server_certificate_id?;
         (remote != first).then_some(remote)
@@ -770,11 +759,7 @@ async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded
         .await
         .unwrap()
         .server_certificate_id;
-    let secrets: Api<Secret> = scene.api();
-    secrets
-        .create(&PostParams::default(), &tls_secret("web-tls", &pair))
-        .await
-        .unwrap();
+    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let status = ready(&api, "https").await.status.unwrap();
     assert_eq!(
         status.server_certificate_id.as_deref(),
@@ -798,14 +783,13 @@ async fn a_secret_whose_key_does_not_match_its_certificate_is_refused_before_any
     let dir = tempfile::tempdir().unwrap();
     let (certificate, _) = self_signed(dir.path(), "web");
     let (_, other_key) = self_signed(dir.path(), "other");
-    let secrets: Api<Secret> = scene.api();
-    secrets
-        .create(
-            &PostParams::default(),
-            &tls_secret("web-tls", &(certificate, other_key)),
-        )
-        .await
-        .unwrap();
+    create_tls_secret(
+        &scene.client,
+        scene.ns(),
+        "web-tls",
+        &(certificate, other_key),
+    )
+    .await;
     let api: Api<SlbListener> = scene.api();
     create_listener(
         &api,
@@ -890,14 +874,8 @@ async fn listeners_converge_through_injected_faults_without_leaks() {
         ..Faults::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let secrets: Api<Secret> = scene.api();
-    secrets
-        .create(
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "web")),
-        )
-        .await
-        .unwrap();
+    let pair = self_signed(dir.path(), "web");
+    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let api: Api<SlbListener> = scene.api();
     let specs = [
         (
@@ -927,14 +905,8 @@ async fn listeners_converge_through_injected_faults_without_leaks() {
         json!({"scheduler": "wlc", "listenerPort": 8080}),
     )
     .await;
-    secrets
-        .replace(
-            "web-tls",
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "renewed")),
-        )
-        .await
-        .unwrap();
+    let pair = self_signed(dir.path(), "renewed");
+    renew_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     ready(&api, "http").await;
     eventually("one certificate, in use", TIMEOUT, || async {
         let in_use = https_listener(slb, &lb, 443).await?.server_certificate_id?;

@@ -10,17 +10,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Secret, Service};
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{
     AddTagsRequest, CreateLoadBalancerRequest, CreateLoadBalancerTCPListenerRequest,
-    CreateVServerGroupRequest, DescribeLoadBalancerHTTPSListenerAttributeRequest,
-    DescribeLoadBalancerTCPListenerAttributeRequest, DescribeServerCertificatesRequest,
-    DescribeTagsRequest, DescribeVServerGroupsRequest, ListenerProtocol, ServerGroupIds, SlbApi,
-    Tag,
+    CreateVServerGroupRequest, ListenerProtocol, ServerGroupIds, SlbApi, Tag,
 };
 use slb_emulator::HealthOverride;
 use slb_operator::controller::readiness_gate::gate_condition_type;
@@ -30,43 +27,8 @@ use slb_operator::crd::{SlbInstance, SlbListener};
 const TIMEOUT: Duration = Duration::from_secs(60);
 const PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
 
-fn ecs_inventory() -> Vec<String> {
-    (1..=40).map(|i| format!("i-{i:04}")).collect()
-}
-
-async fn tags(slb: &dyn SlbApi, id: &str) -> BTreeMap<String, String> {
-    slb.describe_tags(&DescribeTagsRequest {
-        load_balancer_id: Some(id.to_owned()),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .tag_sets
-    .into_iter()
-    .map(|t| (t.tag_key, t.tag_value.unwrap_or_default()))
-    .collect()
-}
-
-async fn server_certificate_ids(slb: &dyn SlbApi) -> Vec<String> {
-    slb.describe_server_certificates(&DescribeServerCertificatesRequest::default())
-        .await
-        .unwrap()
-        .server_certificates
-        .into_iter()
-        .map(|c| c.server_certificate_id)
-        .collect()
-}
-
 async fn https_certificate(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<String> {
-    slb.describe_load_balancer_https_listener_attribute(
-        &DescribeLoadBalancerHTTPSListenerAttributeRequest {
-            load_balancer_id: lb.into(),
-            listener_port: port,
-        },
-    )
-    .await
-    .ok()?
-    .server_certificate_id
+    https_listener(slb, lb, port).await?.server_certificate_id
 }
 
 async fn instance_id(client: &Client, namespace: &str, name: &str) -> String {
@@ -75,23 +37,6 @@ async fn instance_id(client: &Client, namespace: &str, name: &str) -> String {
         instances.get(name).await.ok()?.status?.load_balancer_id
     })
     .await
-}
-
-async fn delete_service(client: &Client, namespace: &str, name: &str) {
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    services
-        .delete(name, &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the Service to be gone", TIMEOUT, || async {
-        services
-            .get_opt(name)
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
 }
 
 #[tokio::test]
@@ -103,14 +48,8 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     let slb = slb_client(&emulator);
     let slb = slb.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace.name);
-    secrets
-        .create(
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "first")),
-        )
-        .await
-        .unwrap();
+    let first_pair = self_signed(dir.path(), "first");
+    create_tls_secret(&client, &namespace.name, "web-tls", &first_pair).await;
     create_deployment(&client, &namespace.name, 1).await;
     create_service(
         &client,
@@ -153,14 +92,8 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     assert_eq!(recorded, first);
 
     // A renewal: uploaded, swapped in, and the old certificate deleted.
-    secrets
-        .replace(
-            "web-tls",
-            &PostParams::default(),
-            &tls_secret("web-tls", &self_signed(dir.path(), "second")),
-        )
-        .await
-        .unwrap();
+    let second_pair = self_signed(dir.path(), "second");
+    renew_tls_secret(&client, &namespace.name, "web-tls", &second_pair).await;
     let second = eventually("the renewed certificate in use", TIMEOUT, || async {
         let id = https_certificate(slb, &lb, 443).await?;
         (id != first).then_some(id)
@@ -172,7 +105,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     .await;
 
     // The Service goes: the load balancer and the uploaded certificate with it.
-    delete_service(&client, &namespace.name, "web").await;
+    delete_service(&client, &namespace.name, "web", TIMEOUT).await;
     assert!(load_balancer_ids(slb).await.is_empty());
     assert!(server_certificate_ids(slb).await.is_empty());
 
@@ -293,7 +226,7 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         )
         .await
         .unwrap();
-    let staying_tags = tags(slb, staying_id).await;
+    let staying_tags = load_balancer_tags(slb, staying_id).await;
     // The CCM's Services are class-less. Even where the admin has this operator serve class-less
     // Services too, only the one that opts in is taken over.
     let operator = Operator::start_with(&client, &emulator, &namespace.name, |config| {
@@ -317,7 +250,7 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
             // The address stays in the Service's status all along.
             let service = services.get("moving").await.unwrap();
             assert_eq!(ingress_ip(&service).as_ref(), Some(moving_address));
-            let tags = tags(slb, moving_id).await;
+            let tags = load_balancer_tags(slb, moving_id).await;
             let ours = tags.get("slb.operator.dev/owner-uid") == Some(&instance_uid)
                 && tags.get("slb.operator.dev/cluster-id").map(String::as_str)
                     == Some("test-cluster");
@@ -336,16 +269,7 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
             .conditions
             .iter()
             .any(|c| c.type_ == "Ready" && c.status == "True");
-        let group = slb
-            .describe_load_balancer_tcp_listener_attribute(
-                &DescribeLoadBalancerTCPListenerAttributeRequest {
-                    load_balancer_id: moving_id.clone(),
-                    listener_port: 80,
-                },
-            )
-            .await
-            .ok()?
-            .v_server_group_id?;
+        let group = tcp_listener(slb, moving_id, 80).await?.v_server_group_id?;
         (ready && &group != ccm_group).then_some(group)
     })
     .await;
@@ -372,17 +296,8 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     })
     .await;
     assert_eq!(instance.spec.take_over_from_ccm, None);
-    assert_eq!(tags(slb, staying_id).await, staying_tags);
-    let groups: Vec<String> = slb
-        .describe_vserver_groups(&DescribeVServerGroupsRequest {
-            load_balancer_id: staying_id.clone(),
-        })
-        .await
-        .unwrap()
-        .v_server_groups
-        .into_iter()
-        .map(|g| g.v_server_group_id)
-        .collect();
+    assert_eq!(load_balancer_tags(slb, staying_id).await, staying_tags);
+    let groups = vserver_group_ids(slb, staying_id).await;
     let (_, _, staying_group) = &seeded["staying"];
     assert_eq!(
         &groups,
@@ -396,11 +311,11 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
 
     // The migrated Service now owns its load balancer: deleting it deletes the load balancer, as
     // the CCM would have.
-    delete_service(&client, &namespace.name, "moving").await;
+    delete_service(&client, &namespace.name, "moving", TIMEOUT).await;
     assert!(!load_balancer_ids(slb).await.contains(moving_id));
     // The other goes and leaves the CCM's load balancer as it was.
-    delete_service(&client, &namespace.name, "staying").await;
-    assert_eq!(tags(slb, staying_id).await, staying_tags);
+    delete_service(&client, &namespace.name, "staying", TIMEOUT).await;
+    assert_eq!(load_balancer_tags(slb, staying_id).await, staying_tags);
 
     operator.stop().await;
     namespace.delete().await;
@@ -601,7 +516,7 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
     assert!(gates.iter().all(|(s, _)| s == "True"), "{gates:?}");
 
     kubelet.abort();
-    delete_service(&client, &namespace.name, "gated").await;
+    delete_service(&client, &namespace.name, "gated", TIMEOUT).await;
     operator.stop().await;
     namespace.delete().await;
 }

@@ -881,3 +881,40 @@ pub async fn load_balancer_tags(
     .map(|t| (t.tag_key, t.tag_value.unwrap_or_default()))
     .collect()
 }
+
+/// Creates the TLS Secret `name` with the certificate and key `pair`.
+pub async fn create_tls_secret(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    pair: &(String, String),
+) {
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), namespace);
+    secrets
+        .create(&PostParams::default(), &tls_secret(name, pair))
+        .await
+        .unwrap();
+}
+
+/// Replaces the TLS Secret `name` with one of `pair`, as cert-manager renews a certificate.
+pub async fn renew_tls_secret(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    pair: &(String, String),
+) {
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), namespace);
+    secrets
+        .replace(name, &PostParams::default(), &tls_secret(name, pair))
+        .await
+        .unwrap();
+}
+
+/// Deletes the Service `name` and waits until it is gone.
+pub async fn delete_service(client: &Client, namespace: &str, name: &str, timeout: Duration) {
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(client.clone(), namespace);
+    delete_and_wait(&services, name, timeout).await;
+}
