@@ -337,134 +337,19 @@ fn key_matches(public: &PublicKey, key_pem: &str) -> Result<bool, CertificateErr
 mod tests {
     use super::*;
 
-    // Generated once with openssl (1024-bit RSA keeps them short; the RSA check does not depend on the size).
-    const RSA_CERT: &str = "\
------BEGIN CERTIFICATE-----\n\
-MIICBDCCAW2gAwIBAgIUUqKSEW9qYT/3kywC+pEUbA8iV3swDQYJKoZIhvcNAQEL\n\
-BQAwEzERMA8GA1UEAwwIcnNhLnRlc3QwIBcNMjYxMjA2MTQyMDAzWhgPMjEyNjEx\n\
-MTIxNDIwMDNaMBMxETAPBgNVBAMMCHJzYS50ZXN0MIGfMA0GCSqGSIb3DQEBAQUA\n\
-A4GNADCBiQKBgQC/uj6qg1qS5LWQ9BC6bqFmRjhb5r/nHEnmIEPwOBUJrsG9xlq4\n\
-xSX1bns29NwMvdoeiNQ0c0gBRnoA7CVwYuhV11KuWr9oZpMzYkd2jVQ0g5+GO0fx\n\
-pWg/bKh7mknrfyX10bYzkTQUZOpZg1w2ondOF+1h2D6u7yGw6cA3KuqEwQIDAQAB\n\
-o1MwUTAdBgNVHQ4EFgQUPC25ugTM9z18qU7N4IjmhVQULX0wHwYDVR0jBBgwFoAU\n\
-PC25ugTM9z18qU7N4IjmhVQULX0wDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0B\n\
-AQsFAAOBgQCHCE/U3sQ0XRzHJ77/AKUIZfrBplkAPDa1a2pwmrmHiKe2fo8XRoyo\n\
-2d4iuIttKjy1hMYLIKzVMwF08HJ3UO/q8/lsi6OZdx7CZ5rr/bFcmE0FVDBkrRBt\n\
-6ANZ8nmqUcwCavdxoSWOaluqln8jHDp+loZPT7wmaRepUJvA/CZnhQ==\n\
------END CERTIFICATE-----\n\
-";
-    const RSA_PKCS8: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAL+6PqqDWpLktZD0\n\
-ELpuoWZGOFvmv+ccSeYgQ/A4FQmuwb3GWrjFJfVuezb03Ay92h6I1DRzSAFGegDs\n\
-JXBi6FXXUq5av2hmkzNiR3aNVDSDn4Y7R/GlaD9sqHuaSet/JfXRtjORNBRk6lmD\n\
-XDaid04X7WHYPq7vIbDpwDcq6oTBAgMBAAECgYAmpgmZ386zS81aAgkZO9HnRwJ3\n\
-bCWFFgvDiv+G/hcnk4XUlpaVJpDHT9Ugt+1f2CmO/DAivpZmQ2m2o+PMKvQAeIjL\n\
-WZszVRRFGrtUM+PqMYMwtNvkMiYtXpC11vjNh4RWILMkj2XFqEnfAqw2P2aLT2PL\n\
-A0AKf+zmSHtjZvaHEQJBAOGQqo4iMwUm7p2rpZVINE9bXEl7Ee5eKCq34QolAmet\n\
-QYViLWkfxySmDB6pVarefg9K/U0KxMhI1tSWWZIFPA0CQQDZmMf45qvBCmg/qyou\n\
-FtnKAqmkqkObUmsIYuLZL53hWhghv/33+ij5ghyW6/KqptkGu7spYfYM5Hl6G9uT\n\
-PRqFAkA213OARzRcZlDRqPADUaDWQoI3o2KCsAXYDQj77G+fQXKSuYIM8xr6AB0m\n\
-P0mC18GSeksHtjyN7Ze97Cgu5nLpAkEA1stnEv75KnyQfdEDuS1bXXsVZPOh+w/3\n\
-kfazQXssmUhrK92u4PuzOOFEQYK2L9i1wVzNm0MVNJLQi0Y2kPivVQJAMlzy+ki5\n\
-BiX6DuURKIwVfak8nrFMkXYgfKNBq+QeLbj3XZgkZzG/JMGz+4llf6bOn6vf6dRa\n\
-Lqe3ll3NnLgWnw==\n\
------END PRIVATE KEY-----\n\
-";
-    const RSA_PKCS1: &str = "\
------BEGIN RSA PRIVATE KEY-----\n\
-MIICXAIBAAKBgQC/uj6qg1qS5LWQ9BC6bqFmRjhb5r/nHEnmIEPwOBUJrsG9xlq4\n\
-xSX1bns29NwMvdoeiNQ0c0gBRnoA7CVwYuhV11KuWr9oZpMzYkd2jVQ0g5+GO0fx\n\
-pWg/bKh7mknrfyX10bYzkTQUZOpZg1w2ondOF+1h2D6u7yGw6cA3KuqEwQIDAQAB\n\
-AoGAJqYJmd/Os0vNWgIJGTvR50cCd2wlhRYLw4r/hv4XJ5OF1JaWlSaQx0/VILft\n\
-X9gpjvwwIr6WZkNptqPjzCr0AHiIy1mbM1UURRq7VDPj6jGDMLTb5DImLV6Qtdb4\n\
-zYeEViCzJI9lxahJ3wKsNj9mi09jywNACn/s5kh7Y2b2hxECQQDhkKqOIjMFJu6d\n\
-q6WVSDRPW1xJexHuXigqt+EKJQJnrUGFYi1pH8ckpgweqVWq3n4PSv1NCsTISNbU\n\
-llmSBTwNAkEA2ZjH+OarwQpoP6sqLhbZygKppKpDm1JrCGLi2S+d4VoYIb/99/oo\n\
-+YIcluvyqqbZBru7KWH2DOR5ehvbkz0ahQJANtdzgEc0XGZQ0ajwA1Gg1kKCN6Ni\n\
-grAF2A0I++xvn0FykrmCDPMa+gAdJj9JgtfBknpLB7Y8je2XvewoLuZy6QJBANbL\n\
-ZxL++Sp8kH3RA7ktW117FWTzofsP95H2s0F7LJlIayvdruD7szjhREGCti/YtcFc\n\
-zZtDFTSS0ItGNpD4r1UCQDJc8vpIuQYl+g7lESiMFX2pPJ6xTJF2IHyjQavkHi24\n\
-912YJGcxvyTBs/uJZX+mzp+r3+nUWi6nt5ZdzZy4Fp8=\n\
------END RSA PRIVATE KEY-----\n\
-";
-    const RSA_OTHER: &str = "\
------BEGIN RSA PRIVATE KEY-----\n\
-MIICXAIBAAKBgQDIhjWrDEecFrScmv5viaOE7R+1XE/LO8/lncbciGbCP+5On+WT\n\
-YBn02f9jvQiJNDR9CBfDhSKqyYDWN97F4bu/cNotC2+xYpKxVuTD92HdJ2ck/7QV\n\
-ZPbt7wIeYOI5ywlSQU6ceoJfKvaLMj49Bvb/BXRAEuBgt++MFKCV1lz8nQIDAQAB\n\
-AoGAMapMEJlyAw78nO0mp6mHfpzchabffI7L5ys03dpK2UHMXFzuF5pt019LCgD/\n\
-5Dux5GXkvOB0vag66NPdsVU/krJfUSEDjkG273DsYpNIitl9qrnIj4Pggv9ZpZJv\n\
-/MuKEtch4as7U5rEpKU4Z9Po/os96PP/REizn18EoCvgfAECQQD1mzZzYwoaRxZv\n\
-e1QdlM2MVHxvDSVCqWuXWil6rhZ+9Z3qlgePwHB7v1SdhzCXY4URyZ1gNafPurqd\n\
-zJAP2KShAkEA0QKZOPgZYjRfGfImjQpIegIQSTAQnbJ2nFiEiwVXOUufoLVqMNRf\n\
-IeaZeB7u+FT7tuiE5D+ZXWuTOG/bHzRafQJAaI7XM3AqUN2Kk5MxUBaVGvSstKon\n\
-/qUZhKmBlxSdxxbRT5jnRy9ps4TUhOuUqB5Z/CSUtuygsDKSV7NKcTSNgQJBAKvS\n\
-Kwv+ST/GNfgqbS69KV/DmofQD5jUQVW+Hxf6R/4+APgoqyeBLsO7wqZRJ7rWgieX\n\
-dsf80KNP8DMRIV3BuDECQCNIq+G1FxDiWPrC69G3/MaIvVlWbFsFBJIaWyNY8qBR\n\
-enZmgQ50VAKhYJEzff5o3XJoqOc7sZa/BqdJxEUdbIM=\n\
------END RSA PRIVATE KEY-----\n\
-";
-    const EC_CERT: &str = "\
------BEGIN CERTIFICATE-----\n\
-MIIBezCCASGgAwIBAgIUf/tv/w/OQk3GLKe0u0O+MHHGHcowCgYIKoZIzj0EAwIw\n\
-EjEQMA4GA1UEAwwHZWMudGVzdDAgFw0yNjEyMDYxNDIwMDNaGA8yMTI2MTExMjE0\n\
-MjAwM1owEjEQMA4GA1UEAwwHZWMudGVzdDBZMBMGByqGSM49AgEGCCqGSM49AwEH\n\
-A0IABFlQu5dOwBx5Yvjz66awxDOg++a0gP7x+DRgH/M5vItnGPUgz05x6SezYlyF\n\
-uOTcrTIPOM+2L/nNPcDJBY5AqUGjUzBRMB0GA1UdDgQWBBSbPxbOhoqXMFsk4WyA\n\
-Wx5XHWCZ5TAfBgNVHSMEGDAWgBSbPxbOhoqXMFsk4WyAWx5XHWCZ5TAPBgNVHRMB\n\
-Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIG782nFQd8d5pc7i9rKa5s3McM8y\n\
-CNbuamGvzqrI2jJ7AiEAwTZhvMOLC1G3vbcrt1vlhPmijyuxfriomgyjX0xDrsc=\n\
------END CERTIFICATE-----\n\
-";
-    const EC_PKCS8: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg7Ku4SQkVQXq2KdSD\n\
-pI2vUZkwNurYLbu7kYjWvKUdLMOhRANCAARZULuXTsAceWL48+umsMQzoPvmtID+\n\
-8fg0YB/zObyLZxj1IM9Ocekns2Jchbjk3K0yDzjPti/5zT3AyQWOQKlB\n\
------END PRIVATE KEY-----\n\
-";
-    const EC_SEC1: &str = "\
------BEGIN EC PRIVATE KEY-----\n\
-MHcCAQEEIOyruEkJFUF6tinUg6SNr1GZMDbq2C27u5GI1rylHSzDoAoGCCqGSM49\n\
-AwEHoUQDQgAEWVC7l07AHHli+PPrprDEM6D75rSA/vH4NGAf8zm8i2cY9SDPTnHp\n\
-J7NiXIW45NytMg84z7Yv+c09wMkFjkCpQQ==\n\
------END EC PRIVATE KEY-----\n\
-";
-    const EC_OTHER: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgbdQ6WodH0B7JbLrg\n\
-7kQz07jVqRuA4g8d3XiKTA+hVRahRANCAAQ0kB/pNrNl+OymZOVD09EIiCSm+x7m\n\
-8JlGzVvPOJ8V14qLUdwYYJOqQmwg6UsMUANemNyDOue6IW2xI7XqDFec\n\
------END PRIVATE KEY-----\n\
-";
-    const P384_CERT: &str = "\
------BEGIN CERTIFICATE-----\n\
-MIIBvTCCAUKgAwIBAgIUIJ3tT/B3WgTmyYCVLgXC2HKOoMEwCgYIKoZIzj0EAwIw\n\
-FDESMBAGA1UEAwwJcDM4NC50ZXN0MCAXDTI2MTIwNjE0MjAwNFoYDzIxMjYxMTEy\n\
-MTQyMDA0WjAUMRIwEAYDVQQDDAlwMzg0LnRlc3QwdjAQBgcqhkjOPQIBBgUrgQQA\n\
-IgNiAATWOq7oQmRrYhu04r+O9se3Q/MuKk7ckk4uTLjOcNbhSiKl5DcCbLGdDm5a\n\
-lNDDNf3l/Lju51RAw+w7g1c5EGR90O4kVa89NLY3MXv3gHQqZDIYTXcuWGJadghC\n\
-w0zZW0ujUzBRMB0GA1UdDgQWBBSW90LnYRHtExysy1QQhulDBXmWEDAfBgNVHSME\n\
-GDAWgBSW90LnYRHtExysy1QQhulDBXmWEDAPBgNVHRMBAf8EBTADAQH/MAoGCCqG\n\
-SM49BAMCA2kAMGYCMQCRG7Ljot8P/BcHDyJL8qKxRRvvda6Ep1iEH/b5Ie/x13kj\n\
-wXsHPTRyAB0RVD1lua4CMQDv3Nbk7z7z+YmK5MaPxL6eFFswqN0MRKtKiyoobPRm\n\
-OV5vIDIk9iNmckaU1wCxci0=\n\
------END CERTIFICATE-----\n\
-";
-    const P384_KEY: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDAWnaYLm+Gz9mcQysXT\n\
-Od/S6UX4YzQ5aydC9sBsV+BkCP9Qz7E/jSHjFDpkR15KapahZANiAATWOq7oQmRr\n\
-Yhu04r+O9se3Q/MuKk7ckk4uTLjOcNbhSiKl5DcCbLGdDm5alNDDNf3l/Lju51RA\n\
-w+w7g1c5EGR90O4kVa89NLY3MXv3gHQqZDIYTXcuWGJadghCw0zZW0s=\n\
------END PRIVATE KEY-----\n\
-";
-    const ED25519_KEY: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MC4CAQAwBQYDK2VwBCIEIFQ43vGZfUiz4B5r1HeyxUoJV1ghIIeBQ+Zq0Mq2qzNq\n\
------END PRIVATE KEY-----\n\
-";
+    // Generated once with openssl (1024-bit RSA keeps them short; the RSA check does not depend on the size);
+    // the emulator's tests use the P-256 ones too.
+    const RSA_CERT: &str = include_str!("../testdata/rsa.crt");
+    const RSA_PKCS8: &str = include_str!("../testdata/rsa-pkcs8.key");
+    const RSA_PKCS1: &str = include_str!("../testdata/rsa-pkcs1.key");
+    const RSA_OTHER: &str = include_str!("../testdata/rsa-other.key");
+    const EC_CERT: &str = include_str!("../testdata/ec-p256.crt");
+    const EC_PKCS8: &str = include_str!("../testdata/ec-p256-pkcs8.key");
+    const EC_SEC1: &str = include_str!("../testdata/ec-p256-sec1.key");
+    const EC_OTHER: &str = include_str!("../testdata/ec-p256-other.key");
+    const P384_CERT: &str = include_str!("../testdata/ec-p384.crt");
+    const P384_KEY: &str = include_str!("../testdata/ec-p384.key");
+    const ED25519_KEY: &str = include_str!("../testdata/ed25519.key");
 
     #[test]
     fn matching_pairs_are_accepted() {

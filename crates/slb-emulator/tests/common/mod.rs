@@ -425,35 +425,12 @@ pub async fn create_tcp_listener(client: &mut Client, lb: &str, port: &str) {
         .await;
 }
 
-/// A self-signed EC P-256 certificate and its key in PEM (generated once with openssl; the emulator checks that
-/// they match).
-pub const TEST_CERTIFICATE: &str = "\
------BEGIN CERTIFICATE-----\n\
-MIIBezCCASGgAwIBAgIUf/tv/w/OQk3GLKe0u0O+MHHGHcowCgYIKoZIzj0EAwIw\n\
-EjEQMA4GA1UEAwwHZWMudGVzdDAgFw0yNjEyMDYxNDIwMDNaGA8yMTI2MTExMjE0\n\
-MjAwM1owEjEQMA4GA1UEAwwHZWMudGVzdDBZMBMGByqGSM49AgEGCCqGSM49AwEH\n\
-A0IABFlQu5dOwBx5Yvjz66awxDOg++a0gP7x+DRgH/M5vItnGPUgz05x6SezYlyF\n\
-uOTcrTIPOM+2L/nNPcDJBY5AqUGjUzBRMB0GA1UdDgQWBBSbPxbOhoqXMFsk4WyA\n\
-Wx5XHWCZ5TAfBgNVHSMEGDAWgBSbPxbOhoqXMFsk4WyAWx5XHWCZ5TAPBgNVHRMB\n\
-Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIG782nFQd8d5pc7i9rKa5s3McM8y\n\
-CNbuamGvzqrI2jJ7AiEAwTZhvMOLC1G3vbcrt1vlhPmijyuxfriomgyjX0xDrsc=\n\
------END CERTIFICATE-----\n\
-";
-pub const TEST_PRIVATE_KEY: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg7Ku4SQkVQXq2KdSD\n\
-pI2vUZkwNurYLbu7kYjWvKUdLMOhRANCAARZULuXTsAceWL48+umsMQzoPvmtID+\n\
-8fg0YB/zObyLZxj1IM9Ocekns2Jchbjk3K0yDzjPti/5zT3AyQWOQKlB\n\
------END PRIVATE KEY-----\n\
-";
+/// A self-signed EC P-256 certificate and its key in PEM, from slb-api's test data (the emulator checks that they
+/// match).
+pub const TEST_CERTIFICATE: &str = include_str!("../../../slb-api/testdata/ec-p256.crt");
+pub const TEST_PRIVATE_KEY: &str = include_str!("../../../slb-api/testdata/ec-p256-pkcs8.key");
 /// A P-256 key that is not TEST_CERTIFICATE's.
-pub const OTHER_PRIVATE_KEY: &str = "\
------BEGIN PRIVATE KEY-----\n\
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgbdQ6WodH0B7JbLrg\n\
-7kQz07jVqRuA4g8d3XiKTA+hVRahRANCAAQ0kB/pNrNl+OymZOVD09EIiCSm+x7m\n\
-8JlGzVvPOJ8V14qLUdwYYJOqQmwg6UsMUANemNyDOue6IW2xI7XqDFec\n\
------END PRIVATE KEY-----\n\
-";
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../../../slb-api/testdata/ec-p256-other.key");
 
 /// Starts the `slb-emulator` binary on an ephemeral loopback port; returns the process and its address.
 pub fn spawn_binary(
