@@ -17,8 +17,9 @@ use slb_api::{
     AccessControlStatus, CreateLoadBalancerHTTPListenerRequest, DeleteLoadBalancerListenerRequest,
     DescribeCACertificatesRequest, DescribeListenerAccessControlAttributeRequest,
     DescribeListenerAccessControlAttributeResponse, HealthCheckTiming, HttpHealthCheck,
-    ListenerStatus, OnOff, Scheduler, SetLoadBalancerHTTPListenerAttributeRequest, SlbApi,
-    StickySession, StickySessionType, UploadServerCertificateRequest,
+    HttpListenerSettings, ListenerStatus, OnOff, Scheduler,
+    SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySession, StickySessionType,
+    UploadServerCertificateRequest,
 };
 use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, TransitionDelays};
 use slb_operator::controller::listener::{CERTIFICATE_NAME_PREFIX, certificate_name};
@@ -403,22 +404,25 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     slb.set_load_balancer_http_listener_attribute(&SetLoadBalancerHTTPListenerAttributeRequest {
         load_balancer_id: lb.clone(),
         listener_port: 80,
-        bandwidth: -1,
-        scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: StickySession {
-            enabled: OnOff::Off,
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            scheduler: Some(Scheduler::WeightedLeastConnections),
+            sticky_session: StickySession {
+                enabled: OnOff::Off,
+                ..Default::default()
+            },
+            health_check: OnOff::On,
+            http_health_check: HttpHealthCheck {
+                uri: Some("/".into()),
+                ..Default::default()
+            },
+            health_check_timing: HealthCheckTiming {
+                healthy_threshold: Some(3),
+                unhealthy_threshold: Some(3),
+                timeout: Some(5),
+                interval: Some(2),
+            },
             ..Default::default()
-        },
-        health_check: OnOff::On,
-        http_health_check: HttpHealthCheck {
-            uri: Some("/".into()),
-            ..Default::default()
-        },
-        health_check_timing: HealthCheckTiming {
-            healthy_threshold: Some(3),
-            unhealthy_threshold: Some(3),
-            timeout: Some(5),
-            interval: Some(2),
         },
         ..Default::default()
     })
@@ -478,12 +482,15 @@ fn hand_made_http(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest 
         load_balancer_id: lb.into(),
         listener_port: port,
         backend_server_port: port,
-        bandwidth: -1,
-        sticky_session: StickySession {
-            enabled: OnOff::Off,
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            sticky_session: StickySession {
+                enabled: OnOff::Off,
+                ..Default::default()
+            },
+            health_check: OnOff::Off,
             ..Default::default()
         },
-        health_check: OnOff::Off,
         ..Default::default()
     }
 }

@@ -441,10 +441,13 @@ async fn invalid_requests_are_never_sent() {
         load_balancer_id: "lb-1".to_owned(),
         listener_port: 80,
         backend_server_port: 8080,
-        bandwidth: -1,
-        sticky_session: StickySession {
-            enabled: OnOff::On,
-            session_type: Some(StickySessionType::Insert),
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            sticky_session: StickySession {
+                enabled: OnOff::On,
+                session_type: Some(StickySessionType::Insert),
+                ..Default::default()
+            },
             ..Default::default()
         },
         ..Default::default()

@@ -256,25 +256,28 @@ fn http_listener(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest {
         load_balancer_id: lb.to_owned(),
         listener_port: port,
         backend_server_port: 8080,
-        bandwidth: -1,
-        sticky_session: StickySession {
-            enabled: OnOff::On,
-            session_type: Some(StickySessionType::Insert),
-            cookie_timeout: Some(3600),
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            sticky_session: StickySession {
+                enabled: OnOff::On,
+                session_type: Some(StickySessionType::Insert),
+                cookie_timeout: Some(3600),
+                ..Default::default()
+            },
+            health_check: OnOff::On,
+            http_health_check: HttpHealthCheck {
+                uri: Some("/healthz".to_owned()),
+                http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+                ..Default::default()
+            },
+            health_check_connect_port: Some(8080),
+            health_check_timing: HealthCheckTiming {
+                healthy_threshold: Some(3),
+                unhealthy_threshold: Some(3),
+                timeout: Some(5),
+                interval: Some(2),
+            },
             ..Default::default()
-        },
-        health_check: OnOff::On,
-        http_health_check: HttpHealthCheck {
-            uri: Some("/healthz".to_owned()),
-            http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
-            ..Default::default()
-        },
-        health_check_connect_port: Some(8080),
-        health_check_timing: HealthCheckTiming {
-            healthy_threshold: Some(3),
-            unhealthy_threshold: Some(3),
-            timeout: Some(5),
-            interval: Some(2),
         },
         ..Default::default()
     }
@@ -325,14 +328,17 @@ async fn http_and_https_listeners() {
     let set = SetLoadBalancerHTTPListenerAttributeRequest {
         load_balancer_id: lb.clone(),
         listener_port: 80,
-        bandwidth: -1,
-        scheduler: Some(Scheduler::WeightedLeastConnections),
-        sticky_session: StickySession {
-            enabled: OnOff::Off,
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            scheduler: Some(Scheduler::WeightedLeastConnections),
+            sticky_session: StickySession {
+                enabled: OnOff::Off,
+                ..Default::default()
+            },
+            health_check: OnOff::Off,
+            gzip: Some(OnOff::Off),
             ..Default::default()
         },
-        health_check: OnOff::Off,
-        gzip: Some(OnOff::Off),
         ..Default::default()
     };
     client
@@ -363,9 +369,12 @@ async fn http_and_https_listeners() {
         load_balancer_id: lb.clone(),
         listener_port: 443,
         backend_server_port: 8080,
-        bandwidth: -1,
-        health_check: OnOff::Off,
         server_certificate_id: certificate.clone(),
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            health_check: OnOff::Off,
+            ..Default::default()
+        },
         ..Default::default()
     };
     client
@@ -375,15 +384,18 @@ async fn http_and_https_listeners() {
     let set = SetLoadBalancerHTTPSListenerAttributeRequest {
         load_balancer_id: lb.clone(),
         listener_port: 443,
-        bandwidth: -1,
-        sticky_session: StickySession {
-            enabled: OnOff::On,
-            session_type: Some(StickySessionType::Server),
-            cookie: Some("SESSIONID".to_owned()),
+        server_certificate_id: certificate.clone(),
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            sticky_session: StickySession {
+                enabled: OnOff::On,
+                session_type: Some(StickySessionType::Server),
+                cookie: Some("SESSIONID".to_owned()),
+                ..Default::default()
+            },
+            health_check: OnOff::Off,
             ..Default::default()
         },
-        health_check: OnOff::Off,
-        server_certificate_id: certificate.clone(),
         ..Default::default()
     };
     client

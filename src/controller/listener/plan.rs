@@ -5,10 +5,10 @@ use sha2::{Digest, Sha256};
 use slb_api::{
     CreateLoadBalancerHTTPListenerRequest, CreateLoadBalancerHTTPSListenerRequest,
     CreateLoadBalancerTCPListenerRequest, CreateLoadBalancerUDPListenerRequest, HealthCheckTiming,
-    HttpHealthCheck, ListenerStatus, OnOff, ServerGroupIds, ServerGroupSwitches,
-    SetLoadBalancerHTTPListenerAttributeRequest, SetLoadBalancerHTTPSListenerAttributeRequest,
-    SetLoadBalancerTCPListenerAttributeRequest, SetLoadBalancerUDPListenerAttributeRequest,
-    StickySession, StickySessionType, XForwardedFor,
+    HttpHealthCheck, HttpListenerSettings, ListenerStatus, OnOff, ServerGroupIds,
+    ServerGroupSwitches, SetLoadBalancerHTTPListenerAttributeRequest,
+    SetLoadBalancerHTTPSListenerAttributeRequest, SetLoadBalancerTCPListenerAttributeRequest,
+    SetLoadBalancerUDPListenerAttributeRequest, StickySession, StickySessionType, XForwardedFor,
 };
 
 use super::settings::{BACKEND_IP_DOMAIN, DEFAULT_BANDWIDTH, HealthSettings, Settings, Stickiness};
@@ -296,6 +296,23 @@ fn access_control_changes(
     changes
 }
 
+/// What HTTP and HTTPS listeners are configured with, in Create and Set alike; `with_extras` as in
+/// [`x_forwarded_for`].
+fn http_settings(desired: &Desired, with_extras: bool) -> HttpListenerSettings {
+    let s = &desired.settings;
+    HttpListenerSettings {
+        bandwidth: s.bandwidth.unwrap_or(DEFAULT_BANDWIDTH),
+        x_forwarded_for: x_forwarded_for(desired, with_extras),
+        scheduler: s.scheduler,
+        sticky_session: sticky_session(s.stickiness.as_ref()),
+        health_check: OnOff::from_bool(s.health.enabled),
+        http_health_check: http_health_check(&s.health),
+        health_check_connect_port: s.health.connect_port,
+        health_check_timing: health_check_timing(&s.health),
+        gzip: s.gzip,
+    }
+}
+
 /// The X-Forwarded-For switches of HTTP and HTTPS listeners. CreateLoadBalancerHTTPSListener
 /// takes only the header itself (`with_extras` false); the set that follows adds the others.
 fn x_forwarded_for(desired: &Desired, with_extras: bool) -> XForwardedFor {
@@ -384,40 +401,23 @@ fn create_request(desired: &Desired) -> Create {
     let listener_port = desired.address.port;
     let backend_server_port = s.backend_port.unwrap_or(listener_port);
     let bandwidth = s.bandwidth.unwrap_or(DEFAULT_BANDWIDTH);
-    let health_check = OnOff::from_bool(s.health.enabled);
     let health_check_connect_port = s.health.connect_port;
     match desired.address.protocol {
         ListenerProtocol::Http => Create::Http(CreateLoadBalancerHTTPListenerRequest {
             load_balancer_id,
             listener_port,
             backend_server_port,
-            bandwidth,
-            x_forwarded_for: x_forwarded_for(desired, true),
-            scheduler: s.scheduler,
-            sticky_session: sticky_session(s.stickiness.as_ref()),
-            health_check,
-            http_health_check: http_health_check(&s.health),
-            health_check_connect_port,
-            health_check_timing: health_check_timing(&s.health),
             v_server_group_id: s.v_server_group_id.clone(),
-            gzip: s.gzip,
+            settings: http_settings(desired, true),
         }),
         ListenerProtocol::Https => Create::Https(CreateLoadBalancerHTTPSListenerRequest {
             load_balancer_id,
             listener_port,
             backend_server_port,
-            bandwidth,
-            x_forwarded_for: x_forwarded_for(desired, false),
-            scheduler: s.scheduler,
-            sticky_session: sticky_session(s.stickiness.as_ref()),
-            health_check,
-            http_health_check: http_health_check(&s.health),
-            health_check_connect_port,
-            health_check_timing: health_check_timing(&s.health),
             server_certificate_id: s.server_certificate_id.clone().unwrap_or_default(),
             ca_certificate_id: s.ca_certificate_id.clone(),
             v_server_group_id: s.v_server_group_id.clone(),
-            gzip: s.gzip,
+            settings: http_settings(desired, false),
         }),
         ListenerProtocol::Tcp => Create::Tcp(CreateLoadBalancerTCPListenerRequest {
             load_balancer_id,
@@ -455,41 +455,24 @@ fn set_request(desired: &Desired) -> Set {
     let load_balancer_id = desired.load_balancer_id.clone();
     let listener_port = desired.address.port;
     let bandwidth = s.bandwidth.unwrap_or(DEFAULT_BANDWIDTH);
-    let health_check = OnOff::from_bool(s.health.enabled);
     let health_check_connect_port = s.health.connect_port;
     let (v_server_group, v_server_group_id) = group_switch(&s.v_server_group_id);
     match desired.address.protocol {
         ListenerProtocol::Http => Set::Http(SetLoadBalancerHTTPListenerAttributeRequest {
             load_balancer_id,
             listener_port,
-            bandwidth,
-            x_forwarded_for: x_forwarded_for(desired, true),
-            scheduler: s.scheduler,
-            sticky_session: sticky_session(s.stickiness.as_ref()),
-            health_check,
-            http_health_check: http_health_check(&s.health),
-            health_check_connect_port,
-            health_check_timing: health_check_timing(&s.health),
             v_server_group,
             v_server_group_id,
-            gzip: s.gzip,
+            settings: http_settings(desired, true),
         }),
         ListenerProtocol::Https => Set::Https(SetLoadBalancerHTTPSListenerAttributeRequest {
             load_balancer_id,
             listener_port,
-            bandwidth,
-            x_forwarded_for: x_forwarded_for(desired, true),
-            scheduler: s.scheduler,
-            sticky_session: sticky_session(s.stickiness.as_ref()),
-            health_check,
-            http_health_check: http_health_check(&s.health),
-            health_check_connect_port,
-            health_check_timing: health_check_timing(&s.health),
             server_certificate_id: s.server_certificate_id.clone().unwrap_or_default(),
             ca_certificate_id: s.ca_certificate_id.clone(),
             v_server_group,
             v_server_group_id,
-            gzip: s.gzip,
+            settings: http_settings(desired, true),
         }),
         ListenerProtocol::Tcp => Set::Tcp(SetLoadBalancerTCPListenerAttributeRequest {
             load_balancer_id,

@@ -214,12 +214,15 @@ fn a_new_listener_is_created_then_its_whitelist_set_then_started() {
     assert_eq!(request.load_balancer_id, LB);
     assert_eq!(request.listener_port, 80);
     assert_eq!(request.backend_server_port, 8080);
-    assert_eq!(request.bandwidth, -1);
-    assert_eq!(request.health_check, OnOff::On);
-    assert_eq!(request.http_health_check.uri.as_deref(), Some("/"));
-    assert_eq!(request.health_check_connect_port, Some(8080));
-    assert_eq!(request.http_health_check.domain.as_deref(), Some("$_ip"));
-    assert_eq!(request.sticky_session, StickySession::default());
+    assert_eq!(request.settings.bandwidth, -1);
+    assert_eq!(request.settings.health_check, OnOff::On);
+    assert_eq!(request.settings.http_health_check.uri.as_deref(), Some("/"));
+    assert_eq!(request.settings.health_check_connect_port, Some(8080));
+    assert_eq!(
+        request.settings.http_health_check.domain.as_deref(),
+        Some("$_ip")
+    );
+    assert_eq!(request.settings.sticky_session, StickySession::default());
     assert_eq!(
         planned[1..],
         [
@@ -286,9 +289,12 @@ fn a_changed_setting_sends_the_whole_configuration() {
     );
     let planned = changes(plan_against_http(&desired, &http_attribute()));
     let request = http_set(&planned);
-    assert_eq!(request.scheduler, Some(Scheduler::WeightedLeastConnections));
     assert_eq!(
-        request.sticky_session,
+        request.settings.scheduler,
+        Some(Scheduler::WeightedLeastConnections)
+    );
+    assert_eq!(
+        request.settings.sticky_session,
         StickySession {
             enabled: OnOff::On,
             session_type: Some(StickySessionType::Insert),
@@ -296,9 +302,18 @@ fn a_changed_setting_sends_the_whole_configuration() {
             cookie: None,
         }
     );
-    assert_eq!(request.http_health_check.uri.as_deref(), Some("/healthz"));
-    assert_eq!(request.health_check_timing.healthy_threshold, Some(5));
-    assert_eq!(request.health_check_timing.unhealthy_threshold, Some(3));
+    assert_eq!(
+        request.settings.http_health_check.uri.as_deref(),
+        Some("/healthz")
+    );
+    assert_eq!(
+        request.settings.health_check_timing.healthy_threshold,
+        Some(5)
+    );
+    assert_eq!(
+        request.settings.health_check_timing.unhealthy_threshold,
+        Some(3)
+    );
     assert_eq!(request.v_server_group, Some(OnOff::Off));
 }
 
@@ -615,7 +630,7 @@ fn forwarded_headers_are_compared_when_slb_reports_them_and_sent_with_every_set(
     let planned = changes(plan_against_http(&desired(yaml), &reported));
     let request = http_set(&planned);
     assert_eq!(
-        request.x_forwarded_for,
+        request.settings.x_forwarded_for,
         XForwardedFor {
             enabled: Some(OnOff::On),
             slb_ip: Some(OnOff::On),

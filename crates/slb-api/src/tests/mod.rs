@@ -242,32 +242,35 @@ fn parameter_names_are_the_references() {
         load_balancer_id: "lb-1".to_owned(),
         listener_port: 443,
         backend_server_port: 80,
-        bandwidth: -1,
-        x_forwarded_for: XForwardedFor {
-            slb_ip: Some(OnOff::On),
-            ..Default::default()
-        },
-        sticky_session: StickySession {
-            enabled: OnOff::On,
-            session_type: Some(StickySessionType::Server),
-            cookie: Some("SESSIONID".to_owned()),
-            ..Default::default()
-        },
-        health_check: OnOff::On,
-        http_health_check: HttpHealthCheck {
-            uri: Some("/healthz".to_owned()),
-            http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
-            ..Default::default()
-        },
-        health_check_connect_port: Some(-520),
-        health_check_timing: HealthCheckTiming {
-            healthy_threshold: Some(3),
-            unhealthy_threshold: Some(3),
-            timeout: Some(5),
-            interval: Some(2),
-        },
         server_certificate_id: "cert-1".to_owned(),
         ca_certificate_id: Some("ca-1".to_owned()),
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            x_forwarded_for: XForwardedFor {
+                slb_ip: Some(OnOff::On),
+                ..Default::default()
+            },
+            sticky_session: StickySession {
+                enabled: OnOff::On,
+                session_type: Some(StickySessionType::Server),
+                cookie: Some("SESSIONID".to_owned()),
+                ..Default::default()
+            },
+            health_check: OnOff::On,
+            http_health_check: HttpHealthCheck {
+                uri: Some("/healthz".to_owned()),
+                http_codes: vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx],
+                ..Default::default()
+            },
+            health_check_connect_port: Some(-520),
+            health_check_timing: HealthCheckTiming {
+                healthy_threshold: Some(3),
+                unhealthy_threshold: Some(3),
+                timeout: Some(5),
+                interval: Some(2),
+            },
+            ..Default::default()
+        },
         ..Default::default()
     };
     let p = params(&https);
@@ -368,15 +371,21 @@ fn conditional_requirements_are_enforced() {
         load_balancer_id: "lb-1".to_owned(),
         listener_port: 80,
         backend_server_port: 80,
-        bandwidth: -1,
+        settings: HttpListenerSettings {
+            bandwidth: -1,
+            ..Default::default()
+        },
         ..Default::default()
     };
     base.validate().unwrap();
 
-    let with_sticky = |sticky_session: StickySession| CreateLoadBalancerHTTPListenerRequest {
-        sticky_session,
-        ..base.clone()
+    // `base` with one setting changed.
+    let with = |change: &dyn Fn(&mut HttpListenerSettings)| {
+        let mut request = base.clone();
+        change(&mut request.settings);
+        request
     };
+    let with_sticky = |sticky: StickySession| with(&|s| s.sticky_session = sticky.clone());
     let sticky = StickySession {
         enabled: OnOff::On,
         ..Default::default()
@@ -408,45 +417,31 @@ fn conditional_requirements_are_enforced() {
     };
     assert!(invalid(&with_sticky(semicolon)).contains("Cookie"));
 
-    let health = CreateLoadBalancerHTTPListenerRequest {
-        health_check: OnOff::On,
-        ..base.clone()
-    };
+    let health = with(&|s| s.health_check = OnOff::On);
     assert!(invalid(&health).contains("HealthCheckURI"));
-    let with_uri = |uri: &str, request| CreateLoadBalancerHTTPListenerRequest {
-        http_health_check: HttpHealthCheck {
+    let with_uri = |uri: &str, mut request: CreateLoadBalancerHTTPListenerRequest| {
+        request.settings.http_health_check = HttpHealthCheck {
             uri: Some(uri.to_owned()),
             ..Default::default()
-        },
-        ..request
+        };
+        request
     };
-    let complete = CreateLoadBalancerHTTPListenerRequest {
-        health_check_connect_port: Some(80),
-        health_check_timing: HealthCheckTiming {
-            healthy_threshold: Some(3),
-            unhealthy_threshold: Some(3),
-            timeout: Some(5),
-            interval: Some(2),
-        },
-        ..with_uri("/", health)
+    let mut complete = with_uri("/", health);
+    complete.settings.health_check_connect_port = Some(80);
+    complete.settings.health_check_timing = HealthCheckTiming {
+        healthy_threshold: Some(3),
+        unhealthy_threshold: Some(3),
+        timeout: Some(5),
+        interval: Some(2),
     };
     complete.validate().unwrap();
-    let interval = CreateLoadBalancerHTTPListenerRequest {
-        health_check_timing: HealthCheckTiming {
-            interval: Some(6),
-            ..complete.health_check_timing.clone()
-        },
-        ..complete.clone()
-    };
+    let mut interval = complete.clone();
+    interval.settings.health_check_timing.interval = Some(6);
     assert!(invalid(&interval).contains("HealthCheckInterval"));
     assert!(invalid(&with_uri("healthz", complete)).contains("start with '/'"));
 
     for bandwidth in [0, -2, 1001] {
-        let request = CreateLoadBalancerHTTPListenerRequest {
-            bandwidth,
-            ..base.clone()
-        };
-        assert!(invalid(&request).contains("Bandwidth"));
+        assert!(invalid(&with(&|s| s.bandwidth = bandwidth)).contains("Bandwidth"));
     }
     let port = CreateLoadBalancerHTTPListenerRequest {
         listener_port: 0,

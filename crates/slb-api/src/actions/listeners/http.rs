@@ -10,13 +10,10 @@ use crate::model::Acknowledged;
 use crate::types::{OnOff, Scheduler};
 use serde::Serialize;
 
-/// `CreateLoadBalancerHTTPListener`. The new listener is `stopped`; start it with `StartLoadBalancerListener`.
+/// What HTTP and HTTPS listeners are configured with, in their Create and Set requests alike.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateLoadBalancerHTTPListenerRequest {
-    pub load_balancer_id: String,
-    pub listener_port: u16,
-    pub backend_server_port: u16,
+pub struct HttpListenerSettings {
     /// `-1` (unlimited, pay-by-traffic only) or 1–1000 Mbps.
     pub bandwidth: i32,
     #[serde(flatten)]
@@ -27,19 +24,18 @@ pub struct CreateLoadBalancerHTTPListenerRequest {
     pub health_check: OnOff,
     #[serde(flatten)]
     pub http_health_check: HttpHealthCheck,
-    /// 1–65535, or `-520` for the backend port; required when `health_check` is on.
+    /// 1–65535. The Create actions require it when `health_check` is on and take `-520` for the
+    /// backend port; the Set actions use the backend port when it is omitted.
     pub health_check_connect_port: Option<i32>,
     #[serde(flatten)]
     pub health_check_timing: HealthCheckTiming,
-    pub v_server_group_id: Option<String>,
     /// Default `on`.
     pub gzip: Option<OnOff>,
 }
 
-impl Validate for CreateLoadBalancerHTTPListenerRequest {
-    fn validate(&self) -> Result<(), ValidationError> {
-        listener(&self.load_balancer_id, self.listener_port)?;
-        check::port("BackendServerPort", self.backend_server_port)?;
+impl HttpListenerSettings {
+    /// The rules of a Create action (`on_create`) or of a Set action.
+    fn validate(&self, on_create: bool) -> Result<(), ValidationError> {
         check::listener_bandwidth(self.bandwidth)?;
         self.sticky_session.validate()?;
         layer7_health_check(
@@ -47,8 +43,28 @@ impl Validate for CreateLoadBalancerHTTPListenerRequest {
             &self.http_health_check,
             self.health_check_connect_port,
             &self.health_check_timing,
-            true,
+            on_create,
         )
+    }
+}
+
+/// `CreateLoadBalancerHTTPListener`. The new listener is `stopped`; start it with `StartLoadBalancerListener`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateLoadBalancerHTTPListenerRequest {
+    pub load_balancer_id: String,
+    pub listener_port: u16,
+    pub backend_server_port: u16,
+    #[serde(flatten)]
+    pub settings: HttpListenerSettings,
+    pub v_server_group_id: Option<String>,
+}
+
+impl Validate for CreateLoadBalancerHTTPListenerRequest {
+    fn validate(&self) -> Result<(), ValidationError> {
+        listener(&self.load_balancer_id, self.listener_port)?;
+        check::port("BackendServerPort", self.backend_server_port)?;
+        self.settings.validate(true)
     }
 }
 
@@ -61,44 +77,23 @@ pub struct CreateLoadBalancerHTTPSListenerRequest {
     pub load_balancer_id: String,
     pub listener_port: u16,
     pub backend_server_port: u16,
-    /// `-1` (unlimited, pay-by-traffic only) or 1–1000 Mbps.
-    pub bandwidth: i32,
-    /// Only `XForwardedFor` itself is in the reference's table for this action (the others are for the
-    /// Set action); the official SDK sends them all.
+    /// Of the X-Forwarded-For switches, only `XForwardedFor` itself is in the reference's table for this
+    /// action (the others are for the Set action); the official SDK sends them all.
     #[serde(flatten)]
-    pub x_forwarded_for: XForwardedFor,
-    pub scheduler: Option<Scheduler>,
-    #[serde(flatten)]
-    pub sticky_session: StickySession,
-    pub health_check: OnOff,
-    #[serde(flatten)]
-    pub http_health_check: HttpHealthCheck,
-    /// 1–65535, or `-520` for the backend port; required when `health_check` is on.
-    pub health_check_connect_port: Option<i32>,
-    #[serde(flatten)]
-    pub health_check_timing: HealthCheckTiming,
+    pub settings: HttpListenerSettings,
     pub server_certificate_id: String,
     /// With a CA certificate the listener authenticates clients (mutual TLS).
     #[serde(rename = "CACertificateId")]
     pub ca_certificate_id: Option<String>,
     pub v_server_group_id: Option<String>,
-    pub gzip: Option<OnOff>,
 }
 
 impl Validate for CreateLoadBalancerHTTPSListenerRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         listener(&self.load_balancer_id, self.listener_port)?;
         check::port("BackendServerPort", self.backend_server_port)?;
-        check::listener_bandwidth(self.bandwidth)?;
         check::required("ServerCertificateId", &self.server_certificate_id)?;
-        self.sticky_session.validate()?;
-        layer7_health_check(
-            self.health_check,
-            &self.http_health_check,
-            self.health_check_connect_port,
-            &self.health_check_timing,
-            true,
-        )
+        self.settings.validate(true)
     }
 }
 
@@ -110,38 +105,18 @@ action!(CreateLoadBalancerHTTPSListenerRequest => CreateLoadBalancerHTTPSListene
 pub struct SetLoadBalancerHTTPListenerAttributeRequest {
     pub load_balancer_id: String,
     pub listener_port: u16,
-    pub bandwidth: i32,
     #[serde(flatten)]
-    pub x_forwarded_for: XForwardedFor,
-    pub scheduler: Option<Scheduler>,
-    #[serde(flatten)]
-    pub sticky_session: StickySession,
-    pub health_check: OnOff,
-    #[serde(flatten)]
-    pub http_health_check: HttpHealthCheck,
-    /// 1–65535; the backend port when omitted.
-    pub health_check_connect_port: Option<i32>,
-    #[serde(flatten)]
-    pub health_check_timing: HealthCheckTiming,
+    pub settings: HttpListenerSettings,
     /// Whether `v_server_group_id` is used.
     #[serde(rename = "VServerGroup")]
     pub v_server_group: Option<OnOff>,
     pub v_server_group_id: Option<String>,
-    pub gzip: Option<OnOff>,
 }
 
 impl Validate for SetLoadBalancerHTTPListenerAttributeRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         listener(&self.load_balancer_id, self.listener_port)?;
-        check::listener_bandwidth(self.bandwidth)?;
-        self.sticky_session.validate()?;
-        layer7_health_check(
-            self.health_check,
-            &self.http_health_check,
-            self.health_check_connect_port,
-            &self.health_check_timing,
-            false,
-        )?;
+        self.settings.validate(false)?;
         check::switched_id(
             "VServerGroup",
             self.v_server_group,
@@ -159,19 +134,8 @@ action!(SetLoadBalancerHTTPListenerAttributeRequest => SetLoadBalancerHTTPListen
 pub struct SetLoadBalancerHTTPSListenerAttributeRequest {
     pub load_balancer_id: String,
     pub listener_port: u16,
-    pub bandwidth: i32,
     #[serde(flatten)]
-    pub x_forwarded_for: XForwardedFor,
-    pub scheduler: Option<Scheduler>,
-    #[serde(flatten)]
-    pub sticky_session: StickySession,
-    pub health_check: OnOff,
-    #[serde(flatten)]
-    pub http_health_check: HttpHealthCheck,
-    /// 1–65535; the backend port when omitted.
-    pub health_check_connect_port: Option<i32>,
-    #[serde(flatten)]
-    pub health_check_timing: HealthCheckTiming,
+    pub settings: HttpListenerSettings,
     pub server_certificate_id: String,
     /// Empty for one-way TLS.
     #[serde(rename = "CACertificateId")]
@@ -181,22 +145,13 @@ pub struct SetLoadBalancerHTTPSListenerAttributeRequest {
     pub v_server_group: Option<OnOff>,
     /// As `v_server_group`.
     pub v_server_group_id: Option<String>,
-    pub gzip: Option<OnOff>,
 }
 
 impl Validate for SetLoadBalancerHTTPSListenerAttributeRequest {
     fn validate(&self) -> Result<(), ValidationError> {
         listener(&self.load_balancer_id, self.listener_port)?;
-        check::listener_bandwidth(self.bandwidth)?;
         check::required("ServerCertificateId", &self.server_certificate_id)?;
-        self.sticky_session.validate()?;
-        layer7_health_check(
-            self.health_check,
-            &self.http_health_check,
-            self.health_check_connect_port,
-            &self.health_check_timing,
-            false,
-        )?;
+        self.settings.validate(false)?;
         check::switched_id(
             "VServerGroup",
             self.v_server_group,
