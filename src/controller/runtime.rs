@@ -241,6 +241,22 @@ impl Outcome {
         assert_eq!(self.ready(), Some((false, Reason::Progressing, message)));
     }
 
+    /// Events with `reasons`, in order, the first with a message that starts with `start`.
+    pub fn assert_announced(&self, reasons: &[&str], start: &str) {
+        assert_eq!(self.reasons(), reasons);
+        assert!(
+            self.events[0].message.starts_with(start),
+            "{:?}",
+            self.events
+        );
+    }
+
+    /// A create, then the DriftRestored Event that tells what it stands in for: `restored`.
+    pub fn assert_created_again(&self, restored: &str) {
+        assert_eq!(self.reasons(), ["Created", "DriftRestored"]);
+        assert_eq!(self.events[1].message, restored);
+    }
+
     /// After a failed call: Events for what was done before it (`reasons`), and no condition, as
     /// the runtime reports the failure itself.
     pub fn assert_failed_after(&self, reasons: &[&str]) {
@@ -456,6 +472,16 @@ mod tests {
         })
     }
 
+    /// Ready conditions for `generation`.
+    fn ready_at(generation: i64) -> Vec<Condition> {
+        merge_condition(
+            &[],
+            DesiredCondition::ready(true, Reason::Available, "ok"),
+            Some(generation),
+            Timestamp::UNIX_EPOCH,
+        )
+    }
+
     #[test]
     fn backoff_doubles_per_failure_up_to_the_cap() {
         let base = Duration::from_secs(5);
@@ -509,12 +535,7 @@ mod tests {
 
     #[test]
     fn a_transient_failure_leaves_a_ready_object_ready() {
-        let ready = merge_condition(
-            &[],
-            DesiredCondition::ready(true, Reason::Available, "ok"),
-            Some(2),
-            Timestamp::UNIX_EPOCH,
-        );
+        let ready = ready_at(2);
         let conditions = failure_conditions(&unreachable_slb(), &ready, Some(2), Some("Synced"));
         assert_eq!(conditions.len(), 1);
         assert_eq!(conditions[0].type_, "Synced");
@@ -529,12 +550,7 @@ mod tests {
 
     #[test]
     fn a_lasting_failure_makes_a_ready_object_not_ready() {
-        let ready = merge_condition(
-            &[],
-            DesiredCondition::ready(true, Reason::Available, "ok"),
-            Some(1),
-            Timestamp::UNIX_EPOCH,
-        );
+        let ready = ready_at(1);
         let error = Error::InvalidSpec("no nodePort".into());
         let conditions = failure_conditions(&error, &ready, Some(1), None);
         assert_eq!(conditions.len(), 1);

@@ -160,23 +160,48 @@ mod tests {
         Plan::Changes(vec![Change::Create(Box::default())])
     }
 
+    fn created_new() -> Applied {
+        Applied {
+            created_id: Some("lb-new".into()),
+        }
+    }
+
+    /// The outcome of `plan` carried out in full, with nothing created.
+    fn carried_out(plan: &Plan, before: &Before<'_>) -> Outcome {
+        outcome(plan, before, &Applied::default(), false)
+    }
+
+    /// The outcome of the adoption of lb-theirs from `before`, checked to be Ready.
+    fn ready_adoption(before: Before<'_>) -> Outcome {
+        let outcome = carried_out(&Plan::Adopted(Vec::new()), &before);
+        assert!(outcome.conditions[0].status);
+        outcome
+    }
+
+    /// `plan` carried out from `unusual` is announced as `reason` in an Event that mentions
+    /// `mention`; from the same load balancer as it usually is, with a changed spec, as an update.
+    fn assert_announced_else_updated(
+        plan: &Plan,
+        unusual: &Before<'_>,
+        reason: &str,
+        mention: &str,
+    ) {
+        let announced = carried_out(plan, unusual);
+        assert_eq!(announced.reasons(), [reason]);
+        assert!(announced.events[0].message.contains(mention));
+        let updated = carried_out(plan, &before(unusual.existing_id, None));
+        assert_eq!(updated.reasons(), ["Updated"]);
+    }
+
     #[test]
     fn a_matching_load_balancer_is_ready_and_waits_for_the_resync() {
-        let outcome = outcome(
-            &Plan::Changes(Vec::new()),
-            &before(Some("lb-1"), None),
-            &Applied::default(),
-            false,
-        );
+        let outcome = carried_out(&Plan::Changes(Vec::new()), &before(Some("lb-1"), None));
         outcome.assert_in_sync("the load balancer matches the spec");
     }
 
     #[test]
     fn a_create_is_announced_and_checked_soon() {
-        let applied = Applied {
-            created_id: Some("lb-new".into()),
-        };
-        let outcome = outcome(&create(), &before(None, None), &applied, false);
+        let outcome = outcome(&create(), &before(None, None), &created_new(), false);
         assert_eq!(outcome.reasons(), ["Created"]);
         assert!(outcome.events[0].message.contains("lb-new in cn-hangzhou"));
         assert_eq!(outcome.requeue, Requeue::After(SETTLE_DELAY));
@@ -186,10 +211,12 @@ mod tests {
 
     #[test]
     fn a_load_balancer_deleted_outside_is_replaced_and_said_so() {
-        let applied = Applied {
-            created_id: Some("lb-new".into()),
-        };
-        let outcome = outcome(&create(), &before(None, Some("lb-old")), &applied, false);
+        let outcome = outcome(
+            &create(),
+            &before(None, Some("lb-old")),
+            &created_new(),
+            false,
+        );
         assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
         assert!(outcome.events[1].message.contains("lb-old"));
         assert!(outcome.events[1].message.contains("lb-new"));
@@ -200,16 +227,7 @@ mod tests {
         let plan = Plan::Changes(vec![Change::SetName("web".into())]);
         let mut drifted = before(Some("lb-1"), None);
         drifted.spec_changed = false;
-        let outcome_of_drift = outcome(&plan, &drifted, &Applied::default(), false);
-        assert_eq!(outcome_of_drift.reasons(), ["DriftRestored"]);
-        assert!(outcome_of_drift.events[0].message.contains("name"));
-        let update = outcome(
-            &plan,
-            &before(Some("lb-1"), None),
-            &Applied::default(),
-            false,
-        );
-        assert_eq!(update.reasons(), ["Updated"]);
+        assert_announced_else_updated(&plan, &drifted, "DriftRestored", "name");
     }
 
     #[test]
@@ -218,33 +236,18 @@ mod tests {
             Change::Create(Box::default()),
             Change::SetStatus(slb_api::LoadBalancerStatus::Inactive),
         ]);
-        let applied = Applied {
-            created_id: Some("lb-new".into()),
-        };
-        let outcome = outcome(&plan, &before(None, Some("lb-old")), &applied, true);
+        let outcome = outcome(&plan, &before(None, Some("lb-old")), &created_new(), true);
         outcome.assert_failed_after(&["Created"]);
     }
 
     #[test]
     fn an_adoption_is_announced_once() {
-        let first = Before {
+        let adopted = ready_adoption(Before {
             recorded: false,
             ..before(Some("lb-theirs"), None)
-        };
-        let adopted = outcome(
-            &Plan::Adopted(Vec::new()),
-            &first,
-            &Applied::default(),
-            false,
-        );
+        });
         assert_eq!(adopted.reasons(), ["Adopted"]);
-        assert!(adopted.conditions[0].status);
-        let again = outcome(
-            &Plan::Adopted(Vec::new()),
-            &before(Some("lb-theirs"), None),
-            &Applied::default(),
-            false,
-        );
+        let again = ready_adoption(before(Some("lb-theirs"), None));
         assert!(again.events.is_empty());
     }
 
@@ -256,31 +259,15 @@ mod tests {
             ..before(Some("lb-ccm"), None)
         };
         let plan = Plan::Changes(vec![Change::AddTags(Vec::new())]);
-        let took_over = outcome(&plan, &taking_over, &Applied::default(), false);
-        assert_eq!(took_over.reasons(), ["TookOver"]);
-        assert!(took_over.events[0].message.contains("keeping its address"));
-        let updated = outcome(
-            &plan,
-            &before(Some("lb-ccm"), None),
-            &Applied::default(),
-            false,
-        );
-        assert_eq!(updated.reasons(), ["Updated"]);
+        assert_announced_else_updated(&plan, &taking_over, "TookOver", "keeping its address");
     }
 
     #[test]
     fn an_adopted_load_balancer_that_may_not_be_deleted_says_so_from_the_start() {
-        let refused = Before {
+        let outcome = ready_adoption(Before {
             adopted_delete_refused: true,
             ..before(Some("lb-theirs"), None)
-        };
-        let outcome = outcome(
-            &Plan::Adopted(Vec::new()),
-            &refused,
-            &Applied::default(),
-            false,
-        );
-        assert!(outcome.conditions[0].status);
+        });
         assert!(
             outcome.conditions[0]
                 .message
@@ -295,7 +282,7 @@ mod tests {
         let plan = Plan::AdoptedMissing {
             load_balancer_id: "lb-gone".into(),
         };
-        let outcome = outcome(&plan, &before(None, None), &Applied::default(), false);
+        let outcome = carried_out(&plan, &before(None, None));
         assert_eq!(
             (outcome.conditions[0].status, outcome.conditions[0].reason),
             (false, Reason::RemoteNotFound)

@@ -36,8 +36,38 @@ fn shown(outcome: &Outcome) -> Vec<(&'static str, bool, Reason)> {
         .collect()
 }
 
-fn settings_change() -> Plan {
-    Plan::Changes(vec![Change::Start])
+/// No listener yet on the port.
+fn missing() -> Before<'static> {
+    Before {
+        existing: false,
+        state: None,
+        ..before()
+    }
+}
+
+fn created() -> Applied {
+    Applied {
+        created: true,
+        ..Applied::default()
+    }
+}
+
+/// Ready before and the spec unchanged: what differs was changed outside.
+fn drifted() -> Before<'static> {
+    Before {
+        was_ready: true,
+        ..before()
+    }
+}
+
+/// The outcome of a plan that changes the listener's settings.
+fn of_settings_change(before: &Before<'_>, applied: &Applied, failed: bool) -> Outcome {
+    outcome(
+        Some(&Plan::Changes(vec![Change::Start])),
+        before,
+        applied,
+        failed,
+    )
 }
 
 #[test]
@@ -107,16 +137,7 @@ fn a_create_is_announced_and_checked_soon() {
     let plan = Plan::Changes(vec![Change::Create(Box::new(
         super::super::plan::Create::Http(Default::default()),
     ))]);
-    let new = Before {
-        existing: false,
-        state: None,
-        ..before()
-    };
-    let applied = Applied {
-        created: true,
-        ..Applied::default()
-    };
-    let outcome = outcome(Some(&plan), &new, &applied, false);
+    let outcome = outcome(Some(&plan), &missing(), &created(), false);
     assert_eq!(
         outcome.notes(),
         [("Created", "Created listener 443/HTTPS on lb-1")]
@@ -143,7 +164,7 @@ fn a_recreate_says_why_before_the_create() {
         created: true,
         ..Applied::default()
     };
-    let outcome = outcome(Some(&settings_change()), &before(), &applied, false);
+    let outcome = of_settings_change(&before(), &applied, false);
     assert_eq!(outcome.reasons(), ["Recreating", "Created", "Updated"]);
     assert_eq!(
         outcome.events[0].message,
@@ -153,16 +174,7 @@ fn a_recreate_says_why_before_the_create() {
 
 #[test]
 fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
-    let drifted = Before {
-        was_ready: true,
-        ..before()
-    };
-    let restored = outcome(
-        Some(&settings_change()),
-        &drifted,
-        &Applied::default(),
-        false,
-    );
+    let restored = of_settings_change(&drifted(), &Applied::default(), false);
     assert_eq!(
         restored.notes(),
         [(
@@ -170,12 +182,7 @@ fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
             "Restored listener 443/HTTPS after changes made outside: start"
         )]
     );
-    let updated = outcome(
-        Some(&settings_change()),
-        &before(),
-        &Applied::default(),
-        false,
-    );
+    let updated = of_settings_change(&before(), &Applied::default(), false);
     assert_eq!(
         updated.notes(),
         [("Updated", "Updated listener 443/HTTPS: start")]
@@ -185,16 +192,15 @@ fn a_change_made_outside_is_drift_and_a_spec_change_an_update() {
 #[test]
 fn a_renewed_certificate_is_an_update_not_drift() {
     let renewed = Before {
-        was_ready: true,
         same_certificates: false,
-        ..before()
+        ..drifted()
     };
     let applied = Applied {
         uploaded_certificates: vec![certificate(CertificateKind::Server, "cert-2")],
         deleted_certificates: vec![certificate(CertificateKind::Server, "cert-1")],
         ..Applied::default()
     };
-    let outcome = outcome(Some(&settings_change()), &renewed, &applied, false);
+    let outcome = of_settings_change(&renewed, &applied, false);
     assert_eq!(
         outcome.reasons(),
         ["CertificateUploaded", "CertificateDeleted", "Updated"]
@@ -211,26 +217,9 @@ fn a_renewed_certificate_is_an_update_not_drift() {
 
 #[test]
 fn a_failure_after_the_create_still_announces_the_create_and_nothing_else() {
-    let new = Before {
-        existing: false,
-        ..before()
-    };
-    let applied = Applied {
-        created: true,
-        ..Applied::default()
-    };
-    let outcome = outcome(Some(&settings_change()), &new, &applied, true);
+    let outcome = of_settings_change(&missing(), &created(), true);
     outcome.assert_failed_after(&["Created"]);
-    let drifted = Before {
-        was_ready: true,
-        ..before()
-    };
-    let failed = super::outcome(
-        Some(&settings_change()),
-        &drifted,
-        &Applied::default(),
-        true,
-    );
+    let failed = of_settings_change(&drifted(), &Applied::default(), true);
     assert!(failed.events.is_empty(), "{:?}", failed.events);
 }
 
@@ -241,12 +230,7 @@ fn a_failure_before_the_plan_still_announces_the_uploads() {
         ..Applied::default()
     };
     let outcome = outcome(None, &before(), &applied, true);
-    assert_eq!(outcome.reasons(), ["CertificateUploaded"]);
-    assert!(
-        outcome.events[0]
-            .message
-            .starts_with("Uploaded CA certificate ca-1")
-    );
+    outcome.assert_announced(&["CertificateUploaded"], "Uploaded CA certificate ca-1");
     assert!(outcome.conditions.is_empty());
 }
 

@@ -81,6 +81,15 @@ mod tests {
         replaced_id: None,
     };
 
+    /// The outcome of creating the group from `request`, which SLB answered as rsp-new.
+    fn of_create(before: &Before<'_>, failed: bool) -> Outcome {
+        let applied = Applied {
+            created_id: Some("rsp-new".into()),
+            ..Applied::default()
+        };
+        outcome(&Plan::Create(request()), before, &applied, failed)
+    }
+
     #[test]
     fn a_matching_group_is_ready_and_waits_for_the_resync() {
         let outcome = outcome(&Plan::InSync, &NOTHING_REPLACED, &Applied::default(), false);
@@ -89,11 +98,7 @@ mod tests {
 
     #[test]
     fn a_create_is_announced_and_checked_soon() {
-        let applied = Applied {
-            created_id: Some("rsp-new".into()),
-            ..Applied::default()
-        };
-        let outcome = outcome(&Plan::Create(request()), &NOTHING_REPLACED, &applied, false);
+        let outcome = of_create(&NOTHING_REPLACED, false);
         assert_eq!(
             outcome.notes(),
             [(
@@ -106,22 +111,16 @@ mod tests {
 
     #[test]
     fn a_group_deleted_outside_is_created_again_and_said_so() {
-        let applied = Applied {
-            created_id: Some("rsp-new".into()),
-            ..Applied::default()
-        };
         let before = Before {
             replaced_id: Some("rsp-old"),
             ..NOTHING_REPLACED
         };
-        let outcome = outcome(&Plan::Create(request()), &before, &applied, false);
-        assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
-        assert_eq!(
-            outcome.events[1].message,
-            "Group rsp-old was deleted outside the operator; created rsp-new in its place"
+        let outcome = of_create(&before, false);
+        outcome.assert_created_again(
+            "Group rsp-old was deleted outside the operator; created rsp-new in its place",
         );
         // A failure after the create (the status write) announces the create only.
-        let failed = super::outcome(&Plan::Create(request()), &before, &applied, true);
+        let failed = of_create(&before, true);
         failed.assert_failed_after(&["Created"]);
     }
 
@@ -132,26 +131,23 @@ mod tests {
             created_id: Some("rsp-new".into()),
         };
         let outcome = outcome(&replace(), &NOTHING_REPLACED, &applied, false);
-        assert_eq!(outcome.reasons(), ["Replacing", "Created"]);
-        assert!(
-            outcome.events[0]
-                .message
-                .starts_with("Group rsp-old differs")
-        );
+        outcome.assert_announced(&["Replacing", "Created"], "Group rsp-old differs");
         outcome.assert_settling("replaced rsp-old");
     }
 
     #[test]
     fn a_replacement_that_failed_announces_only_what_happened() {
-        // Refused (a listener uses the group): nothing happened.
-        let refused = outcome(&replace(), &NOTHING_REPLACED, &Applied::default(), true);
-        refused.assert_failed_after(&[]);
-        // Deleted, then the create failed: the group is gone, which is said.
         let deleted = Applied {
             deleted_id: Some("rsp-old".into()),
             ..Applied::default()
         };
-        let half = outcome(&replace(), &NOTHING_REPLACED, &deleted, true);
-        half.assert_failed_after(&["Replacing"]);
+        for (applied, announced) in [
+            // Refused (a listener uses the group): nothing happened.
+            (Applied::default(), &[][..]),
+            // Deleted, then the create failed: the group is gone, which is said.
+            (deleted, &["Replacing"]),
+        ] {
+            outcome(&replace(), &NOTHING_REPLACED, &applied, true).assert_failed_after(announced);
+        }
     }
 }

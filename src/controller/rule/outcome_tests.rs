@@ -9,12 +9,30 @@ const BEFORE: Before<'static> = Before {
     replaced_id: None,
 };
 
+/// The rule rule-old was deleted outside the operator.
+const REPLACING: Before<'static> = Before {
+    replaced_id: Some("rule-old"),
+    ..BEFORE
+};
+
 fn new_rule() -> NewRule {
     NewRule {
         rule_name: "ns/api".into(),
         domain: Some("www.example.com".into()),
         url: Some("/api".into()),
         v_server_group_id: Some("rsp-1".into()),
+    }
+}
+
+/// The outcome of creating the rule from `new_rule`.
+fn of_create(before: &Before<'_>, applied: &Applied, failed: bool) -> Outcome {
+    outcome(&Plan::Create(new_rule()), before, applied, failed)
+}
+
+fn deleted_old() -> Applied {
+    Applied {
+        deleted_id: Some("rule-old".into()),
+        ..Applied::default()
     }
 }
 
@@ -47,12 +65,7 @@ fn a_matching_rule_is_ready_and_waits_for_the_resync() {
 
 #[test]
 fn a_create_is_announced_and_checked_soon() {
-    let outcome = outcome(
-        &Plan::Create(new_rule()),
-        &BEFORE,
-        &created("rule-new"),
-        false,
-    );
+    let outcome = of_create(&BEFORE, &created("rule-new"), false);
     assert_eq!(
         outcome.notes(),
         [("Created", "Created rule rule-new on port 80 of lb-1")]
@@ -62,43 +75,16 @@ fn a_create_is_announced_and_checked_soon() {
 
 #[test]
 fn a_rule_deleted_outside_is_created_again_and_said_so() {
-    let before = Before {
-        replaced_id: Some("rule-old"),
-        ..BEFORE
-    };
-    let outcome = outcome(
-        &Plan::Create(new_rule()),
-        &before,
-        &created("rule-new"),
-        false,
-    );
-    assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
-    assert_eq!(
-        outcome.events[1].message,
-        "Rule rule-old was deleted outside the operator; created rule-new in its place"
+    let outcome = of_create(&REPLACING, &created("rule-new"), false);
+    outcome.assert_created_again(
+        "Rule rule-old was deleted outside the operator; created rule-new in its place",
     );
 }
 
 #[test]
 fn a_failed_create_announces_nothing_and_a_failure_after_it_only_the_create() {
-    let before = Before {
-        replaced_id: Some("rule-old"),
-        ..BEFORE
-    };
-    let nothing = outcome(
-        &Plan::Create(new_rule()),
-        &before,
-        &Applied::default(),
-        true,
-    );
-    nothing.assert_failed_after(&[]);
-    let after = outcome(
-        &Plan::Create(new_rule()),
-        &before,
-        &created("rule-new"),
-        true,
-    );
-    after.assert_failed_after(&["Created"]);
+    of_create(&REPLACING, &Applied::default(), true).assert_failed_after(&[]);
+    of_create(&REPLACING, &created("rule-new"), true).assert_failed_after(&["Created"]);
 }
 
 #[test]
@@ -142,32 +128,22 @@ fn a_new_target_group_is_an_update_or_restores_drift() {
 #[test]
 fn a_replacement_announces_the_delete_then_the_create() {
     let applied = Applied {
-        deleted_id: Some("rule-old".into()),
         created_id: Some("rule-new".into()),
-        group_set: false,
+        ..deleted_old()
     };
     let outcome = outcome(&replace(), &BEFORE, &applied, false);
-    assert_eq!(outcome.reasons(), ["Replacing", "Created"]);
-    assert!(
-        outcome.events[0]
-            .message
-            .starts_with("Rule rule-old matches another domain or url")
+    outcome.assert_announced(
+        &["Replacing", "Created"],
+        "Rule rule-old matches another domain or url",
     );
-    assert_eq!(
-        outcome.ready(),
-        Some((false, Reason::Progressing, "replaced rule-old"))
-    );
+    outcome.assert_settling("replaced rule-old");
 }
 
 #[test]
 fn a_replacement_that_failed_announces_only_what_happened() {
     let nothing = outcome(&replace(), &BEFORE, &Applied::default(), true);
     assert!(nothing.events.is_empty());
-    let deleted = Applied {
-        deleted_id: Some("rule-old".into()),
-        ..Applied::default()
-    };
-    let half = outcome(&replace(), &BEFORE, &deleted, true);
+    let half = outcome(&replace(), &BEFORE, &deleted_old(), true);
     half.assert_failed_after(&["Replacing"]);
 }
 

@@ -113,19 +113,21 @@ pub(super) fn plan_group(
 }
 
 #[cfg(test)]
-mod tests {
+// The group fixtures serve the outcome tests too.
+pub(super) mod tests {
     use super::*;
     use crate::controller::references::LoadBalancerRef;
     use crate::controller::vserver_group::creation_name;
     use plan::{BackendKey, Backends};
 
-    fn backends(weights: &[(&str, u32)]) -> Backends {
+    /// `weights` of backends on port 80.
+    pub(crate) fn backends(weights: &[(&str, u32)]) -> Backends {
         weights
             .iter()
             .map(|(server, weight)| {
                 let key = BackendKey {
                     server_id: (*server).to_owned(),
-                    port: 30080,
+                    port: 80,
                 };
                 (key, *weight)
             })
@@ -152,7 +154,8 @@ mod tests {
         }
     }
 
-    fn known(weights: &[(&str, u32)]) -> RemoteGroup {
+    /// The group rsp-1 (ns/web) as SLB reports it, with `weights`.
+    pub(crate) fn known(weights: &[(&str, u32)]) -> RemoteGroup {
         RemoteGroup {
             id: "rsp-1".into(),
             name: "ns/web".into(),

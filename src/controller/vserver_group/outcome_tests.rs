@@ -1,36 +1,15 @@
 use super::*;
 use crate::controller::runtime::SETTLE_DELAY;
-use crate::controller::vserver_group::plan::BackendKey;
+use crate::controller::vserver_group::known::tests::{backends, known as remote};
 use slb_api::VServerBackendServer;
 
 const RESYNC: Duration = Duration::from_secs(300);
-
-fn backends(entries: &[(&str, u32)]) -> Backends {
-    entries
-        .iter()
-        .map(|(id, weight)| {
-            let key = BackendKey {
-                server_id: (*id).into(),
-                port: 80,
-            };
-            (key, *weight)
-        })
-        .collect()
-}
 
 fn server(id: &str) -> VServerBackendServer {
     VServerBackendServer {
         server_id: id.into(),
         port: Some(80),
         weight: Some(100),
-    }
-}
-
-fn remote(entries: &[(&str, u32)]) -> RemoteGroup {
-    RemoteGroup {
-        id: "rsp-1".into(),
-        name: "ns/web".into(),
-        backends: backends(entries),
     }
 }
 
@@ -117,10 +96,8 @@ fn a_group_deleted_outside_is_replaced_and_said_so() {
     replaced.replaced_id = Some("rsp-old");
     replaced.spec_changed = false;
     let outcome = outcome(&create(), &replaced, &created("rsp-new"), false);
-    assert_eq!(outcome.reasons(), ["Created", "DriftRestored"]);
-    assert_eq!(
-        outcome.events[1].message,
-        "Group rsp-old was deleted outside the operator; created rsp-new in its place"
+    outcome.assert_created_again(
+        "Group rsp-old was deleted outside the operator; created rsp-new in its place",
     );
 }
 
@@ -228,49 +205,37 @@ fn a_change_that_slbs_answer_shows_complete_is_ready_and_checked_later() {
         created_id: None,
         answered: Some(backends(entries)),
     };
+    let after_add =
+        |planned: &Before<'_>, applied: &Applied| outcome(&add, planned, applied, false);
+    let complete = answered(&[("i-1", 100), ("i-2", 100)]);
 
-    let complete = outcome(
-        &add,
-        &planned,
-        &answered(&[("i-1", 100), ("i-2", 100)]),
-        false,
-    );
+    let ready = after_add(&planned, &complete);
     assert_eq!(
-        complete.ready(),
+        ready.ready(),
         Some((
             true,
             Reason::Available,
             "the group matches the spec, as SLB answered: added 1 backend(s)"
         ))
     );
-    assert_eq!(complete.requeue, Requeue::After(CHECK_AFTER_ANSWER));
+    assert_eq!(ready.requeue, Requeue::After(CHECK_AFTER_ANSWER));
     // A drain that ends sooner is looked at sooner.
     planned.next_drain_check = Some(Duration::from_secs(7));
-    let draining = outcome(
-        &add,
-        &planned,
-        &answered(&[("i-1", 100), ("i-2", 100)]),
-        false,
-    );
+    let draining = after_add(&planned, &complete);
     assert_eq!(draining.requeue, Requeue::After(Duration::from_secs(7)));
 
     // Never later than the resync.
     planned.resync_period = Duration::from_secs(3);
-    let resync = outcome(
-        &add,
-        &planned,
-        &answered(&[("i-1", 100), ("i-2", 100)]),
-        false,
-    );
+    let resync = after_add(&planned, &complete);
     assert_eq!(resync.requeue, Requeue::After(Duration::from_secs(3)));
     planned.resync_period = RESYNC;
 
     // An answer that differs (someone else's change, or a weight left out) is checked soon.
     planned.next_drain_check = None;
-    let short = outcome(&add, &planned, &answered(&[("i-2", 100)]), false);
+    let short = after_add(&planned, &answered(&[("i-2", 100)]));
     assert_eq!(short.requeue, Requeue::After(SETTLE_DELAY));
     assert_eq!(short.ready().map(|r| r.1), Some(Reason::Progressing));
     // No answer with the backends: as before, checked soon.
-    let unanswered = outcome(&add, &planned, &Applied::default(), false);
+    let unanswered = after_add(&planned, &Applied::default());
     assert_eq!(unanswered.requeue, Requeue::After(SETTLE_DELAY));
 }
