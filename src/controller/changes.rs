@@ -155,36 +155,22 @@ mod tests {
     #[test]
     fn only_new_changed_and_deleted_objects_pass() {
         let mut changes = Changes::new(value);
-        assert!(
-            changes
-                .relevant(watcher::Event::InitApply(map("a", "1")))
-                .is_some()
-        );
         let mut touched = map("a", "1");
         touched.metadata.resource_version = Some("2".to_owned());
-        assert!(changes.relevant(watcher::Event::Apply(touched)).is_none());
-        assert!(
-            changes
-                .relevant(watcher::Event::Apply(map("a", "2")))
-                .is_some()
-        );
-        assert!(
-            changes
-                .relevant(watcher::Event::Apply(map("b", "2")))
-                .is_some()
-        );
-        // Gone in the state already seen: still passes, and a re-creation counts as new.
-        assert!(
-            changes
-                .relevant(watcher::Event::Delete(map("a", "2")))
-                .is_some()
-        );
-        assert!(
-            changes
-                .relevant(watcher::Event::Apply(map("a", "2")))
-                .is_some()
-        );
-        assert!(changes.relevant(watcher::Event::InitDone).is_none());
+        // In the order they arrive, each with whether it passes.
+        let events = [
+            (watcher::Event::InitApply(map("a", "1")), true),
+            (watcher::Event::Apply(touched), false),
+            (watcher::Event::Apply(map("a", "2")), true),
+            (watcher::Event::Apply(map("b", "2")), true),
+            // Gone in the state already seen: still passes, and a re-creation counts as new.
+            (watcher::Event::Delete(map("a", "2")), true),
+            (watcher::Event::Apply(map("a", "2")), true),
+            (watcher::Event::InitDone, false),
+        ];
+        for (step, (event, passes)) in events.into_iter().enumerate() {
+            assert_eq!(changes.relevant(event).is_some(), passes, "event {step}");
+        }
     }
 
     fn condition(status: &str, since: i64) -> Condition {

@@ -112,6 +112,13 @@ mod tests {
         }
     }
 
+    /// The plan for the rule to rsp-1 against the rule to rsp-1 that SLB holds with `change`.
+    fn plan_against_changed(change: impl FnOnce(&mut RemoteRule), recorded: bool) -> Plan {
+        let mut found = remote("rsp-1");
+        change(&mut found);
+        plan(desired("rsp-1"), Some(&found), recorded)
+    }
+
     #[test]
     fn a_missing_rule_is_created() {
         assert_eq!(
@@ -137,39 +144,29 @@ mod tests {
                 group_id: "rsp-2".into()
             }
         );
-        let mut without_group = remote("rsp-1");
-        without_group.v_server_group_id = None;
-        assert!(matches!(
-            plan(desired("rsp-1"), Some(&without_group), true),
-            Plan::SetGroup { .. }
-        ));
+        let without_group = plan_against_changed(|r| r.v_server_group_id = None, true);
+        assert!(matches!(without_group, Plan::SetGroup { .. }));
     }
 
     #[test]
     fn another_domain_or_url_is_a_replacement() {
-        let mut other_url = remote("rsp-1");
-        other_url.url = Some("/v2".into());
-        assert_eq!(
-            plan(desired("rsp-1"), Some(&other_url), true),
-            Plan::Replace {
-                old_id: "rule-1".into(),
-                create: desired("rsp-1")
-            }
-        );
-        let mut no_domain = remote("rsp-1");
-        no_domain.domain = None;
-        assert!(matches!(
-            plan(desired("rsp-1"), Some(&no_domain), true),
-            Plan::Replace { .. }
-        ));
+        let other_url: fn(&mut RemoteRule) = |r| r.url = Some("/v2".into());
+        let no_domain: fn(&mut RemoteRule) = |r| r.domain = None;
+        for change in [other_url, no_domain] {
+            assert_eq!(
+                plan_against_changed(change, true),
+                Plan::Replace {
+                    old_id: "rule-1".into(),
+                    create: desired("rsp-1")
+                }
+            );
+        }
     }
 
     #[test]
     fn a_rule_found_by_name_with_other_requests_is_not_replaced() {
-        let mut foreign = remote("rsp-1");
-        foreign.url = Some("/other".into());
         assert_eq!(
-            plan(desired("rsp-1"), Some(&foreign), false),
+            plan_against_changed(|r| r.url = Some("/other".into()), false),
             Plan::NameTaken {
                 rule_id: "rule-1".into()
             }

@@ -146,6 +146,15 @@ mod tests {
         errors.into_result(()).err().unwrap_or_default()
     }
 
+    /// One message per entry of `mentions`, in order, each containing it.
+    fn assert_mentioned(errors: Errors, mentions: &[&str]) {
+        let messages = messages(errors);
+        assert_eq!(messages.len(), mentions.len(), "{messages:?}");
+        for (message, mention) in messages.iter().zip(mentions) {
+            assert!(message.contains(mention), "{messages:?}");
+        }
+    }
+
     #[test]
     fn the_ccm_name_is_a_and_the_uid_without_dashes_cut_at_32() {
         let name = ccm_load_balancer_name("0b5e8c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b");
@@ -183,13 +192,7 @@ mod tests {
             &mut errors,
         );
         assert_eq!(bad_name, None);
-        let messages = messages(errors);
-        assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].contains("set one"), "{messages:?}");
-        assert!(
-            messages[1].contains("not the name of a Secret"),
-            "{messages:?}"
-        );
+        assert_mentioned(errors, &["set one", "not the name of a Secret"]);
     }
 
     #[test]
@@ -265,12 +268,6 @@ mod tests {
         assert_eq!(ccm_takeover(&on, true, &mut errors), None);
         let yes = service(&[(MIGRATE_FROM_CCM_ANNOTATION, "yes")]);
         assert_eq!(ccm_takeover(&yes, false, &mut errors), None);
-        let messages = messages(errors);
-        assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].contains("set one"), "{messages:?}");
-        assert!(
-            messages[1].contains("must be true or false"),
-            "{messages:?}"
-        );
+        assert_mentioned(errors, &["set one", "must be true or false"]);
     }
 }

@@ -114,22 +114,25 @@ fn provider_ids_are_parsed_robustly() {
     }
 }
 
+/// The backends under the Local policy of two pods on node-1 and one on node-2, by `weighting`.
+fn local_backends_of_three_pods(weighting: Weighting) -> Result<Backends, String> {
+    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
+    let choice = BackendChoice::new(80, weighting);
+    backends("Local", &choice, &slices, &nodes())
+}
+
 #[test]
 fn local_policy_uses_the_nodes_with_ready_endpoints_weighted_by_pods() {
-    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
-    let choice = BackendChoice::new(80, Weighting::PodsPerNode);
     assert_eq!(
-        backends("Local", &choice, &slices, &nodes()),
+        local_backends_of_three_pods(Weighting::PodsPerNode),
         Ok(on_node_port(&[("i-0001", 100), ("i-0002", 50)]))
     );
 }
 
 #[test]
 fn equal_weighting_gives_every_node_100() {
-    let slices = [ready_on(&["node-1", "node-1", "node-2"])];
-    let choice = BackendChoice::new(80, Weighting::Equal);
     assert_eq!(
-        backends("Local", &choice, &slices, &nodes()),
+        local_backends_of_three_pods(Weighting::Equal),
         Ok(on_node_port(&[("i-0001", 100), ("i-0002", 100)]))
     );
 }

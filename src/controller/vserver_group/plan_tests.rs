@@ -21,6 +21,15 @@ fn backends(entries: &[(&str, u16, u32)]) -> Backends {
         .collect()
 }
 
+/// A backend as the calls send it.
+fn sent(server_id: &str, port: u16, weight: u32) -> VServerBackendServer {
+    VServerBackendServer {
+        server_id: server_id.into(),
+        port: Some(port),
+        weight: Some(weight),
+    }
+}
+
 /// `n` backends i-0001.. on `port`, all with `weight`.
 fn many(n: usize, port: u16, weight: u32) -> Backends {
     (1..=n)
@@ -101,11 +110,7 @@ fn an_added_backend_is_one_add_call() {
     let wanted = backends(&[("i-1", 80, 100), ("i-2", 8080, 30)]);
     assert_eq!(
         diff(&wanted, &observed),
-        vec![Change::Add(vec![VServerBackendServer {
-            server_id: "i-2".into(),
-            port: Some(8080),
-            weight: Some(30),
-        }])]
+        vec![Change::Add(vec![sent("i-2", 8080, 30)])]
     );
 }
 
@@ -115,11 +120,7 @@ fn a_removed_backend_is_one_remove_call() {
     let wanted = backends(&[("i-1", 80, 100)]);
     assert_eq!(
         diff(&wanted, &observed),
-        vec![Change::Remove(vec![VServerBackendServer {
-            server_id: "i-2".into(),
-            port: Some(80),
-            weight: Some(100),
-        }])]
+        vec![Change::Remove(vec![sent("i-2", 80, 100)])]
     );
 }
 
@@ -127,16 +128,11 @@ fn a_removed_backend_is_one_remove_call() {
 fn a_new_weight_is_a_modify_call_naming_old_and_new() {
     let observed = backends(&[("i-1", 80, 100)]);
     let wanted = backends(&[("i-1", 80, 10)]);
-    let server = |weight| VServerBackendServer {
-        server_id: "i-1".into(),
-        port: Some(80),
-        weight: Some(weight),
-    };
     assert_eq!(
         diff(&wanted, &observed),
         vec![Change::Modify {
-            old: vec![server(100)],
-            new: vec![server(10)],
+            old: vec![sent("i-1", 80, 100)],
+            new: vec![sent("i-1", 80, 10)],
         }]
     );
 }
@@ -329,13 +325,18 @@ fn a_zero_drain_period_removes_at_once() {
     assert!(result.target.is_empty());
 }
 
+/// The status's record of i-2 on `port`, draining since the start.
+fn i2_drain_recorded(port: i32) -> [DrainingBackend; 1] {
+    [DrainingBackend {
+        server_id: "i-2".into(),
+        port,
+        since: Time(at(0)),
+    }]
+}
+
 #[test]
 fn a_drain_recorded_before_a_restart_ends_on_time() {
-    let recorded = [DrainingBackend {
-        server_id: "i-2".into(),
-        port: 80,
-        since: Time(at(0)),
-    }];
+    let recorded = i2_drain_recorded(80);
     let since = draining_from_status(&recorded);
     let drained = backends(&[("i-1", 80, 100), ("i-2", 80, 0)]);
     let wanted = backends(&[("i-1", 80, 100)]);
@@ -369,12 +370,7 @@ fn a_drain_start_after_now_counts_as_now() {
 
 #[test]
 fn a_recorded_drain_with_a_port_out_of_range_is_ignored() {
-    let recorded = [DrainingBackend {
-        server_id: "i-2".into(),
-        port: 70_000,
-        since: Time(at(0)),
-    }];
-    assert!(draining_from_status(&recorded).is_empty());
+    assert!(draining_from_status(&i2_drain_recorded(70_000)).is_empty());
 }
 
 fn arbitrary_backends() -> impl Strategy<Value = Backends> {
