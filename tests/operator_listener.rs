@@ -300,7 +300,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         .await
         .unwrap();
     let pair = self_signed(dir.path(), "first");
-    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
+    apply_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let created = ready(&api, "https").await;
     let status = created.status.clone().unwrap();
     let first = status
@@ -341,7 +341,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
     // A renewal (as cert-manager does it): the new certificate is uploaded and swapped in, and the
     // old one deleted once the listener no longer uses it.
     let pair = self_signed(dir.path(), "second");
-    renew_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
+    apply_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let second = eventually("the renewed certificate in use", TIMEOUT, || async {
         let remote = https_listener(slb, &lb, 443).await?.server_certificate_id?;
         (remote != first).then_some(remote)
@@ -766,7 +766,7 @@ async fn a_certificate_uploaded_before_a_crash_is_found_by_its_name_not_uploaded
         .await
         .unwrap()
         .server_certificate_id;
-    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
+    apply_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let status = ready(&api, "https").await.status.unwrap();
     assert_eq!(
         status.server_certificate_id.as_deref(),
@@ -790,7 +790,7 @@ async fn a_secret_whose_key_does_not_match_its_certificate_is_refused_before_any
     let dir = tempfile::tempdir().unwrap();
     let (certificate, _) = self_signed(dir.path(), "web");
     let (_, other_key) = self_signed(dir.path(), "other");
-    create_tls_secret(
+    apply_tls_secret(
         &scene.client,
         scene.ns(),
         "web-tls",
@@ -882,7 +882,7 @@ async fn listeners_converge_through_injected_faults_without_leaks() {
     });
     let dir = tempfile::tempdir().unwrap();
     let pair = self_signed(dir.path(), "web");
-    create_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
+    apply_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     let api: Api<SlbListener> = scene.api();
     let specs = [
         (
@@ -913,7 +913,7 @@ async fn listeners_converge_through_injected_faults_without_leaks() {
     )
     .await;
     let pair = self_signed(dir.path(), "renewed");
-    renew_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
+    apply_tls_secret(&scene.client, scene.ns(), "web-tls", &pair).await;
     ready(&api, "http").await;
     eventually("one certificate, in use", TIMEOUT, || async {
         let in_use = https_listener(slb, &lb, 443).await?.server_certificate_id?;

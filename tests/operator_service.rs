@@ -12,24 +12,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Api, Client};
+use kube::Api;
+use kube::api::ListParams;
 use operator_support::*;
 use serde_json::json;
-use slb_api::{
-    CreateLoadBalancerRequest, DescribeLoadBalancerTCPListenerAttributeRequest,
-    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListenerProtocol,
-    Scheduler, SlbApi,
-};
-use slb_operator::controller::service::LOAD_BALANCER_READY;
+use slb_api::{DescribeVServerGroupAttributeRequest, ListenerProtocol, Scheduler, SlbApi};
 use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
 
-fn ecs_inventory() -> Vec<String> {
-    (1..=40).map(|i| format!("i-{i:04}")).collect()
+/// The scene of these tests: the emulator knows the kwok nodes' ECS instances.
+async fn start(prefix: &str) -> Scene {
+    Scene::with_emulator(prefix, start_emulator_with_ecs(&ecs_inventory()).await).await
 }
 
 fn annotation(short_name: &str) -> String {
@@ -37,8 +32,7 @@ fn annotation(short_name: &str) -> String {
 }
 
 async fn create_service(
-    client: &Client,
-    namespace: &str,
+    scene: &Scene,
     name: &str,
     annotations: serde_json::Value,
     mut spec: serde_json::Value,
@@ -47,7 +41,7 @@ async fn create_service(
     if spec.get("loadBalancerClass").is_none() {
         spec["loadBalancerClass"] = json!("slb.operator.dev/slb");
     }
-    operator_support::create_service(client, namespace, name, annotations, spec).await
+    operator_support::create_service(&scene.client, scene.ns(), name, annotations, spec).await
 }
 
 fn node_ports(service: &Service) -> BTreeMap<i32, u16> {
@@ -59,17 +53,6 @@ fn node_ports(service: &Service) -> BTreeMap<i32, u16> {
         .iter()
         .map(|p| (p.port, u16::try_from(p.node_port.unwrap()).unwrap()))
         .collect()
-}
-
-/// The operator's condition on the Service: status, reason and message.
-fn load_balancer_ready(service: &Service) -> Option<(String, String, String)> {
-    let conditions = service.status.as_ref()?.conditions.as_ref()?;
-    let condition = conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY)?;
-    Some((
-        condition.status.clone(),
-        condition.reason.clone(),
-        condition.message.clone(),
-    ))
 }
 
 /// The backends with traffic (weight above 0; nodes that lost their pods drain at 0 for a while).
@@ -88,9 +71,7 @@ async fn weighted_backends(slb: &dyn SlbApi, group_id: &str) -> BTreeSet<String>
 
 /// Waits until the group of each port holds, with weight, exactly the nodes of the `replicas` Ready pods.
 async fn backends_follow(
-    client: &Client,
-    namespace: &str,
-    slb: &dyn SlbApi,
+    scene: &Scene,
     groups: &BTreeMap<i32, String>,
     node_ports: &BTreeMap<i32, u16>,
     replicas: usize,
@@ -99,7 +80,7 @@ async fn backends_follow(
         &format!("the backends to follow {replicas} pods"),
         Duration::from_secs(90),
         || async {
-            let pods = ready_pods_per_instance(client, namespace).await;
+            let pods = ready_pods_per_instance(&scene.client, scene.ns()).await;
             if pods.values().sum::<u32>() as usize != replicas {
                 return None;
             }
@@ -110,7 +91,7 @@ async fn backends_follow(
                     .iter()
                     .map(|id| format!("{id}:{node_port}"))
                     .collect();
-                if weighted_backends(slb, group_id).await != expected {
+                if weighted_backends(scene.slb(), group_id).await != expected {
                     return None;
                 }
             }
@@ -120,8 +101,8 @@ async fn backends_follow(
     .await
 }
 
-async fn group_ids(client: &Client, namespace: &str, service: &str) -> BTreeMap<i32, String> {
-    let api: Api<SlbVServerGroup> = Api::namespaced(client.clone(), namespace);
+async fn group_ids(scene: &Scene, service: &str) -> BTreeMap<i32, String> {
+    let api: Api<SlbVServerGroup> = scene.api();
     let mut ids = BTreeMap::new();
     for group in api.list(&ListParams::default()).await.unwrap() {
         let Some(service_ref) = group.spec.service_ref.as_ref() else {
@@ -137,29 +118,17 @@ async fn group_ids(client: &Client, namespace: &str, service: &str) -> BTreeMap<
     ids
 }
 
-async fn event_reasons(client: &Client, namespace: &str) -> Vec<(String, String)> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    events
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter_map(|event| Some((event.reason?, event.note.unwrap_or_default())))
-        .collect()
-}
-
 /// Waits until no SLB object and no child custom resource is left, and the Service is released.
-async fn everything_gone(client: &Client, namespace: &str, slb: &dyn SlbApi) {
+async fn everything_gone(scene: &Scene) {
     eventually(
         "the SLB objects and children to be gone",
         TIMEOUT,
         || async {
-            let instances: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
-            let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), namespace);
-            let listeners: Api<SlbListener> = Api::namespaced(client.clone(), namespace);
+            let instances: Api<SlbInstance> = scene.api();
+            let groups: Api<SlbVServerGroup> = scene.api();
+            let listeners: Api<SlbListener> = scene.api();
             let params = ListParams::default();
-            let none_left = load_balancer_ids(slb).await.is_empty()
+            let none_left = load_balancer_ids(scene.slb()).await.is_empty()
                 && instances.list(&params).await.unwrap().items.is_empty()
                 && groups.list(&params).await.unwrap().items.is_empty()
                 && listeners.list(&params).await.unwrap().items.is_empty();
@@ -169,18 +138,22 @@ async fn everything_gone(client: &Client, namespace: &str, slb: &dyn SlbApi) {
     .await;
 }
 
+/// Waits until the Service `name` has an address, and returns it.
+async fn ingress_address(services: &Api<Service>, name: &str) -> String {
+    eventually("the Service's ingress address", TIMEOUT, || async {
+        ingress_ip(&services.get(name).await.ok()?)
+    })
+    .await
+}
+
 #[tokio::test]
 async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_and_goes_with_cluster_ip()
  {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    create_deployment(&client, &namespace.name, 3).await;
+    let scene = start("op-svc").await;
+    let slb = scene.slb();
+    create_deployment(&scene.client, scene.ns(), 3).await;
     let service = create_service(
-        &client,
-        &namespace.name,
+        &scene,
         "web",
         json!({
             annotation("protocol-port"): "http:80",
@@ -205,14 +178,11 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     )
     .await;
     let node_ports = node_ports(&service);
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let services: Api<Service> = scene.api();
 
     // One SLB, two listeners, the address in the Service status.
-    let address = eventually("the Service's ingress address", TIMEOUT, || async {
-        ingress_ip(&services.get("web").await.ok()?)
-    })
-    .await;
-    let ids = load_balancer_ids(slb.as_ref()).await;
+    let address = ingress_address(&services, "web").await;
+    let ids = load_balancer_ids(slb).await;
     assert_eq!(ids.len(), 1, "one load balancer: {ids:?}");
     eventually(
         "the Service's LoadBalancerReady condition",
@@ -225,7 +195,7 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     .await;
     let lb_id = ids[0].clone();
     let lb = eventually("both listeners", TIMEOUT, || async {
-        let lb = attribute(slb.as_ref(), &lb_id).await;
+        let lb = attribute(slb, &lb_id).await;
         (listeners(&lb).len() == 2).then_some(lb)
     })
     .await;
@@ -235,33 +205,17 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
         BTreeMap::from([(80, ListenerProtocol::Http), (9000, ListenerProtocol::Tcp)])
     );
     assert_eq!(lb.bandwidth, Some(10));
-    let tcp = slb
-        .describe_load_balancer_tcp_listener_attribute(
-            &DescribeLoadBalancerTCPListenerAttributeRequest {
-                load_balancer_id: lb_id.clone(),
-                listener_port: 9000,
-            },
-        )
-        .await
-        .unwrap();
+    let tcp = tcp_listener(slb, &lb_id, 9000).await.unwrap();
     assert_eq!(tcp.persistence_timeout, Some(60));
     assert_eq!(tcp.backend_server_port, Some(node_ports[&9000]));
 
     // The backends are the kwok nodes of the pods, on the NodePorts.
     let groups = eventually("both groups", TIMEOUT, || async {
-        let ids = group_ids(&client, &namespace.name, "web").await;
+        let ids = group_ids(&scene, "web").await;
         (ids.len() == 2).then_some(ids)
     })
     .await;
-    let three = backends_follow(
-        &client,
-        &namespace.name,
-        slb.as_ref(),
-        &groups,
-        &node_ports,
-        3,
-    )
-    .await;
+    let three = backends_follow(&scene, &groups, &node_ports, 3).await;
     assert!(
         three
             .iter()
@@ -270,60 +224,28 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     );
 
     // Annotations change: the SLB follows.
-    services
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"metadata": {"annotations": {
-                annotation("bandwidth"): "20",
-                annotation("scheduler"): "wlc",
-            }}})),
-        )
-        .await
-        .unwrap();
+    let changed = json!({annotation("bandwidth"): "20", annotation("scheduler"): "wlc"});
+    patch_annotations(&services, "web", changed).await;
     eventually("the new bandwidth and scheduler", TIMEOUT, || async {
-        let lb = attribute(slb.as_ref(), &lb_id).await;
-        let tcp = slb
-            .describe_load_balancer_tcp_listener_attribute(
-                &DescribeLoadBalancerTCPListenerAttributeRequest {
-                    load_balancer_id: lb_id.clone(),
-                    listener_port: 9000,
-                },
-            )
-            .await
-            .ok()?;
+        let lb = attribute(slb, &lb_id).await;
+        let tcp = tcp_listener(slb, &lb_id, 9000).await?;
         (lb.bandwidth == Some(20) && tcp.scheduler == Some(Scheduler::WeightedLeastConnections))
             .then_some(())
     })
     .await;
 
     // Scaled: the backends follow.
-    scale(&client, &namespace.name, 1).await;
-    let one = backends_follow(
-        &client,
-        &namespace.name,
-        slb.as_ref(),
-        &groups,
-        &node_ports,
-        1,
-    )
-    .await;
+    scale(&scene.client, scene.ns(), 1).await;
+    let one = backends_follow(&scene, &groups, &node_ports, 1).await;
     assert_eq!(one.len(), 1);
 
     // A port removed: its listener and group go, the other port keeps its bandwidth share and more.
-    services
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"spec": {"ports": [
-                {"name": "http", "port": 80, "targetPort": 8080, "nodePort": node_ports[&80]},
-            ]}})),
-        )
-        .await
-        .unwrap();
+    let http_only =
+        json!([{"name": "http", "port": 80, "targetPort": 8080, "nodePort": node_ports[&80]}]);
+    patch_spec(&services, "web", json!({"ports": http_only})).await;
     eventually("only the listener of port 80", TIMEOUT, || async {
-        let lb = attribute(slb.as_ref(), &lb_id).await;
-        let groups = group_ids(&client, &namespace.name, "web").await;
+        let lb = attribute(slb, &lb_id).await;
+        let groups = group_ids(&scene, "web").await;
         (listeners(&lb) == BTreeMap::from([(80, ListenerProtocol::Http)])
             && groups.keys().eq([&80]))
         .then_some(())
@@ -331,15 +253,9 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
     .await;
 
     // ClusterIP: everything goes, and the Service is released.
-    services
-        .patch(
-            "web",
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"spec": {"type": "ClusterIP", "externalTrafficPolicy": null}})),
-        )
-        .await
-        .unwrap();
-    everything_gone(&client, &namespace.name, slb.as_ref()).await;
+    let cluster_ip = json!({"type": "ClusterIP", "externalTrafficPolicy": null});
+    patch_spec(&services, "web", cluster_ip).await;
+    everything_gone(&scene).await;
     let released = eventually("the Service to be released", TIMEOUT, || async {
         let service = services.get("web").await.ok()?;
         let finalizers = service.metadata.finalizers.clone().unwrap_or_default();
@@ -355,26 +271,20 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
         released.spec.and_then(|s| s.type_).as_deref(),
         Some("ClusterIP")
     );
-    let reasons = event_reasons(&client, &namespace.name).await;
-    for reason in ["EnsuredLoadBalancer", "DeletedLoadBalancer"] {
-        assert!(
-            reasons.iter().any(|(r, _)| r == reason),
-            "a {reason} event: {reasons:?}"
-        );
-    }
+    assert_events(
+        &scene.client,
+        scene.ns(),
+        &["EnsuredLoadBalancer", "DeletedLoadBalancer"],
+    )
+    .await;
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_nothing() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-del").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    create_deployment(&client, &namespace.name, 2).await;
+    let scene = start("op-svc-del").await;
+    create_deployment(&scene.client, scene.ns(), 2).await;
     let spec = json!({
         "type": "LoadBalancer",
         "selector": {"app": "web"},
@@ -382,42 +292,30 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     });
 
     // Invalid annotations: a Warning, and nothing is created.
-    create_service(
-        &client,
-        &namespace.name,
-        "invalid",
-        json!({annotation("bandwidth"): "lots", annotation("scheduler"): "fifo"}),
-        spec.clone(),
-    )
-    .await;
+    let invalid = json!({annotation("bandwidth"): "lots", annotation("scheduler"): "fifo"});
+    create_service(&scene, "invalid", invalid, spec.clone()).await;
     // Another class: left to whoever serves it.
     let mut foreign_spec = spec.clone();
     foreign_spec["loadBalancerClass"] = json!("example.com/other");
-    create_service(&client, &namespace.name, "foreign", json!({}), foreign_spec).await;
+    create_service(&scene, "foreign", json!({}), foreign_spec).await;
     // No class: the cloud controller manager's, unless --manage-services-without-class.
     let mut classless_spec = spec.clone();
     classless_spec["loadBalancerClass"] = serde_json::Value::Null;
-    create_service(
-        &client,
-        &namespace.name,
-        "classless",
-        json!({}),
-        classless_spec,
-    )
-    .await;
+    create_service(&scene, "classless", json!({}), classless_spec).await;
     let note = eventually("an InvalidAnnotation warning", TIMEOUT, || async {
-        event_reasons(&client, &namespace.name)
-            .await
+        let warnings =
+            events_about(&scene.client, scene.ns(), "InvalidAnnotation", "invalid").await;
+        warnings
             .into_iter()
-            .find(|(reason, _)| reason == "InvalidAnnotation")
-            .map(|(_, note)| note)
+            .next()
+            .map(|e| e.note.unwrap_or_default())
     })
     .await;
     assert!(
         note.contains(&annotation("bandwidth")) && note.contains("scheduler"),
         "{note}"
     );
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let services: Api<Service> = scene.api();
     let (status, reason, message) =
         eventually("the condition of the refused Service", TIMEOUT, || async {
             load_balancer_ready(&services.get("invalid").await.ok()?)
@@ -436,12 +334,9 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     );
 
     // A served Service: an SLB with its address, then nothing left after the Service is deleted.
-    create_service(&client, &namespace.name, "web", json!({}), spec).await;
-    eventually("the Service's ingress address", TIMEOUT, || async {
-        ingress_ip(&services.get("web").await.ok()?)
-    })
-    .await;
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    create_service(&scene, "web", json!({}), spec).await;
+    ingress_address(&services, "web").await;
+    let instances: Api<SlbInstance> = scene.api();
     let names: Vec<String> = instances
         .list(&ListParams::default())
         .await
@@ -455,7 +350,7 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
         vec!["web".to_owned()],
         "only the served Service has an SLB"
     );
-    assert_eq!(load_balancer_ids(slb.as_ref()).await.len(), 1);
+    assert_eq!(load_balancer_ids(scene.slb()).await.len(), 1);
     for name in ["invalid", "foreign", "classless"] {
         let service = services.get(name).await.unwrap();
         assert!(ingress_ip(&service).is_none(), "{name} has no address");
@@ -471,41 +366,21 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
 
     // Deleted while the operator runs, so that no finalizer outlives it.
     for name in ["web", "invalid"] {
-        services
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
+        delete_and_wait(&services, name, TIMEOUT).await;
     }
-    everything_gone(&client, &namespace.name, slb.as_ref()).await;
-    eventually("the Services to be gone", TIMEOUT, || async {
-        let web = services.get_opt("web").await.unwrap();
-        let invalid = services.get_opt("invalid").await.unwrap();
-        (web.is_none() && invalid.is_none()).then_some(())
-    })
-    .await;
+    everything_gone(&scene).await;
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn an_adopted_load_balancer_gets_the_services_listeners_and_loses_only_them() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-id").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let existing = slb
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            load_balancer_name: Some("made-elsewhere".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    create_deployment(&client, &namespace.name, 1).await;
+    let scene = start("op-svc-id").await;
+    let slb = scene.slb();
+    let existing = made_by_hand(slb, "made-elsewhere").await;
+    create_deployment(&scene.client, scene.ns(), 1).await;
     create_service(
-        &client,
-        &namespace.name,
+        &scene,
         "web",
         json!({
             annotation("id"): existing.load_balancer_id,
@@ -518,53 +393,35 @@ async fn an_adopted_load_balancer_gets_the_services_listeners_and_loses_only_the
         }),
     )
     .await;
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
-    let address = eventually("the Service's ingress address", TIMEOUT, || async {
-        ingress_ip(&services.get("web").await.ok()?)
-    })
-    .await;
+    let services: Api<Service> = scene.api();
+    let address = ingress_address(&services, "web").await;
     assert_eq!(address, existing.address);
     eventually("the listener on the adopted SLB", TIMEOUT, || async {
-        let lb = attribute(slb.as_ref(), &existing.load_balancer_id).await;
+        let lb = attribute(slb, &existing.load_balancer_id).await;
         (listeners(&lb) == BTreeMap::from([(80, ListenerProtocol::Tcp)])).then_some(())
     })
     .await;
 
-    services
-        .delete("web", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the Service to be gone", TIMEOUT, || async {
-        services
-            .get_opt("web")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    delete_and_wait(&services, "web", TIMEOUT).await;
     // The load balancer stays, without what the Service added to it.
-    let lb = attribute(slb.as_ref(), &existing.load_balancer_id).await;
+    let lb = attribute(slb, &existing.load_balancer_id).await;
     assert!(listeners(&lb).is_empty(), "{lb:?}");
-    let groups = slb
-        .describe_vserver_groups(&DescribeVServerGroupsRequest {
-            load_balancer_id: existing.load_balancer_id.clone(),
-        })
-        .await
-        .unwrap()
-        .v_server_groups;
+    let groups = vserver_groups(slb, &existing.load_balancer_id).await;
     assert!(groups.is_empty(), "{groups:?}");
-    let reasons = event_reasons(&client, &namespace.name).await;
+    let notes: Vec<(String, String)> = events(&scene.client, scene.ns())
+        .await
+        .into_iter()
+        .filter_map(|event| Some((event.reason?, event.note.unwrap_or_default())))
+        .collect();
     assert!(
-        reasons
+        notes
             .iter()
             .any(|(r, note)| r == "Deleted" && note.starts_with("Deleted listener"))
-            && !reasons
+            && !notes
                 .iter()
                 .any(|(r, note)| r == "Orphaned" && note.contains("listener")),
-        "the listener the Service forced onto the SLB was deleted, not orphaned: {reasons:?}"
+        "the listener the Service forced onto the SLB was deleted, not orphaned: {notes:?}"
     );
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }

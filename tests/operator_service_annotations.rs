@@ -13,16 +13,14 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
+use kube::Api;
+use kube::api::ListParams;
 use operator_support::*;
 use serde_json::{Value, json};
 use slb_api::{
-    CreateLoadBalancerRequest, CreateVServerGroupRequest, SlbApi, UploadServerCertificateRequest,
-    VServerBackendServer,
+    CreateVServerGroupRequest, SlbApi, UploadServerCertificateRequest, VServerBackendServer,
 };
 use slb_emulator::RunningEmulator;
-use slb_operator::controller::service::LOAD_BALANCER_READY;
 use slb_operator::crd::{SlbInstance, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,14 +30,14 @@ const CLASS: &str = "slb.operator.dev/slb";
 /// What an annotation does, as seen from outside.
 enum Expect {
     /// The JSON at this pointer in the Service's load balancer, in the emulator's state.
-    Slb(&'static str, Value),
+    Slb(String, Value),
     /// An element of the array at this pointer in the Service's load balancer.
     SlbHas(&'static str, Value),
     /// The backends (ECS instance, weight) of the group of the Service's port 80.
     Backends(&'static [(&'static str, i64)]),
     /// The JSON at this pointer in the Service's SlbVServerGroup of port 80 (what the operator does
     /// itself, such as the drain of leaving backends).
-    Group(&'static str, Value),
+    Group(String, Value),
     /// The hostname in the Service's ingress.
     Hostname(&'static str),
     /// Accepted, and nothing else to see: the only value API 2014-05-15 can create.
@@ -75,168 +73,167 @@ const fn row(
     }
 }
 
+/// A row of the Service `listeners`: `expected` at the listener attribute `attribute` of `port`.
+fn on_listener(
+    annotation: &'static str,
+    value: &'static str,
+    port: u16,
+    attribute: &str,
+    expected: Value,
+) -> Row {
+    let pointer = format!("/listeners/{port}/attributes/{attribute}");
+    row("listeners", annotation, value, Slb(pointer, expected))
+}
+
+/// A row of the Service `instance`: the value itself at `pointer` in its load balancer.
+fn on_instance(annotation: &'static str, value: &'static str, pointer: &str) -> Row {
+    row(
+        "instance",
+        annotation,
+        value,
+        Slb(pointer.into(), json!(value)),
+    )
+}
+
+/// A row of the Service `backends`: `expected` at `field` of its group's `spec.serviceRef`.
+fn on_group(annotation: &'static str, value: &'static str, field: &str, expected: Value) -> Row {
+    let pointer = format!("/spec/serviceRef/{field}");
+    row("backends", annotation, value, Group(pointer, expected))
+}
+
 fn rows() -> Vec<Row> {
+    let white_list = json!(["198.51.100.7/32", "203.0.113.0/24"]);
     vec![
         // Listeners: port 80 HTTP, 443 HTTPS, 9000 TCP.
+        on_listener("cert-id", "CERT", 443, "ServerCertificateId", json!("CERT")),
+        on_listener("scheduler", "rr", 80, "Scheduler", json!("wrr")),
+        on_listener(
+            "xforwardedfor-proto",
+            "on",
+            80,
+            "XForwardedFor_proto",
+            json!("on"),
+        ),
+        on_listener(
+            "xforwardedfor-slbip",
+            "on",
+            443,
+            "XForwardedFor_SLBIP",
+            json!("on"),
+        ),
+        on_listener(
+            "xforwardedfor-slbid",
+            "on",
+            80,
+            "XForwardedFor_SLBID",
+            json!("on"),
+        ),
+        on_listener(
+            "established-timeout",
+            "120",
+            9000,
+            "EstablishedTimeout",
+            json!(120),
+        ),
+        on_listener(
+            "persistence-timeout",
+            "30",
+            9000,
+            "PersistenceTimeout",
+            json!(30),
+        ),
+        on_listener("health-check-flag", "on", 80, "HealthCheck", json!("on")),
+        on_listener(
+            "health-check-type",
+            "tcp",
+            9000,
+            "HealthCheckType",
+            json!("tcp"),
+        ),
+        on_listener(
+            "health-check-uri",
+            "/healthz",
+            80,
+            "HealthCheckURI",
+            json!("/healthz"),
+        ),
+        on_listener(
+            "health-check-domain",
+            "www.example.com",
+            443,
+            "HealthCheckDomain",
+            json!("www.example.com"),
+        ),
+        on_listener(
+            "health-check-httpcode",
+            "http_2xx,http_3xx",
+            80,
+            "HealthCheckHttpCode",
+            json!("http_2xx,http_3xx"),
+        ),
+        on_listener(
+            "health-check-connect-port",
+            "8080",
+            9000,
+            "HealthCheckConnectPort",
+            json!(8080),
+        ),
+        on_listener("healthy-threshold", "4", 80, "HealthyThreshold", json!(4)),
+        on_listener(
+            "unhealthy-threshold",
+            "5",
+            9000,
+            "UnhealthyThreshold",
+            json!(5),
+        ),
+        on_listener(
+            "health-check-interval",
+            "3",
+            80,
+            "HealthCheckInterval",
+            json!(3),
+        ),
+        on_listener(
+            "health-check-timeout",
+            "6",
+            80,
+            "HealthCheckTimeout",
+            json!(6),
+        ),
+        on_listener(
+            "health-check-connect-timeout",
+            "7",
+            9000,
+            "HealthCheckTimeout",
+            json!(7),
+        ),
+        on_listener("sticky-session", "on", 80, "StickySession", json!("on")),
+        on_listener(
+            "sticky-session-type",
+            "insert",
+            443,
+            "StickySessionType",
+            json!("insert"),
+        ),
+        on_listener("cookie-timeout", "300", 80, "CookieTimeout", json!(300)),
         row(
             "listeners",
             "protocol-port",
             "http:80,https:443",
-            Slb("/listeners/443/protocol", json!("https")),
-        ),
-        row(
-            "listeners",
-            "cert-id",
-            "CERT",
-            Slb(
-                "/listeners/443/attributes/ServerCertificateId",
-                json!("CERT"),
-            ),
-        ),
-        row(
-            "listeners",
-            "scheduler",
-            "rr",
-            Slb("/listeners/80/attributes/Scheduler", json!("wrr")),
-        ),
-        row(
-            "listeners",
-            "xforwardedfor-proto",
-            "on",
-            Slb("/listeners/80/attributes/XForwardedFor_proto", json!("on")),
-        ),
-        row(
-            "listeners",
-            "xforwardedfor-slbip",
-            "on",
-            Slb("/listeners/443/attributes/XForwardedFor_SLBIP", json!("on")),
-        ),
-        row(
-            "listeners",
-            "xforwardedfor-slbid",
-            "on",
-            Slb("/listeners/80/attributes/XForwardedFor_SLBID", json!("on")),
-        ),
-        row(
-            "listeners",
-            "established-timeout",
-            "120",
-            Slb("/listeners/9000/attributes/EstablishedTimeout", json!(120)),
-        ),
-        row(
-            "listeners",
-            "persistence-timeout",
-            "30",
-            Slb("/listeners/9000/attributes/PersistenceTimeout", json!(30)),
-        ),
-        row(
-            "listeners",
-            "health-check-flag",
-            "on",
-            Slb("/listeners/80/attributes/HealthCheck", json!("on")),
+            Slb("/listeners/443/protocol".into(), json!("https")),
         ),
         row(
             "listeners",
             "health-check-switch",
             "on",
-            Slb("/listeners/9000/status", json!("running")),
-        ),
-        row(
-            "listeners",
-            "health-check-type",
-            "tcp",
-            Slb("/listeners/9000/attributes/HealthCheckType", json!("tcp")),
-        ),
-        row(
-            "listeners",
-            "health-check-uri",
-            "/healthz",
-            Slb("/listeners/80/attributes/HealthCheckURI", json!("/healthz")),
-        ),
-        row(
-            "listeners",
-            "health-check-domain",
-            "www.example.com",
-            Slb(
-                "/listeners/443/attributes/HealthCheckDomain",
-                json!("www.example.com"),
-            ),
-        ),
-        row(
-            "listeners",
-            "health-check-httpcode",
-            "http_2xx,http_3xx",
-            Slb(
-                "/listeners/80/attributes/HealthCheckHttpCode",
-                json!("http_2xx,http_3xx"),
-            ),
-        ),
-        row(
-            "listeners",
-            "health-check-connect-port",
-            "8080",
-            Slb(
-                "/listeners/9000/attributes/HealthCheckConnectPort",
-                json!(8080),
-            ),
-        ),
-        row(
-            "listeners",
-            "healthy-threshold",
-            "4",
-            Slb("/listeners/80/attributes/HealthyThreshold", json!(4)),
-        ),
-        row(
-            "listeners",
-            "unhealthy-threshold",
-            "5",
-            Slb("/listeners/9000/attributes/UnhealthyThreshold", json!(5)),
-        ),
-        row(
-            "listeners",
-            "health-check-interval",
-            "3",
-            Slb("/listeners/80/attributes/HealthCheckInterval", json!(3)),
-        ),
-        row(
-            "listeners",
-            "health-check-timeout",
-            "6",
-            Slb("/listeners/80/attributes/HealthCheckTimeout", json!(6)),
-        ),
-        row(
-            "listeners",
-            "health-check-connect-timeout",
-            "7",
-            Slb("/listeners/9000/attributes/HealthCheckTimeout", json!(7)),
-        ),
-        row(
-            "listeners",
-            "sticky-session",
-            "on",
-            Slb("/listeners/80/attributes/StickySession", json!("on")),
-        ),
-        row(
-            "listeners",
-            "sticky-session-type",
-            "insert",
-            Slb(
-                "/listeners/443/attributes/StickySessionType",
-                json!("insert"),
-            ),
-        ),
-        row(
-            "listeners",
-            "cookie-timeout",
-            "300",
-            Slb("/listeners/80/attributes/CookieTimeout", json!(300)),
+            Slb("/listeners/9000/status".into(), json!("running")),
         ),
         row(
             "listeners",
             "acl-status",
             "on",
             Slb(
-                "/listeners/9000/access_control_status",
+                "/listeners/9000/access_control_status".into(),
                 json!("open_white_list"),
             ),
         ),
@@ -244,60 +241,17 @@ fn rows() -> Vec<Row> {
             "listeners",
             "acl-type",
             "white",
-            Slb(
-                "/listeners/80/white_list",
-                json!(["198.51.100.7/32", "203.0.113.0/24"]),
-            ),
+            Slb("/listeners/80/white_list".into(), white_list),
         ),
         // The load balancer.
-        row(
-            "instance",
-            "name",
-            "annotated-slb",
-            Slb("/name", json!("annotated-slb")),
-        ),
-        row(
-            "instance",
-            "address-type",
-            "intranet",
-            Slb("/address_type", json!("intranet")),
-        ),
-        row(
-            "instance",
-            "spec",
-            "slb.s2.small",
-            Slb("/spec", json!("slb.s2.small")),
-        ),
-        row(
-            "instance",
-            "vswitch-id",
-            "vsw-annotations",
-            Slb("/vswitch_id", json!("vsw-annotations")),
-        ),
-        row(
-            "instance",
-            "network-type",
-            "vpc",
-            Slb("/network_type", json!("vpc")),
-        ),
-        row(
-            "instance",
-            "master-zoneid",
-            "cn-hangzhou-b",
-            Slb("/master_zone_id", json!("cn-hangzhou-b")),
-        ),
-        row(
-            "instance",
-            "slave-zoneid",
-            "cn-hangzhou-c",
-            Slb("/slave_zone_id", json!("cn-hangzhou-c")),
-        ),
-        row(
-            "instance",
-            "resource-group-id",
-            "rg-annotations",
-            Slb("/resource_group_id", json!("rg-annotations")),
-        ),
+        on_instance("name", "annotated-slb", "/name"),
+        on_instance("address-type", "intranet", "/address_type"),
+        on_instance("spec", "slb.s2.small", "/spec"),
+        on_instance("vswitch-id", "vsw-annotations", "/vswitch_id"),
+        on_instance("network-type", "vpc", "/network_type"),
+        on_instance("master-zoneid", "cn-hangzhou-b", "/master_zone_id"),
+        on_instance("slave-zoneid", "cn-hangzhou-c", "/slave_zone_id"),
+        on_instance("resource-group-id", "rg-annotations", "/resource_group_id"),
         row(
             "instance",
             "additional-resource-tags",
@@ -321,43 +275,28 @@ fn rows() -> Vec<Row> {
             Backends(&[("i-0002", 50)]),
         ),
         row("backends", "weight", "50", Backends(&[("i-0002", 50)])),
-        row(
-            "backends",
-            "default-weight",
-            "80",
-            Group("/spec/serviceRef/defaultWeight", json!(80)),
-        ),
-        row(
-            "backends",
-            "ignore-weight-update",
-            "on",
-            Group("/spec/serviceRef/keepWeights", json!(true)),
-        ),
-        row(
-            "backends",
+        on_group("default-weight", "80", "defaultWeight", json!(80)),
+        on_group("ignore-weight-update", "on", "keepWeights", json!(true)),
+        on_group(
             "remove-unscheduled-backend",
             "on",
-            Group("/spec/serviceRef/excludeUnschedulable", json!(true)),
+            "excludeUnschedulable",
+            json!(true),
         ),
-        row(
-            "backends",
-            "connection-drain",
-            "on",
-            Group("/spec/serviceRef/drainSeconds", json!(45)),
-        ),
-        row(
-            "backends",
-            "connection-drain-timeout",
-            "45",
-            Group("/spec/serviceRef/drainSeconds", json!(45)),
-        ),
+        on_group("connection-drain", "on", "drainSeconds", json!(45)),
+        on_group("connection-drain-timeout", "45", "drainSeconds", json!(45)),
         row(
             "backends",
             "charge-type",
             "paybybandwidth",
-            Slb("/internet_charge_type", json!("paybybandwidth")),
+            Slb("/internet_charge_type".into(), json!("paybybandwidth")),
         ),
-        row("backends", "bandwidth", "20", Slb("/bandwidth", json!(20))),
+        row(
+            "backends",
+            "bandwidth",
+            "20",
+            Slb("/bandwidth".into(), json!(20)),
+        ),
         // Ignored, said aloud; the Service is served all the same.
         row("refused", "acl-id", "acl-1", Warned),
         row("refused", "http2-enabled", "on", Warned),
@@ -372,10 +311,22 @@ fn full_name(annotation: &str) -> String {
     format!("{PREFIX}{annotation}")
 }
 
+/// The spec of a Service of class ours on port 80, with `extra` added.
+fn service_spec(extra: &Value) -> Value {
+    let mut spec = json!({
+        "type": "LoadBalancer",
+        "loadBalancerClass": CLASS,
+        "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+    });
+    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    spec
+}
+
 /// The Service `name` of class ours with the rows' annotations and `extra` in its spec.
-async fn create_service(
-    client: &Client,
-    namespace: &str,
+async fn create_annotated_service(
+    scene: &Scene,
     name: &str,
     rows: &[Row],
     cert: &str,
@@ -397,12 +348,8 @@ async fn create_service(
             json!("ecs"),
         );
     }
-    let mut spec = json!({
-        "type": "LoadBalancer",
-        "loadBalancerClass": CLASS,
-        "selector": {"app": "web"},
-        "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
-    });
+    let mut spec = service_spec(&extra);
+    spec["selector"] = json!({"app": "web"});
     if name == "listeners" {
         spec["ports"] = json!([
             {"name": "http", "port": 80, "targetPort": 8080},
@@ -410,38 +357,25 @@ async fn create_service(
             {"name": "tcp", "port": 9000, "targetPort": 9000},
         ]);
     }
-    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
-        spec.extend(extra.clone());
-    }
-    operator_support::create_service(client, namespace, name, Value::Object(annotations), spec)
-        .await;
+    let annotations = Value::Object(annotations);
+    create_service(&scene.client, scene.ns(), name, annotations, spec).await;
 }
 
 /// The operator's condition on the Service: status, reason, message.
 async fn condition(services: &Api<Service>, name: &str) -> Option<(String, String, String)> {
-    let service = services.get(name).await.ok()?;
-    let conditions = service.status?.conditions?;
-    let condition = conditions
-        .into_iter()
-        .find(|c| c.type_ == LOAD_BALANCER_READY)?;
-    Some((condition.status, condition.reason, condition.message))
+    load_balancer_ready(&services.get(name).await.ok()?)
 }
 
 /// The load balancer of the Service's SlbInstance, as the emulator holds it.
-async fn load_balancer(
-    client: &Client,
-    namespace: &str,
-    emulator: &RunningEmulator,
-    service: &str,
-) -> Option<Value> {
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+async fn service_load_balancer(scene: &Scene, service: &str) -> Option<Value> {
+    let instances: Api<SlbInstance> = scene.api();
     let id = instances
         .get(service)
         .await
         .ok()?
         .status?
         .load_balancer_id?;
-    load_balancer_by_id(emulator, &id)
+    load_balancer_by_id(&scene.emulator, &id)
 }
 
 fn load_balancer_by_id(emulator: &RunningEmulator, id: &str) -> Option<Value> {
@@ -452,63 +386,52 @@ fn load_balancer_by_id(emulator: &RunningEmulator, id: &str) -> Option<Value> {
         .find_map(|account| account["load_balancers"].get(id).cloned())
 }
 
-async fn group(client: &Client, namespace: &str, service: &str) -> Option<SlbVServerGroup> {
-    let groups: Api<SlbVServerGroup> = Api::namespaced(client.clone(), namespace);
+async fn group(scene: &Scene, service: &str) -> Option<SlbVServerGroup> {
+    let groups: Api<SlbVServerGroup> = scene.api();
     groups.get(&format!("{service}-80")).await.ok()
 }
 
 /// The Warnings about ignored annotations on `service`.
-async fn ignored_warnings(client: &Client, namespace: &str, service: &str) -> Vec<Event> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    events
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| {
-            e.reason.as_deref() == Some("UnsupportedAnnotation")
-                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(service)
-        })
-        .collect()
+async fn ignored_warnings(scene: &Scene, service: &str) -> Vec<Event> {
+    events_about(&scene.client, scene.ns(), "UnsupportedAnnotation", service).await
+}
+
+/// The servers of the group `group_id` of the load balancer `lb` (as the emulator holds it), each
+/// as `label` makes it, with its weight.
+fn servers(
+    lb: &Value,
+    group_id: &str,
+    label: impl Fn(&Value) -> String,
+) -> Option<Vec<(String, i64)>> {
+    let servers = lb["vserver_groups"][group_id]["servers"].as_array()?;
+    Some(
+        servers
+            .iter()
+            .map(|s| (label(s), s["weight"].as_i64().unwrap_or(-1)))
+            .collect(),
+    )
 }
 
 /// Whether `row` shows, as far as it can be seen before the Service is deleted.
-async fn shows(
-    client: &Client,
-    namespace: &str,
-    emulator: &RunningEmulator,
-    row: &Row,
-    cert: &str,
-) -> Option<()> {
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+async fn shows(scene: &Scene, row: &Row, cert: &str) -> Option<()> {
+    let services: Api<Service> = scene.api();
     let seen = match &row.expect {
         Slb(pointer, expected) => {
-            let lb = load_balancer(client, namespace, emulator, row.service).await?;
+            let lb = service_load_balancer(scene, row.service).await?;
             let expected =
                 serde_json::from_str::<Value>(&expected.to_string().replace("CERT", cert)).ok()?;
             lb.pointer(pointer) == Some(&expected)
         }
         SlbHas(pointer, expected) => {
-            let lb = load_balancer(client, namespace, emulator, row.service).await?;
+            let lb = service_load_balancer(scene, row.service).await?;
             lb.pointer(pointer)?.as_array()?.contains(expected)
         }
         Backends(expected) => {
-            let lb = load_balancer(client, namespace, emulator, row.service).await?;
-            let group_id = group(client, namespace, row.service)
-                .await?
-                .status?
-                .v_server_group_id?;
-            let servers: Vec<(String, i64)> = lb["vserver_groups"][&group_id]["servers"]
-                .as_array()?
-                .iter()
-                .map(|s| {
-                    (
-                        s["server_id"].as_str().unwrap_or_default().to_owned(),
-                        s["weight"].as_i64().unwrap_or(-1),
-                    )
-                })
-                .collect();
+            let lb = service_load_balancer(scene, row.service).await?;
+            let group_id = group(scene, row.service).await?.status?.v_server_group_id?;
+            let servers = servers(&lb, &group_id, |s| {
+                s["server_id"].as_str().unwrap_or_default().to_owned()
+            })?;
             let expected: Vec<(String, i64)> = expected
                 .iter()
                 .map(|(id, w)| ((*id).to_owned(), *w))
@@ -516,7 +439,7 @@ async fn shows(
             servers == expected
         }
         Group(pointer, expected) => {
-            let group = serde_json::to_value(group(client, namespace, row.service).await?).ok()?;
+            let group = serde_json::to_value(group(scene, row.service).await?).ok()?;
             group.pointer(pointer) == Some(expected)
         }
         Hostname(expected) => {
@@ -532,7 +455,7 @@ async fn shows(
         Accepted | Kept => condition(&services, row.service).await?.0 == "True",
         Warned => {
             let name = full_name(row.annotation);
-            let warned = ignored_warnings(client, namespace, row.service)
+            let warned = ignored_warnings(scene, row.service)
                 .await
                 .iter()
                 .any(|e| e.note.as_deref().is_some_and(|n| n.contains(&name)));
@@ -561,22 +484,18 @@ async fn upload_certificate(slb: &dyn SlbApi) -> String {
 
 #[tokio::test]
 async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warning() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-ann").await;
-    let emulator =
-        start_emulator_with_ecs(&(1..=3).map(|i| format!("i-{i:04}")).collect::<Vec<_>>()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let cert = upload_certificate(slb.as_ref()).await;
+    let kwok_nodes: Vec<String> = (1..=3).map(|i| format!("i-{i:04}")).collect();
+    let scene =
+        Scene::with_emulator("op-svc-ann", start_emulator_with_ecs(&kwok_nodes).await).await;
+    let cert = upload_certificate(scene.slb()).await;
     let rows = rows();
-    let ns = namespace.name.as_str();
 
     let ranges = json!({"loadBalancerSourceRanges": ["203.0.113.0/24", "198.51.100.7/32"]});
-    create_service(&client, ns, "listeners", &rows, &cert, ranges).await;
+    create_annotated_service(&scene, "listeners", &rows, &cert, ranges).await;
     for name in ["instance", "backends", "refused"] {
-        create_service(&client, ns, name, &rows, &cert, json!({})).await;
+        create_annotated_service(&scene, name, &rows, &cert, json!({})).await;
     }
-    let services: Api<Service> = Api::namespaced(client.clone(), ns);
+    let services: Api<Service> = scene.api();
     for name in ["listeners", "instance", "backends", "refused"] {
         eventually(
             &format!("Service {name} to be Ready"),
@@ -589,14 +508,12 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
         eventually(
             &format!("{} on Service {}", row.annotation, row.service),
             TIMEOUT,
-            || shows(&client, ns, &emulator, row, &cert),
+            || shows(&scene, row, &cert),
         )
         .await;
     }
     // Every listener of the Service has the white list, HTTPS's too.
-    let lb = load_balancer(&client, ns, &emulator, "listeners")
-        .await
-        .unwrap();
+    let lb = service_load_balancer(&scene, "listeners").await.unwrap();
     for port in ["80", "443", "9000"] {
         assert_eq!(
             lb["listeners"][port]["access_control_status"], "open_white_list",
@@ -611,36 +528,29 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
 
     // One Warning for the ignored annotations, not one per reconcile: another change of the Service
     // (a new name) is applied without a second one.
-    let patch = json!({"metadata": {"annotations": {full_name("name"): "renamed"}}});
-    services
-        .patch("refused", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
+    patch_annotations(&services, "refused", json!({full_name("name"): "renamed"})).await;
     eventually(
         "the new name of the refused Service's SLB",
         TIMEOUT,
         || async {
-            let lb = load_balancer(&client, ns, &emulator, "refused").await?;
+            let lb = service_load_balancer(&scene, "refused").await?;
             (lb["name"] == "renamed").then_some(())
         },
     )
     .await;
-    let warnings = ignored_warnings(&client, ns, "refused").await;
+    let warnings = ignored_warnings(&scene, "refused").await;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].series.is_none(), "{warnings:?}");
 
     // Source ranges removed: every list closed and emptied; 0.0.0.0/0 is no restriction either.
     for ranges in [Value::Null, json!(["0.0.0.0/0"])] {
         let patch = json!({"metadata": {"annotations": {full_name("acl-status"): null}}, "spec": {"loadBalancerSourceRanges": ranges}});
-        services
-            .patch("listeners", &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .unwrap();
+        merge_patch(&services, "listeners", patch).await;
         eventually(
             &format!("the white lists closed with ranges {ranges}"),
             TIMEOUT,
             || async {
-                let lb = load_balancer(&client, ns, &emulator, "listeners").await?;
+                let lb = service_load_balancer(&scene, "listeners").await?;
                 ["80", "443", "9000"]
                     .iter()
                     .all(|p| {
@@ -654,7 +564,7 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
     }
 
     // preserve-lb-on-delete: that load balancer outlives its Service; the others go with theirs.
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), ns);
+    let instances: Api<SlbInstance> = scene.api();
     let kept = instances
         .get("instance")
         .await
@@ -663,41 +573,17 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
         .unwrap()
         .load_balancer_id
         .unwrap();
-    for name in ["listeners", "instance", "backends", "refused"] {
-        services
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
-    }
-    eventually(
-        "the Services to be gone",
-        Duration::from_secs(90),
-        || async {
-            services
-                .list(&ListParams::default())
-                .await
-                .ok()?
-                .items
-                .is_empty()
-                .then_some(())
-        },
-    )
-    .await;
-    assert_eq!(load_balancer_ids(slb.as_ref()).await, vec![kept.clone()]);
-    assert!(load_balancer_by_id(&emulator, &kept).is_some());
+    let names = ["listeners", "instance", "backends", "refused"];
+    delete_services(&services, &names, Duration::from_secs(90)).await;
+    assert_eq!(load_balancer_ids(scene.slb()).await, vec![kept.clone()]);
+    assert!(load_balancer_by_id(&scene.emulator, &kept).is_some());
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-acl").await;
-    let emulator = start_emulator().await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let ns = namespace.name.as_str();
+    let scene = Scene::start("op-svc-acl").await;
     let cases = [
         (
             "bad-range",
@@ -718,24 +604,10 @@ async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
             "needs the white list",
         ),
     ];
-    let services: Api<Service> = Api::namespaced(client.clone(), ns);
+    let services: Api<Service> = scene.api();
     for (name, annotations, extra, _) in &cases {
-        let mut spec = json!({
-            "type": "LoadBalancer",
-            "loadBalancerClass": CLASS,
-            "ports": [{"port": 80, "targetPort": 8080}],
-        });
-        if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
-            spec.extend(extra.clone());
-        }
-        let service = json!({"metadata": {"name": name, "annotations": annotations}, "spec": spec});
-        services
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(service).unwrap(),
-            )
-            .await
-            .unwrap();
+        let spec = service_spec(extra);
+        create_service(&scene.client, scene.ns(), name, annotations.clone(), spec).await;
     }
     for (name, _, _, expected) in &cases {
         let (status, reason, message) = eventually(&format!("{name} refused"), TIMEOUT, || async {
@@ -748,21 +620,13 @@ async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
             "{name}"
         );
         assert!(message.contains(expected), "{name}: {message}");
-        let events: Api<Event> = Api::namespaced(client.clone(), ns);
-        let warned = events
-            .list(&ListParams::default())
+        let warned = events_about(&scene.client, scene.ns(), "InvalidAnnotation", name)
             .await
-            .unwrap()
-            .items
             .into_iter()
-            .any(|e| {
-                e.reason.as_deref() == Some("InvalidAnnotation")
-                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(*name)
-                    && e.note.as_deref().is_some_and(|n| n.contains(expected))
-            });
+            .any(|e| e.note.as_deref().is_some_and(|n| n.contains(expected)));
         assert!(warned, "{name}: a Warning Event says why");
     }
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), ns);
+    let instances: Api<SlbInstance> = scene.api();
     assert!(
         instances
             .list(&ListParams::default())
@@ -771,46 +635,20 @@ async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
             .items
             .is_empty()
     );
-    assert!(load_balancer_ids(slb.as_ref()).await.is_empty());
-    for (name, _, _, _) in &cases {
-        services
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
-    }
-    eventually("the Services to be gone", TIMEOUT, || async {
-        services
-            .list(&ListParams::default())
-            .await
-            .ok()?
-            .items
-            .is_empty()
-            .then_some(())
-    })
-    .await;
-    operator.stop().await;
-    namespace.delete().await;
+    assert!(load_balancer_ids(scene.slb()).await.is_empty());
+    let names = cases.map(|(name, _, _, _)| name);
+    delete_services(&services, &names, TIMEOUT).await;
+    scene.end().await;
 }
 
 #[tokio::test]
 async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_balancer() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-vgp").await;
     let inventory: Vec<String> = ["i-0001", "i-0002", "i-0003", "i-0099"]
         .map(String::from)
         .to_vec();
-    let emulator = start_emulator_with_ecs(&inventory).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let ns = namespace.name.as_str();
-    let existing = slb
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            load_balancer_name: Some("made-elsewhere".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .load_balancer_id;
+    let scene = Scene::with_emulator("op-svc-vgp", start_emulator_with_ecs(&inventory).await).await;
+    let slb = scene.slb();
+    let existing = made_by_hand(slb, "made-elsewhere").await.load_balancer_id;
     // The group someone else made, with a backend of their own.
     let their_group = slb
         .create_vserver_group(&CreateVServerGroupRequest {
@@ -831,33 +669,13 @@ async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_ba
         full_name("vgroup-port"): format!("{their_group}:80"),
     });
     let spec = json!({"type": "LoadBalancer", "loadBalancerClass": CLASS, "ports": [{"port": 80, "targetPort": 8080}]});
-    let services: Api<Service> = Api::namespaced(client.clone(), ns);
-    let service = services
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(
-                json!({"metadata": {"name": "web", "annotations": annotations}, "spec": spec}),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let service = create_service(&scene.client, scene.ns(), "web", annotations, spec).await;
     let node_port = service.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
-    let servers = |lb: &Value| -> Vec<(String, i64)> {
-        lb["vserver_groups"][&their_group]["servers"]
-            .as_array()
-            .map(|servers| {
-                servers
-                    .iter()
-                    .map(|s| {
-                        (
-                            format!("{}:{}", s["server_id"].as_str().unwrap(), s["port"]),
-                            s["weight"].as_i64().unwrap(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    let their_servers = |lb: &Value| -> Vec<(String, i64)> {
+        servers(lb, &their_group, |s| {
+            format!("{}:{}", s["server_id"].as_str().unwrap(), s["port"])
+        })
+        .unwrap_or_default()
     };
     let with_nodes: Vec<(String, i64)> = ["i-0099:8080".to_owned()]
         .into_iter()
@@ -870,8 +688,8 @@ async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_ba
         "the nodes in their group, and the listener on it",
         TIMEOUT,
         || async {
-            let lb = load_balancer_by_id(&emulator, &existing)?;
-            let mut found = servers(&lb);
+            let lb = load_balancer_by_id(&scene.emulator, &existing)?;
+            let mut found = their_servers(&lb);
             found.sort();
             let listener_group = lb["listeners"]["80"]["attributes"]["VServerGroupId"]
                 .as_str()?
@@ -881,40 +699,27 @@ async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_ba
     )
     .await;
     assert_eq!(
-        lb_groups(&emulator, &existing),
+        lb_groups(&scene.emulator, &existing),
         vec![their_group.clone()],
         "no group of its own for the port"
     );
 
     // The Service goes: the listener and the nodes leave; the group, its own backend and the load
     // balancer stay.
-    services
-        .delete("web", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the Service to be gone", TIMEOUT, || async {
-        services.get_opt("web").await.ok()?.is_none().then_some(())
-    })
-    .await;
-    let lb = load_balancer_by_id(&emulator, &existing).expect("the adopted load balancer stays");
-    assert_eq!(servers(&lb), vec![("i-0099:8080".to_owned(), 100)]);
+    let services: Api<Service> = scene.api();
+    delete_and_wait(&services, "web", TIMEOUT).await;
+    let lb =
+        load_balancer_by_id(&scene.emulator, &existing).expect("the adopted load balancer stays");
+    assert_eq!(their_servers(&lb), vec![("i-0099:8080".to_owned(), 100)]);
     assert!(
         lb["listeners"].as_object().unwrap().is_empty(),
         "{}",
         lb["listeners"]
     );
-    let events: Api<Event> = Api::namespaced(client.clone(), ns);
-    let released = events
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .any(|e| e.reason.as_deref() == Some("Released"));
-    assert!(released, "the release is announced");
+    // The release is announced.
+    assert_events(&scene.client, scene.ns(), &["Released"]).await;
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 fn lb_groups(emulator: &RunningEmulator, id: &str) -> Vec<String> {

@@ -49,7 +49,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     let slb = slb.as_ref();
     let dir = tempfile::tempdir().unwrap();
     let first_pair = self_signed(dir.path(), "first");
-    create_tls_secret(&client, &namespace.name, "web-tls", &first_pair).await;
+    apply_tls_secret(&client, &namespace.name, "web-tls", &first_pair).await;
     create_deployment(&client, &namespace.name, 1).await;
     create_service(
         &client,
@@ -93,7 +93,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
 
     // A renewal: uploaded, swapped in, and the old certificate deleted.
     let second_pair = self_signed(dir.path(), "second");
-    renew_tls_secret(&client, &namespace.name, "web-tls", &second_pair).await;
+    apply_tls_secret(&client, &namespace.name, "web-tls", &second_pair).await;
     let second = eventually("the renewed certificate in use", TIMEOUT, || async {
         let id = https_certificate(slb, &lb, 443).await?;
         (id != first).then_some(id)

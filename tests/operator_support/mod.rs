@@ -382,16 +382,36 @@ pub fn object<K: serde::de::DeserializeOwned>(
     .unwrap()
 }
 
-/// The reasons of the Events in `namespace`.
-pub async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
+/// The Events in `namespace`.
+pub async fn events(client: &Client, namespace: &str) -> Vec<k8s_openapi::api::events::v1::Event> {
     let events: Api<k8s_openapi::api::events::v1::Event> =
         Api::namespaced(client.clone(), namespace);
-    let listed = events
+    events
         .list(&kube::api::ListParams::default())
         .await
-        .unwrap();
-    listed
+        .unwrap()
         .items
+}
+
+/// The Events in `namespace` with `reason` about the object `name`.
+pub async fn events_about(
+    client: &Client,
+    namespace: &str,
+    reason: &str,
+    name: &str,
+) -> Vec<k8s_openapi::api::events::v1::Event> {
+    let mut events = events(client, namespace).await;
+    events.retain(|e| {
+        e.reason.as_deref() == Some(reason)
+            && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+    });
+    events
+}
+
+/// The reasons of the Events in `namespace`.
+pub async fn event_reasons(client: &Client, namespace: &str) -> Vec<String> {
+    let events = events(client, namespace).await;
+    events
         .into_iter()
         .filter_map(|event| event.reason)
         .collect()
@@ -779,18 +799,30 @@ pub fn ecs_inventory() -> Vec<String> {
     (1..=40).map(|i| format!("i-{i:04}")).collect()
 }
 
+/// Merge-patches `name` with `patch`.
+pub async fn merge_patch<K>(api: &Api<K>, name: &str, patch: serde_json::Value) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap()
+}
+
 /// Merge-patches the spec of `name` with `spec`.
 pub async fn patch_spec<K>(api: &Api<K>, name: &str, spec: serde_json::Value) -> K
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    api.patch(
-        name,
-        &PatchParams::default(),
-        &Patch::Merge(&json!({ "spec": spec })),
-    )
-    .await
-    .unwrap()
+    merge_patch(api, name, json!({ "spec": spec })).await
+}
+
+/// Merge-patches the annotations of `name` with `annotations` (`null` removes one).
+pub async fn patch_annotations<K>(api: &Api<K>, name: &str, annotations: serde_json::Value) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    merge_patch(api, name, json!({"metadata": {"annotations": annotations}})).await
 }
 
 /// SLB's attributes of a listener, one function per protocol (each has its own action), `None`
@@ -882,8 +914,9 @@ pub async fn load_balancer_tags(
     .collect()
 }
 
-/// Creates the TLS Secret `name` with the certificate and key `pair`.
-pub async fn create_tls_secret(
+/// Writes the TLS Secret `name` with the certificate and key `pair`: creates it, or replaces its
+/// contents as cert-manager does when it renews a certificate.
+pub async fn apply_tls_secret(
     client: &Client,
     namespace: &str,
     name: &str,
@@ -892,22 +925,11 @@ pub async fn create_tls_secret(
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =
         Api::namespaced(client.clone(), namespace);
     secrets
-        .create(&PostParams::default(), &tls_secret(name, pair))
-        .await
-        .unwrap();
-}
-
-/// Replaces the TLS Secret `name` with one of `pair`, as cert-manager renews a certificate.
-pub async fn renew_tls_secret(
-    client: &Client,
-    namespace: &str,
-    name: &str,
-    pair: &(String, String),
-) {
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), namespace);
-    secrets
-        .replace(name, &PostParams::default(), &tls_secret(name, pair))
+        .patch(
+            name,
+            &PatchParams::apply("slb-operator-tests").force(),
+            &Patch::Apply(&tls_secret(name, pair)),
+        )
         .await
         .unwrap();
 }
@@ -917,4 +939,70 @@ pub async fn delete_service(client: &Client, namespace: &str, name: &str, timeou
     let services: Api<k8s_openapi::api::core::v1::Service> =
         Api::namespaced(client.clone(), namespace);
     delete_and_wait(&services, name, timeout).await;
+}
+
+/// The operator's LoadBalancerReady condition on a Service: status, reason and message.
+pub fn load_balancer_ready(
+    service: &k8s_openapi::api::core::v1::Service,
+) -> Option<(String, String, String)> {
+    let conditions = service.status.as_ref()?.conditions.as_ref()?;
+    let condition = conditions
+        .iter()
+        .find(|c| c.type_ == slb_operator::controller::service::LOAD_BALANCER_READY)?;
+    Some((
+        condition.status.clone(),
+        condition.reason.clone(),
+        condition.message.clone(),
+    ))
+}
+
+/// Waits until the test's namespace holds no `K` at all.
+pub async fn none_left<K>(api: &Api<K>, timeout: Duration)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let what = format!("every {} to be gone", K::kind(&()));
+    eventually(&what, timeout, || async {
+        let listed = api.list(&kube::api::ListParams::default()).await.ok()?;
+        listed.items.is_empty().then_some(())
+    })
+    .await;
+}
+
+/// Deletes the Services `names` and waits until none is left in the namespace.
+pub async fn delete_services(
+    services: &Api<k8s_openapi::api::core::v1::Service>,
+    names: &[&str],
+    timeout: Duration,
+) {
+    for name in names {
+        services
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    none_left(services, timeout).await;
+}
+
+/// Creates the object that `value` describes, and returns it as the apiserver stored it.
+pub async fn create_object<K>(api: &Api<K>, value: serde_json::Value) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let object: K = serde_json::from_value(value).unwrap();
+    api.create(&PostParams::default(), &object).await.unwrap()
+}
+
+/// Who holds the Lease `name`, if anyone does.
+pub async fn lease_holder(
+    leases: &Api<k8s_openapi::api::coordination::v1::Lease>,
+    name: &str,
+) -> Option<String> {
+    leases
+        .get_opt(name)
+        .await
+        .ok()??
+        .spec?
+        .holder_identity
+        .filter(|h| !h.is_empty())
 }
