@@ -119,7 +119,7 @@ async fn http_tcp_and_udp_listeners_are_created_updated_moved_and_deleted() {
     let created = http_listener(slb, &lb, 80).await.unwrap();
     assert_eq!(created.status, Some(ListenerStatus::Running));
     assert_eq!(created.backend_server_port, Some(8080));
-    assert_eq!(created.health_check, Some(OnOff::On));
+    assert_eq!(created.health.health_check, Some(OnOff::On));
     assert_eq!(
         tcp_listener(slb, &lb, 443).await.unwrap().status,
         Some(ListenerStatus::Running)
@@ -147,9 +147,9 @@ async fn http_tcp_and_udp_listeners_are_created_updated_moved_and_deleted() {
     assert_eq!(updated.sticky_session, Some(OnOff::On));
     assert_eq!(updated.sticky_session_type, Some(StickySessionType::Insert));
     assert_eq!(updated.cookie_timeout, Some(600));
-    assert_eq!(updated.health_check_uri.as_deref(), Some("/healthz"));
-    assert_eq!(updated.healthy_threshold, Some(5));
-    assert_eq!(updated.health_check_interval, Some(4));
+    assert_eq!(updated.health.health_check_uri.as_deref(), Some("/healthz"));
+    assert_eq!(updated.health.healthy_threshold, Some(5));
+    assert_eq!(updated.health.health_check_interval, Some(4));
     let access = access_control(slb, &lb).await.unwrap();
     assert_eq!(
         access.access_control_status,

@@ -312,7 +312,10 @@ async fn http_and_https_listeners() {
         Some(StickySessionType::Insert)
     );
     assert_eq!(attribute.cookie_timeout, Some(3600));
-    assert_eq!(attribute.health_check_uri.as_deref(), Some("/healthz"));
+    assert_eq!(
+        attribute.health.health_check_uri.as_deref(),
+        Some("/healthz")
+    );
 
     let id = |port| StartLoadBalancerListenerRequest {
         load_balancer_id: lb.clone(),
@@ -491,7 +494,7 @@ async fn tcp_and_udp_listeners_and_access_control() {
         .unwrap();
     assert_eq!(attribute.backend_server_port, Some(8443));
     assert_eq!(attribute.persistence_timeout, Some(120));
-    assert_eq!(attribute.healthy_threshold, Some(4));
+    assert_eq!(attribute.health.healthy_threshold, Some(4));
     assert_eq!(
         attribute.scheduler,
         Some(Scheduler::WeightedLeastConnections)
@@ -532,7 +535,7 @@ async fn tcp_and_udp_listeners_and_access_control() {
         .describe_load_balancer_udp_listener_attribute(&describe)
         .await
         .unwrap();
-    assert_eq!(attribute.health_check_interval, Some(3));
+    assert_eq!(attribute.health.health_check_interval, Some(3));
     assert_eq!(attribute.status, Some(ListenerStatus::Stopped));
 
     let items = vec!["10.0.0.1".to_owned(), "192.168.0.0/24".to_owned()];

@@ -1,6 +1,7 @@
 use super::*;
 use slb_api::{
-    HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute, Layer4ListenerAttribute, Scheduler,
+    HealthCheckAttribute, HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute,
+    Layer4ListenerAttribute, Scheduler,
 };
 
 use super::super::settings::*;
@@ -58,12 +59,15 @@ fn layer4_attribute(backend_port: u16) -> Layer4ListenerAttribute {
         status: Some(ListenerStatus::Running),
         scheduler: Some(Scheduler::WeightedRoundRobin),
         persistence_timeout: Some(0),
-        health_check: Some(OnOff::On),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_connect_port: Some(i32::from(backend_port)),
-        health_check_interval: Some(2),
+        health: HealthCheckAttribute {
+            health_check: Some(OnOff::On),
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            health_check_timeout: Some(5),
+            health_check_connect_port: Some(i32::from(backend_port)),
+            health_check_interval: Some(2),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -78,16 +82,19 @@ fn http_attribute() -> HttpListenerAttribute {
         x_forwarded_for: Some(OnOff::On),
         scheduler: Some(Scheduler::WeightedRoundRobin),
         sticky_session: Some(OnOff::Off),
-        health_check: Some(OnOff::On),
-        health_check_domain: Some("$_ip".into()),
-        health_check_uri: Some("/".into()),
-        health_check_connect_port: Some(8080),
-        healthy_threshold: Some(3),
-        unhealthy_threshold: Some(3),
-        health_check_timeout: Some(5),
-        health_check_interval: Some(2),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
         gzip: Some(OnOff::On),
+        health: HealthCheckAttribute {
+            health_check: Some(OnOff::On),
+            health_check_domain: Some("$_ip".into()),
+            health_check_uri: Some("/".into()),
+            health_check_connect_port: Some(8080),
+            healthy_threshold: Some(3),
+            unhealthy_threshold: Some(3),
+            health_check_timeout: Some(5),
+            health_check_interval: Some(2),
+            health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -320,8 +327,8 @@ fn a_changed_setting_sends_the_whole_configuration() {
 #[test]
 fn a_disabled_health_check_ignores_what_slb_keeps_of_it() {
     let mut attribute = http_attribute();
-    attribute.health_check = Some(OnOff::Off);
-    attribute.health_check_uri = Some("/old".into());
+    attribute.health.health_check = Some(OnOff::Off);
+    attribute.health.health_check_uri = Some("/old".into());
     assert_matches_http(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, healthCheck: {enabled: false}}",
         &attribute,
@@ -489,8 +496,11 @@ fn a_tcp_check_ignores_http_check_fields_and_groups_are_switched() {
     let desired = desired_from(&spec(TCP), &resolved);
     let attribute = Layer4ListenerAttribute {
         health_check_type: Some(HealthCheckType::Tcp),
-        health_check_uri: Some("/left-over".into()),
-        health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+        health: HealthCheckAttribute {
+            health_check_uri: Some("/left-over".into()),
+            health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
+            ..layer4_attribute(8443).health
+        },
         ..layer4_attribute(8443)
     };
     let address = address(443, ListenerProtocol::Tcp);
@@ -660,7 +670,10 @@ fn the_established_timeout_of_a_tcp_listener_is_created_and_set() {
     let attribute = Layer4ListenerAttribute {
         established_timeout: Some(900),
         health_check_type: Some(HealthCheckType::Tcp),
-        health_check: None,
+        health: HealthCheckAttribute {
+            health_check: None,
+            ..layer4_attribute(8443).health
+        },
         ..layer4_attribute(8443)
     };
     let observed = running(observed_layer4(ListenerProtocol::Tcp, &attribute));

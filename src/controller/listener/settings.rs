@@ -2,8 +2,8 @@
 //! so that comparing them says whether a call is needed (pure).
 
 use slb_api::{
-    HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute, Layer4ListenerAttribute, OnOff,
-    Scheduler, StickySessionType,
+    HealthCheckAttribute, HealthCheckHttpCode, HealthCheckType, HttpListenerAttribute,
+    Layer4ListenerAttribute, OnOff, Scheduler, StickySessionType,
 };
 
 use crate::crd::{self, HttpCode, ListenerProtocol, SlbListenerSpec};
@@ -262,24 +262,32 @@ pub fn observed_http(protocol: ListenerProtocol, attribute: &HttpListenerAttribu
             }),
         },
         established_timeout: None,
-        health: HealthSettings {
-            enabled: attribute.health_check == Some(OnOff::On),
-            check_type: None,
-            domain: attribute.health_check_domain.clone(),
-            uri: attribute.health_check_uri.clone(),
-            connect_port: attribute.health_check_connect_port,
-            healthy_threshold: attribute.healthy_threshold,
-            unhealthy_threshold: attribute.unhealthy_threshold,
-            timeout: attribute.health_check_timeout,
-            interval: attribute.health_check_interval,
-            http_codes: attribute.health_check_http_code.clone(),
-        },
+        health: observed_health(&attribute.health, None),
         v_server_group_id: attribute.v_server_group_id.clone(),
         master_slave_server_group_id: None,
         server_certificate_id: attribute.server_certificate_id.clone(),
         ca_certificate_id: attribute.ca_certificate_id.clone(),
     }
     .canonical(protocol)
+}
+
+/// The health check a describe reports.
+fn observed_health(
+    health: &HealthCheckAttribute,
+    check_type: Option<HealthCheckType>,
+) -> HealthSettings {
+    HealthSettings {
+        enabled: health.health_check == Some(OnOff::On),
+        check_type,
+        domain: health.health_check_domain.clone(),
+        uri: health.health_check_uri.clone(),
+        connect_port: health.health_check_connect_port,
+        healthy_threshold: health.healthy_threshold,
+        unhealthy_threshold: health.unhealthy_threshold,
+        timeout: health.health_check_timeout,
+        interval: health.health_check_interval,
+        http_codes: health.health_check_http_code.clone(),
+    }
 }
 
 /// What a TCP or UDP describe reports, in canonical form.
@@ -296,17 +304,10 @@ pub fn observed_layer4(
         gzip: None,
         forwarded_headers: None,
         established_timeout: attribute.established_timeout,
+        // TCP and UDP listeners always check.
         health: HealthSettings {
             enabled: true,
-            check_type: attribute.health_check_type,
-            domain: attribute.health_check_domain.clone(),
-            uri: attribute.health_check_uri.clone(),
-            connect_port: attribute.health_check_connect_port,
-            healthy_threshold: attribute.healthy_threshold,
-            unhealthy_threshold: attribute.unhealthy_threshold,
-            timeout: attribute.health_check_timeout,
-            interval: attribute.health_check_interval,
-            http_codes: attribute.health_check_http_code.clone(),
+            ..observed_health(&attribute.health, attribute.health_check_type)
         },
         v_server_group_id: attribute.v_server_group_id.clone(),
         master_slave_server_group_id: attribute.master_slave_server_group_id.clone(),

@@ -109,9 +109,9 @@ fn listener_attribute_examples() {
         response.master_slave_server_group_id.as_deref(),
         Some("rsp-1")
     );
-    assert_eq!(response.health_check_timeout, Some(5));
+    assert_eq!(response.health.health_check_timeout, Some(5));
     assert_eq!(
-        response.health_check_http_code,
+        response.health.health_check_http_code,
         vec![HealthCheckHttpCode::Http2xx, HealthCheckHttpCode::Http3xx]
     );
 

@@ -39,6 +39,29 @@ listener_request!(
     StopLoadBalancerListenerRequest
 );
 
+/// The health check a listener describe reports, for every protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HealthCheckAttribute {
+    #[serde(deserialize_with = "lenient::opt_enum")]
+    pub health_check: Option<OnOff>,
+    pub health_check_domain: Option<String>,
+    #[serde(rename = "HealthCheckURI")]
+    pub health_check_uri: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub health_check_connect_port: Option<i32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub healthy_threshold: Option<u32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub unhealthy_threshold: Option<u32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub health_check_timeout: Option<u32>,
+    #[serde(deserialize_with = "lenient::opt_num")]
+    pub health_check_interval: Option<u32>,
+    #[serde(deserialize_with = "lenient::comma_separated_enums")]
+    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+}
+
 /// `DescribeLoadBalancerHTTPListenerAttribute` / `…HTTPSListenerAttribute` response (HTTPS adds the
 /// certificate IDs). Numbers may arrive as strings; `Schedule` is accepted for `Scheduler`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -71,23 +94,8 @@ pub struct HttpListenerAttribute {
     #[serde(deserialize_with = "lenient::opt_num")]
     pub cookie_timeout: Option<u32>,
     pub cookie: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_enum")]
-    pub health_check: Option<OnOff>,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_connect_port: Option<i32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub healthy_threshold: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub unhealthy_threshold: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_timeout: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_interval: Option<u32>,
-    #[serde(deserialize_with = "lenient::comma_separated_enums")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    #[serde(flatten)]
+    pub health: HealthCheckAttribute,
     pub v_server_group_id: Option<String>,
     #[serde(deserialize_with = "lenient::opt_enum")]
     pub gzip: Option<OnOff>,
@@ -129,23 +137,9 @@ pub struct Layer4ListenerAttribute {
     /// TCP only.
     #[serde(deserialize_with = "lenient::opt_enum")]
     pub health_check_type: Option<HealthCheckType>,
-    #[serde(deserialize_with = "lenient::opt_enum")]
-    pub health_check: Option<OnOff>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub healthy_threshold: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub unhealthy_threshold: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_timeout: Option<u32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_connect_port: Option<i32>,
-    #[serde(deserialize_with = "lenient::opt_num")]
-    pub health_check_interval: Option<u32>,
-    pub health_check_domain: Option<String>,
-    #[serde(rename = "HealthCheckURI")]
-    pub health_check_uri: Option<String>,
-    #[serde(deserialize_with = "lenient::comma_separated_enums")]
-    pub health_check_http_code: Vec<HealthCheckHttpCode>,
+    /// Domain, URI and HTTP codes: TCP with the `http` check type only.
+    #[serde(flatten)]
+    pub health: HealthCheckAttribute,
     /// UDP only.
     pub health_check_req: Option<String>,
     /// UDP only.
