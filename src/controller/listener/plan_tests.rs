@@ -93,7 +93,6 @@ fn http_attribute() -> HttpListenerAttribute {
             health_check_timeout: Some(5),
             health_check_interval: Some(2),
             health_check_http_code: vec![HealthCheckHttpCode::Http2xx],
-            ..Default::default()
         },
         ..Default::default()
     }
