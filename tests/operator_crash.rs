@@ -9,12 +9,9 @@ mod operator_support;
 use std::time::Duration;
 
 use kube::Api;
-use kube::api::{Patch, PatchParams, PostParams};
 use operator_support::*;
 use serde_json::json;
-use slb_api::DescribeLoadBalancerAttributeRequest;
 use slb_emulator::Faults;
-use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
 
 /// How many load balancers the emulator holds, across its accounts.
@@ -33,10 +30,8 @@ fn load_balancers_in_state(state: &serde_json::Value) -> usize {
 
 #[tokio::test]
 async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-crash").await;
-    let emulator = start_emulator().await;
-    let slb = slb_client(&emulator);
+    let scene = Scene::without_operator("op-crash", start_emulator().await).await;
+    let (emulator, slb) = (&scene.emulator, scene.slb());
     // Every call is processed and then its answer is held: the window between CreateLoadBalancer
     // taking effect and the operator learning the ID (and writing it to status) lasts seconds.
     emulator.set_faults(Faults {
@@ -44,17 +39,10 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
         hang_ms: 5_000,
         ..Faults::default()
     });
-    let mut operator = spawn_operator(&emulator.url(), &namespace.name, "crash-test");
+    let mut operator = spawn_operator(&emulator.url(), scene.ns(), "crash-test");
 
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    let instance: SlbInstance = serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": "SlbInstance",
-        "metadata": {"name": "crash"},
-        "spec": {"internetChargeType": "paybytraffic"},
-    }))
-    .unwrap();
-    api.create(&PostParams::default(), &instance).await.unwrap();
+    let api: Api<SlbInstance> = scene.api();
+    create(&api, "crash", json!({"internetChargeType": "paybytraffic"})).await;
 
     // The test's own calls would be held as well, and the call log is written only once an answer
     // is sent, so it watches the emulator's state instead.
@@ -77,33 +65,18 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
     );
     // The spec changes while no operator runs: the recorded create is what gets repeated, as the
     // same ClientToken with other parameters would be refused.
-    api.patch(
-        "crash",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"spec": {"name": "renamed-after-crash"}})),
-    )
-    .await
-    .unwrap();
+    patch_spec(&api, "crash", json!({"name": "renamed-after-crash"})).await;
 
     emulator.set_faults(Faults::default());
     assert_eq!(
-        load_balancer_ids(slb.as_ref()).await.len(),
+        load_balancer_ids(slb).await.len(),
         1,
         "the create took effect"
     );
 
-    let mut restarted = spawn_operator(&emulator.url(), &namespace.name, "crash-test");
-    let ready = eventually(
-        "the SlbInstance to be Ready after the restart",
-        Duration::from_secs(60),
-        || async {
-            let object = api.get("crash").await.ok()?;
-            let status = object.status.as_ref()?;
-            is_ready(&status.conditions, object.metadata.generation).then_some(object.clone())
-        },
-    )
-    .await;
-    let ids = load_balancer_ids(slb.as_ref()).await;
+    let mut restarted = spawn_operator(&emulator.url(), scene.ns(), "crash-test");
+    let ready = wait_ready(&api, "crash", Duration::from_secs(60)).await;
+    let ids = load_balancer_ids(slb).await;
     assert_eq!(
         ids.len(),
         1,
@@ -116,18 +89,12 @@ async fn a_kill_between_create_and_status_write_leaves_exactly_one_load_balancer
         "the status names the one load balancer"
     );
     assert_eq!(status.pending_create, None, "nothing left in flight");
-    let attribute = slb
-        .describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
-            load_balancer_id: ids[0].clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     assert_eq!(
-        attribute.load_balancer_name, "renamed-after-crash",
+        attribute(slb, &ids[0]).await.load_balancer_name,
+        "renamed-after-crash",
         "the spec changed during the crash applies"
     );
     restarted.start_kill().ok();
     let _ = restarted.wait().await;
-    namespace.delete().await;
+    scene.end().await;
 }

@@ -9,10 +9,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 use operator_support::*;
 use serde_json::json;
-use slb_emulator::{Config as EmulatorConfig, Emulator, Faults};
 use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
 
@@ -21,29 +20,12 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 #[tokio::test]
 async fn scenarios_converge_under_faults_without_duplicates_or_leaks() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-faults").await;
-    let mut config = EmulatorConfig::for_tests();
-    config.faults = Faults {
-        error_503_rate: 0.10,
-        processing_same_request_rate: 0.05,
-        latency_ms: 50,
-        seed: 7,
-        ..Faults::default()
-    };
-    let emulator = Emulator::start(config).await.expect("the emulator starts");
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::with_emulator("op-faults", start_faulty_emulator(7).await).await;
+    let api: Api<SlbInstance> = scene.api();
 
     for i in 0..INSTANCES {
-        let instance: SlbInstance = serde_json::from_value(json!({
-            "apiVersion": "slb.operator.dev/v1alpha1",
-            "kind": "SlbInstance",
-            "metadata": {"name": format!("lb-{i}")},
-            "spec": {"internetChargeType": "paybytraffic", "tags": {"scenario": "faults"}},
-        }))
-        .unwrap();
-        api.create(&PostParams::default(), &instance).await.unwrap();
+        let spec = json!({"internetChargeType": "paybytraffic", "tags": {"scenario": "faults"}});
+        create(&api, &format!("lb-{i}"), spec).await;
     }
 
     let ids = eventually("every SlbInstance to be Ready", TIMEOUT, || async {
@@ -61,13 +43,14 @@ async fn scenarios_converge_under_faults_without_duplicates_or_leaks() {
         (ready.len() == INSTANCES).then_some(ready)
     })
     .await;
-    let held: BTreeSet<String> = slb_objects(&emulator.state())
+    let held: BTreeSet<String> = slb_objects(&scene.emulator.state())
         .into_iter()
         .filter(|(kind, _)| kind == "load_balancers")
         .map(|(_, id)| id)
         .collect();
     assert_eq!(held, ids, "one load balancer per SlbInstance, no duplicate");
-    let injected = emulator
+    let injected = scene
+        .emulator
         .calls()
         .iter()
         .filter(|c| c.code == "ServiceUnavailable" || c.code == "ProcessingSameRequest")
@@ -77,18 +60,9 @@ async fn scenarios_converge_under_faults_without_duplicates_or_leaks() {
     api.delete_collection(&DeleteParams::default(), &ListParams::default())
         .await
         .unwrap();
-    eventually("every SlbInstance to be gone", TIMEOUT, || async {
-        api.list(&ListParams::default())
-            .await
-            .ok()?
-            .items
-            .is_empty()
-            .then_some(())
-    })
-    .await;
-    let leaked = slb_objects(&emulator.state());
+    none_left(&api, TIMEOUT).await;
+    let leaked = slb_objects(&scene.emulator.state());
     assert!(leaked.is_empty(), "SLB objects leaked: {leaked:?}");
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }

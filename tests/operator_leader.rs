@@ -10,12 +10,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, PostParams};
 use operator_support::*;
 use serde_json::json;
-use slb_api::DescribeLoadBalancerAttributeRequest;
 use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, RunningEmulator};
-use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
 use tokio::process::{Child, Command};
 
@@ -66,42 +64,22 @@ fn spawn_replica_as(
 }
 
 async fn holder(leases: &Api<Lease>) -> Option<String> {
-    leases
-        .get_opt(LEASE)
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
-        .filter(|h| !h.is_empty())
+    lease_holder(leases, LEASE).await
 }
 
 #[tokio::test]
 async fn the_standby_takes_over_when_the_leader_shuts_down() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-leader").await;
-    let emulator = start_emulator().await;
-    let slb = slb_client(&emulator);
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::without_operator("op-leader", start_emulator().await).await;
+    let (client, ns, emulator) = (&scene.client, scene.ns(), &scene.emulator);
+    let leases: Api<Lease> = scene.api();
     // A Lease far longer than the takeover may take: the standby must see it released, not wait it out.
-    let mut a = spawn_replica_as(&emulator, &namespace.name, "replica-a", None, "60s");
-    let mut b = spawn_replica_as(&emulator, &namespace.name, "replica-b", None, "60s");
+    let mut a = spawn_replica_as(emulator, ns, "replica-a", None, "60s");
+    let mut b = spawn_replica_as(emulator, ns, "replica-b", None, "60s");
 
     let first = eventually("a leader", TIMEOUT, || holder(&leases)).await;
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    let instance = serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": "SlbInstance",
-        "metadata": {"name": "web"},
-        "spec": {"name": "before-failover"},
-    }))
-    .unwrap();
-    api.create(&PostParams::default(), &instance).await.unwrap();
-    let id = eventually("the SlbInstance to be Ready", TIMEOUT, || async {
-        let object = api.get("web").await.ok()?;
-        let status = object.status.clone()?;
-        is_ready(&status.conditions, object.metadata.generation).then_some(status.load_balancer_id?)
-    })
-    .await;
+    let api: Api<SlbInstance> = scene.api();
+    let spec = json!({"name": "before-failover"});
+    let id = ready_instance(client, ns, "web", spec, TIMEOUT).await;
 
     let (leader, standby) = if first == "replica-a" {
         (&mut a, &mut b)
@@ -127,27 +105,16 @@ async fn the_standby_takes_over_when_the_leader_shuts_down() {
     .await;
     assert_ne!(second, first);
 
-    let rename = json!({"spec": {"name": "after-failover"}});
-    api.patch("web", &PatchParams::default(), &Patch::Merge(&rename))
-        .await
-        .unwrap();
+    patch_spec(&api, "web", json!({"name": "after-failover"})).await;
     eventually("the new leader to apply the change", TIMEOUT, || async {
-        let request = DescribeLoadBalancerAttributeRequest {
-            load_balancer_id: id.clone(),
-            ..Default::default()
-        };
-        let remote = slb.describe_load_balancer_attribute(&request).await.ok()?;
+        let remote = load_balancer(scene.slb(), &id).await?;
         (remote.load_balancer_name == "after-failover").then_some(())
     })
     .await;
 
-    api.delete("web", &DeleteParams::default()).await.unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("web").await.unwrap().is_none().then_some(())
-    })
-    .await;
+    delete_and_wait(&api, "web", TIMEOUT).await;
     standby.kill().await.unwrap();
-    namespace.delete().await;
+    scene.end().await;
 }
 
 /// A kubeconfig for the ServiceAccount `name` of `namespace`: the tests' cluster, with a token.
@@ -210,57 +177,38 @@ async fn grant(
 ) {
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
     let subjects = json!([{"kind": "ServiceAccount", "name": account, "namespace": namespace}]);
+    let role = json!({"metadata": {"name": name}, "rules": rules});
+    let binding = |role_kind: &str| {
+        json!({
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name},
+            "subjects": subjects,
+        })
+    };
     if cluster_wide {
-        let role: ClusterRole =
-            serde_json::from_value(json!({"metadata": {"name": name}, "rules": rules})).unwrap();
-        Api::<ClusterRole>::all(client.clone())
-            .create(&PostParams::default(), &role)
-            .await
-            .unwrap();
-        let binding: ClusterRoleBinding = serde_json::from_value(json!({
-            "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": subjects,
-        }))
-        .unwrap();
-        Api::<ClusterRoleBinding>::all(client.clone())
-            .create(&PostParams::default(), &binding)
-            .await
-            .unwrap();
+        create_object(&Api::<ClusterRole>::all(client.clone()), role).await;
+        let bindings = Api::<ClusterRoleBinding>::all(client.clone());
+        create_object(&bindings, binding("ClusterRole")).await;
     } else {
-        let role: Role =
-            serde_json::from_value(json!({"metadata": {"name": name}, "rules": rules})).unwrap();
-        Api::<Role>::namespaced(client.clone(), namespace)
-            .create(&PostParams::default(), &role)
-            .await
-            .unwrap();
-        let binding: RoleBinding = serde_json::from_value(json!({
-            "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": subjects,
-        }))
-        .unwrap();
-        Api::<RoleBinding>::namespaced(client.clone(), namespace)
-            .create(&PostParams::default(), &binding)
-            .await
-            .unwrap();
+        create_object(&Api::<Role>::namespaced(client.clone(), namespace), role).await;
+        let bindings = Api::<RoleBinding>::namespaced(client.clone(), namespace);
+        create_object(&bindings, binding("Role")).await;
     }
 }
 
 #[tokio::test]
 async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-fence").await;
-    let emulator = start_emulator().await;
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &namespace.name);
+    let scene = Scene::without_operator("op-fence", start_emulator().await).await;
+    let (client, ns, emulator) = (&scene.client, scene.ns(), &scene.emulator);
+    let leases: Api<Lease> = scene.api();
     let dir = tempfile::tempdir().unwrap();
 
     // Replica A runs as a ServiceAccount whose Lease permission the test can take away.
-    let everything_but_leases = format!("{}-operator", namespace.name);
+    let everything_but_leases = format!("{}-operator", ns);
     grant(
-        &client,
-        &namespace.name,
+        client,
+        ns,
         "replica-a",
         &everything_but_leases,
         json!([{
@@ -272,31 +220,24 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     )
     .await;
     grant(
-        &client,
-        &namespace.name,
+        client,
+        ns,
         "replica-a",
         "leases",
         json!([{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]}]),
         false,
     )
     .await;
-    let kubeconfig =
-        service_account_kubeconfig(&client, &namespace.name, "replica-a", dir.path()).await;
-    let mut a = spawn_replica_as(
-        &emulator,
-        &namespace.name,
-        "replica-a",
-        Some(&kubeconfig),
-        SHORT_LEASE,
-    );
+    let kubeconfig = service_account_kubeconfig(client, ns, "replica-a", dir.path()).await;
+    let mut a = spawn_replica_as(&emulator, ns, "replica-a", Some(&kubeconfig), SHORT_LEASE);
     eventually("replica A to lead", TIMEOUT, || async {
         holder(&leases).await.filter(|h| h == "replica-a")
     })
     .await;
-    let mut b = spawn_replica(&emulator, &namespace.name, "replica-b");
+    let mut b = spawn_replica(emulator, ns, "replica-b");
 
     // Its renewals start failing: it must stop before its Lease (5 s) can run out.
-    Api::<RoleBinding>::namespaced(client.clone(), &namespace.name)
+    Api::<RoleBinding>::namespaced(client.clone(), ns)
         .delete("leases", &DeleteParams::default())
         .await
         .unwrap();
@@ -323,26 +264,9 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     assert_eq!(emulator.counters().writes, writes_when_a_stopped);
 
     // B acts as the leader now.
-    let api: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
-    let instance = serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": "SlbInstance",
-        "metadata": {"name": "web"},
-        "spec": {},
-    }))
-    .unwrap();
-    api.create(&PostParams::default(), &instance).await.unwrap();
-    eventually("the SlbInstance to be Ready", TIMEOUT, || async {
-        let object = api.get("web").await.ok()?;
-        let status = object.status.clone()?;
-        is_ready(&status.conditions, object.metadata.generation).then_some(())
-    })
-    .await;
-    api.delete("web", &DeleteParams::default()).await.unwrap();
-    eventually("the SlbInstance to be gone", TIMEOUT, || async {
-        api.get_opt("web").await.unwrap().is_none().then_some(())
-    })
-    .await;
+    ready_instance(client, ns, "web", json!({}), TIMEOUT).await;
+    let api: Api<SlbInstance> = scene.api();
+    delete_and_wait(&api, "web", TIMEOUT).await;
     b.kill().await.unwrap();
     let _ = Api::<ClusterRoleBinding>::all(client.clone())
         .delete(&everything_but_leases, &DeleteParams::default())
@@ -350,5 +274,5 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     let _ = Api::<ClusterRole>::all(client.clone())
         .delete(&everything_but_leases, &DeleteParams::default())
         .await;
-    namespace.delete().await;
+    scene.end().await;
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
 use serde_json::json;
@@ -31,8 +31,13 @@ async fn https_certificate(slb: &dyn SlbApi, lb: &str, port: u16) -> Option<Stri
     https_listener(slb, lb, port).await?.server_certificate_id
 }
 
-async fn instance_id(client: &Client, namespace: &str, name: &str) -> String {
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), namespace);
+/// The scene of these tests: the emulator knows the kwok nodes' ECS instances.
+async fn start(prefix: &str) -> Scene {
+    Scene::without_operator(prefix, start_emulator_with_ecs(&ecs_inventory()).await).await
+}
+
+async fn instance_id(scene: &Scene, name: &str) -> String {
+    let instances: Api<SlbInstance> = scene.api();
     eventually("the SlbInstance's load balancer ID", TIMEOUT, || async {
         instances.get(name).await.ok()?.status?.load_balancer_id
     })
@@ -41,19 +46,16 @@ async fn instance_id(client: &Client, namespace: &str, name: &str) -> String {
 
 #[tokio::test]
 async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_deleted() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-tls").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let slb = slb_client(&emulator);
-    let slb = slb.as_ref();
+    let scene = start("op-svc-tls").await;
+    scene.run_operator(|_| {}).await;
+    let (client, ns, slb) = (&scene.client, scene.ns(), scene.slb());
     let dir = tempfile::tempdir().unwrap();
     let first_pair = self_signed(dir.path(), "first");
-    apply_tls_secret(&client, &namespace.name, "web-tls", &first_pair).await;
-    create_deployment(&client, &namespace.name, 1).await;
+    apply_tls_secret(client, ns, "web-tls", &first_pair).await;
+    create_deployment(client, ns, 1).await;
     create_service(
-        &client,
-        &namespace.name,
+        client,
+        ns,
         "web",
         json!({
             format!("{PREFIX}protocol-port"): "https:443",
@@ -67,7 +69,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
         }),
     )
     .await;
-    let lb = instance_id(&client, &namespace.name, "web").await;
+    let lb = instance_id(&scene, "web").await;
     let first = eventually(
         "the certificate from the Secret on port 443",
         TIMEOUT,
@@ -79,7 +81,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
         std::slice::from_ref(&first)
     );
     // The listener's status follows its SLB call, so it is read until it names the certificate.
-    let listeners: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let listeners: Api<SlbListener> = scene.api();
     let recorded = eventually(
         "the certificate recorded in the listener's status",
         TIMEOUT,
@@ -93,7 +95,7 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
 
     // A renewal: uploaded, swapped in, and the old certificate deleted.
     let second_pair = self_signed(dir.path(), "second");
-    apply_tls_secret(&client, &namespace.name, "web-tls", &second_pair).await;
+    apply_tls_secret(client, ns, "web-tls", &second_pair).await;
     let second = eventually("the renewed certificate in use", TIMEOUT, || async {
         let id = https_certificate(slb, &lb, 443).await?;
         (id != first).then_some(id)
@@ -105,12 +107,11 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     .await;
 
     // The Service goes: the load balancer and the uploaded certificate with it.
-    delete_service(&client, &namespace.name, "web", TIMEOUT).await;
+    delete_service(client, ns, "web", TIMEOUT).await;
     assert!(load_balancer_ids(slb).await.is_empty());
     assert!(server_certificate_ids(slb).await.is_empty());
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 /// What the CCM leaves for a Service: a load balancer named and tagged after the Service's uid, a
@@ -169,12 +170,9 @@ async fn seed_ccm_load_balancer(
 
 #[tokio::test]
 async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
-    let client = cluster_client().await;
-    let namespace = TestNamespace::create(&client, "op-svc-ccm").await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let slb = slb_client(&emulator);
-    let slb = slb.as_ref();
-    create_deployment(&client, &namespace.name, 1).await;
+    let scene = start("op-svc-ccm").await;
+    let (client, ns, slb) = (&scene.client, scene.ns(), scene.slb());
+    create_deployment(client, ns, 1).await;
 
     // Two Services the CCM served (no operator runs yet): each has its load balancer, and the
     // address in its status.
@@ -183,10 +181,10 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         "selector": {"app": "web"},
         "ports": [{"port": 80, "targetPort": 8080}]
     });
-    let services: Api<Service> = Api::namespaced(client.clone(), &namespace.name);
+    let services: Api<Service> = scene.api();
     let mut seeded = BTreeMap::new();
     for name in ["moving", "staying"] {
-        let service = create_service(&client, &namespace.name, name, json!({}), spec.clone()).await;
+        let service = create_service(client, ns, name, json!({}), spec.clone()).await;
         let node_port = u16::try_from(
             service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0]
                 .node_port
@@ -205,43 +203,23 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         seeded.insert(name, (id, address, group));
     }
     // "moving" opts in; "staying" names the CCM's load balancer by ID without opting in.
-    services
-        .patch(
-            "moving",
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {MIGRATE_FROM_CCM_ANNOTATION: "true"}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    let opt_in = json!({MIGRATE_FROM_CCM_ANNOTATION: "true"});
+    patch_annotations(&services, "moving", opt_in).await;
     let (staying_id, _, _) = &seeded["staying"];
-    services
-        .patch(
-            "staying",
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {format!("{PREFIX}id"): staying_id}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    let by_id = json!({format!("{PREFIX}id"): staying_id});
+    patch_annotations(&services, "staying", by_id).await;
     let staying_tags = load_balancer_tags(slb, staying_id).await;
     // The CCM's Services are class-less. Even where the admin has this operator serve class-less
     // Services too, only the one that opts in is taken over.
-    let operator = Operator::start_with(&client, &emulator, &namespace.name, |config| {
-        config.manage_services_without_class = true;
-    })
-    .await;
+    scene
+        .run_operator(|config| config.manage_services_without_class = true)
+        .await;
 
     // The opted-in Service keeps its load balancer and address; the CCM's listener is replaced by
     // the Service's own (on its own VServer group) and the tags are ours.
     let (moving_id, moving_address, ccm_group) = &seeded["moving"];
-    assert_eq!(
-        &instance_id(&client, &namespace.name, "moving").await,
-        moving_id
-    );
-    let instances: Api<SlbInstance> = Api::namespaced(client.clone(), &namespace.name);
+    assert_eq!(&instance_id(&scene, "moving").await, moving_id);
+    let instances: Api<SlbInstance> = scene.api();
     let instance_uid = instances.get("moving").await.unwrap().metadata.uid.unwrap();
     eventually(
         "the load balancer tagged as ours, the CCM's tags gone",
@@ -260,17 +238,11 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
         },
     )
     .await;
-    let listeners_api: Api<SlbListener> = Api::namespaced(client.clone(), &namespace.name);
+    let listeners_api: Api<SlbListener> = scene.api();
+    wait_ready_condition(&listeners_api, "moving-80", TIMEOUT, |c| c.status == "True").await;
     let our_group = eventually("the listener on port 80 taken over", TIMEOUT, || async {
-        let listener = listeners_api.get("moving-80").await.ok()?;
-        let ready = listener
-            .status
-            .as_ref()?
-            .conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True");
         let group = tcp_listener(slb, moving_id, 80).await?.v_server_group_id?;
-        (ready && &group != ccm_group).then_some(group)
+        (&group != ccm_group).then_some(group)
     })
     .await;
     assert!(our_group.starts_with("rsp-"), "{our_group}");
@@ -284,17 +256,8 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     assert_eq!(ingress_ip(&service).as_ref(), Some(moving_address));
 
     // Without the opt-in, the CCM's load balancer is not the operator's: nothing is changed.
-    let instance = eventually("the adoption refused with NotOwned", TIMEOUT, || async {
-        let instance = instances.get("staying").await.ok()?;
-        let refused = instance
-            .status
-            .as_ref()?
-            .conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "False" && c.reason == "NotOwned");
-        refused.then_some(instance)
-    })
-    .await;
+    wait_not_ready(&instances, "staying", "NotOwned", TIMEOUT).await;
+    let instance = instances.get("staying").await.unwrap();
     assert_eq!(instance.spec.take_over_from_ccm, None);
     assert_eq!(load_balancer_tags(slb, staying_id).await, staying_tags);
     let groups = vserver_group_ids(slb, staying_id).await;
@@ -311,14 +274,13 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
 
     // The migrated Service now owns its load balancer: deleting it deletes the load balancer, as
     // the CCM would have.
-    delete_service(&client, &namespace.name, "moving", TIMEOUT).await;
+    delete_service(client, ns, "moving", TIMEOUT).await;
     assert!(!load_balancer_ids(slb).await.contains(moving_id));
     // The other goes and leaves the CCM's load balancer as it was.
-    delete_service(&client, &namespace.name, "staying", TIMEOUT).await;
+    delete_service(client, ns, "staying", TIMEOUT).await;
     assert_eq!(load_balancer_tags(slb, staying_id).await, staying_tags);
 
-    operator.stop().await;
-    namespace.delete().await;
+    scene.end().await;
 }
 
 /// Plays the part of the kubelet that kwok's pod stage leaves out: a pod is Ready only when its
@@ -405,16 +367,14 @@ async fn under_local_traffic_policy_pods_waiting_for_the_gate_stay_backends_so_i
 }
 
 async fn rollout_waits_for_slb(traffic_policy: &str) {
-    let client = cluster_client().await;
-    let prefix = format!("op-svc-gate-{}", traffic_policy.to_lowercase());
-    let namespace = TestNamespace::create(&client, &prefix).await;
-    let emulator = start_emulator_with_ecs(&ecs_inventory()).await;
-    let operator = Operator::start_on_watches(&client, &emulator, &namespace.name).await;
-    let kubelet = kubelet_readiness(client.clone(), namespace.name.clone());
+    let scene = start(&format!("op-svc-gate-{}", traffic_policy.to_lowercase())).await;
+    scene.run_operator(|_| {}).await;
+    let (client, ns) = (&scene.client, scene.ns());
+    let kubelet = kubelet_readiness(client.clone(), ns.to_owned());
     let gate = gate_condition_type("gated");
     create_service(
-        &client,
-        &namespace.name,
+        client,
+        ns,
         "gated",
         json!({}),
         json!({
@@ -426,11 +386,10 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
         }),
     )
     .await;
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace.name);
-    deployments
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
+    let deployments: Api<Deployment> = scene.api();
+    create_object(
+        &deployments,
+        json!({
                 "metadata": {"name": "gated"},
                 "spec": {
                     "replicas": 2,
@@ -447,14 +406,12 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
                         }
                     }
                 }
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    let lb = instance_id(&client, &namespace.name, "gated").await;
+        }),
+    )
+    .await;
+    let lb = instance_id(&scene, "gated").await;
     eventually("both pods' gates True on a normal SLB", TIMEOUT, || async {
-        let gates = gates(&client, &namespace.name, &gate).await;
+        let gates = gates(client, ns, &gate).await;
         (gates.len() == 2
             && gates
                 .iter()
@@ -475,12 +432,14 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
 
     // SLB finds the backends abnormal; a rollout starts: its new pod stays not Ready, so the old
     // pods stay.
-    emulator.set_health_overrides(health_overrides(&lb, "abnormal"));
+    scene
+        .emulator
+        .set_health_overrides(health_overrides(&lb, "abnormal"));
     eventually(
         "the gates False while SLB reports abnormal",
         TIMEOUT,
         || async {
-            let gates = gates(&client, &namespace.name, &gate).await;
+            let gates = gates(client, ns, &gate).await;
             gates
                 .iter()
                 .all(|(s, m)| s == "False" && m.contains("abnormal"))
@@ -505,18 +464,19 @@ async fn rollout_waits_for_slb(traffic_policy: &str) {
     assert_eq!(status.available_replicas.unwrap_or(0), 0, "{status:?}");
 
     // SLB reports them normal again: the gates turn True and the rollout finishes.
-    emulator.set_health_overrides(health_overrides(&lb, "normal"));
+    scene
+        .emulator
+        .set_health_overrides(health_overrides(&lb, "normal"));
     eventually(
         "the rollout to finish once SLB reports normal",
         Duration::from_secs(90),
         rolled_out,
     )
     .await;
-    let gates = gates(&client, &namespace.name, &gate).await;
+    let gates = gates(client, ns, &gate).await;
     assert!(gates.iter().all(|(s, _)| s == "True"), "{gates:?}");
 
     kubelet.abort();
-    delete_service(&client, &namespace.name, "gated", TIMEOUT).await;
-    operator.stop().await;
-    namespace.delete().await;
+    delete_service(client, ns, "gated", TIMEOUT).await;
+    scene.end().await;
 }

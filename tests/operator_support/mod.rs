@@ -593,25 +593,19 @@ pub async fn create_deployment(client: &Client, namespace: &str, replicas: i32) 
     let labels = json!({"app": "web"});
     let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
         Api::namespaced(client.clone(), namespace);
-    deployments
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": labels},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        // The image is never pulled: kwok plays the kubelet.
-                        "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
-                    }
-                }
-            }))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let deployment = json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                // The image is never pulled: kwok plays the kubelet.
+                "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]}
+            }
+        }
+    });
+    create_object(&deployments, deployment).await;
 }
 
 /// Scales the Deployment `web` in `namespace`.
