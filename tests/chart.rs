@@ -10,11 +10,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use kube::Api;
-use kube::api::{DeleteParams, PostParams};
 use operator_support::*;
 use serde_json::json;
 use slb_emulator::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
-use slb_operator::conditions::is_ready;
 use slb_operator::crd::SlbInstance;
 use tokio::process::Command;
 
@@ -49,6 +47,26 @@ async fn run(program: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `helm install` of the chart as `release` into `ns`, watching `ns`, with `values` (each a
+/// `--set`) and then `flags`.
+async fn install_chart(helm: &Path, release: &str, ns: &str, values: &[&str], flags: &[&str]) {
+    let watch = format!("watchNamespaces={{{ns}}}");
+    let mut args = vec![
+        "install",
+        release,
+        CHART,
+        "--namespace",
+        ns,
+        "--set",
+        &watch,
+    ];
+    for value in values {
+        args.extend(["--set", value]);
+    }
+    args.extend(flags);
+    run(helm, &args).await;
+}
+
 #[tokio::test]
 async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
     let client = cluster_client().await;
@@ -66,33 +84,21 @@ async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
     )
     .await;
     let endpoint = format!("slb.endpoint={}", emulator.url());
-    let watch = format!("watchNamespaces={{{ns}}}");
     let key_id = format!("credentials.accessKeyId={DEMO_ACCESS_KEY_ID}");
     let key_secret = format!("credentials.accessKeySecret={DEMO_ACCESS_KEY_SECRET}");
-    run(
+    let values = [
+        "slb.clusterId=chart-test",
+        &endpoint,
+        &key_id,
+        &key_secret,
+        "replicaCount=1",
+    ];
+    install_chart(
         &helm,
-        &[
-            "install",
-            &release,
-            CHART,
-            "--namespace",
-            ns,
-            "--wait",
-            "--timeout",
-            "90s",
-            "--set",
-            "slb.clusterId=chart-test",
-            "--set",
-            &endpoint,
-            "--set",
-            &watch,
-            "--set",
-            &key_id,
-            "--set",
-            &key_secret,
-            "--set",
-            "replicaCount=1",
-        ],
+        &release,
+        ns,
+        &values,
+        &["--wait", "--timeout", "90s"],
     )
     .await;
 
@@ -174,33 +180,16 @@ async fn the_chart_installs_and_its_rbac_suffices_for_the_operator() {
         .expect("the operator starts");
 
     let api: Api<SlbInstance> = Api::namespaced(client.clone(), ns);
-    let instance: SlbInstance = serde_json::from_value(json!({
-        "apiVersion": "slb.operator.dev/v1alpha1",
-        "kind": "SlbInstance",
-        "metadata": {"name": "via-chart"},
-        "spec": {"internetChargeType": "paybytraffic"},
-    }))
-    .unwrap();
-    api.create(&PostParams::default(), &instance).await.unwrap();
-    eventually(
-        "the SlbInstance to be Ready under the chart's RBAC",
-        Duration::from_secs(60),
-        || async {
-            let object = api.get("via-chart").await.ok()?;
-            let status = object.status.as_ref()?;
-            is_ready(&status.conditions, object.metadata.generation).then_some(())
-        },
+    create(
+        &api,
+        "via-chart",
+        json!({"internetChargeType": "paybytraffic"}),
     )
     .await;
-    api.delete("via-chart", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually(
-        "the finalizer to be released under the chart's RBAC",
-        Duration::from_secs(60),
-        || async { api.get_opt("via-chart").await.ok()?.is_none().then_some(()) },
-    )
-    .await;
+    // Ready under the chart's RBAC.
+    wait_ready(&api, "via-chart", Duration::from_secs(60)).await;
+    // Its finalizer released under the chart's RBAC.
+    delete_and_wait(&api, "via-chart", Duration::from_secs(60)).await;
     assert!(
         operator.try_wait().unwrap().is_none(),
         "the operator must still be running"
@@ -241,26 +230,12 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
     let release = format!("slb-operator-{ns}");
     let bin = tools_bin();
     let (helm, kubectl) = (bin.join("helm"), bin.join("kubectl"));
-    let watch = format!("watchNamespaces={{{ns}}}");
-    run(
-        &helm,
-        &[
-            "install",
-            &release,
-            CHART,
-            "--namespace",
-            ns,
-            "--set",
-            "slb.clusterId=rbac-test",
-            "--set",
-            "credentials.existingSecret=none",
-            "--set",
-            &watch,
-            "--set",
-            "replicaCount=0",
-        ],
-    )
-    .await;
+    let values = [
+        "slb.clusterId=rbac-test",
+        "credentials.existingSecret=none",
+        "replicaCount=0",
+    ];
+    install_chart(&helm, &release, ns, &values, &[]).await;
     let sa = format!("system:serviceaccount:{ns}:{release}");
     // What the operator needs (the in-cluster test proves it on every path; these are the scopes).
     for args in [

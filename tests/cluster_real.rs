@@ -4,57 +4,36 @@
 //! Needs `hack/cluster.sh up` first (the README's test command does it) and KUBECONFIG from `hack/cluster.sh env`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod operator_support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{DeleteParams, ListParams, PostParams};
-use kube::{Api, Client};
+use kube::Api;
+use kube::api::ListParams;
+use operator_support::{TestNamespace, cluster_client, create_object, eventually};
 use serde_json::json;
 
-async fn cluster_client() -> Client {
-    assert!(
-        std::env::var_os("KUBECONFIG").is_some(),
-        "KUBECONFIG is not set: run `hack/cluster.sh up` and `eval \"$(hack/cluster.sh env)\"` first"
-    );
-    Client::try_default()
-        .await
-        .expect("a client for the local control plane")
-}
-
-/// Polls `probe` every half second until it returns `Some`, or fails the test after `timeout`.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+/// The objects of `api` with the labels `selector`, `None` while the apiserver does not answer.
+async fn labelled<K>(api: &Api<K>, selector: &str) -> Option<Vec<K>>
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let list = api
+        .list(&ListParams::default().labels(selector))
+        .await
+        .ok()?;
+    Some(list.items)
 }
 
 #[tokio::test]
 async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them() {
     let client = cluster_client().await;
-    let ns_name = format!("cluster-real-{}", std::process::id());
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    namespaces
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": ns_name}})).unwrap(),
-        )
-        .await
-        .expect("namespace");
+    let namespace = TestNamespace::create(&client, "cluster-real").await;
+    let ns_name = namespace.name.clone();
 
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns_name);
     let services: Api<Service> = Api::namespaced(client.clone(), &ns_name);
@@ -75,24 +54,12 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
             }
         }
     });
-    deployments
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(deployment).unwrap(),
-        )
-        .await
-        .expect("deployment");
+    create_object(&deployments, deployment).await;
     let service = json!({
         "metadata": {"name": "web"},
         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}
     });
-    services
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(service).unwrap(),
-        )
-        .await
-        .expect("service");
+    create_object(&services, service).await;
 
     let kwok_nodes: BTreeSet<String> = nodes
         .list(&ListParams::default().labels("type=kwok"))
@@ -108,12 +75,8 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
         "3 Ready pods on kwok nodes",
         Duration::from_secs(90),
         || async {
-            let list = pods
-                .list(&ListParams::default().labels("app=web"))
-                .await
-                .ok()?;
-            let ready: Vec<(String, String)> = list
-                .items
+            let ready: Vec<(String, String)> = labelled(&pods, "app=web")
+                .await?
                 .iter()
                 .filter(|p| {
                     p.status
@@ -146,12 +109,8 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
         "the EndpointSlice controller to list 3 ready addresses",
         Duration::from_secs(60),
         || async {
-            let list = slices
-                .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
-                .await
-                .ok()?;
-            let ips: BTreeSet<String> = list
-                .items
+            let ips: BTreeSet<String> = labelled(&slices, "kubernetes.io/service-name=web")
+                .await?
                 .iter()
                 .flat_map(|s| s.endpoints.iter().flatten())
                 .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
@@ -166,8 +125,5 @@ async fn deployment_pods_become_ready_on_kwok_nodes_and_endpointslices_list_them
         "EndpointSlices must list exactly the Ready pods' addresses"
     );
 
-    namespaces
-        .delete(&ns_name, &DeleteParams::default())
-        .await
-        .expect("namespace deletion");
+    namespace.delete().await;
 }

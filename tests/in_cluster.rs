@@ -22,7 +22,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use kube::Api;
 use kube::api::ListParams;
-use operator_support::{TestNamespace, cluster_client, eventually};
+use operator_support::{TestNamespace, cluster_client, eventually, lease_holder};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -115,14 +115,22 @@ async fn cluster_ip(services: &Api<Service>, name: &str) -> String {
         .expect("a ClusterIP")
 }
 
-async fn holder(leases: &Api<Lease>, name: &str) -> Option<String> {
-    leases
-        .get_opt(name)
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
-        .filter(|h| !h.is_empty())
+/// Renames the load balancer of the SlbInstance `web` with kubectl, and waits until every object
+/// is Ready again.
+async fn rename_web(kubectl: &Path, ns: &str, name: &str, timeout: Duration) {
+    let patch = format!(r#"{{"spec":{{"name":"{name}"}}}}"#);
+    let args = [
+        "-n",
+        ns,
+        "patch",
+        "slbinstance",
+        "web",
+        "--type=merge",
+        "-p",
+        &patch,
+    ];
+    run(kubectl, &args).await;
+    wait_all_ready(kubectl, ns, timeout).await;
 }
 
 fn is_ready(pod: &Pod) -> bool {
@@ -412,7 +420,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
     }
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
     let leader = eventually("a leader", Duration::from_secs(60), || async {
-        holder(&leases, "slb-operator")
+        lease_holder(&leases, "slb-operator")
             .await
             .filter(|h| replicas.contains_key(h))
     })
@@ -514,7 +522,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
         "another replica to hold the Lease",
         LEASE_DURATION + Duration::from_secs(5),
         || async {
-            holder(&leases, "slb-operator")
+            lease_holder(&leases, "slb-operator")
                 .await
                 .filter(|h| *h != leader)
         },
@@ -526,21 +534,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
         took <= LEASE_DURATION + Duration::from_secs(1),
         "the Lease changed hands after {took:?}, more than the lease duration {LEASE_DURATION:?}"
     );
-    run(
-        &kubectl,
-        &[
-            "-n",
-            ns,
-            "patch",
-            "slbinstance",
-            "web",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"name":"web-after-failover"}}"#,
-        ],
-    )
-    .await;
-    wait_all_ready(&kubectl, ns, Duration::from_secs(90)).await;
+    rename_web(&kubectl, ns, "web-after-failover", Duration::from_secs(90)).await;
     assert!(
         writes(&emulator)
             .await
@@ -567,23 +561,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
         "180s",
     ];
     let upgrade = exec(&helm, &upgrade_args, None);
-    let change = async {
-        run(
-            &kubectl,
-            &[
-                "-n",
-                ns,
-                "patch",
-                "slbinstance",
-                "web",
-                "--type=merge",
-                "-p",
-                r#"{"spec":{"name":"web-during-upgrade"}}"#,
-            ],
-        )
-        .await;
-        wait_all_ready(&kubectl, ns, Duration::from_secs(120)).await;
-    };
+    let change = rename_web(&kubectl, ns, "web-during-upgrade", Duration::from_secs(120));
     let ((ok, out, err), ()) = tokio::join!(upgrade, change);
     assert!(ok, "helm upgrade failed:\n{out}{err}");
     let after = eventually(
@@ -599,7 +577,7 @@ async fn the_chart_runs_on_a_real_node_fails_over_upgrades_and_uninstalls() {
         "a leader after the upgrade",
         Duration::from_secs(60),
         || async {
-            holder(&leases, "slb-operator")
+            lease_holder(&leases, "slb-operator")
                 .await
                 .filter(|h| after.contains_key(h))
         },

@@ -229,7 +229,7 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     )
     .await;
     let kubeconfig = service_account_kubeconfig(client, ns, "replica-a", dir.path()).await;
-    let mut a = spawn_replica_as(&emulator, ns, "replica-a", Some(&kubeconfig), SHORT_LEASE);
+    let mut a = spawn_replica_as(emulator, ns, "replica-a", Some(&kubeconfig), SHORT_LEASE);
     eventually("replica A to lead", TIMEOUT, || async {
         holder(&leases).await.filter(|h| h == "replica-a")
     })
