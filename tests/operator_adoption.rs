@@ -147,7 +147,7 @@ async fn outside_the_adoption_namespaces_adopting_is_not_owned_and_writes_nothin
     adopt(&api, &id).await;
     let refused = wait_not_ready(&api, NAME, "NotOwned", TIMEOUT).await;
     assert!(refused.contains("--adoption-namespaces"), "{refused}");
-    wait_for_event(&scene.client, scene.ns(), "NotOwned", TIMEOUT).await;
+    scene.wait_for_event("NotOwned", TIMEOUT).await;
     let status = api.get(NAME).await.unwrap().status.unwrap_or_default();
     assert_eq!(status.load_balancer_id, None, "not adopted");
 

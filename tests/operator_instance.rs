@@ -112,12 +112,9 @@ async fn an_instance_is_created_tagged_updated_and_deleted() {
         load_balancer_ids(scene.slb()).await.is_empty(),
         "the load balancer is deleted"
     );
-    assert_events(
-        &scene.client,
-        scene.ns(),
-        &["Created", "Updated", "Deleted"],
-    )
-    .await;
+    scene
+        .assert_events(&["Created", "Updated", "Deleted"])
+        .await;
 
     scene.end().await;
 }
@@ -197,7 +194,7 @@ async fn drift_is_restored_with_an_event_and_the_steady_state_makes_no_calls() {
         (remote.load_balancer_name == "declared").then_some(())
     })
     .await;
-    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
+    scene.wait_for_event("DriftRestored", TIMEOUT).await;
     // Deleted outside: a new one is created in its place, and recorded.
     slb.delete_load_balancer(&DeleteLoadBalancerRequest {
         load_balancer_id: id.clone(),

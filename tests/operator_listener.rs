@@ -216,18 +216,15 @@ async fn http_tcp_and_udp_listeners_are_created_updated_moved_and_deleted() {
         Some(120),
         "the new listener has the whole spec"
     );
-    wait_for_event(&scene.client, scene.ns(), "Recreating", TIMEOUT).await;
+    scene.wait_for_event("Recreating", TIMEOUT).await;
 
     for name in ["http", "tcp", "udp"] {
         delete_and_wait(&api, name, TIMEOUT).await;
     }
     assert!(listener_ports(slb, &lb).await.is_empty());
-    assert_events(
-        &scene.client,
-        scene.ns(),
-        &["Created", "Updated", "Deleted"],
-    )
-    .await;
+    scene
+        .assert_events(&["Created", "Updated", "Deleted"])
+        .await;
     delete_instance(&scene, "web").await;
     scene.end().await;
 }
@@ -364,7 +361,7 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
     .await;
     assert_eq!(status.ca_certificate_id.as_deref(), Some(ca.as_str()));
     assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
-    wait_for_event(&scene.client, scene.ns(), "CertificateDeleted", TIMEOUT).await;
+    scene.wait_for_event("CertificateDeleted", TIMEOUT).await;
 
     delete_and_wait(&api, "https", TIMEOUT).await;
     assert!(listener_ports(slb, &lb).await.is_empty());
@@ -433,7 +430,7 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
         (remote.scheduler == Some(Scheduler::WeightedRoundRobin)).then_some(())
     })
     .await;
-    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
+    scene.wait_for_event("DriftRestored", TIMEOUT).await;
 
     // A listener deleted outside is created again, whitelist included.
     slb.delete_load_balancer_listener(&DeleteLoadBalancerListenerRequest {
@@ -531,7 +528,7 @@ async fn only_declared_listeners_are_touched_and_an_adopted_instance_keeps_them(
         Some(Scheduler::WeightedLeastConnections)
     );
     assert_eq!(taken_over.status, Some(ListenerStatus::Running));
-    wait_for_event(&scene.client, scene.ns(), "Adopted", TIMEOUT).await;
+    scene.wait_for_event("Adopted", TIMEOUT).await;
     let undeclared = http_listener(slb, &legacy, 81).await.unwrap();
     assert_eq!(undeclared.status, Some(ListenerStatus::Stopped));
     assert_eq!(undeclared.scheduler, Some(Scheduler::WeightedRoundRobin));
@@ -542,7 +539,7 @@ async fn only_declared_listeners_are_touched_and_an_adopted_instance_keeps_them(
         http_listener(slb, &legacy, 80).await.is_some(),
         "the listener stays"
     );
-    wait_for_event(&scene.client, scene.ns(), "Orphaned", TIMEOUT).await;
+    scene.wait_for_event("Orphaned", TIMEOUT).await;
 
     // On a load balancer the operator created, a listener made by hand at the declared port is
     // never changed or deleted.
@@ -817,7 +814,7 @@ async fn a_secret_whose_key_does_not_match_its_certificate_is_refused_before_any
             .any(|c| c.type_ == "Synced" && c.status == "False" && c.message.contains("tls.key")),
         "{status:?}"
     );
-    wait_for_event(&scene.client, scene.ns(), "InvalidCertificate", TIMEOUT).await;
+    scene.wait_for_event("InvalidCertificate", TIMEOUT).await;
     assert!(status.uploaded_certificates.is_empty(), "{status:?}");
     assert!(server_certificates(slb).await.is_empty());
     assert!(listener_ports(slb, &lb).await.is_empty());

@@ -158,12 +158,9 @@ async fn a_rule_is_created_repointed_and_deleted_and_holds_its_group_until_then(
     })
     .await;
     assert!(!vserver_group_ids(scene.slb(), &lb).await.contains(&group_b));
-    assert_events(
-        &scene.client,
-        scene.ns(),
-        &["Created", "Updated", "Deleted", "DependentsExist"],
-    )
-    .await;
+    scene
+        .assert_events(&["Created", "Updated", "Deleted", "DependentsExist"])
+        .await;
 
     delete_all(&scene).await;
     scene.end().await;
@@ -229,7 +226,7 @@ async fn a_rule_waits_for_its_references_and_drift_is_restored() {
         (rules.first().map(|r| r.2.as_str()) == Some(group_a.as_str())).then_some(())
     })
     .await;
-    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
+    scene.wait_for_event("DriftRestored", TIMEOUT).await;
 
     assert!(
         vserver_group_ids(scene.slb(), &lb).await.contains(&other),

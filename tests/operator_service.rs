@@ -271,12 +271,9 @@ async fn an_annotated_service_gets_an_slb_that_follows_annotations_and_scaling_a
         released.spec.and_then(|s| s.type_).as_deref(),
         Some("ClusterIP")
     );
-    assert_events(
-        &scene.client,
-        scene.ns(),
-        &["EnsuredLoadBalancer", "DeletedLoadBalancer"],
-    )
-    .await;
+    scene
+        .assert_events(&["EnsuredLoadBalancer", "DeletedLoadBalancer"])
+        .await;
 
     scene.end().await;
 }

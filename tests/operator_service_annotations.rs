@@ -717,7 +717,7 @@ async fn vgroup_port_puts_the_nodes_into_an_existing_group_of_an_adopted_load_ba
         lb["listeners"]
     );
     // The release is announced.
-    assert_events(&scene.client, scene.ns(), &["Released"]).await;
+    scene.assert_events(&["Released"]).await;
 
     scene.end().await;
 }

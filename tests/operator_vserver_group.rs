@@ -234,12 +234,9 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         group_names(scene.slb(), &lb).await.is_empty(),
         "the group is deleted"
     );
-    assert_events(
-        &scene.client,
-        scene.ns(),
-        &["Created", "Updated", "Deleted"],
-    )
-    .await;
+    scene
+        .assert_events(&["Created", "Updated", "Deleted"])
+        .await;
 
     let instances: Api<SlbInstance> = scene.api();
     delete_and_wait(&instances, "lb", TIMEOUT).await;
@@ -343,7 +340,7 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
         (remote_backends(scene.slb(), &id).await == declared).then_some(())
     })
     .await;
-    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
+    scene.wait_for_event("DriftRestored", TIMEOUT).await;
 
     delete_and_wait(&api, "drift", TIMEOUT).await;
     let instances: Api<SlbInstance> = scene.api();
@@ -572,7 +569,7 @@ async fn a_master_slave_group_is_created_restored_held_by_its_listener_and_delet
         status.master_slave_server_group_id.filter(|new| *new != id)
     })
     .await;
-    wait_for_event(&scene.client, scene.ns(), "DriftRestored", TIMEOUT).await;
+    scene.wait_for_event("DriftRestored", TIMEOUT).await;
 
     // A listener uses the group: deleting the object leaves it, and says why.
     let listeners: Api<SlbListener> = scene.api();

@@ -320,6 +320,26 @@ impl Scene {
         }
     }
 
+    /// Waits until the Events of the test's namespace include one with `reason`.
+    pub async fn wait_for_event(&self, reason: &str, timeout: Duration) {
+        eventually(&format!("a {reason} event"), timeout, || async {
+            let reasons = event_reasons(&self.client, self.ns()).await;
+            reasons.iter().any(|r| r == reason).then_some(())
+        })
+        .await;
+    }
+
+    /// Asserts that the Events of the test's namespace include each of `reasons`.
+    pub async fn assert_events(&self, reasons: &[&str]) {
+        let seen = event_reasons(&self.client, self.ns()).await;
+        for reason in reasons {
+            assert!(
+                seen.iter().any(|r| r == reason),
+                "no {reason} event in {seen:?}"
+            );
+        }
+    }
+
     /// Stops the operator and deletes the namespace.
     pub async fn end(self) {
         self.stop_operator().await;
@@ -543,29 +563,6 @@ where
 {
     api.delete(name, &DeleteParams::default()).await.unwrap();
     gone(api, name, timeout).await;
-}
-
-/// Waits until the Events in `namespace` include one with `reason`.
-pub async fn wait_for_event(client: &Client, namespace: &str, reason: &str, timeout: Duration) {
-    eventually(&format!("a {reason} event"), timeout, || async {
-        event_reasons(client, namespace)
-            .await
-            .iter()
-            .any(|r| r == reason)
-            .then_some(())
-    })
-    .await;
-}
-
-/// Asserts that the Events in `namespace` include each of `reasons`.
-pub async fn assert_events(client: &Client, namespace: &str, reasons: &[&str]) {
-    let seen = event_reasons(client, namespace).await;
-    for reason in reasons {
-        assert!(
-            seen.iter().any(|r| r == reason),
-            "no {reason} event in {seen:?}"
-        );
-    }
 }
 
 /// A load balancer made outside the operator, named `name`.
