@@ -445,21 +445,9 @@ fn the_image_is_pinned_by_digest_and_the_replicas_spread() {
         spec.containers[0].image.as_deref(),
         Some(format!("registry.example.com/slb-operator@{digest}").as_str())
     );
-    let container = &spec.containers[0];
-    assert!(
-        container
-            .resources
-            .as_ref()
-            .and_then(|r| r.requests.as_ref())
-            .is_some()
-    );
-    assert!(
-        container
-            .resources
-            .as_ref()
-            .and_then(|r| r.limits.as_ref())
-            .is_some()
-    );
+    let resources = spec.containers[0].resources.as_ref().expect("resources");
+    assert!(resources.requests.is_some(), "{resources:?}");
+    assert!(resources.limits.is_some(), "{resources:?}");
     let spread = spec.topology_spread_constraints.expect("topology spread");
     assert_eq!(spread[0].topology_key, "kubernetes.io/hostname");
     let selector = spread[0]

@@ -110,8 +110,7 @@ async fn explicit_backends_are_created_changed_in_chunks_of_twenty_and_deleted()
         json!({"instanceRef": {"name": "lb"}, "backends": initial}),
     )
     .await;
-    let created = ready_group(&api, "explicit").await;
-    let status = created.status.clone().unwrap();
+    let status = ready_group(&api, "explicit").await.status.unwrap();
     let id = status
         .v_server_group_id
         .clone()
