@@ -130,16 +130,23 @@ impl RunningEmulator {
         self.shared.reset()
     }
 
-    /// Stops accepting calls and waits (briefly) for in-flight ones.
+    /// Stops accepting calls and waits (briefly) for in-flight ones, then for the state to be let go
+    /// of, so that an emulator started next can open the same state file.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         if let Some(mut task) = self.task.take() {
-            match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            match tokio::time::timeout_at(deadline, &mut task).await {
                 Ok(joined) => joined??,
                 Err(_) => task.abort(),
             }
+        }
+        // The server returns once every connection is closed, but a connection's task can still hold
+        // the shared state (and with it the state file's lock) for a moment after.
+        while Arc::strong_count(&self.shared) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         Ok(())
     }
