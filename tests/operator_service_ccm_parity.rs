@@ -22,7 +22,7 @@ use slb_api::{
 use slb_emulator::HealthOverride;
 use slb_operator::controller::readiness_gate::gate_condition_type;
 use slb_operator::controller::service::{MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION};
-use slb_operator::crd::{SlbInstance, SlbListener};
+use slb_operator::crd::{DeletionPolicy, SlbInstance, SlbListener};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
@@ -280,6 +280,85 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     delete_service(client, ns, "staying", TIMEOUT).await;
     assert_eq!(load_balancer_tags(slb, staying_id).await, staying_tags);
 
+    scene.end().await;
+}
+
+/// The way back of docs/migrating-from-ccm.md: `preserve-lb-on-delete`, then the opt-in removed. The
+/// operator lets the class-less Service go and leaves the load balancer, its address and its
+/// listener in place for the CCM.
+#[tokio::test]
+async fn a_migrated_service_goes_back_leaving_its_load_balancer_in_place() {
+    let scene = start("op-svc-back").await;
+    let (client, ns, slb) = (&scene.client, scene.ns(), scene.slb());
+    create_deployment(client, ns, 1).await;
+    let spec = json!({
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"port": 80, "targetPort": 8080}]
+    });
+    let service = create_service(client, ns, "web", json!({}), spec).await;
+    let node_port = u16::try_from(
+        service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0]
+            .node_port
+            .unwrap(),
+    )
+    .unwrap();
+    let (id, address, _) = seed_ccm_load_balancer(slb, &service, 80, node_port).await;
+    let services: Api<Service> = scene.api();
+    patch_annotations(
+        &services,
+        "web",
+        json!({MIGRATE_FROM_CCM_ANNOTATION: "true"}),
+    )
+    .await;
+    // As the operator runs by default: class-less Services only when they opt in.
+    scene.run_operator(|_| {}).await;
+    let instances: Api<SlbInstance> = scene.api();
+    let listeners_api: Api<SlbListener> = scene.api();
+    wait_ready(&instances, "web", TIMEOUT).await;
+    wait_ready(&listeners_api, "web-80", TIMEOUT).await;
+    let taken_over = tcp_listener(slb, &id, 80).await.unwrap().v_server_group_id;
+
+    // Step 1: keep the load balancer when the operator lets go of it.
+    let preserve = json!({format!("{PREFIX}preserve-lb-on-delete"): "true"});
+    patch_annotations(&services, "web", preserve).await;
+    eventually("the instance to be orphaned on delete", TIMEOUT, || async {
+        let policy = instances.get("web").await.ok()?.spec.deletion_policy?;
+        (policy == DeletionPolicy::Orphan).then_some(())
+    })
+    .await;
+    // Step 2: the opt-in goes, and with it the operator's hold on the Service.
+    patch_annotations(&services, "web", json!({MIGRATE_FROM_CCM_ANNOTATION: null})).await;
+    gone(&instances, "web", TIMEOUT).await;
+    gone(&listeners_api, "web-80", TIMEOUT).await;
+    eventually("the Service to be released", TIMEOUT, || async {
+        let service = services.get("web").await.ok()?;
+        service
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+
+    // Everything the Service used in SLB is where it was, for the CCM to take back.
+    let lb = attribute(slb, &id).await;
+    assert_eq!(lb.address, address);
+    assert_eq!(
+        listeners(&lb),
+        BTreeMap::from([(80, ListenerProtocol::Tcp)])
+    );
+    let listener = tcp_listener(slb, &id, 80).await.unwrap();
+    assert_eq!(listener.v_server_group_id, taken_over);
+    assert!(
+        vserver_group_ids(slb, &id)
+            .await
+            .contains(taken_over.as_ref().unwrap())
+    );
+    scene.assert_events(&["Orphaned"]).await;
+
+    delete_service(client, ns, "web", TIMEOUT).await;
     scene.end().await;
 }
 
