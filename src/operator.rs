@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::FutureExt;
@@ -16,6 +16,7 @@ use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use prometheus_client::registry::Registry;
 use slb_api::{ClientConfig, SlbApi};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::admin::{self, AdminState};
 use crate::cli::RunArgs;
@@ -274,7 +275,8 @@ fn lease_is_free(lease: &Lease) -> bool {
 /// Reads the Lease every few seconds and stops this replica before its leadership can have passed
 /// to another: once the last renewal it saw of its own is older than the Lease duration less a
 /// margin (renewals failing, the Lease unreadable, or another holder), it notifies `fenced` and
-/// shuts down. The Lease manager's own loss signal comes only after the fact.
+/// shuts down. The Lease manager's own loss signal comes only after the fact. The deadline is a
+/// timer of its own, so a read that hangs (kube sets no read timeout) cannot hold the fence back.
 async fn watch_renewals(
     leases: Api<Lease>,
     name: String,
@@ -286,29 +288,34 @@ async fn watch_renewals(
     let margin = fence_margin(duration);
     let mut confirmed = Instant::now();
     loop {
-        tokio::time::sleep(margin / 2).await;
-        match leases.get_opt(&name).await {
-            Ok(Some(lease)) => {
-                if let Some(renewed) = own_renewal(&lease, &identity) {
-                    // The renewal time is written by this replica's own clock.
-                    let age = Timestamp::now().duration_since(renewed);
-                    let age = Duration::try_from(age).unwrap_or_default();
-                    confirmed = confirmed.max(Instant::now().checked_sub(age).unwrap_or(confirmed));
+        let deadline = confirmed + fence_after(duration);
+        let read = async {
+            tokio::time::sleep(margin / 2).await;
+            leases.get_opt(&name).await
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => break,
+            read = read => match read {
+                Ok(Some(lease)) => {
+                    if let Some(renewed) = own_renewal(&lease, &identity) {
+                        // The renewal time is written by this replica's own clock.
+                        let age = Timestamp::now().duration_since(renewed);
+                        let age = Duration::try_from(age).unwrap_or_default();
+                        let at = Instant::now().checked_sub(age).unwrap_or(confirmed);
+                        confirmed = confirmed.max(at);
+                    }
                 }
-            }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the leader election Lease"),
-        }
-        if lease_expired_for_us(confirmed.elapsed(), duration) {
-            tracing::error!(
-                unconfirmed = ?confirmed.elapsed(),
-                "the Lease was not renewed in time; stopping before another replica can take it"
-            );
-            fenced.notify_one();
-            let _ = shutdown.send(true);
-            return;
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot read the leader election Lease"),
+            },
         }
     }
+    tracing::error!(
+        unconfirmed = ?confirmed.elapsed(),
+        "the Lease was not renewed in time; stopping before another replica can take it"
+    );
+    fenced.notify_one();
+    let _ = shutdown.send(true);
 }
 
 /// How many seconds before the Lease runs out its holder renews it: half the duration (kube-lease-manager
@@ -324,9 +331,9 @@ fn fence_margin(duration: Duration) -> Duration {
     (duration / 4).max(Duration::from_secs(1))
 }
 
-/// Whether a replica whose last confirmed renewal is `unconfirmed` old must stop (pure).
-fn lease_expired_for_us(unconfirmed: Duration, duration: Duration) -> bool {
-    unconfirmed + fence_margin(duration) >= duration
+/// How long after its last confirmed renewal a replica stops: the Lease duration less the margin.
+fn fence_after(duration: Duration) -> Duration {
+    duration.saturating_sub(fence_margin(duration))
 }
 
 /// The last renewal time of `lease`, if `identity` holds it.
@@ -385,16 +392,44 @@ mod tests {
 
     #[test]
     fn a_leader_stops_before_its_lease_can_run_out() {
-        let duration = Duration::from_secs(15);
-        assert!(!lease_expired_for_us(Duration::from_secs(5), duration));
-        assert!(!lease_expired_for_us(Duration::from_secs(11), duration));
         // 15 s less a margin of 3.75 s.
-        assert!(lease_expired_for_us(
-            Duration::from_millis(11_250),
-            duration
-        ));
-        assert!(lease_expired_for_us(Duration::from_secs(30), duration));
+        assert_eq!(
+            fence_after(Duration::from_secs(15)),
+            Duration::from_millis(11_250)
+        );
+        assert_eq!(fence_after(Duration::from_secs(2)), Duration::from_secs(1));
         assert_eq!(fence_margin(Duration::from_secs(2)), Duration::from_secs(1));
+    }
+
+    /// A Lease read that never answers (kube sets no read timeout) must not keep the leader
+    /// acting past its deadline: the fence fires on time all the same.
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_read_that_hangs_does_not_hold_the_fence_back() {
+        let hangs = tower::service_fn(|_: axum::http::Request<kube::client::Body>| {
+            std::future::pending::<Result<axum::http::Response<kube::client::Body>, std::io::Error>>(
+            )
+        });
+        let leases: Api<Lease> = Api::default_namespaced(Client::new(hangs, "default"));
+        let fenced = Arc::new(tokio::sync::Notify::new());
+        let (shutdown, stopping) = watch::channel(false);
+        let duration = Duration::from_secs(8);
+        let started = Instant::now();
+        let fence = watch_renewals(
+            leases,
+            "lease".to_owned(),
+            "me".to_owned(),
+            duration,
+            fenced.clone(),
+            shutdown,
+        );
+        tokio::time::timeout(duration * 2, fence)
+            .await
+            .expect("the fence fired while the read hung");
+        assert_eq!(started.elapsed(), fence_after(duration));
+        assert!(*stopping.borrow());
+        tokio::time::timeout(Duration::ZERO, fenced.notified())
+            .await
+            .expect("the controllers were told to stop");
     }
 
     #[test]
