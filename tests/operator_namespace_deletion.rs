@@ -19,7 +19,7 @@ use kube::api::{
 use kube::discovery::pinned_kind;
 use kube::{Api, Client, ResourceExt};
 use operator_support::*;
-use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, RunningEmulator};
+use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, RunningEmulator, TransitionDelays};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::service::LOAD_BALANCER_READY;
 use slb_operator::crd::{
@@ -97,9 +97,11 @@ where
 }
 
 async fn start_emulator_with(faults: Faults) -> RunningEmulator {
-    // No ECS inventory: the examples name ECS instances of their own.
+    // No ECS inventory: the examples name ECS instances of their own. Listener transitions take
+    // as long as in the emulator users run, not the instant ones of the other tests.
     let config = EmulatorConfig {
         faults,
+        delays: TransitionDelays::uniform(Duration::from_millis(TransitionDelays::SERVED_MS)),
         ..EmulatorConfig::for_tests()
     };
     Emulator::start(config).await.expect("the emulator starts")

@@ -134,6 +134,10 @@ pub struct TransitionDelays {
 }
 
 impl TransitionDelays {
+    /// What the binary runs with unless told otherwise (`--transition-delay-ms`): a second per
+    /// transition, so that clients meet the intermediate states as they would in SLB.
+    pub const SERVED_MS: u64 = 1000;
+
     pub const fn uniform(delay: Duration) -> Self {
         Self {
             start: delay,

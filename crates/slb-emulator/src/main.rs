@@ -54,7 +54,7 @@ struct Args {
     #[arg(long)]
     ecs_instances: Option<PathBuf>,
     /// Duration of listener transitions (starting, configuring, stopping), in milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = TransitionDelays::SERVED_MS)]
     transition_delay_ms: u64,
     /// Probability of answering InternalInvokeError (HTTP 500) without processing.
     #[arg(long, default_value_t = 0.0)]
