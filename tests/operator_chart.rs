@@ -315,6 +315,23 @@ fn the_adoption_values_become_the_operators_flags() {
 }
 
 #[test]
+fn the_service_values_become_the_operators_flags() {
+    // Off by default: in a cluster that also runs the CCM, both would serve a class-less Service.
+    let default = run_args(&documents(&template(&[]).unwrap()));
+    assert!(!default.manage_services_without_class);
+    assert_eq!(default.service_load_balancer_class, "slb.operator.dev/slb");
+    let set = run_args(&documents(
+        &template(&[
+            "--set=services.manageWithoutClass=true",
+            "--set=services.loadBalancerClass=example.com/slb",
+        ])
+        .unwrap(),
+    ));
+    assert!(set.manage_services_without_class);
+    assert_eq!(set.service_load_balancer_class, "example.com/slb");
+}
+
+#[test]
 fn concurrency_per_kind_becomes_the_operators_flag_and_unknown_kinds_are_refused() {
     assert!(
         run_args(&documents(&template(&[]).unwrap()))
