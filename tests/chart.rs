@@ -299,6 +299,68 @@ async fn the_service_account_may_do_nothing_beyond_what_the_chart_grants() {
     ] {
         assert!(!allowed_as(&kubectl, &sa, &args).await, "allowed: {args:?}");
     }
+
+    // A namespace user with the built-in edit role: the custom resources through the chart's
+    // aggregated roles, but never their status, whose IDs the operator trusts.
+    let user = format!("system:serviceaccount:{ns}:team-user");
+    let binding = format!("--serviceaccount={ns}:team-user");
+    run(
+        &kubectl,
+        &[
+            "create",
+            "rolebinding",
+            "team-edit",
+            "--clusterrole=edit",
+            &binding,
+            "-n",
+            ns,
+        ],
+    )
+    .await;
+    let resources =
+        "slbinstances,slblisteners,slbvservergroups,slbmasterslaveservergroups,slbrules";
+    // The aggregation controller fills the edit role in its own time.
+    let aggregated = Duration::from_secs(30);
+    eventually(
+        "the edit role to take the custom resources",
+        aggregated,
+        || async {
+            let mut allowed = true;
+            for resource in resources.split(',') {
+                for verb in ["create", "patch", "delete", "get"] {
+                    allowed &= can_i(&kubectl, &user, &[verb, resource, "-n", ns]).await;
+                }
+            }
+            allowed.then_some(())
+        },
+    )
+    .await;
+    for resource in resources.split(',') {
+        for verb in ["patch", "update"] {
+            let args = [verb, resource, "--subresource=status", "-n", ns];
+            assert!(!can_i(&kubectl, &user, &args).await, "allowed: {args:?}");
+        }
+    }
     run(&helm, &["uninstall", &release, "--namespace", ns, "--wait"]).await;
     namespace.delete().await;
+}
+
+/// `kubectl auth can-i` as `user`: whether the apiserver would allow it.
+async fn can_i(kubectl: &Path, user: &str, args: &[&str]) -> bool {
+    let output = Command::new(kubectl)
+        .args(["auth", "can-i", &format!("--as={user}")])
+        .args(args)
+        .output()
+        .await
+        .expect("kubectl runs");
+    let answer = String::from_utf8_lossy(&output.stdout);
+    match answer.trim() {
+        "yes" => true,
+        "no" => false,
+        other => panic!(
+            "kubectl auth can-i {}: {other} {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
 }

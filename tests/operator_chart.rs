@@ -152,8 +152,8 @@ fn run_args(documents: &[serde_yaml::Value]) -> RunArgs {
     run_args
 }
 
-/// The rules of every rendered `kind` (ClusterRole or Role), by namespace (empty for a ClusterRole),
-/// leaving out the leader election Role.
+/// The operator's rules of every rendered `kind` (ClusterRole or Role), by namespace (empty for a
+/// ClusterRole), leaving out the leader election Role and the roles aggregated into the users'.
 fn rules_by_namespace(
     documents: &[serde_yaml::Value],
     kind: &str,
@@ -161,10 +161,17 @@ fn rules_by_namespace(
     let mut rules = BTreeMap::new();
     for document in documents.iter().filter(|d| d["kind"] == kind) {
         let metadata = &document["metadata"];
-        if metadata["name"]
-            .as_str()
-            .unwrap()
-            .ends_with("-leader-election")
+        let for_users = metadata["labels"].as_mapping().is_some_and(|labels| {
+            labels.keys().any(|key| {
+                key.as_str()
+                    .is_some_and(|key| key.starts_with("rbac.authorization.k8s.io/aggregate-to-"))
+            })
+        });
+        if for_users
+            || metadata["name"]
+                .as_str()
+                .unwrap()
+                .ends_with("-leader-election")
         {
             continue;
         }
