@@ -63,6 +63,14 @@ fn spawn_replica_as(
         .expect("the operator binary starts")
 }
 
+/// Wall-clock milliseconds, as the emulator's call log records arrivals.
+fn now_ms() -> u64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from(since_epoch.as_millis()).unwrap()
+}
+
 async fn holder(leases: &Api<Lease>) -> Option<String> {
     lease_holder(leases, LEASE).await
 }
@@ -235,6 +243,24 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     })
     .await;
     let mut b = spawn_replica(emulator, ns, "replica-b");
+    // A is busy when it loses the Lease: an instance renamed every 200 ms keeps it writing, so a
+    // leader that went on acting would show in the call log.
+    let api: Api<SlbInstance> = scene.api();
+    ready_instance(client, ns, "busy", json!({}), TIMEOUT).await;
+    let renaming = tokio::spawn({
+        let api = api.clone();
+        async move {
+            for round in 0.. {
+                merge_patch(
+                    &api,
+                    "busy",
+                    json!({"spec": {"name": format!("busy-{round}")}}),
+                )
+                .await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    });
 
     // Its renewals start failing: it must stop before its Lease (5 s) can run out.
     Api::<RoleBinding>::namespaced(client.clone(), ns)
@@ -246,6 +272,14 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
         .expect("the leader that cannot renew stops")
         .unwrap();
     let a_stopped = std::time::Instant::now();
+    let a_stopped_ms = now_ms();
+    let renamed_until_its_stop = emulator.calls().iter().any(|call| {
+        call.action == "SetLoadBalancerName" && call.arrived_ms + 2_000 >= a_stopped_ms
+    });
+    assert!(
+        renamed_until_its_stop,
+        "A was writing in the 2 s before its fence"
+    );
     let lease = leases.get(LEASE).await.unwrap().spec.unwrap();
     assert_eq!(
         lease.holder_identity.as_deref(),
@@ -260,13 +294,18 @@ async fn a_leader_that_cannot_renew_stops_before_the_standby_takes_over() {
     )
     .await;
     assert!(a_stopped.elapsed() > Duration::ZERO);
-    // Between A's stop and B's start nobody leads, so nothing was written.
+    // Between A's stop and B's start nobody leads, so nothing was written, busy as the instance is.
     assert_eq!(emulator.counters().writes, writes_when_a_stopped);
 
-    // B acts as the leader now.
+    // B acts as the leader now: the renames go on through it.
+    eventually("B to carry on the renames", TIMEOUT, || async {
+        (emulator.counters().writes > writes_when_a_stopped).then_some(())
+    })
+    .await;
+    renaming.abort();
     ready_instance(client, ns, "web", json!({}), TIMEOUT).await;
-    let api: Api<SlbInstance> = scene.api();
     delete_and_wait(&api, "web", TIMEOUT).await;
+    delete_and_wait(&api, "busy", TIMEOUT).await;
     b.kill().await.unwrap();
     let _ = Api::<ClusterRoleBinding>::all(client.clone())
         .delete(&everything_but_leases, &DeleteParams::default())
