@@ -1,5 +1,6 @@
 //! SlbInstance against the local control plane and an in-process slb-emulator: create, update,
-//! delete, adoption with Orphan, drift restored, and no calls in the steady state.
+//! delete, adoption with Orphan, load balancers of another object or cluster left alone, drift
+//! restored, and no calls in the steady state.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -11,7 +12,7 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use operator_support::*;
 use serde_json::json;
-use slb_api::{DeleteLoadBalancerRequest, SetLoadBalancerNameRequest};
+use slb_api::{AddTagsRequest, DeleteLoadBalancerRequest, SetLoadBalancerNameRequest, Tag};
 use slb_operator::conditions::is_ready;
 use slb_operator::controller::instance::{CLUSTER_ID_TAG, OWNER_UID_TAG};
 use slb_operator::crd::SlbInstance;
@@ -150,6 +151,57 @@ async fn an_adopted_load_balancer_is_left_untouched_and_orphaned() {
     );
     let tags = load_balancer_tags(scene.slb(), &existing.load_balancer_id).await;
     assert!(tags.is_empty(), "{tags:?}");
+
+    scene.end().await;
+}
+
+/// Load balancers another object or another cluster holds, by their tags: adopting either is
+/// refused with NotOwned and a Warning, and nothing in SLB changes, not even on delete.
+#[tokio::test]
+async fn a_load_balancer_tagged_for_another_object_or_cluster_is_never_touched() {
+    let scene = Scene::without_operator("op-foreign", start_emulator().await).await;
+    let slb = scene.slb();
+    let mut foreign = Vec::new();
+    for (name, cluster) in [
+        ("other-object", "test-cluster"),
+        ("other-cluster", "elsewhere"),
+    ] {
+        let id = made_by_hand(slb, name).await.load_balancer_id;
+        slb.add_tags(&AddTagsRequest {
+            load_balancer_id: id.clone(),
+            tags: vec![
+                Tag::new(OWNER_UID_TAG, "0b1d2a6e-0000-4000-8000-000000000000"),
+                Tag::new(CLUSTER_ID_TAG, cluster),
+            ],
+        })
+        .await
+        .unwrap();
+        let tags = load_balancer_tags(slb, &id).await;
+        foreign.push((name, id, tags));
+    }
+    let writes_before = scene.emulator.counters().writes;
+    // The tests' operator runs as cluster "test-cluster".
+    scene.run_operator(|_| {}).await;
+    let api: Api<SlbInstance> = scene.api();
+
+    for (name, id, _) in &foreign {
+        create(&api, name, json!({"loadBalancerId": id})).await;
+        let refused = wait_not_ready(&api, name, "NotOwned", TIMEOUT).await;
+        assert!(refused.contains(id.as_str()), "{refused}");
+    }
+    scene.wait_for_event("NotOwned", TIMEOUT).await;
+    for (name, _, _) in &foreign {
+        delete_and_wait(&api, name, TIMEOUT).await;
+    }
+    for (name, id, tags) in &foreign {
+        let remote = load_balancer(slb, id).await.expect("it stays");
+        assert_eq!(&remote.load_balancer_name, name);
+        assert_eq!(&load_balancer_tags(slb, id).await, tags);
+    }
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        Vec::<String>::new()
+    );
 
     scene.end().await;
 }
