@@ -57,6 +57,9 @@ pub struct Counters {
     pub writes_by_action: BTreeMap<String, u64>,
     /// Calls per result code (`OK` or one of the emulator's own error codes, a fixed set).
     pub by_code: BTreeMap<String, u64>,
+    /// Calls per served action whose answer a hang fault held. Their effect is counted here when
+    /// it happens: a client that gives up leaves the call out of the log, yet it took effect.
+    pub hung_by_action: BTreeMap<String, u64>,
 }
 
 #[derive(Debug)]
@@ -126,6 +129,15 @@ impl CallLog {
             .filter(|r| r.sequence > since && action.is_none_or(|a| a == r.action))
             .cloned()
             .collect()
+    }
+
+    /// Counts a call of `action` (a served action) whose answer a hang fault holds.
+    pub fn count_hang(&mut self, action: &str) {
+        *self
+            .counters
+            .hung_by_action
+            .entry(action.to_owned())
+            .or_default() += 1;
     }
 
     pub fn counters(&self) -> Counters {

@@ -363,6 +363,7 @@ async fn serve(
         shared.execute(&account, action, params)
     };
     if let Some(hang) = decision.hang {
+        shared.calls.lock().count_hang(action);
         tokio::time::sleep(hang).await;
     }
     result.map(|body| (action, body))

@@ -236,6 +236,8 @@ async fn throttling_latency_and_hangs() {
     let started = Instant::now();
     let lb = create_lb(&mut client, &[]).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
+    let hung = emulator.counters().hung_by_action;
+    assert_eq!(hung.get("CreateLoadBalancer"), Some(&1), "{hung:?}");
     emulator.set_faults(Faults::default());
     client
         .ok("DescribeLoadBalancerAttribute", &[("LoadBalancerId", &lb)])
