@@ -867,6 +867,55 @@ async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
 }
 
 #[tokio::test]
+async fn a_refused_create_claims_no_port_and_a_listener_made_there_later_is_left_alone() {
+    let scene = Scene::start("op-listener-refused").await;
+    let slb = scene.slb();
+    // Billed by bandwidth: a listener must name its share, as unlimited (-1) is refused.
+    let lb = ready_instance(
+        &scene.client,
+        scene.ns(),
+        "web",
+        json!({"internetChargeType": "paybybandwidth", "bandwidth": 10}),
+        TIMEOUT,
+    )
+    .await;
+    let api: Api<SlbListener> = scene.api();
+    create_listener(
+        &api,
+        "http",
+        json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
+    )
+    .await;
+    wait_not_ready(&api, "http", "ReconcileError", TIMEOUT).await;
+    let status = api.get("http").await.unwrap().status.unwrap();
+    assert_eq!(status.listener_port, None, "the refused port is released");
+
+    // Someone makes a listener at that port; then the spec is fixed.
+    let mut by_hand = hand_made_http(&lb, 80);
+    by_hand.settings.bandwidth = 3;
+    slb.create_load_balancer_http_listener(&by_hand)
+        .await
+        .unwrap();
+    let writes_before = scene.emulator.counters().writes;
+    patch_spec(&api, "http", json!({"bandwidth": 5})).await;
+    let message = wait_not_ready(&api, "http", "NotOwned", TIMEOUT).await;
+    assert!(message.contains("80"), "{message}");
+
+    delete_and_wait(&api, "http", TIMEOUT).await;
+    let left = http_listener(slb, &lb, 80)
+        .await
+        .expect("the hand-made listener stays");
+    assert_eq!(left.bandwidth, Some(3));
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        Vec::<String>::new(),
+        "nothing was written to the hand-made listener"
+    );
+    delete_instance(&scene, "web").await;
+    scene.end().await;
+}
+
+#[tokio::test]
 async fn listeners_converge_through_injected_faults_without_leaks() {
     let scene = Scene::start("op-listener-faults").await;
     let slb = scene.slb();

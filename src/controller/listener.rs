@@ -3,7 +3,8 @@
 //! when the object goes away.
 //!
 //! Ownership: the status records the address (load balancer, port, protocol) of the listener this
-//! object created, written just before the create call. Only that listener is ever changed or
+//! object created, written just before the create call (and cleared when SLB refuses the create,
+//! so that a listener made there later is not taken as ours). Only that listener is ever changed or
 //! deleted; a listener already at the spec's port is left alone (Ready=False, NotOwned), except on
 //! an adopted instance in a namespace that may adopt (--adoption-namespaces), where the object
 //! takes it over because it declares it.

@@ -7,16 +7,16 @@ use slb_api::{
 };
 
 use super::outcome::Applied;
-use super::plan::{Change, Create, Desired, Set};
+use super::plan::{Change, Create, Desired, Set, create_refused};
 use super::record_address;
 use crate::context::Context;
-use crate::controller::status::record_status;
+use crate::controller::status::{self, record_status};
 use crate::crd::{SlbListener, SlbListenerStatus};
 use crate::error::Result;
 
 /// Makes the planned calls. The address is recorded in the status before a create, so that a
-/// crash after it never leaves a listener the object does not know it owns; what happened goes
-/// into `applied`.
+/// crash after it never leaves a listener the object does not know it owns, and released when SLB
+/// refuses the create; what happened goes into `applied`.
 pub(super) async fn execute(
     ctx: &Context,
     listener: &SlbListener,
@@ -41,19 +41,24 @@ pub(super) async fn execute(
             Change::Create(create) => {
                 record_address(status, desired.address);
                 record_status(ctx, listener, status).await?;
-                match *create {
-                    Create::Http(request) => {
-                        slb.create_load_balancer_http_listener(&request).await?;
-                    }
+                let created = match *create {
+                    Create::Http(request) => slb.create_load_balancer_http_listener(&request).await,
                     Create::Https(request) => {
-                        slb.create_load_balancer_https_listener(&request).await?;
+                        slb.create_load_balancer_https_listener(&request).await
                     }
-                    Create::Tcp(request) => {
-                        slb.create_load_balancer_tcp_listener(&request).await?;
+                    Create::Tcp(request) => slb.create_load_balancer_tcp_listener(&request).await,
+                    Create::Udp(request) => slb.create_load_balancer_udp_listener(&request).await,
+                };
+                if let Err(error) = created {
+                    if create_refused(&error) {
+                        // No listener was made: whatever takes the port next is not ours.
+                        status.listener_port = None;
+                        status.protocol = None;
+                        // Written whatever the object read at the start held: the claim is in
+                        // the apiserver now, and the failure path writes no status.
+                        status::apply(ctx, listener, serde_json::to_value(&*status)?).await?;
                     }
-                    Create::Udp(request) => {
-                        slb.create_load_balancer_udp_listener(&request).await?;
-                    }
+                    return Err(error.into());
                 }
                 applied.created = true;
             }

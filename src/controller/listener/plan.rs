@@ -189,6 +189,20 @@ pub fn plan(desired: &Desired, claimed: Option<Address>, observed: &Observed) ->
     Plan::Changes(changes)
 }
 
+/// Whether a failed create certainly made no listener, so that the port recorded ahead of it is
+/// released. Only an answer SLB gave (as the client judges it: an error document, or a 4xx) or a
+/// request never sent is certain; a timeout, a lost answer, a 5xx from something in between or a
+/// success that could not be read may hide a listener made, and the claim then stays.
+pub fn create_refused(error: &slb_api::Error) -> bool {
+    match error {
+        slb_api::Error::Api { error, .. } => {
+            !error.request_id.is_empty() || error.http_status < 500
+        }
+        slb_api::Error::Validation { .. } | slb_api::Error::Config(_) => true,
+        slb_api::Error::Transport { .. } | slb_api::Error::Decode { .. } => false,
+    }
+}
+
 fn is_transitional(status: ListenerStatus) -> bool {
     matches!(
         status,

@@ -460,6 +460,40 @@ fn a_listener_deleted_outside_is_created_again() {
 }
 
 #[test]
+fn only_a_create_that_certainly_made_nothing_releases_its_port() {
+    let api = |code: &str, request_id: &str, http_status: u16| slb_api::Error::Api {
+        action: "CreateLoadBalancerHTTPListener",
+        error: slb_api::ApiError {
+            code: code.into(),
+            message: String::new(),
+            request_id: request_id.into(),
+            host_id: String::new(),
+            http_status,
+        },
+    };
+    // SLB's own refusals, whatever the status; and a request never sent.
+    assert!(create_refused(&api("InvalidParameter", "r-1", 400)));
+    assert!(create_refused(&api("ListenerAlreadyExists", "r-2", 400)));
+    assert!(create_refused(&api("ServiceUnavailable", "r-3", 503)));
+    assert!(create_refused(&slb_api::Error::Validation {
+        action: "CreateLoadBalancerHTTPListener",
+        message: "bandwidth".into(),
+    }));
+    // Answers that may hide a listener made.
+    assert!(!create_refused(&api("Http502", "", 502)));
+    assert!(!create_refused(&slb_api::Error::Transport {
+        action: "CreateLoadBalancerHTTPListener",
+        message: "timed out".into(),
+        timed_out: true,
+    }));
+    assert!(!create_refused(&slb_api::Error::Decode {
+        action: "CreateLoadBalancerHTTPListener",
+        http_status: 200,
+        message: "invalid JSON".into(),
+    }));
+}
+
+#[test]
 fn the_whitelist_is_diffed_item_by_item() {
     let desired = desired(
         "{instanceRef: {name: web}, listenerPort: 80, protocol: HTTP, backendServerPort: 8080, \
