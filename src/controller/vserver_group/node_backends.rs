@@ -13,13 +13,20 @@ use crate::crd::{ServiceBackendReference, Weighting};
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// Nodes with any of these labels are never load balancer backends: the Kubernetes convention,
-/// and the labels the Alibaba Cloud controller manager honours too (whatever their value).
+/// and the labels the Alibaba Cloud controller manager honours too (whatever their value, except
+/// for [`KUBERNETES_EXCLUDE_LABEL`]).
 const EXCLUDE_LABELS: [&str; 4] = [
-    "node.kubernetes.io/exclude-from-external-load-balancers",
+    KUBERNETES_EXCLUDE_LABEL,
     "alpha.service-controller.kubernetes.io/exclude-balancer",
     "service.alibabacloud.com/exclude-node",
     "service.beta.kubernetes.io/exclude-node",
 ];
+
+/// Kubernetes' own exclusion label. Its service controller reads the value as a boolean: a node
+/// labelled `false` stays a backend, any other value (even one that is not a boolean) excludes it.
+/// The CCM excludes on presence; we follow Kubernetes, whose label it is, so that `false` means what
+/// it says.
+const KUBERNETES_EXCLUDE_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
 
 /// The taint the cluster autoscaler puts on a node it is about to delete.
 const AUTOSCALER_DELETION_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
@@ -286,10 +293,16 @@ fn is_ready(node: &Node) -> bool {
 }
 
 fn is_excluded(node: &Node) -> bool {
-    node.metadata
-        .labels
-        .as_ref()
-        .is_some_and(|labels| EXCLUDE_LABELS.iter().any(|l| labels.contains_key(*l)))
+    node.metadata.labels.as_ref().is_some_and(|labels| {
+        EXCLUDE_LABELS.iter().any(|label| match labels.get(*label) {
+            // Go's strconv.ParseBool spellings of false.
+            Some(value) if *label == KUBERNETES_EXCLUDE_LABEL => !matches!(
+                value.as_str(),
+                "0" | "f" | "F" | "false" | "FALSE" | "False"
+            ),
+            found => found.is_some(),
+        })
+    })
 }
 
 fn is_being_deleted(node: &Node) -> bool {

@@ -185,17 +185,40 @@ fn a_node_without_a_usable_provider_id_is_skipped_and_reported() {
 
 #[test]
 fn excluded_nodes_are_never_backends() {
-    let mut all = nodes();
-    all[1]
-        .metadata
-        .labels
-        .get_or_insert_default()
-        .insert(EXCLUDE_LABELS[0].into(), String::new());
+    // (label, value, excluded): the CCM's labels exclude whatever their value; Kubernetes' own is a
+    // boolean to its service controller, so `false` (as Go's ParseBool spells it) keeps the node.
+    let rows = [
+        (EXCLUDE_LABELS[0], "", true),
+        (EXCLUDE_LABELS[0], "true", true),
+        (EXCLUDE_LABELS[0], "karpenter", true),
+        (EXCLUDE_LABELS[0], "false", false),
+        (EXCLUDE_LABELS[0], "False", false),
+        (EXCLUDE_LABELS[0], "0", false),
+        (EXCLUDE_LABELS[1], "", true),
+        (EXCLUDE_LABELS[1], "false", true),
+        (EXCLUDE_LABELS[2], "true", true),
+        (EXCLUDE_LABELS[2], "false", true),
+        (EXCLUDE_LABELS[3], "", true),
+        (EXCLUDE_LABELS[3], "false", true),
+    ];
     let choice = BackendChoice::new(80, Weighting::Equal);
-    assert_eq!(
-        backends("Cluster", &choice, &[], &all),
-        Ok(on_node_port(&[("i-0001", 100), ("i-0003", 100)]))
-    );
+    for (label, value, excluded) in rows {
+        let mut all = nodes();
+        all[1]
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .insert(label.into(), value.into());
+        let expected = match excluded {
+            true => on_node_port(&[("i-0001", 100), ("i-0003", 100)]),
+            false => on_node_port(&[("i-0001", 100), ("i-0002", 100), ("i-0003", 100)]),
+        };
+        assert_eq!(
+            backends("Cluster", &choice, &[], &all),
+            Ok(expected),
+            "{label}={value:?}"
+        );
+    }
 }
 
 #[test]
