@@ -769,3 +769,68 @@ async fn a_service_backed_group_follows_its_service_appearing_and_changing() {
     delete_and_wait(&instances, "lb", TIMEOUT).await;
     scene.end().await;
 }
+
+#[tokio::test]
+async fn a_recorded_group_on_another_load_balancer_is_never_changed_or_deleted() {
+    let scene = Scene::with_emulator(
+        "op-vsg-elsewhere",
+        start_emulator_with_ecs(&ecs_inventory()).await,
+    )
+    .await;
+    let slb = scene.slb();
+    instance(&scene, "lb").await;
+    let api: Api<SlbVServerGroup> = scene.api();
+    let backends = backends_json(&[("i-0001", 80, None)]);
+    create(
+        &api,
+        "a",
+        json!({"instanceRef": {"name": "lb"}, "backends": backends}),
+    )
+    .await;
+    ready_group(&api, "a").await;
+
+    // Someone else's group, on a load balancer made by hand.
+    let other = made_by_hand(slb, "someone-else").await.load_balancer_id;
+    let theirs = slb
+        .create_vserver_group(&slb_api::CreateVServerGroupRequest {
+            load_balancer_id: other.clone(),
+            v_server_group_name: "theirs".into(),
+            backend_servers: vec![VServerBackendServer {
+                server_id: "i-0002".into(),
+                port: Some(80),
+                weight: Some(100),
+            }],
+        })
+        .await
+        .unwrap()
+        .v_server_group_id;
+    let writes_before = scene.emulator.counters().writes;
+
+    // A status written by hand names their group; a spec change makes the operator look.
+    api.patch_status(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"status": {"vServerGroupId": theirs}})),
+    )
+    .await
+    .unwrap();
+    let backends = backends_json(&[("i-0003", 80, None)]);
+    patch_spec(&api, "a", json!({"backends": backends})).await;
+    let message = wait_not_ready(&api, "a", "NotOwned", TIMEOUT).await;
+    assert!(message.contains(&theirs), "{message}");
+
+    // Deleting the object leaves their group alone too.
+    delete_and_wait(&api, "a", TIMEOUT).await;
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        Vec::<String>::new(),
+        "nothing was written"
+    );
+    assert_eq!(group_names(slb, &other).await, ["theirs"]);
+    let kept: BTreeMap<String, u32> = [("i-0002:80".to_owned(), 100)].into();
+    assert_eq!(remote_backends(slb, &theirs).await, kept);
+
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
+}

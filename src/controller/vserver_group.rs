@@ -14,7 +14,7 @@ pub use self::node_backends::{
 };
 
 pub(crate) use self::cleanup::{CleanupPlacement, cleanup_placement};
-pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect};
+pub use plan::{SERVERS_PER_CALL, deletion_policy_in_effect, ensure_placed};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -412,7 +412,7 @@ async fn observe_own(
         .clone()
         .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
     let described = match &recorded_id {
-        Some(id) => describe(slb, id).await?,
+        Some(id) => describe_recorded(slb, id, &lb.load_balancer_id).await?,
         None => None,
     };
     let remote = match described {
@@ -478,18 +478,52 @@ async fn existing_group(
 }
 
 pub(super) async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
+    Ok(describe_placed(slb, id).await?.map(|(group, _)| group))
+}
+
+/// The group `id`, and the load balancer SLB reports it on (the official SDK's model has that
+/// field; the reference's table does not).
+async fn describe_placed(
+    slb: &dyn SlbApi,
+    id: &str,
+) -> Result<Option<(RemoteGroup, Option<String>)>> {
     let request = DescribeVServerGroupAttributeRequest {
         v_server_group_id: id.to_owned(),
     };
     match slb.describe_vserver_group_attribute(&request).await {
-        Ok(group) => Ok(Some(RemoteGroup {
-            id: id.to_owned(),
-            name: group.v_server_group_name.unwrap_or_default(),
-            backends: plan::from_api(&group.backend_servers),
-        })),
+        Ok(group) => Ok(Some((
+            RemoteGroup {
+                id: id.to_owned(),
+                name: group.v_server_group_name.unwrap_or_default(),
+                backends: plan::from_api(&group.backend_servers),
+            },
+            group.load_balancer_id,
+        ))),
         Err(error) if error.is_not_found() => Ok(None),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The recorded group `id` while SLB has it; NotOwned when SLB has it on another load balancer
+/// than `load_balancer_id` (a status written by hand, say): that group is someone else's.
+pub(super) async fn describe_recorded(
+    slb: &dyn SlbApi,
+    id: &str,
+    load_balancer_id: &str,
+) -> Result<Option<RemoteGroup>> {
+    let Some((group, reported)) = describe_placed(slb, id).await? else {
+        return Ok(None);
+    };
+    let placed_on = match reported {
+        Some(reported) => Some(reported),
+        None => named_groups(slb, load_balancer_id)
+            .await?
+            .iter()
+            .any(|(listed, _)| listed == id)
+            .then(|| load_balancer_id.to_owned()),
+    };
+    ensure_placed("VServer group", id, placed_on.as_deref(), load_balancer_id)?;
+    Ok(Some(group))
 }
 
 /// The group created under the uid-derived name before a crash kept its ID out of the status.
@@ -516,6 +550,16 @@ pub(super) async fn owned_group_ids(
     uid: &str,
 ) -> Result<Vec<String>> {
     let name = creation_name(uid);
+    let groups = named_groups(slb, load_balancer_id).await?;
+    Ok(groups
+        .into_iter()
+        .filter(|(_, listed)| *listed == name)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The groups on the load balancer, as (ID, name).
+async fn named_groups(slb: &dyn SlbApi, load_balancer_id: &str) -> Result<Vec<(String, String)>> {
     let groups = slb
         .describe_vserver_groups(&DescribeVServerGroupsRequest {
             load_balancer_id: load_balancer_id.to_owned(),
@@ -524,7 +568,6 @@ pub(super) async fn owned_group_ids(
     Ok(groups
         .v_server_groups
         .into_iter()
-        .filter(|g| g.v_server_group_name == name)
-        .map(|g| g.v_server_group_id)
+        .map(|g| (g.v_server_group_id, g.v_server_group_name))
         .collect())
 }

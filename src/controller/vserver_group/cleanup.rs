@@ -8,7 +8,7 @@ use slb_api::{RemoveVServerGroupBackendServersRequest, SlbApi};
 
 use super::apply::delete_group;
 use super::plan::{self, Backends, Change, deletion_policy_in_effect};
-use super::{IN_USE_CODE, describe, owned_group_ids};
+use super::{IN_USE_CODE, describe, describe_recorded, owned_group_ids};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::controller::events;
@@ -20,21 +20,37 @@ use crate::crd::{
 };
 use crate::error::{Error, Result};
 
-/// Deletes the group (ours by its recorded ID or its creation name), then lets the object go. With
-/// Orphan (its deletionPolicy, else its instance's: see [`deletion_policy_in_effect`]) the group
-/// stays in SLB.
+/// Deletes the group (ours by its recorded ID, unless SLB has that group on another load balancer,
+/// or by its creation name), then lets the object go. With Orphan (its deletionPolicy, else its
+/// instance's: see [`deletion_policy_in_effect`]) the group stays in SLB.
 pub(super) async fn cleanup(group: &SlbVServerGroup, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(group)?;
     ctx.known_groups.take(&key.uid);
-    let Some(CleanupPlacement { slb, .. }) = cleanup_placement(ctx, group).await? else {
+    let Some(CleanupPlacement { instance, slb }) = cleanup_placement(ctx, group).await? else {
         return Ok(Action::await_change());
     };
     let status = group.status.clone().unwrap_or_default();
     if let Some(id) = &group.spec.v_server_group_id {
         return release_existing(ctx, group, slb.as_ref(), id, &status).await;
     }
+    let instance_load_balancer = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));
     let ids = match (&status.v_server_group_id, &status.load_balancer_id) {
-        (Some(id), _) => vec![id.clone()],
+        (Some(id), recorded) => {
+            let Some(load_balancer_id) = instance_load_balancer.as_ref().or(recorded.as_ref())
+            else {
+                return Ok(Action::await_change());
+            };
+            match describe_recorded(slb.as_ref(), id, load_balancer_id).await {
+                Ok(found) => found.map(|g| g.id).into_iter().collect(),
+                // As an instance leaves a load balancer it does not own: nothing of ours to delete.
+                Err(Error::NotOwned { what }) => {
+                    let note = format!("Left {what} in place: this object does not own it");
+                    events::warning(ctx, group, "NotOwned", note).await;
+                    Vec::new()
+                }
+                Err(error) => return Err(error),
+            }
+        }
         (None, Some(load_balancer_id)) => {
             owned_group_ids(slb.as_ref(), load_balancer_id, &key.uid).await?
         }

@@ -10,6 +10,7 @@ use slb_api::VServerBackendServer;
 
 use crate::controller::instance::deletion_policy;
 use crate::crd::{BackendServer, DeletionPolicy, DrainingBackend, SlbInstanceSpec};
+use crate::error::Error;
 
 /// SLB takes at most this many servers per call (CreateVServerGroup and the Add/Remove/Modify calls).
 pub const SERVERS_PER_CALL: usize = 20;
@@ -302,6 +303,26 @@ pub fn deletion_policy_in_effect(
         .next()
         .copied()
         .unwrap_or_else(|| instance.map_or(DeletionPolicy::Orphan, deletion_policy))
+}
+
+/// Refuses a recorded group (VServer or master-slave) that SLB has on another load balancer than
+/// `ours`, this object's: a status written by hand or by another tool must never make us change or
+/// delete someone else's group. `placed_on` is where SLB has it, `None` when not on `ours`.
+pub fn ensure_placed(
+    noun: &str,
+    id: &str,
+    placed_on: Option<&str>,
+    ours: &str,
+) -> Result<(), Error> {
+    match placed_on {
+        Some(placed_on) if placed_on == ours => Ok(()),
+        Some(other) => Err(Error::NotOwned {
+            what: format!("{noun} {id}, which is on load balancer {other}, not {ours}"),
+        }),
+        None => Err(Error::NotOwned {
+            what: format!("{noun} {id}, which is not on load balancer {ours}"),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -548,3 +548,16 @@ fn kept_weights_stay_and_only_new_or_returning_backends_get_theirs() {
         ])
     );
 }
+
+#[test]
+fn a_recorded_group_on_another_load_balancer_is_not_ours() {
+    assert!(ensure_placed("VServer group", "rsp-1", Some("lb-1"), "lb-1").is_ok());
+    for placed_on in [Some("lb-2"), None] {
+        let refused = ensure_placed("VServer group", "rsp-1", placed_on, "lb-1");
+        let Err(error) = refused else {
+            unreachable!("rsp-1 on {placed_on:?} is taken as ours")
+        };
+        assert_eq!(error.category(), "NotOwned");
+        assert!(error.to_string().contains("rsp-1"), "{error}");
+    }
+}
