@@ -17,6 +17,7 @@ use slb_api::{
 };
 
 use self::outcome::{Applied, Before};
+pub(crate) use self::plan::{Claim, claim, may_have_created};
 use self::plan::{Plan, RemoteGroup, desired_request};
 use super::changes;
 use super::events;
@@ -24,8 +25,8 @@ use super::object::ObjectKey;
 use super::references::{load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
-use super::status::{Generation, report_status};
-use super::vserver_group::{CleanupPlacement, cleanup_placement};
+use super::status::{Generation, record_status, report_status};
+use super::vserver_group::{CleanupPlacement, cleanup_placement, ensure_placed};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus};
@@ -77,20 +78,25 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     let slb = ctx.slb.region(&lb.region)?;
     let desired = desired_of(group, &key, &lb.load_balancer_id);
 
-    // observe: by the recorded ID, else by name and content. A recorded group SLB no longer has
-    // is looked for that way too: the create that replaced it may have succeeded unanswered.
+    // observe
+    let on_this_load_balancer =
+        current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str());
     let recorded_id = current
         .master_slave_server_group_id
         .clone()
-        .filter(|_| current.load_balancer_id.as_deref() == Some(lb.load_balancer_id.as_str()));
-    let described = match &recorded_id {
-        Some(id) => describe(slb.as_ref(), id).await?,
-        None => None,
-    };
-    let remote = match described {
-        Some(found) => Some(found),
-        None => recover(slb.as_ref(), &desired).await?,
-    };
+        .filter(|_| on_this_load_balancer);
+    let pending = current
+        .pending_create_name
+        .as_deref()
+        .filter(|_| on_this_load_balancer);
+    let remote = observe(
+        slb.as_ref(),
+        &lb.load_balancer_id,
+        recorded_id.as_deref(),
+        pending,
+        &desired,
+    )
+    .await?;
     let replaced_id = recorded_id
         .as_deref()
         .filter(|id| remote.as_ref().is_none_or(|r| r.id != *id));
@@ -100,6 +106,10 @@ async fn sync(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action
     status.load_balancer_id = Some(lb.load_balancer_id.clone());
     status.region_id = Some(lb.region.clone());
     status.master_slave_server_group_id = remote.as_ref().map(|g| g.id.clone());
+    status.pending_create_name = match remote {
+        Some(_) => None,
+        None => pending.map(str::to_owned),
+    };
     let plan = plan::plan(desired, remote.as_ref());
     let mut applied = Applied::default();
     let failed = execute(ctx, group, slb.as_ref(), &mut status, &plan, &mut applied)
@@ -157,6 +167,15 @@ fn desired_of(
 }
 
 async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
+    Ok(describe_placed(slb, id).await?.map(|(group, _)| group))
+}
+
+/// The group `id`, and the load balancer SLB reports it on (the official SDK's model has that
+/// field; the reference's table does not).
+async fn describe_placed(
+    slb: &dyn SlbApi,
+    id: &str,
+) -> Result<Option<(RemoteGroup, Option<String>)>> {
     let request = DescribeMasterSlaveServerGroupAttributeRequest {
         master_slave_server_group_id: id.to_owned(),
     };
@@ -164,39 +183,96 @@ async fn describe(slb: &dyn SlbApi, id: &str) -> Result<Option<RemoteGroup>> {
         .describe_master_slave_server_group_attribute(&request)
         .await
     {
-        Ok(group) => Ok(Some(RemoteGroup {
-            id: id.to_owned(),
-            name: group.master_slave_server_group_name.unwrap_or_default(),
-            servers: group.master_slave_backend_servers,
-        })),
+        Ok(group) => Ok(Some((
+            RemoteGroup {
+                id: id.to_owned(),
+                name: group.master_slave_server_group_name.unwrap_or_default(),
+                servers: group.master_slave_backend_servers,
+            },
+            group.load_balancer_id,
+        ))),
         Err(error) if error.is_not_found() => Ok(None),
         Err(error) => Err(error.into()),
     }
 }
 
-/// After a crash between the create and the status write: the group with the desired name and
-/// exactly the desired servers. SLB cannot tag these groups, so name and content identify it.
-async fn recover(
+/// The recorded group `id` while SLB has it; NotOwned when SLB has it on another load balancer
+/// than `load_balancer_id` (a status written by hand, say): that group is someone else's.
+async fn describe_recorded(
     slb: &dyn SlbApi,
-    desired: &CreateMasterSlaveServerGroupRequest,
+    id: &str,
+    load_balancer_id: &str,
 ) -> Result<Option<RemoteGroup>> {
+    let Some((group, reported)) = describe_placed(slb, id).await? else {
+        return Ok(None);
+    };
+    let placed_on = match reported {
+        Some(reported) => Some(reported),
+        None => named_groups(slb, load_balancer_id)
+            .await?
+            .iter()
+            .any(|(listed, _)| listed == id)
+            .then(|| load_balancer_id.to_owned()),
+    };
+    ensure_placed(
+        "master-slave server group",
+        id,
+        placed_on.as_deref(),
+        load_balancer_id,
+    )?;
+    Ok(Some(group))
+}
+
+/// The groups on the load balancer, as (ID, name).
+async fn named_groups(slb: &dyn SlbApi, load_balancer_id: &str) -> Result<Vec<(String, String)>> {
     let listed = slb
         .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
-            load_balancer_id: desired.load_balancer_id.clone(),
+            load_balancer_id: load_balancer_id.to_owned(),
         })
         .await?;
-    for summary in listed
+    Ok(listed
         .master_slave_server_groups
-        .iter()
-        .filter(|g| g.master_slave_server_group_name == desired.master_slave_server_group_name)
-    {
-        if let Some(remote) = describe(slb, &summary.master_slave_server_group_id).await?
-            && plan::matches(desired, &remote)
-        {
-            return Ok(Some(remote));
-        }
+        .into_iter()
+        .map(|g| {
+            (
+                g.master_slave_server_group_id,
+                g.master_slave_server_group_name,
+            )
+        })
+        .collect())
+}
+
+/// This object's group: the recorded one, else the one [`claim`] finds ours by name. A group
+/// with the wanted name that is not ours is refused whenever a create may follow: SLB lets names
+/// repeat, and a second group of that name would make an unanswered create impossible to tell
+/// apart. A recorded group that matches the spec needs no list.
+async fn observe(
+    slb: &dyn SlbApi,
+    load_balancer_id: &str,
+    recorded_id: Option<&str>,
+    pending: Option<&str>,
+    desired: &CreateMasterSlaveServerGroupRequest,
+) -> Result<Option<RemoteGroup>> {
+    let recorded = match recorded_id {
+        Some(id) => describe_recorded(slb, id, load_balancer_id).await?,
+        None => None,
+    };
+    if recorded.as_ref().is_some_and(|r| plan::matches(desired, r)) {
+        return Ok(recorded);
     }
-    Ok(None)
+    let mut listed = named_groups(slb, load_balancer_id).await?;
+    listed.retain(|(id, _)| recorded.as_ref().is_none_or(|r| r.id != *id));
+    let pending = pending.filter(|_| recorded.is_none());
+    let wanted = &desired.master_slave_server_group_name;
+    match claim(&listed, |(_, name)| name, pending, wanted) {
+        Claim::Ours((id, _)) => describe(slb, id).await,
+        Claim::Taken((id, _)) => Err(Error::NotOwned {
+            what: format!(
+                "master-slave server group {id} on {load_balancer_id}, which has the name {wanted:?} but was not created by this object"
+            ),
+        }),
+        Claim::Free => Ok(recorded),
+    }
 }
 
 /// Creates the group and records its ID in the status at once, so it is never created twice.
@@ -208,10 +284,25 @@ async fn create(
     request: &CreateMasterSlaveServerGroupRequest,
     applied: &mut Applied,
 ) -> Result<()> {
-    let created = slb.create_master_slave_server_group(request).await?;
+    // Written ahead: the create takes no ClientToken, so after one left unanswered the group
+    // with this name is found as ours (see `claim`), never created a second time.
+    status.master_slave_server_group_id = None;
+    status.pending_create_name = Some(request.master_slave_server_group_name.clone());
+    record_status(ctx, group, status).await?;
+    let created = match slb.create_master_slave_server_group(request).await {
+        Ok(created) => created,
+        Err(error) => {
+            if !may_have_created(&error) {
+                status.pending_create_name = None;
+                record_status(ctx, group, status).await?;
+            }
+            return Err(error.into());
+        }
+    };
     let id = created.master_slave_server_group_id;
     applied.created_id = Some(id.clone());
     status.master_slave_server_group_id = Some(id.clone());
+    status.pending_create_name = None;
     let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
     report_status(ctx, group, status.clone(), [created], Generation::Pending).await?;
     Ok(())
@@ -252,27 +343,45 @@ async fn delete_or_report_in_use(
     }
 }
 
-/// Deletes the recorded group (never one we did not create), then lets the object go. With Orphan
-/// (its deletionPolicy, else its instance's: see [`cleanup_placement`]) the group stays.
+/// Deletes the recorded group, or the one the create written ahead made (never one we did not
+/// create, nor one SLB has on another load balancer), then lets the object go. With Orphan (its
+/// deletionPolicy, else its instance's: see [`cleanup_placement`]) the group stays.
 async fn cleanup(group: &SlbMasterSlaveServerGroup, ctx: &Context) -> Result<Action> {
-    let key = ObjectKey::of(group)?;
     let Some(CleanupPlacement { instance, slb }) = cleanup_placement(ctx, group).await? else {
         return Ok(Action::await_change());
     };
     let status = group.status.clone().unwrap_or_default();
-    let recorded = status.master_slave_server_group_id.clone();
-    // Without a recorded ID, a crash may have come between the create and the status write.
-    let load_balancer_id = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));
-    let id = match (recorded, load_balancer_id) {
-        (Some(id), _) => id,
-        (None, Some(load_balancer_id)) => {
-            let desired = desired_of(group, &key, &load_balancer_id);
-            match recover(slb.as_ref(), &desired).await? {
-                Some(remote) => remote.id,
-                None => return Ok(Action::await_change()),
-            }
+    let instance_load_balancer = instance.and_then(|i| i.status.and_then(|s| s.load_balancer_id));
+    let Some(load_balancer_id) = instance_load_balancer.or(status.load_balancer_id.clone()) else {
+        return Ok(Action::await_change());
+    };
+    let found = match &status.master_slave_server_group_id {
+        Some(id) => describe_recorded(slb.as_ref(), id, &load_balancer_id)
+            .await
+            .map(|group| group.map(|g| g.id)),
+        // Without a recorded ID, the create written ahead may have gone through unanswered.
+        None => match status
+            .pending_create_name
+            .as_deref()
+            .filter(|_| status.load_balancer_id.as_deref() == Some(load_balancer_id.as_str()))
+        {
+            Some(pending) => named_groups(slb.as_ref(), &load_balancer_id)
+                .await
+                .map(|listed| listed.into_iter().find(|(_, name)| name == pending))
+                .map(|found| found.map(|(id, _)| id)),
+            None => Ok(None),
+        },
+    };
+    let id = match found {
+        Ok(Some(id)) => id,
+        Ok(None) => return Ok(Action::await_change()),
+        // As an instance leaves a load balancer it does not own: nothing of ours to delete.
+        Err(Error::NotOwned { what }) => {
+            let note = format!("Left {what} in place: this object does not own it");
+            events::warning(ctx, group, "NotOwned", note).await;
+            return Ok(Action::await_change());
         }
-        (None, None) => return Ok(Action::await_change()),
+        Err(error) => return Err(error),
     };
     if !delete_or_report_in_use(ctx, group, slb.as_ref(), &id, &status).await? {
         return Err(Error::DependentsExist(in_use_message(&id, "delete")));

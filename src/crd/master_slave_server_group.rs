@@ -79,6 +79,11 @@ pub struct SlbMasterSlaveServerGroupStatus {
     /// guessing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_id: Option<String>,
+    /// The name of the group being created on that load balancer, recorded before the create
+    /// (which takes no ClientToken) and only when no group had the name: after a create left
+    /// unanswered, the group with this name is the one it made. Cleared once the ID is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_create_name: Option<String>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]

@@ -2,7 +2,8 @@
 //! SLB's group is that one.
 
 use slb_api::{
-    CreateMasterSlaveServerGroupRequest, MasterSlaveBackendServer, MasterSlaveServerType,
+    CreateMasterSlaveServerGroupRequest, ErrorCategory, MasterSlaveBackendServer,
+    MasterSlaveServerType,
 };
 
 use crate::crd::BackendServer;
@@ -96,6 +97,43 @@ pub fn plan(desired: CreateMasterSlaveServerGroupRequest, remote: Option<&Remote
     }
 }
 
+/// Whose the object SLB lists under a name is, for the kinds SLB can neither tag nor rename
+/// (master-slave groups, rules), whose creates take no ClientToken. This object writes the name
+/// it is about to create under into its status first (`pending`), and only when no object had
+/// that name; so one named `pending` is the one that create made, answered or not. One with the
+/// `wanted` name is someone else's, never changed or deleted; with neither, the name is free.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim<T> {
+    Ours(T),
+    Taken(T),
+    Free,
+}
+
+/// The [`Claim`] among `listed` (the objects on the load balancer or listener, less the one whose
+/// ID the status records), by the names `name_of` reads.
+pub fn claim<'a, T>(
+    listed: &'a [T],
+    name_of: impl Fn(&T) -> &str,
+    pending: Option<&str>,
+    wanted: &str,
+) -> Claim<&'a T> {
+    let named = |name: &str| listed.iter().find(|item| name_of(item) == name);
+    if let Some(ours) = pending.and_then(named) {
+        return Claim::Ours(ours);
+    }
+    named(wanted).map_or(Claim::Free, Claim::Taken)
+}
+
+/// Whether a create that failed may still have created something: no answer came, or a success
+/// that could not be read. An error SLB answered with created nothing, so the name the status
+/// holds as pending must not claim what someone else makes under it later.
+pub fn may_have_created(error: &slb_api::Error) -> bool {
+    matches!(
+        error.category(),
+        ErrorCategory::Transport | ErrorCategory::Timeout | ErrorCategory::Decode
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +206,71 @@ mod tests {
             plan(desired(), Some(&renamed)),
             Plan::Replace { .. }
         ));
+    }
+
+    fn listed(names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (format!("rsp-{i}"), (*name).to_owned()))
+            .collect()
+    }
+
+    fn claimed(names: &[&str], pending: Option<&str>, wanted: &str) -> Claim<String> {
+        let listed = listed(names);
+        match claim(&listed, |(_, name)| name, pending, wanted) {
+            Claim::Ours((id, _)) => Claim::Ours(id.clone()),
+            Claim::Taken((id, _)) => Claim::Taken(id.clone()),
+            Claim::Free => Claim::Free,
+        }
+    }
+
+    #[test]
+    fn a_group_with_the_name_is_ours_only_when_its_create_was_recorded_first() {
+        // The create recorded ahead may have gone through unanswered: the group it made is ours.
+        assert_eq!(
+            claimed(&["other", "ns/web"], Some("ns/web"), "ns/web"),
+            Claim::Ours("rsp-1".into())
+        );
+        // Without that record, the same group is someone else's, however alike.
+        assert_eq!(
+            claimed(&["other", "ns/web"], None, "ns/web"),
+            Claim::Taken("rsp-1".into())
+        );
+        // A rename in the spec after the unanswered create: the group made under the old name.
+        assert_eq!(
+            claimed(&["ns/old", "ns/new"], Some("ns/old"), "ns/new"),
+            Claim::Ours("rsp-0".into())
+        );
+        // That create made nothing: the new name is someone else's.
+        assert_eq!(
+            claimed(&["ns/new"], Some("ns/old"), "ns/new"),
+            Claim::Taken("rsp-0".into())
+        );
+        assert_eq!(claimed(&["other"], Some("ns/web"), "ns/web"), Claim::Free);
+        assert_eq!(claimed(&[], None, "ns/web"), Claim::Free);
+    }
+
+    #[test]
+    fn only_a_create_left_unanswered_may_have_created() {
+        let transport = |timed_out| slb_api::Error::Transport {
+            action: "CreateMasterSlaveServerGroup",
+            message: "no answer".into(),
+            timed_out,
+        };
+        assert!(may_have_created(&transport(true)));
+        assert!(may_have_created(&transport(false)));
+        let answered = slb_api::Error::Api {
+            action: "CreateMasterSlaveServerGroup",
+            error: slb_api::ApiError {
+                code: "InvalidParameter".into(),
+                message: "The resource already exists".into(),
+                request_id: "r".into(),
+                host_id: "h".into(),
+                http_status: 400,
+            },
+        };
+        assert!(!may_have_created(&answered));
     }
 
     #[test]
