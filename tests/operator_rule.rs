@@ -1,6 +1,6 @@
 //! SlbRule against the local control plane and an in-process slb-emulator, with the SlbInstance,
 //! SlbListener and SlbVServerGroup controllers: create, repoint, delete; a group still used by a rule
-//! is not deleted; missing references that appear; drift restored.
+//! is not deleted; missing references that appear; drift restored; a create left unanswered.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -12,6 +12,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{DescribeRulesRequest, DescribeVServerGroupsRequest, SetRuleRequest, SlbApi};
+use slb_emulator::Faults;
 use slb_operator::crd::{
     SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
 };
@@ -346,5 +347,79 @@ async fn groups_and_rules_converge_under_faults_without_duplicates_or_leaks() {
 
     let instances: Api<SlbInstance> = scene.api();
     delete_and_wait(&instances, "lb", TIMEOUT).await;
+    scene.end().await;
+}
+
+/// The rules the emulator holds, as `(id, name)`, read from its state: under the hang fault the
+/// API's answers would be held as well.
+fn rules_in_state(state: &serde_json::Value) -> Vec<(String, String)> {
+    let accounts = state["accounts"].as_object().into_iter().flatten();
+    let load_balancers = accounts
+        .filter_map(|(_, account)| account["load_balancers"].as_object())
+        .flatten();
+    load_balancers
+        .filter_map(|(_, lb)| lb["rules"].as_object())
+        .flatten()
+        .map(|(id, rule)| {
+            (
+                id.clone(),
+                rule["name"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rule_created_without_an_answer_is_found_again_after_a_restart_never_made_twice() {
+    let scene = Scene::without_operator("op-rule-hang", start_emulator().await).await;
+    let emulator = &scene.emulator;
+    let mut operator = spawn_operator(&emulator.url(), scene.ns(), "rule-hang-test");
+    let lb = create_instance(&scene).await;
+    create_group(&scene, "a").await;
+    create_listener(&scene).await;
+    listener_ready(&scene).await;
+
+    // Every call is processed and then its answer is held: CreateRules takes effect, and the
+    // operator is killed before it learns the rule's ID.
+    emulator.set_faults(Faults {
+        hang_rate: 1.0,
+        hang_ms: 5_000,
+        ..Faults::default()
+    });
+    let api: Api<SlbRule> = scene.api();
+    create(&api, "api", rule_spec("a")).await;
+    eventually(
+        "CreateRules to take effect in SLB",
+        Duration::from_secs(60),
+        || async { (!rules_in_state(&emulator.state()).is_empty()).then_some(()) },
+    )
+    .await;
+    operator.start_kill().expect("SIGKILL the operator");
+    operator.wait().await.expect("the operator is gone");
+    emulator.set_faults(Faults::default());
+    let status = api.get("api").await.unwrap().status.unwrap_or_default();
+    assert_eq!(
+        status.rule_id, None,
+        "the kill must land before the ID reached the status, or this test proves nothing"
+    );
+    let name = format!("{}/api", scene.ns());
+    assert_eq!(
+        status.pending_create_name.as_deref(),
+        Some(name.as_str()),
+        "the create was recorded before it was sent"
+    );
+
+    let mut restarted = spawn_operator(&emulator.url(), scene.ns(), "rule-hang-test");
+    let ready = wait_ready(&api, "api", TIMEOUT).await;
+    let rules = remote_rules(scene.slb(), &lb).await;
+    assert_eq!(rules.len(), 1, "exactly one rule: {rules:?}");
+    let status = ready.status.unwrap_or_default();
+    assert_eq!(status.rule_id.as_deref(), Some(rules[0].0.as_str()));
+    assert_eq!(rules[0].1, name);
+    assert_eq!(status.pending_create_name, None, "nothing left in flight");
+
+    delete_all(&scene).await;
+    restarted.start_kill().ok();
+    let _ = restarted.wait().await;
     scene.end().await;
 }

@@ -15,13 +15,14 @@ use slb_api::{
 };
 
 use self::outcome::{Applied, Before};
-use self::plan::{Plan, RemoteRule, find, locate, non_empty};
+use self::plan::{Plan, RemoteRule, locate, non_empty};
 use super::events;
+use super::master_slave_server_group::may_have_created;
 use super::object::ObjectKey;
 use super::references::{find_instance, get_referenced, placed_region, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
-use super::status::{Generation, report_status};
+use super::status::{Generation, record_status, report_status};
 use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
@@ -147,35 +148,31 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
         v_server_group_id: Some(resolved.group_id.clone()),
     };
 
-    // observe: a rule recorded on another listener is not looked for here
+    // observe: a rule recorded (or being created) on another listener is not looked for here
     let same_listener = current.load_balancer_id.as_deref()
         == Some(resolved.load_balancer_id.as_str())
         && current.listener_port == Some(i32::from(resolved.listener_port));
     let recorded_id = current.rule_id.as_deref().filter(|_| same_listener);
+    let pending = current
+        .pending_create_name
+        .as_deref()
+        .filter(|_| same_listener);
     let rules = describe_rules(
         slb.as_ref(),
         &resolved.load_balancer_id,
         resolved.listener_port,
     )
     .await?;
-    let located = locate(&rules, recorded_id, &name);
-    let remote = located.map(|(rule, _)| rule);
+    // plan (no I/O); a rule with our name that is not ours is refused before any call
+    let remote = locate(&rules, recorded_id, pending, &name).map_err(|taken| Error::NotOwned {
+        what: format!(
+            "rule {}, which has the name {name:?} on this listener but was not created by this object",
+            taken.id
+        ),
+    })?;
     let replaced_id = recorded_id.filter(|id| remote.is_none_or(|r| r.id != *id));
     let spec_changed = current.observed_generation != key.generation;
-
-    // plan (no I/O); a rule that is not ours is refused before any call
-    let plan = plan::plan(
-        desired,
-        remote,
-        located.is_some_and(|(_, recorded)| recorded),
-    );
-    if let Plan::NameTaken { rule_id } = &plan {
-        return Err(Error::NotOwned {
-            what: format!(
-                "rule {rule_id}, which has the name {name:?} on this listener but matches another domain or url"
-            ),
-        });
-    }
+    let plan = plan::plan(desired, remote);
 
     // apply
     let mut status = current.clone();
@@ -183,6 +180,10 @@ async fn sync(rule: &SlbRule, ctx: &Context) -> Result<Action> {
     status.region_id = Some(resolved.region.clone());
     status.listener_port = Some(i32::from(resolved.listener_port));
     status.rule_id = remote.map(|r| r.id.clone());
+    status.pending_create_name = match remote {
+        Some(_) => None,
+        None => pending.map(str::to_owned),
+    };
     let mut applied = Applied::default();
     let failed = execute(
         ctx,
@@ -218,7 +219,7 @@ async fn execute(
     applied: &mut Applied,
 ) -> Result<()> {
     match plan {
-        Plan::InSync | Plan::NameTaken { .. } => Ok(()),
+        Plan::InSync => Ok(()),
         Plan::Create(new_rule) => {
             create(ctx, rule, slb, resolved, status, new_rule.clone(), applied).await
         }
@@ -277,13 +278,26 @@ async fn create(
     applied: &mut Applied,
 ) -> Result<()> {
     let name = new_rule.rule_name.clone();
-    let created = slb
-        .create_rules(&CreateRulesRequest {
-            load_balancer_id: resolved.load_balancer_id.clone(),
-            listener_port: resolved.listener_port,
-            rule_list: vec![new_rule],
-        })
-        .await?;
+    // Written ahead: CreateRules takes no ClientToken, so after one left unanswered the rule with
+    // this name is found as ours (see `locate`), never created a second time.
+    status.rule_id = None;
+    status.pending_create_name = Some(name.clone());
+    record_status(ctx, rule, status).await?;
+    let request = CreateRulesRequest {
+        load_balancer_id: resolved.load_balancer_id.clone(),
+        listener_port: resolved.listener_port,
+        rule_list: vec![new_rule],
+    };
+    let created = match slb.create_rules(&request).await {
+        Ok(created) => created,
+        Err(error) => {
+            if !may_have_created(&error) {
+                status.pending_create_name = None;
+                record_status(ctx, rule, status).await?;
+            }
+            return Err(error.into());
+        }
+    };
     let id = created
         .rules
         .into_iter()
@@ -291,7 +305,10 @@ async fn create(
         .map(|r| r.rule_id)
         .unwrap_or_default();
     applied.created_id = Some(id.clone());
-    status.rule_id = Some(id.clone()).filter(|id| !id.is_empty());
+    if !id.is_empty() {
+        status.rule_id = Some(id.clone());
+        status.pending_create_name = None;
+    }
     let created = DesiredCondition::ready(false, Reason::Progressing, format!("created {id}"));
     report_status(ctx, rule, status.clone(), [created], Generation::Pending).await?;
     Ok(())
@@ -311,7 +328,8 @@ async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the recorded rule (never one we did not create), then lets the object go. With Orphan
+/// Deletes the recorded rule, or the one the create written ahead made (never one we did not
+/// create), then lets the object go. With Orphan
 /// (its deletionPolicy, else its listener's, else the instance's: see
 /// [`deletion_policy_in_effect`]) the rule stays.
 async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
@@ -348,27 +366,24 @@ async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             .unwrap_or_else(|| ctx.config.default_region.clone()),
     };
     let slb = ctx.slb.region(&region)?;
-    let id = match (status.rule_id, listener.and_then(|l| l.status)) {
+    let id = match (status.rule_id, status.pending_create_name) {
         (Some(id), _) => id,
-        // Without a recorded ID, a crash may have come between the create and the status write:
-        // the rule with our name that matches our requests is ours.
-        (None, Some(listener)) => {
+        // Without a recorded ID, the create written ahead may have gone through unanswered: the
+        // rule with its name on the listener it was sent to is ours.
+        (None, Some(pending)) => {
             let (Some(load_balancer_id), Some(port)) = (
-                listener.load_balancer_id,
-                listener.listener_port.and_then(|p| u16::try_from(p).ok()),
+                status.load_balancer_id,
+                status.listener_port.and_then(|p| u16::try_from(p).ok()),
             ) else {
                 return Ok(Action::await_change());
             };
-            let name = key.slb_name(rule.spec.name.as_ref());
             let rules = match describe_rules(slb.as_ref(), &load_balancer_id, port).await {
                 Ok(rules) => rules,
                 Err(Error::Slb(error)) if error.is_not_found() => Vec::new(),
                 Err(error) => return Err(error),
             };
-            match find(&rules, None, &name)
-                .filter(|r| r.domain == rule.spec.domain && r.url == rule.spec.url)
-            {
-                Some(remote) => remote.id.clone(),
+            match rules.into_iter().find(|r| r.name == pending) {
+                Some(remote) => remote.id,
                 None => return Ok(Action::await_change()),
             }
         }

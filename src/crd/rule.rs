@@ -94,6 +94,11 @@ pub struct SlbRuleStatus {
     /// The listener port the rule was created on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener_port: Option<i32>,
+    /// The name of the rule being created on that listener, recorded before CreateRules (which
+    /// takes no ClientToken) and only when no rule had the name: after a create left unanswered, the
+    /// rule with this name is the one it made. Cleared once the ID is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_create_name: Option<String>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]

@@ -46,15 +46,6 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
         ));
     }
     let (ready, requeue) = match plan {
-        Plan::NameTaken { rule_id } => (
-            // sync refuses this plan with Error::NotOwned before any call; the arm keeps the match whole.
-            DesiredCondition::ready(
-                false,
-                Reason::NotOwned,
-                format!("rule {rule_id} has this rule's name but matches another domain or url"),
-            ),
-            Requeue::Resync,
-        ),
         Plan::InSync => (
             DesiredCondition::ready(true, Reason::Available, "the rule matches the spec"),
             Requeue::Resync,

@@ -146,17 +146,3 @@ fn a_replacement_that_failed_announces_only_what_happened() {
     let half = outcome(&replace(), &BEFORE, &deleted_old(), true);
     half.assert_failed_after(&["Replacing"]);
 }
-
-#[test]
-fn a_name_taken_by_another_rule_is_not_ready() {
-    let plan = Plan::NameTaken {
-        rule_id: "rule-9".into(),
-    };
-    let outcome = outcome(&plan, &BEFORE, &Applied::default(), false);
-    assert!(outcome.events.is_empty());
-    assert_eq!(
-        (outcome.conditions[0].status, outcome.conditions[0].reason),
-        (false, Reason::NotOwned)
-    );
-    assert!(outcome.conditions[0].message.contains("rule-9"));
-}

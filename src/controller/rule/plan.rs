@@ -2,6 +2,8 @@
 
 use slb_api::NewRule;
 
+use crate::controller::master_slave_server_group::{Claim, claim};
+
 /// A rule as SLB reports it; an empty domain or url is none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteRule {
@@ -12,7 +14,7 @@ pub struct RemoteRule {
     pub v_server_group_id: Option<String>,
 }
 
-/// What to do about the rule.
+/// What to do about the rule, which is this object's (see [`locate`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
     InSync,
@@ -27,24 +29,14 @@ pub enum Plan {
         old_id: String,
         create: NewRule,
     },
-    /// A rule we did not record has the name but matches other requests: not ours to replace.
-    NameTaken {
-        rule_id: String,
-    },
 }
 
-/// Plans the calls for `desired`, given the rule SLB has (if any). `recorded` says whether that rule
-/// is the one whose ID the status holds, rather than one found by name.
-pub fn plan(desired: NewRule, remote: Option<&RemoteRule>, recorded: bool) -> Plan {
+/// Plans the calls for `desired`, given this object's rule in SLB (if any).
+pub fn plan(desired: NewRule, remote: Option<&RemoteRule>) -> Plan {
     let Some(remote) = remote else {
         return Plan::Create(desired);
     };
     if remote.domain != desired.domain || remote.url != desired.url {
-        if !recorded {
-            return Plan::NameTaken {
-                rule_id: remote.id.clone(),
-            };
-        }
         return Plan::Replace {
             old_id: remote.id.clone(),
             create: desired,
@@ -59,28 +51,23 @@ pub fn plan(desired: NewRule, remote: Option<&RemoteRule>, recorded: bool) -> Pl
     }
 }
 
-/// The rule `id` among `rules`, else (after a crash before the status write) the one named `name`:
-/// rule names are unique within a listener.
-pub fn find<'a>(rules: &'a [RemoteRule], id: Option<&str>, name: &str) -> Option<&'a RemoteRule> {
-    match id {
-        Some(id) => rules.iter().find(|r| r.id == id),
-        None => rules.iter().find(|r| r.name == name),
-    }
-}
-
-/// The rule to plan against, and whether it is the one the status recorded. Unlike [`find`], a
-/// recorded rule SLB no longer has falls back to the name: the create that replaced it may have
-/// succeeded without an answer, and rule names are unique within a listener, so creating again
-/// would fail for good.
+/// This object's rule among `rules`: the one whose ID the status records, else one named `pending`,
+/// the name its create was recorded under before being sent (see [`claim`]: SetRule cannot rename,
+/// so a rule cannot be made under a uid-derived name and renamed after). `Err` is a rule someone
+/// else made with the `wanted` name, never to be changed or deleted.
 pub fn locate<'a>(
     rules: &'a [RemoteRule],
     recorded: Option<&str>,
-    name: &str,
-) -> Option<(&'a RemoteRule, bool)> {
-    match find(rules, recorded, name) {
-        Some(rule) => Some((rule, recorded.is_some())),
-        None if recorded.is_some() => find(rules, None, name).map(|rule| (rule, false)),
-        None => None,
+    pending: Option<&str>,
+    wanted: &str,
+) -> Result<Option<&'a RemoteRule>, &'a RemoteRule> {
+    if let Some(rule) = recorded.and_then(|id| rules.iter().find(|r| r.id == id)) {
+        return Ok(Some(rule));
+    }
+    match claim(rules, |r| &r.name, pending, wanted) {
+        Claim::Ours(rule) => Ok(Some(rule)),
+        Claim::Taken(rule) => Err(rule),
+        Claim::Free => Ok(None),
     }
 }
 
@@ -113,38 +100,32 @@ mod tests {
     }
 
     /// The plan for the rule to rsp-1 against the rule to rsp-1 that SLB holds with `change`.
-    fn plan_against_changed(change: impl FnOnce(&mut RemoteRule), recorded: bool) -> Plan {
+    fn plan_against_changed(change: impl FnOnce(&mut RemoteRule)) -> Plan {
         let mut found = remote("rsp-1");
         change(&mut found);
-        plan(desired("rsp-1"), Some(&found), recorded)
+        plan(desired("rsp-1"), Some(&found))
     }
 
     #[test]
     fn a_missing_rule_is_created() {
-        assert_eq!(
-            plan(desired("rsp-1"), None, false),
-            Plan::Create(desired("rsp-1"))
-        );
+        assert_eq!(plan(desired("rsp-1"), None), Plan::Create(desired("rsp-1")));
     }
 
     #[test]
     fn a_matching_rule_needs_no_call() {
-        assert_eq!(
-            plan(desired("rsp-1"), Some(&remote("rsp-1")), true),
-            Plan::InSync
-        );
+        assert_eq!(plan(desired("rsp-1"), Some(&remote("rsp-1"))), Plan::InSync);
     }
 
     #[test]
     fn only_a_real_group_difference_calls_set_rule() {
         assert_eq!(
-            plan(desired("rsp-2"), Some(&remote("rsp-1")), false),
+            plan(desired("rsp-2"), Some(&remote("rsp-1"))),
             Plan::SetGroup {
                 rule_id: "rule-1".into(),
                 group_id: "rsp-2".into()
             }
         );
-        let without_group = plan_against_changed(|r| r.v_server_group_id = None, true);
+        let without_group = plan_against_changed(|r| r.v_server_group_id = None);
         assert!(matches!(without_group, Plan::SetGroup { .. }));
     }
 
@@ -154,7 +135,7 @@ mod tests {
         let no_domain: fn(&mut RemoteRule) = |r| r.domain = None;
         for change in [other_url, no_domain] {
             assert_eq!(
-                plan_against_changed(change, true),
+                plan_against_changed(change),
                 Plan::Replace {
                     old_id: "rule-1".into(),
                     create: desired("rsp-1")
@@ -163,49 +144,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_rule_found_by_name_with_other_requests_is_not_replaced() {
-        assert_eq!(
-            plan_against_changed(|r| r.url = Some("/other".into()), false),
-            Plan::NameTaken {
-                rule_id: "rule-1".into()
-            }
-        );
+    /// The ID of the rule [`locate`] finds ours, or `Err` with the one it refuses.
+    fn located(
+        rules: &[RemoteRule],
+        recorded: Option<&str>,
+        pending: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        locate(rules, recorded, pending, "ns/api")
+            .map(|found| found.map(|r| r.id.clone()))
+            .map_err(|taken| taken.id.clone())
     }
 
     #[test]
-    fn a_rule_is_found_by_its_id_else_by_its_unique_name() {
-        let mut other = remote("rsp-1");
-        other.id = "rule-2".into();
-        other.name = "ns/other".into();
-        let rules = vec![other, remote("rsp-1")];
+    fn a_rule_with_the_name_that_is_not_recorded_is_someone_elses() {
+        // Alike in every way, but neither its ID nor its create was recorded: never ours.
+        let rules = vec![remote("rsp-1")];
+        assert_eq!(located(&rules, None, None), Err("rule-1".into()));
+        // The create was recorded before it was sent, and may have gone through unanswered.
         assert_eq!(
-            find(&rules, Some("rule-1"), "x").map(|r| r.id.as_str()),
-            Some("rule-1")
+            located(&rules, None, Some("ns/api")),
+            Ok(Some("rule-1".into()))
         );
-        assert_eq!(
-            find(&rules, None, "ns/api").map(|r| r.id.as_str()),
-            Some("rule-1")
-        );
-        assert!(find(&rules, Some("rule-9"), "ns/api").is_none());
-    }
-
-    #[test]
-    fn a_recorded_rule_that_is_gone_is_looked_for_by_name_as_not_recorded() {
-        let mut replacement = remote("rsp-1");
-        replacement.id = "rule-2".into();
-        let rules = vec![replacement];
-        let (found, recorded) = locate(&rules, Some("rule-1"), "ns/api")
-            .unwrap_or_else(|| unreachable!("the rule named ns/api"));
-        assert_eq!((found.id.as_str(), recorded), ("rule-2", false));
-        // Found that way it is planned as any rule found by name: ours only if it matches.
-        assert_eq!(plan(desired("rsp-1"), Some(found), recorded), Plan::InSync);
-        let mut foreign = rules[0].clone();
-        foreign.url = Some("/other".into());
-        assert!(matches!(
-            plan(desired("rsp-1"), Some(&foreign), recorded),
-            Plan::NameTaken { .. }
-        ));
+        assert_eq!(located(&[], None, Some("ns/api")), Ok(None));
     }
 
     #[test]
@@ -215,13 +175,14 @@ mod tests {
         let mut named = remote("rsp-1");
         named.id = "rule-2".into();
         let rules = vec![named, renamed];
-        let (found, recorded) = locate(&rules, Some("rule-1"), "ns/api")
-            .unwrap_or_else(|| unreachable!("the recorded rule"));
-        assert_eq!((found.id.as_str(), recorded), ("rule-1", true));
-        let (found, recorded) =
-            locate(&rules, None, "ns/api").unwrap_or_else(|| unreachable!("the rule named ns/api"));
-        assert_eq!((found.id.as_str(), recorded), ("rule-2", false));
-        assert!(locate(&rules, Some("rule-9"), "ns/none").is_none());
+        assert_eq!(
+            located(&rules, Some("rule-1"), None),
+            Ok(Some("rule-1".into()))
+        );
+        // Gone, and replaced by a rule with its name that no recorded create made.
+        let others = vec![rules[0].clone()];
+        assert_eq!(located(&others, Some("rule-1"), None), Err("rule-2".into()));
+        assert_eq!(located(&rules[1..], Some("rule-9"), None), Ok(None));
     }
 
     #[test]
