@@ -343,7 +343,14 @@ async fn apply(
                 status.server_certificate_id = existing.settings.server_certificate_id.clone();
                 status.ca_certificate_id = existing.settings.ca_certificate_id.clone();
             }
-            delete_unused_certificates(slb, status, &mut applied.deleted_certificates).await?;
+            delete_unused_certificates(
+                ctx,
+                listener,
+                slb,
+                status,
+                &mut applied.deleted_certificates,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -418,7 +425,8 @@ async fn cleanup(listener: &SlbListener, ctx: &Context) -> Result<Action> {
         status.ca_certificate_id = None;
     }
     let mut deleted = Vec::new();
-    let result = delete_unused_certificates(slb.as_ref(), &mut status, &mut deleted).await;
+    let result =
+        delete_unused_certificates(ctx, listener, slb.as_ref(), &mut status, &mut deleted).await;
     // Each deletion that happened is told, also when a later one failed.
     for certificate in &deleted {
         let note = outcome::certificate_deleted(certificate);

@@ -1,6 +1,6 @@
 //! Certificates from Secrets: read and checked before any call, uploaded under a name derived from
 //! their content (so that one uploaded before a crash is found again), and deleted once the
-//! listener no longer uses them.
+//! listener no longer uses them, if SLB still has them under that name.
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
@@ -14,6 +14,7 @@ use slb_api::{
 use super::outcome::Applied;
 use super::plan::{self, certificate_name};
 use crate::context::Context;
+use crate::controller::events;
 use crate::controller::object::ObjectKey;
 use crate::controller::references::get_referenced;
 use crate::controller::status::record_status;
@@ -275,8 +276,11 @@ async fn find_certificate(
 }
 
 /// Deletes the uploaded certificates the listener no longer uses (after a renewal swapped them
-/// out), adding each to `deleted` as it goes.
+/// out), adding each to `deleted` as it goes. A recorded ID whose certificate in SLB does not carry
+/// this object's name is not ours: it is left in SLB, with a Warning, and forgotten.
 pub(super) async fn delete_unused_certificates(
+    ctx: &Context,
+    listener: &SlbListener,
     slb: &dyn SlbApi,
     status: &mut SlbListenerStatus,
     deleted: &mut Vec<UploadedCertificate>,
@@ -286,13 +290,65 @@ pub(super) async fn delete_unused_certificates(
         status.server_certificate_id.as_deref(),
         status.ca_certificate_id.as_deref(),
     );
+    let uid = listener.metadata.uid.as_deref().unwrap_or_default();
     for certificate in unused {
-        if delete_certificate(slb, &certificate).await? {
-            deleted.push(certificate.clone());
+        match name_in_slb(slb, &certificate).await? {
+            Some(name) if plan::named_for(uid, &name) => {
+                let was_there = delete_certificate(slb, &certificate).await?;
+                deleted.extend(was_there.then(|| certificate.clone()));
+            }
+            Some(name) => {
+                let note = format!(
+                    "Left certificate {} in place: its name {name} is not one this object \
+                     uploaded under",
+                    certificate.id
+                );
+                events::warning(ctx, listener, "CertificateNotOwned", note).await;
+            }
+            None => {}
         }
         status.uploaded_certificates.retain(|u| u != &certificate);
     }
     Ok(())
+}
+
+/// The name SLB has for a recorded certificate; `None` when SLB has it no more.
+async fn name_in_slb(
+    slb: &dyn SlbApi,
+    certificate: &UploadedCertificate,
+) -> Result<Option<String>> {
+    let id = Some(certificate.id.clone());
+    let described = match certificate.kind {
+        CertificateKind::Server => slb
+            .describe_server_certificates(&DescribeServerCertificatesRequest {
+                server_certificate_id: id,
+                ..Default::default()
+            })
+            .await
+            .map(|r| {
+                r.server_certificates
+                    .into_iter()
+                    .find(|c| c.server_certificate_id == certificate.id)
+                    .map(|c| c.server_certificate_name)
+            }),
+        CertificateKind::Ca => slb
+            .describe_ca_certificates(&DescribeCACertificatesRequest {
+                ca_certificate_id: id,
+                ..Default::default()
+            })
+            .await
+            .map(|r| {
+                r.ca_certificates
+                    .into_iter()
+                    .find(|c| c.ca_certificate_id == certificate.id)
+                    .map(|c| c.ca_certificate_name)
+            }),
+    };
+    match described {
+        Ok(name) => Ok(name),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Deletes one certificate; false when SLB had it no more.

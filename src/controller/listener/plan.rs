@@ -529,6 +529,21 @@ pub fn certificate_name(uid: &str, pem: &str) -> String {
     format!("{CERTIFICATE_NAME_PREFIX}-{uid}-{fingerprint}")
 }
 
+/// Whether SLB's `name` of a certificate is one [`certificate_name`] gave for the owner `uid`: only
+/// those are deleted, whatever ID the status records.
+pub fn named_for(uid: &str, name: &str) -> bool {
+    !uid.is_empty()
+        && name
+            .strip_prefix(CERTIFICATE_NAME_PREFIX)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_prefix(uid))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|fingerprint| {
+                fingerprint.len() == FINGERPRINT_DIGITS
+                    && fingerprint.chars().all(|c| c.is_ascii_hexdigit())
+            })
+}
+
 /// Uploaded certificates the listener no longer uses: neither the server nor the CA certificate in
 /// `in_use`. They are deleted after the listener has switched away from them.
 pub fn unused_certificates(

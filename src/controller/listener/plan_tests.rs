@@ -641,6 +641,25 @@ fn certificate_names_follow_the_owner_and_the_content() {
 }
 
 #[test]
+fn only_certificates_named_for_this_object_are_taken_as_its_own() {
+    let uid = "0b9d3a4e-6f1c-4a57-9a63-1d2f5c7e8a90";
+    let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
+    assert!(named_for(uid, &certificate_name(uid, pem)));
+    let other = "7c1e0f2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+    for name in [
+        certificate_name(other, pem),
+        "bought-in-the-console".to_owned(),
+        format!("{CERTIFICATE_NAME_PREFIX}-{uid}"),
+        format!("{CERTIFICATE_NAME_PREFIX}-{uid}-not-a-fingerprint"),
+        format!("{CERTIFICATE_NAME_PREFIX}-{uid}-0123456789abcdef-copy"),
+    ] {
+        assert!(!named_for(uid, &name), "{name}");
+    }
+    // An object without a uid owns nothing.
+    assert!(!named_for("", &certificate_name("", pem)));
+}
+
+#[test]
 fn only_certificates_no_longer_in_use_are_deleted() {
     let uploaded = |kind, id: &str| UploadedCertificate {
         kind,
