@@ -9,10 +9,12 @@ mod operator_support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use operator_support::*;
 use serde_json::json;
+use slb_api::certificate::parse_certificate;
 use slb_api::{
     AccessControlStatus, CreateLoadBalancerHTTPListenerRequest, DeleteLoadBalancerListenerRequest,
     DescribeCACertificatesRequest, DescribeListenerAccessControlAttributeRequest,
@@ -23,7 +25,7 @@ use slb_api::{
 };
 use slb_emulator::{Config as EmulatorConfig, Emulator, Faults, TransitionDelays};
 use slb_operator::controller::listener::{CERTIFICATE_NAME_PREFIX, certificate_name};
-use slb_operator::crd::{SlbInstance, SlbListener, SlbVServerGroup};
+use slb_operator::crd::{CertificateKind, SlbInstance, SlbListener, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -266,7 +268,11 @@ async fn ca_certificates(slb: &dyn SlbApi) -> Vec<String> {
 
 #[tokio::test]
 async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
-    let scene = Scene::start("op-listener-tls").await;
+    let scene = Scene::without_operator("op-listener-tls", start_emulator().await).await;
+    // The test certificates are valid for a day: within a two-day window they are expiring.
+    scene
+        .run_operator(|config| config.certificate_expiry_warning = Duration::from_secs(2 * 86_400))
+        .await;
     let slb = scene.slb();
     let lb = web_instance(&scene).await;
     let api: Api<SlbListener> = scene.api();
@@ -309,6 +315,24 @@ async fn an_https_certificate_from_a_secret_is_uploaded_rotated_and_deleted() {
         .clone()
         .expect("a CA certificate ID");
     assert_eq!(status.uploaded_certificates.len(), 2, "{status:?}");
+    // Each upload shows when its certificate expires, and a Warning tells it is near.
+    for (kind, pem) in [
+        (CertificateKind::Server, &pair.0),
+        (CertificateKind::Ca, &client_ca.0),
+    ] {
+        let uploaded = status.uploaded_certificates.iter().find(|u| u.kind == kind);
+        let not_after = uploaded.and_then(|u| u.not_after.as_deref()?.parse::<Timestamp>().ok());
+        let expiry = parse_certificate(pem).unwrap().not_after;
+        assert_eq!(not_after, Timestamp::from_second(expiry).ok(), "{status:?}");
+    }
+    eventually("a CertificateExpiring Warning", TIMEOUT, || async {
+        let events = events_about(&scene.client, scene.ns(), "CertificateExpiring", "https").await;
+        events
+            .iter()
+            .any(|e| e.type_.as_deref() == Some("Warning"))
+            .then_some(())
+    })
+    .await;
     assert_eq!(ca_certificates(slb).await, std::slice::from_ref(&ca));
     assert_eq!(
         https_listener(slb, &lb, 443)
