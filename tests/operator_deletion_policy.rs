@@ -1,6 +1,7 @@
 //! deletionPolicy of groups and rules against the local control plane and an in-process
 //! slb-emulator: an Orphan instance leaves everything on its load balancer in place when all of it
-//! is deleted at once, and a deletion that keeps failing shows in Ready until Orphan lets it go.
+//! is deleted at once, and a deletion that keeps failing (SLB refuses, or refuses the operator's
+//! credentials) shows in Ready until Orphan lets it go.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -12,6 +13,7 @@ use kube::api::{DeleteParams, Patch, PatchParams};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{CreateLoadBalancerTCPListenerRequest, DescribeRulesRequest, ServerGroupIds};
+use slb_operator::controller::instance::ADOPTED_BY_TAG;
 use slb_operator::crd::{SlbInstance, SlbListener, SlbRule, SlbVServerGroup};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -150,5 +152,80 @@ async fn a_deletion_that_keeps_failing_shows_in_ready_until_orphan_lets_it_go() 
     gone(&instances, "lb", TIMEOUT).await;
     assert!(!load_balancer_ids(scene.slb()).await.contains(&lb));
 
+    scene.end().await;
+}
+
+/// The operator binary watching the scene's namespace with an AccessKey the emulator does not know,
+/// as after a rotation that went wrong. Killed when dropped.
+fn operator_with_unknown_access_key(scene: &Scene) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_slb-operator"))
+        .args([
+            "run",
+            "--endpoint",
+            &scene.emulator.url(),
+            "--region",
+            REGION,
+        ])
+        .args([
+            "--cluster-id",
+            "test-cluster",
+            "--watch-namespaces",
+            scene.ns(),
+        ])
+        .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tNoSuchAccessKey")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the operator binary starts")
+}
+
+#[tokio::test]
+async fn a_deletion_refused_for_the_credentials_shows_in_ready_until_orphan_lets_it_go() {
+    let scene = Scene::start("op-bad-key").await;
+    let lb = instance(&scene, json!({})).await;
+    let by_hand = made_by_hand(scene.slb(), "made-by-hand").await;
+    let adopted_spec = json!({"loadBalancerId": by_hand.load_balancer_id});
+    ready_instance(&scene.client, scene.ns(), "adopted", adopted_spec, TIMEOUT).await;
+    scene.stop_operator().await;
+    let mut operator = operator_with_unknown_access_key(&scene);
+
+    // An adopted instance (Orphan by default) goes at once; the adoption tag it could not remove
+    // is named in a Warning.
+    let instances: Api<SlbInstance> = scene.api();
+    delete_and_wait(&instances, "adopted", TIMEOUT).await;
+    let warned = events_about(&scene.client, scene.ns(), "SlbAuth", "adopted").await;
+    let names_the_tag = |e: &k8s_openapi::api::events::v1::Event| {
+        e.note
+            .as_deref()
+            .is_some_and(|n| n.contains(ADOPTED_BY_TAG))
+    };
+    assert!(warned.iter().any(names_the_tag), "{warned:?}");
+
+    instances
+        .delete("lb", &DeleteParams::default())
+        .await
+        .unwrap();
+    let ready = eventually("the refused deletion in Ready", TIMEOUT, || async {
+        let instance = instances.get("lb").await.ok()?;
+        instance.metadata.deletion_timestamp.as_ref()?;
+        let conditions = instance.status?.conditions;
+        conditions
+            .into_iter()
+            .find(|c| c.type_ == "Ready" && c.status == "False")
+            .filter(|c| c.message.contains("Illegal user"))
+    })
+    .await;
+    assert_eq!(ready.reason, "ReconcileError", "{ready:?}");
+    scene.wait_for_event("SlbAuth", TIMEOUT).await;
+
+    // Orphan lets it go without asking SLB anything, and the load balancer stays.
+    patch_spec(&instances, "lb", json!({"deletionPolicy": "Orphan"})).await;
+    gone(&instances, "lb", TIMEOUT).await;
+    assert!(load_balancer(scene.slb(), &lb).await.is_some());
+    scene.assert_events(&["Orphaned"]).await;
+
+    operator.kill().await.unwrap();
     scene.end().await;
 }

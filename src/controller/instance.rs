@@ -4,7 +4,7 @@
 mod outcome;
 mod plan;
 
-pub use plan::{CLUSTER_ID_TAG, OWNER_UID_TAG, client_token, deletion_policy};
+pub use plan::{ADOPTED_BY_TAG, CLUSTER_ID_TAG, OWNER_UID_TAG, client_token, deletion_policy};
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use slb_api::{
 };
 
 use self::outcome::{Applied, Before};
-use self::plan::{Change, Identity, Observed, Plan, Release};
+use self::plan::{Change, Identity, Observed, Ownership, Plan, Release};
 use super::events;
 use super::object::ObjectKey;
 use super::references::{INSTANCE_REF, instance_region, referring};
@@ -423,9 +423,8 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         .clone()
         .or(status.load_balancer_id.clone());
     let slb = ctx.slb.region(&region_of(instance, ctx))?;
-    let deleting =
-        plan::release(&instance.spec, ctx.config.allow_deleting_adopted, None) == Release::Delete;
-    if deleting {
+    let release = plan::release(&instance.spec, ctx.config.allow_deleting_adopted);
+    if release == Release::Delete {
         let dependents = dependents(ctx, &key).await?;
         if !dependents.is_empty() {
             return Err(Error::DependentsExist(dependents.join(", ")));
@@ -435,7 +434,7 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         Some(id) => Some(id),
         // A crash between create and status write leaves only the owner tag to find it by. Not found
         // (even the region) means there is nothing to delete.
-        None if deleting && !plan::is_adopted(&instance.spec) => {
+        None if release == Release::Delete && !plan::is_adopted(&instance.spec) => {
             match find_owned(slb.as_ref(), &identity).await {
                 Ok(found) => found,
                 Err(Error::Slb(error)) if error.is_not_found() => None,
@@ -447,67 +446,70 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     let Some(id) = id else {
         return Ok(Action::await_change());
     };
+    if let Release::Orphan { untag } = release {
+        if untag && let Err(error) = untag_adopted(slb.as_ref(), &id, &identity).await {
+            let error = Error::from(error);
+            let message = format!(
+                "Left load balancer {id} in place, but could not remove its adoption tag {}: {}",
+                plan::ADOPTED_BY_TAG,
+                error.chain()
+            );
+            events::warning(ctx, instance, error.category(), message).await;
+            return Ok(Action::await_change());
+        }
+        let message = format!("Left load balancer {id} in place");
+        events::normal(ctx, instance, "Orphaned", message).await;
+        return Ok(Action::await_change());
+    }
     // Ownership is checked on SLB's own tags right before anything is changed.
     let tags = match tags_of(slb.as_ref(), &id).await {
-        Ok(found) => Some(found),
-        Err(error) if error.is_not_found() => None,
+        Ok(tags) => tags,
+        Err(error) if error.is_not_found() => return Ok(Action::await_change()),
         Err(error) => return Err(error.into()),
     };
-    let ownership = tags.as_deref().map(|tags| plan::ownership(tags, &identity));
-    match plan::release(
-        &instance.spec,
-        ctx.config.allow_deleting_adopted,
-        ownership.as_ref(),
-    ) {
-        Release::Delete => {
-            match slb
-                .delete_load_balancer(&DeleteLoadBalancerRequest {
-                    load_balancer_id: id.clone(),
-                })
-                .await
-            {
-                Ok(_) => {
-                    events::normal(
-                        ctx,
-                        instance,
-                        "Deleted",
-                        format!("Deleted load balancer {id}"),
-                    )
-                    .await;
-                }
-                Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(error.into()),
-            }
+    if let Some(why) = plan::refusal(&instance.spec, &plan::ownership(&tags, &identity)) {
+        let message =
+            format!("Left load balancer {id} in place: this object does not own it ({why})");
+        events::warning(ctx, instance, "NotOwned", message).await;
+        return Ok(Action::await_change());
+    }
+    let request = DeleteLoadBalancerRequest {
+        load_balancer_id: id.clone(),
+    };
+    match slb.delete_load_balancer(&request).await {
+        Ok(_) => {
+            let message = format!("Deleted load balancer {id}");
+            events::normal(ctx, instance, "Deleted", message).await;
         }
-        Release::Orphan { untag } => {
-            if untag {
-                slb.remove_tags(&RemoveTagsRequest {
-                    load_balancer_id: id.clone(),
-                    tags: plan::adoption_tags(&identity),
-                })
-                .await?;
-            }
-            if tags.is_some() {
-                events::normal(
-                    ctx,
-                    instance,
-                    "Orphaned",
-                    format!("Left load balancer {id} in place"),
-                )
-                .await;
-            }
-        }
-        Release::Refuse(why) => {
-            events::warning(
-                ctx,
-                instance,
-                "NotOwned",
-                format!("Left load balancer {id} in place: this object does not own it ({why})"),
-            )
-            .await;
-        }
+        Err(error) if error.is_not_found() => {}
+        Err(error) => return Err(error.into()),
     }
     Ok(Action::await_change())
+}
+
+/// Removes this object's adoption tags from the load balancer `id`, if they are there (another
+/// object may hold it: then it keeps that one's).
+async fn untag_adopted(
+    slb: &dyn SlbApi,
+    id: &str,
+    identity: &Identity<'_>,
+) -> std::result::Result<(), slb_api::Error> {
+    let tags = match tags_of(slb, id).await {
+        Ok(tags) => tags,
+        Err(error) if error.is_not_found() => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    if plan::ownership(&tags, identity) != Ownership::AdoptedByUs {
+        return Ok(());
+    }
+    let request = RemoveTagsRequest {
+        load_balancer_id: id.to_owned(),
+        tags: plan::adoption_tags(identity),
+    };
+    match slb.remove_tags(&request).await {
+        Err(error) if !error.is_not_found() => Err(error),
+        _ => Ok(()),
+    }
 }
 
 /// The listeners and groups in the namespace that still point at this instance.

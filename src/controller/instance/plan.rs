@@ -154,46 +154,48 @@ impl Plan {
     }
 }
 
-/// What the cleanup does with the load balancer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the cleanup does with the load balancer, decided before anything is read from SLB, so that
+/// an object let go never waits on SLB answering (wrong credentials, a permission the AccessKey lacks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Release {
-    /// Delete it: it is this object's, and the policy says so.
+    /// Delete it, unless its tags say it is not this object's to delete ([`refusal`]).
     Delete,
-    /// Leave it in place; remove the adoption tags when this object adopted it.
+    /// Leave it in place. `untag`: it was adopted by ID, so the adoption tags, when this object's,
+    /// come off on a best-effort basis.
     Orphan { untag: bool },
-    /// Leave it in place: it is not this object's to delete (the text names it and says why).
-    Refuse(String),
 }
 
-/// What the cleanup does, given the policy in effect, whether the operator may delete adopted load
-/// balancers, and whose the load balancer is by its tags (`None`: it no longer exists).
-pub fn release(
-    spec: &SlbInstanceSpec,
-    allow_deleting_adopted: bool,
-    ownership: Option<&Ownership>,
-) -> Release {
+/// What the cleanup does, given the policy in effect and whether the operator may delete adopted
+/// load balancers.
+pub fn release(spec: &SlbInstanceSpec, allow_deleting_adopted: bool) -> Release {
+    if deletion_policy(spec) == DeletionPolicy::Orphan
+        || (is_adopted(spec) && !allow_deleting_adopted)
+    {
+        return Release::Orphan {
+            untag: is_adopted(spec),
+        };
+    }
+    Release::Delete
+}
+
+/// Why the load balancer must not be deleted after all, given whose its tags say it is; `None`
+/// when it may be.
+pub fn refusal(spec: &SlbInstanceSpec, ownership: &Ownership) -> Option<String> {
     let adopted = is_adopted(spec);
-    let untag = adopted && ownership == Some(&Ownership::AdoptedByUs);
-    if deletion_policy(spec) == DeletionPolicy::Orphan || (adopted && !allow_deleting_adopted) {
-        return Release::Orphan { untag };
-    }
     match ownership {
-        None => Release::Delete,
-        Some(Ownership::AdoptedByUs) if adopted => Release::Delete,
+        Ownership::AdoptedByUs if adopted => None,
         // Unclaimed: recorded at creation, with a crash before its tags.
-        Some(Ownership::Ours | Ownership::Unclaimed) if !adopted => Release::Delete,
-        Some(Ownership::Unclaimed) => Release::Refuse("it was never tagged as adopted".to_owned()),
-        Some(Ownership::AdoptedByOther(uid)) => {
-            Release::Refuse(format!("another object (uid {uid}) adopted it"))
-        }
-        Some(Ownership::Foreign(why)) => Release::Refuse(why.clone()),
-        Some(Ownership::Ours | Ownership::AdoptedByUs) => {
-            Release::Refuse("its tags do not match how this object holds it".to_owned())
+        Ownership::Ours | Ownership::Unclaimed if !adopted => None,
+        Ownership::Unclaimed => Some("it was never tagged as adopted".to_owned()),
+        Ownership::AdoptedByOther(uid) => Some(format!("another object (uid {uid}) adopted it")),
+        Ownership::Foreign(why) => Some(why.clone()),
+        Ownership::Ours | Ownership::AdoptedByUs => {
+            Some("its tags do not match how this object holds it".to_owned())
         }
     }
 }
 
-/// Whether the spec adopts an existing load balancer.
+/// Whether the spec adopts an existing load balancer by its ID, to use it as it is.
 pub fn is_adopted(spec: &SlbInstanceSpec) -> bool {
     spec.load_balancer_id.is_some()
 }

@@ -334,39 +334,37 @@ fn a_created_load_balancer_is_changed_only_while_its_tags_say_it_is_ours() {
 #[test]
 fn cleanup_deletes_only_what_the_object_owns_and_adopted_ones_only_when_allowed() {
     let created = spec("{}");
-    let ours = Ownership::Ours;
-    assert_eq!(release(&created, false, Some(&ours)), Release::Delete);
-    assert_eq!(release(&created, false, None), Release::Delete);
+    assert_eq!(release(&created, false), Release::Delete);
+    assert_eq!(refusal(&created, &Ownership::Ours), None);
     let foreign = Ownership::Foreign("another cluster".into());
-    assert!(
-        matches!(release(&created, false, Some(&foreign)), Release::Refuse(m) if m == "another cluster")
+    assert_eq!(
+        refusal(&created, &foreign).as_deref(),
+        Some("another cluster")
     );
 
     let adopted_delete = spec("{loadBalancerId: lb-1, deletionPolicy: Delete}");
     let adopted = Ownership::AdoptedByUs;
     assert_eq!(
-        release(&adopted_delete, false, Some(&adopted)),
+        release(&adopted_delete, false),
         Release::Orphan { untag: true }
     );
-    assert_eq!(
-        release(&adopted_delete, true, Some(&adopted)),
-        Release::Delete
-    );
-    assert!(matches!(
-        release(&adopted_delete, true, Some(&Ownership::Unclaimed)),
-        Release::Refuse(_)
-    ));
+    assert_eq!(release(&adopted_delete, true), Release::Delete);
+    assert_eq!(refusal(&adopted_delete, &adopted), None);
+    assert!(refusal(&adopted_delete, &Ownership::Unclaimed).is_some());
+    assert!(refusal(&adopted_delete, &Ownership::AdoptedByOther("x".into())).is_some());
     let adopted_orphan = spec("{loadBalancerId: lb-1}");
     assert_eq!(
-        release(&adopted_orphan, true, Some(&adopted)),
+        release(&adopted_orphan, true),
         Release::Orphan { untag: true }
     );
+}
+
+#[test]
+fn orphaning_what_the_object_created_needs_no_call_to_slb() {
+    // Nothing of ours to take off: an object whose SLB calls fail (wrong credentials) still goes.
+    let created_orphan = spec("{deletionPolicy: Orphan}");
     assert_eq!(
-        release(
-            &adopted_orphan,
-            true,
-            Some(&Ownership::AdoptedByOther("x".into()))
-        ),
+        release(&created_orphan, true),
         Release::Orphan { untag: false }
     );
 }
