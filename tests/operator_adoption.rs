@@ -1,7 +1,7 @@
-//! Adoption is the cluster admin's decision: `deletionPolicy: Delete` on an adopted load balancer
-//! deletes it only with `--allow-deleting-adopted` (otherwise it is orphaned, and the Ready
-//! condition says so from the first status on), and outside `--adoption-namespaces` adopting gives
-//! `NotOwned` with no call that changes anything in SLB.
+//! Adoption is the cluster admin's decision: `deletionPolicy: Delete` on an adopted or taken-over
+//! load balancer deletes it only with `--allow-deleting-adopted` (otherwise it is orphaned, and the
+//! Ready condition says so from the first status on), outside `--adoption-namespaces` adopting or
+//! taking over gives `NotOwned` with no call that changes anything in SLB.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -15,20 +15,25 @@ use kube::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use operator_support::*;
 use serde_json::json;
+use slb_api::{AddTagsRequest, SlbApi, Tag};
 use slb_operator::conditions::READY;
 use slb_operator::crd::SlbInstance;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const NAME: &str = "legacy";
 const LEFT_IN_PLACE: &str = "deleting this object will leave it in place";
+const TAKING_OVER: &str = "migrated";
+/// The cloud controller manager's name of a load balancer: `a` and a Service's uid.
+const CCM_NAME: &str = "a0b9d3a4e6f1c4a579a631d2f5c7e8a9";
 
-/// Every Ready condition the object shows, in order, as its watch sees it from before its creation.
-fn record_ready_conditions(api: &Api<SlbInstance>) -> Arc<Mutex<Vec<Condition>>> {
+/// Every Ready condition the object `name` shows, in order, as its watch sees it from before its
+/// creation.
+fn record_ready_conditions(api: &Api<SlbInstance>, name: &str) -> Arc<Mutex<Vec<Condition>>> {
     let seen = Arc::new(Mutex::new(Vec::<Condition>::new()));
     let recorder = seen.clone();
     let stream = watcher(
         api.clone(),
-        watcher::Config::default().fields(&format!("metadata.name={NAME}")),
+        watcher::Config::default().fields(&format!("metadata.name={name}")),
     )
     .applied_objects();
     tokio::spawn(async move {
@@ -50,6 +55,20 @@ fn record_ready_conditions(api: &Api<SlbInstance>) -> Arc<Mutex<Vec<Condition>>>
     seen
 }
 
+/// Asserts that Ready conditions were `seen`, the last True, and that each warned that deleting the
+/// object leaves the load balancer in place.
+fn assert_every_ready_condition_warns(seen: &Mutex<Vec<Condition>>) {
+    let seen = seen.lock().unwrap().clone();
+    let last = seen.last().expect("a Ready condition was seen");
+    assert_eq!(last.status, "True", "{seen:?}");
+    for ready in &seen {
+        assert!(
+            ready.message.contains(LEFT_IN_PLACE),
+            "every Ready condition warns that the load balancer stays: {seen:?}"
+        );
+    }
+}
+
 async fn adopt(api: &Api<SlbInstance>, id: &str) {
     create(
         api,
@@ -57,6 +76,26 @@ async fn adopt(api: &Api<SlbInstance>, id: &str) {
         json!({"loadBalancerId": id, "deletionPolicy": "Delete"}),
     )
     .await;
+}
+
+/// Creates the SlbInstance that takes over the cloud controller manager's load balancer `ccm_name`.
+async fn take_over(api: &Api<SlbInstance>, ccm_name: &str) {
+    create(api, TAKING_OVER, json!({"takeOverFromCcm": ccm_name})).await;
+}
+
+/// A load balancer as the cloud controller manager makes them, named and tagged [`CCM_NAME`]: its ID.
+async fn ccm_load_balancer(slb: &dyn SlbApi) -> String {
+    let id = made_by_hand(slb, CCM_NAME).await.load_balancer_id;
+    let tags = vec![
+        Tag::new("kubernetes.do.not.delete", CCM_NAME),
+        Tag::new("ack.aliyun.com", "c0ffee"),
+    ];
+    let request = AddTagsRequest {
+        load_balancer_id: id.clone(),
+        tags,
+    };
+    slb.add_tags(&request).await.unwrap();
+    id
 }
 
 /// A scene without the operator yet, with a load balancer made by hand: its ID, and the number of
@@ -75,19 +114,11 @@ async fn without_the_flag_an_adopted_load_balancer_is_orphaned_and_ready_says_so
     let (scene, id, writes_before) = adoptable("op-adopt-keep").await;
     scene.run_operator(|_| {}).await;
     let api: Api<SlbInstance> = scene.api();
-    let seen = record_ready_conditions(&api);
+    let seen = record_ready_conditions(&api, NAME);
 
     adopt(&api, &id).await;
     wait_ready(&api, NAME, TIMEOUT).await;
-    let seen = seen.lock().unwrap().clone();
-    let first = seen.first().expect("a Ready condition was seen");
-    assert_eq!(first.status, "True", "{seen:?}");
-    for ready in &seen {
-        assert!(
-            ready.message.contains(LEFT_IN_PLACE),
-            "every Ready condition warns that the load balancer stays: {seen:?}"
-        );
-    }
+    assert_every_ready_condition_warns(&seen);
 
     delete_and_wait(&api, NAME, TIMEOUT).await;
     assert!(
@@ -134,7 +165,9 @@ async fn with_the_flag_an_adopted_load_balancer_with_delete_is_deleted() {
 
 #[tokio::test]
 async fn outside_the_adoption_namespaces_adopting_is_not_owned_and_writes_nothing() {
-    let (scene, id, writes_before) = adoptable("op-adopt-refused").await;
+    let (scene, id, _) = adoptable("op-adopt-refused").await;
+    let ccms = ccm_load_balancer(scene.slb()).await;
+    let writes_before = scene.emulator.counters().writes;
     scene
         .run_operator(|config| {
             // The admin's namespace, not this one.
@@ -145,16 +178,43 @@ async fn outside_the_adoption_namespaces_adopting_is_not_owned_and_writes_nothin
     let api: Api<SlbInstance> = scene.api();
 
     adopt(&api, &id).await;
-    let refused = wait_not_ready(&api, NAME, "NotOwned", TIMEOUT).await;
-    assert!(refused.contains("--adoption-namespaces"), "{refused}");
+    take_over(&api, CCM_NAME).await;
+    for name in [NAME, TAKING_OVER] {
+        let refused = wait_not_ready(&api, name, "NotOwned", TIMEOUT).await;
+        assert!(refused.contains("--adoption-namespaces"), "{refused}");
+        let status = api.get(name).await.unwrap().status.unwrap_or_default();
+        assert_eq!(status.load_balancer_id, None, "{name} holds nothing");
+    }
     scene.wait_for_event("NotOwned", TIMEOUT).await;
-    let status = api.get(NAME).await.unwrap().status.unwrap_or_default();
-    assert_eq!(status.load_balancer_id, None, "not adopted");
 
-    // Deleting it, even with --allow-deleting-adopted, leaves the load balancer alone too.
+    // Deleting them, even with --allow-deleting-adopted, leaves the load balancers alone too.
     delete_and_wait(&api, NAME, TIMEOUT).await;
+    delete_and_wait(&api, TAKING_OVER, TIMEOUT).await;
     assert!(load_balancer(scene.slb(), &id).await.is_some());
+    assert!(load_balancer(scene.slb(), &ccms).await.is_some());
     let after = writes_after(&scene.emulator, writes_before);
     assert!(after.is_empty(), "no call changed anything: {after:?}");
+    scene.end().await;
+}
+
+#[tokio::test]
+async fn without_the_flag_a_taken_over_load_balancer_is_left_in_place_and_ready_says_so() {
+    let scene = Scene::without_operator("op-takeover-keep", start_emulator().await).await;
+    let ccms = ccm_load_balancer(scene.slb()).await;
+    scene.run_operator(|_| {}).await;
+    let api: Api<SlbInstance> = scene.api();
+    let seen = record_ready_conditions(&api, TAKING_OVER);
+
+    take_over(&api, CCM_NAME).await;
+    let ready = wait_ready(&api, TAKING_OVER, TIMEOUT).await;
+    assert_eq!(ready.status.unwrap().load_balancer_id.as_ref(), Some(&ccms));
+    assert_every_ready_condition_warns(&seen);
+
+    delete_and_wait(&api, TAKING_OVER, TIMEOUT).await;
+    assert!(
+        load_balancer(scene.slb(), &ccms).await.is_some(),
+        "the load balancer stays"
+    );
+    scene.assert_events(&["TookOver", "Orphaned"]).await;
     scene.end().await;
 }

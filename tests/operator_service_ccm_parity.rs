@@ -210,9 +210,13 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     patch_annotations(&services, "staying", by_id).await;
     let staying_tags = load_balancer_tags(slb, staying_id).await;
     // The CCM's Services are class-less. Even where the admin has this operator serve class-less
-    // Services too, only the one that opts in is taken over.
+    // Services too, only the one that opts in is taken over. The admin lets the operator delete
+    // what it took over, as the CCM would have.
     scene
-        .run_operator(|config| config.manage_services_without_class = true)
+        .run_operator(|config| {
+            config.manage_services_without_class = true;
+            config.allow_deleting_adopted = true;
+        })
         .await;
 
     // The opted-in Service keeps its load balancer and address; the CCM's listener is replaced by
@@ -273,7 +277,7 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     );
 
     // The migrated Service now owns its load balancer: deleting it deletes the load balancer, as
-    // the CCM would have.
+    // the CCM would have (with --allow-deleting-adopted; without it, it stays: operator_adoption).
     delete_service(client, ns, "moving", TIMEOUT).await;
     assert!(!load_balancer_ids(slb).await.contains(moving_id));
     // The other goes and leaves the CCM's load balancer as it was.

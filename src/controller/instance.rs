@@ -71,12 +71,15 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     };
     let spec_changed = current.observed_generation != key.generation;
 
-    if let Some(id) = &instance.spec.load_balancer_id
-        && !ctx.config.may_adopt(&key.namespace)
-    {
+    // Checked on every pass, as the admin may narrow the namespaces after an adoption.
+    if plan::adopts_existing(&instance.spec) && !ctx.config.may_adopt(&key.namespace) {
+        let what = match &instance.spec.load_balancer_id {
+            Some(id) => format!("load balancer {id}"),
+            None => "the cloud controller manager's load balancer".to_owned(),
+        };
         return Err(Error::NotOwned {
             what: format!(
-                "load balancer {id} (namespace {} may not adopt load balancers: see --adoption-namespaces)",
+                "{what} (namespace {} may not adopt or take over load balancers: see --adoption-namespaces)",
                 key.namespace
             ),
         });
@@ -84,15 +87,6 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
 
     let taking_over =
         instance.spec.take_over_from_ccm.is_some() && current.load_balancer_id.is_none();
-    if taking_over && !ctx.config.may_adopt(&key.namespace) {
-        return Err(Error::NotOwned {
-            what: format!(
-                "the cloud controller manager's load balancer (namespace {} may not take over load balancers: see --adoption-namespaces)",
-                key.namespace
-            ),
-        });
-    }
-
     // observe: the tags (ownership, and the spec's own) only when they can matter, so that an
     // unchanged object costs one describe per resync.
     let adopting =
@@ -152,9 +146,8 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
             .map(|lb| lb.load_balancer_id.as_str()),
         replaced_id,
         recorded: current.load_balancer_id.is_some(),
-        adopted_delete_refused: plan::is_adopted(&instance.spec)
-            && deletion_policy(&instance.spec) == DeletionPolicy::Delete
-            && !ctx.config.allow_deleting_adopted,
+        adopted_delete_refused: deletion_policy(&instance.spec) == DeletionPolicy::Delete
+            && plan::release(&instance.spec, ctx.config.allow_deleting_adopted) != Release::Delete,
         taking_over,
     };
     let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());

@@ -134,8 +134,9 @@ pub struct SlbInstanceSpec {
 
     /// The name the Alibaba Cloud controller manager gave a load balancer it created (the value of
     /// its `kubernetes.do.not.delete` tag): that load balancer is taken over instead of creating one,
-    /// keeping its address, and tagged as this object's; from then on it is managed (and deleted) as
-    /// if the operator had created it. Only in namespaces that may adopt (`--adoption-namespaces`).
+    /// keeping its address, and tagged as this object's; from then on it is managed as if the operator
+    /// had created it, and, as an adopted one, deleted only with `--allow-deleting-adopted` (else left
+    /// in place). Only in namespaces that may adopt (`--adoption-namespaces`).
     /// Set when the object is created; it may be removed later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]

@@ -16,8 +16,8 @@ pub struct Before<'a> {
     pub replaced_id: Option<&'a str>,
     /// Whether the status had recorded a load balancer ID already.
     pub recorded: bool,
-    /// The spec says to delete an adopted load balancer, which the operator may not do: it will be
-    /// left in place, and the condition says so from the start.
+    /// The spec says to delete an adopted or taken-over load balancer, which the operator may not
+    /// do: it will be left in place, and the condition says so from the start.
     pub adopted_delete_refused: bool,
     /// The spec takes over the cloud controller manager's load balancer, not yet recorded.
     pub taking_over: bool,
@@ -67,13 +67,12 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             if let (Some(id), false) = (before.existing_id, before.recorded) {
                 events.push(Note::new("Adopted", format!("Adopted load balancer {id}")));
             }
-            let message = if before.adopted_delete_refused {
-                "the adopted load balancer exists; deleting this object will leave it in place, as deleting adopted load balancers is not allowed (--allow-deleting-adopted)"
-            } else {
-                "the adopted load balancer exists"
-            };
             (
-                DesiredCondition::ready(true, Reason::Available, message),
+                DesiredCondition::ready(
+                    true,
+                    Reason::Available,
+                    "the adopted load balancer exists",
+                ),
                 Requeue::Resync,
             )
         }
@@ -119,8 +118,18 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             settling(format!("applied: {summary}"))
         }
     };
+    let ready = match plan {
+        Plan::Adopted(_) | Plan::Changes(_) if before.adopted_delete_refused => DesiredCondition {
+            message: format!("{}; {LEFT_IN_PLACE}", ready.message),
+            ..ready
+        },
+        _ => ready,
+    };
     Outcome::new(vec![ready], requeue, events, failed)
 }
+
+/// What the Ready condition of a load balancer that deleting the object will not delete adds.
+const LEFT_IN_PLACE: &str = "deleting this object will leave it in place, as deleting adopted load balancers is not allowed (--allow-deleting-adopted)";
 
 /// A short, human-readable list of the planned calls, for Events and conditions.
 fn describe_changes(changes: &[Change]) -> String {
@@ -275,6 +284,26 @@ mod tests {
             "{}",
             outcome.conditions[0].message
         );
+    }
+
+    #[test]
+    fn a_take_over_that_may_not_be_deleted_says_so_from_the_start() {
+        let refused = |plan: &Plan| {
+            let outcome = carried_out(
+                plan,
+                &Before {
+                    adopted_delete_refused: true,
+                    taking_over: true,
+                    ..before(Some("lb-ccm"), None)
+                },
+            );
+            outcome.conditions[0].message.clone()
+        };
+        let taking_over = Plan::Changes(vec![Change::AddTags(Vec::new())]);
+        for plan in [taking_over, Plan::Changes(Vec::new())] {
+            let message = refused(&plan);
+            assert!(message.ends_with(LEFT_IN_PLACE), "{message}");
+        }
     }
 
     #[test]

@@ -165,11 +165,11 @@ pub enum Release {
     Orphan { untag: bool },
 }
 
-/// What the cleanup does, given the policy in effect and whether the operator may delete adopted
-/// load balancers.
+/// What the cleanup does, given the policy in effect and whether the operator may delete load
+/// balancers it did not create.
 pub fn release(spec: &SlbInstanceSpec, allow_deleting_adopted: bool) -> Release {
     if deletion_policy(spec) == DeletionPolicy::Orphan
-        || (is_adopted(spec) && !allow_deleting_adopted)
+        || (adopts_existing(spec) && !allow_deleting_adopted)
     {
         return Release::Orphan {
             untag: is_adopted(spec),
@@ -198,6 +198,13 @@ pub fn refusal(spec: &SlbInstanceSpec, ownership: &Ownership) -> Option<String> 
 /// Whether the spec adopts an existing load balancer by its ID, to use it as it is.
 pub fn is_adopted(spec: &SlbInstanceSpec) -> bool {
     spec.load_balancer_id.is_some()
+}
+
+/// Whether the spec holds a load balancer that it did not create: adopted by ID, or taken over from
+/// the cloud controller manager. Either is the cluster admin's to allow: only in the namespaces of
+/// `--adoption-namespaces`, and deleted only with `--allow-deleting-adopted`.
+pub fn adopts_existing(spec: &SlbInstanceSpec) -> bool {
+    is_adopted(spec) || spec.take_over_from_ccm.is_some()
 }
 
 /// The deletion policy in effect: as set, else Orphan for adopted and Delete for created load balancers.

@@ -370,6 +370,22 @@ fn orphaning_what_the_object_created_needs_no_call_to_slb() {
 }
 
 #[test]
+fn a_take_over_is_deleted_only_when_the_admin_allows_deleting_adopted_load_balancers() {
+    let taken_over = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
+    assert!(adopts_existing(&taken_over));
+    assert_eq!(deletion_policy(&taken_over), DeletionPolicy::Delete);
+    // Its tags are ours once taken over: there are no adoption tags to remove.
+    assert_eq!(
+        release(&taken_over, false),
+        Release::Orphan { untag: false }
+    );
+    assert_eq!(release(&taken_over, true), Release::Delete);
+    assert_eq!(refusal(&taken_over, &Ownership::Ours), None);
+    let ccms = Ownership::Foreign("the Alibaba Cloud controller manager manages it".into());
+    assert!(refusal(&taken_over, &ccms).is_some(), "never taken over");
+}
+
+#[test]
 fn a_missing_adopted_load_balancer_is_reported_not_created() {
     assert_eq!(
         plan_for("{loadBalancerId: lb-gone}", &Observed::default()),
