@@ -95,6 +95,9 @@ pub struct Faults {
     /// Process the call, then hold the response for `hang_ms` (a client timeout leaves the outcome unknown).
     pub hang_rate: f64,
     pub hang_ms: u64,
+    /// When not empty, only calls of these actions (canonical names) may hang, so that a test can
+    /// make exactly the calls it studies ambiguous.
+    pub hang_actions: Vec<String>,
     /// Added to every call before it is processed.
     pub latency_ms: u64,
     /// Calls beyond this many per second (all accounts together) get `Throttling`.
@@ -114,6 +117,7 @@ impl Default for Faults {
             processing_same_request_rate: 0.0,
             hang_rate: 0.0,
             hang_ms: 60_000,
+            hang_actions: Vec::new(),
             latency_ms: 0,
             qps_limit: None,
             qps_limit_per_action: None,

@@ -65,8 +65,14 @@ impl FaultState {
         *self = Self::new(faults);
     }
 
-    /// The fate of one call of `family` (see `actions::rate_family`) by `account`.
-    pub fn decide(&mut self, now_ms: u64, account: &str, family: &'static str) -> Decision {
+    /// The fate of one call of `action`, of `family` (see `actions::rate_family`), by `account`.
+    pub fn decide(
+        &mut self,
+        now_ms: u64,
+        account: &str,
+        action: &str,
+        family: &'static str,
+    ) -> Decision {
         let mut decision = Decision {
             latency: Duration::from_millis(self.faults.latency_ms),
             ..Decision::default()
@@ -103,7 +109,9 @@ impl FaultState {
                 return decision;
             }
         }
-        if self.faults.hang_rate > 0.0 && self.rng.next_f64() < self.faults.hang_rate {
+        let hung = &self.faults.hang_actions;
+        let may_hang = hung.is_empty() || hung.iter().any(|hung| hung == action);
+        if may_hang && self.faults.hang_rate > 0.0 && self.rng.next_f64() < self.faults.hang_rate {
             decision.hang = Some(Duration::from_millis(self.faults.hang_ms));
         }
         decision
@@ -115,25 +123,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hangs_can_be_kept_to_some_actions() {
+        let mut state = FaultState::new(Faults {
+            hang_rate: 1.0,
+            hang_actions: vec!["CreateRules".to_owned()],
+            ..Faults::default()
+        });
+        let family = "CreateRules";
+        assert!(state.decide(0, "a", "CreateRules", family).hang.is_some());
+        assert!(state.decide(0, "a", "DescribeRules", family).hang.is_none());
+        let mut everything = FaultState::new(Faults {
+            hang_rate: 1.0,
+            ..Faults::default()
+        });
+        assert!(
+            everything
+                .decide(0, "a", "DescribeRules", family)
+                .hang
+                .is_some()
+        );
+    }
+
+    #[test]
     fn rates_and_limits() {
         let mut state = FaultState::new(Faults {
             error_503_rate: 1.0,
             ..Faults::default()
         });
         assert_eq!(
-            state.decide(0, "a", "DescribeRegions").error,
+            state
+                .decide(0, "a", "DescribeRegions", "DescribeRegions")
+                .error,
             Some(error::SERVICE_UNAVAILABLE)
         );
         let mut state = FaultState::new(Faults {
             qps_limit: Some(2),
             ..Faults::default()
         });
-        assert!(state.decide(1000, "a", "X").error.is_none());
-        assert!(state.decide(1001, "b", "Y").error.is_none());
-        assert_eq!(state.decide(1002, "c", "Z").error, Some(error::THROTTLING));
-        assert!(state.decide(2000, "a", "X").error.is_none());
+        assert!(state.decide(1000, "a", "X", "X").error.is_none());
+        assert!(state.decide(1001, "b", "Y", "Y").error.is_none());
+        assert_eq!(
+            state.decide(1002, "c", "Z", "Z").error,
+            Some(error::THROTTLING)
+        );
+        assert!(state.decide(2000, "a", "X", "X").error.is_none());
         let mut none = FaultState::new(Faults::default());
-        assert!((0..100).all(|_| none.decide(0, "a", "X").error.is_none()));
+        assert!((0..100).all(|_| none.decide(0, "a", "X", "X").error.is_none()));
     }
 
     #[test]
@@ -143,7 +178,7 @@ mod tests {
             ..Faults::default()
         });
         let throttled = |state: &mut FaultState, at, account, family| {
-            state.decide(at, account, family).error == Some(error::THROTTLING)
+            state.decide(at, account, family, family).error == Some(error::THROTTLING)
         };
         assert!(!throttled(&mut state, 1000, "a", "X"));
         assert!(!throttled(&mut state, 1100, "a", "X"));

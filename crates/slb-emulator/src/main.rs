@@ -70,6 +70,9 @@ struct Args {
     fault_hang_rate: f64,
     #[arg(long, default_value_t = 60_000)]
     fault_hang_ms: u64,
+    /// Only these actions may hang (comma-separated canonical names); all of them when not given.
+    #[arg(long, value_delimiter = ',')]
+    fault_hang_actions: Vec<String>,
     /// Latency added to every call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -145,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
             processing_same_request_rate: args.fault_processing_same_request_rate,
             hang_rate: args.fault_hang_rate,
             hang_ms: args.fault_hang_ms,
+            hang_actions: args.fault_hang_actions,
             latency_ms: args.latency_ms,
             qps_limit: args.qps_limit,
             qps_limit_per_action: args.qps_limit_per_action,

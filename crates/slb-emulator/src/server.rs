@@ -344,6 +344,7 @@ async fn serve(
     let decision = shared.faults.lock().decide(
         clock::now_ms(),
         &account.account_id,
+        action,
         actions::rate_family(action),
     );
     if !decision.latency.is_zero() {
