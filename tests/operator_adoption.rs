@@ -1,7 +1,8 @@
 //! Adoption is the cluster admin's decision: `deletionPolicy: Delete` on an adopted or taken-over
 //! load balancer deletes it only with `--allow-deleting-adopted` (otherwise it is orphaned, and the
 //! Ready condition says so from the first status on), outside `--adoption-namespaces` adopting or
-//! taking over gives `NotOwned` with no call that changes anything in SLB.
+//! taking over gives `NotOwned` with no call that changes anything in SLB, and of two objects
+//! adopting one load balancer at once exactly one holds it.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -16,7 +17,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{AddTagsRequest, SlbApi, Tag};
+use slb_emulator::{Config as EmulatorConfig, Emulator, Faults};
 use slb_operator::conditions::READY;
+use slb_operator::controller::instance::ADOPTED_BY_TAG;
 use slb_operator::crd::SlbInstance;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -216,5 +219,57 @@ async fn without_the_flag_a_taken_over_load_balancer_is_left_in_place_and_ready_
         "the load balancer stays"
     );
     scene.assert_events(&["TookOver", "Orphaned"]).await;
+    scene.end().await;
+}
+
+#[tokio::test]
+async fn of_two_objects_adopting_one_load_balancer_at_once_exactly_one_holds_it() {
+    // Every call takes long enough that both objects find the load balancer unclaimed before
+    // either has tagged it.
+    let mut config = EmulatorConfig::for_tests();
+    config.faults = Faults {
+        latency_ms: 300,
+        ..Faults::default()
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let scene = Scene::without_operator("op-adopt-race", emulator).await;
+    let id = made_by_hand(scene.slb(), "made-by-hand")
+        .await
+        .load_balancer_id;
+    scene.run_operator(|_| {}).await;
+    let api: Api<SlbInstance> = scene.api();
+
+    let spec = json!({"loadBalancerId": id});
+    let (first, second) = tokio::join!(
+        create(&api, "first", spec.clone()),
+        create(&api, "second", spec)
+    );
+    let uids =
+        [first, second].map(|object| (object.metadata.name.unwrap(), object.metadata.uid.unwrap()));
+    let holder = eventually("one Ready, the other Conflict", TIMEOUT, || async {
+        let mut holders = Vec::new();
+        for (name, _) in &uids {
+            let object = api.get(name).await.ok()?;
+            let ready = object.conditions().into_iter().find(|c| c.type_ == READY)?;
+            match (ready.status.as_str(), ready.reason.as_str()) {
+                ("True", _) => holders.push(name.clone()),
+                ("False", "Conflict") => {}
+                _ => return None,
+            }
+        }
+        (holders.len() == 1).then(|| holders.remove(0))
+    })
+    .await;
+    let holder_uid = &uids.iter().find(|(name, _)| *name == holder).unwrap().1;
+    let tags = load_balancer_tags(scene.slb(), &id).await;
+    assert_eq!(tags.get(ADOPTED_BY_TAG), Some(holder_uid), "{tags:?}");
+    let recorded: Vec<_> = api
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|object| object.status?.load_balancer_id)
+        .collect();
+    assert_eq!(recorded, [id], "only the holder records the load balancer");
     scene.end().await;
 }

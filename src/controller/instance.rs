@@ -112,8 +112,18 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         _ => {}
     }
 
-    // apply
-    let mut status = observed_status(&current, observed.load_balancer.as_ref(), &region);
+    // apply. An adoption is recorded only once a later pass has read its tag back: two objects
+    // adopting at once both find the load balancer unclaimed and both tag it, and the last AddTags
+    // overwrites the other's.
+    let tagging_adoption = matches!(&plan, Plan::Adopted(changes) if !changes.is_empty());
+    let mut status = if tagging_adoption {
+        SlbInstanceStatus {
+            load_balancer_id: None,
+            ..current.clone()
+        }
+    } else {
+        observed_status(&current, observed.load_balancer.as_ref(), &region)
+    };
     let mut applied = Applied::default();
     let failed = match &plan {
         Plan::Changes(changes) | Plan::Adopted(changes) => {

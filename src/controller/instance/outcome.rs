@@ -63,6 +63,10 @@ pub fn outcome(plan: &Plan, before: &Before<'_>, applied: &Applied, failed: bool
             ),
             Requeue::Resync,
         ),
+        Plan::Adopted(changes) if !changes.is_empty() => settling(format!(
+            "tagged the adopted load balancer {}; Ready once the tag, read back, is still this object's",
+            before.existing_id.unwrap_or_default()
+        )),
         Plan::Adopted(_) => {
             if let (Some(id), false) = (before.existing_id, before.recorded) {
                 events.push(Note::new("Adopted", format!("Adopted load balancer {id}")));
@@ -247,6 +251,22 @@ mod tests {
         ]);
         let outcome = outcome(&plan, &before(None, Some("lb-old")), &created_new(), true);
         outcome.assert_failed_after(&["Created"]);
+    }
+
+    #[test]
+    fn the_pass_that_tags_an_adoption_is_not_ready_and_reads_the_tag_back_soon() {
+        let tagging = Plan::Adopted(vec![Change::AddTags(Vec::new())]);
+        let outcome = carried_out(
+            &tagging,
+            &Before {
+                recorded: false,
+                ..before(Some("lb-theirs"), None)
+            },
+        );
+        outcome.assert_settling(
+            "tagged the adopted load balancer lb-theirs; Ready once the tag, read back, is still this object's",
+        );
+        assert!(outcome.events.is_empty(), "announced once confirmed");
     }
 
     #[test]

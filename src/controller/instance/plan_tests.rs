@@ -268,6 +268,21 @@ fn an_unclaimed_load_balancer_is_adopted_by_tagging_it() {
 }
 
 #[test]
+fn of_two_objects_that_tagged_one_load_balancer_at_once_only_the_last_tag_adopts_it() {
+    // Both found it unclaimed and both tagged it; AddTags overwrites, so the tag read back names one.
+    let last_tag = vec![
+        tag_set(ADOPTED_BY_TAG, "the-other-uid"),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ];
+    assert!(matches!(adopted_with(last_tag), Plan::Conflict(m) if m.contains("the-other-uid")));
+    let ours = vec![
+        tag_set(ADOPTED_BY_TAG, UID),
+        tag_set(CLUSTER_ID_TAG, "cluster-1"),
+    ];
+    assert_eq!(adopted_with(ours), Plan::Adopted(Vec::new()));
+}
+
+#[test]
 fn a_load_balancer_someone_else_holds_is_never_adopted() {
     let other_object = vec![
         tag_set(ADOPTED_BY_TAG, "another-uid"),
