@@ -45,6 +45,12 @@ pub struct RunArgs {
     #[arg(long, env = "SLB_RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
 
+    /// How long one attempt of an SLB call may take, from connecting to the answer's last byte. An
+    /// attempt that runs out leaves its outcome unknown: a create without a ClientToken is then not
+    /// sent again, and the next reconcile looks for what it may have made first.
+    #[arg(long, env = "SLB_CALL_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub slb_call_timeout: Duration,
+
     /// How long before a certificate from a Secret expires its listener warns about it (a Warning
     /// Event, and the expiry in the listener's status).
     #[arg(long, env = "SLB_CERTIFICATE_EXPIRY_WARNING", default_value = "14d", value_parser = humantime::parse_duration)]
@@ -221,6 +227,7 @@ mod tests {
         let args = parsed(&[]);
         assert_eq!(args.endpoint, "https://slb.aliyuncs.com");
         assert_eq!(args.resync_period, Duration::from_secs(600));
+        assert_eq!(args.slb_call_timeout, Duration::from_secs(10));
         assert_eq!(
             args.certificate_expiry_warning,
             Duration::from_secs(14 * 24 * 3600)
@@ -235,12 +242,14 @@ mod tests {
     fn durations_and_switches_parse() {
         let args = parsed(&[
             "--resync-period=30s",
+            "--slb-call-timeout=1500ms",
             "--leader-elect=true",
             "--endpoint=http://127.0.0.1:9000",
             "--service-load-balancer-class=example.com/slb",
             "--manage-services-without-class=true",
         ]);
         assert_eq!(args.resync_period, Duration::from_secs(30));
+        assert_eq!(args.slb_call_timeout, Duration::from_millis(1500));
         assert!(args.leader_elect);
         assert_eq!(args.endpoint, "http://127.0.0.1:9000");
         assert_eq!(args.service_load_balancer_class, "example.com/slb");

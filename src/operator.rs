@@ -53,11 +53,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     ));
 
     let endpoint = args.endpoint.clone();
+    let call_timeout = args.slb_call_timeout;
     // One limiter per account, shared by the clients of every region: SLB counts calls per account.
     let limiters = slb_api::RateLimiters::new(slb_api::RateLimits::default());
     let slb = SlbClients::new(Box::new(move |region: &str| {
         let mut config = ClientConfig::new(endpoint.clone(), region, credentials.clone());
         config.rate_limiters = Some(limiters.clone());
+        config.timeout = call_timeout;
         let client = Arc::new(slb_api::Client::new(config)?);
         Ok(Arc::new(Metered::new(client, call_metrics.clone())) as Arc<dyn SlbApi>)
     }));

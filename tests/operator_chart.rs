@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use clap::Parser;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -336,6 +337,17 @@ fn the_service_values_become_the_operators_flags() {
     ));
     assert!(set.manage_services_without_class);
     assert_eq!(set.service_load_balancer_class, "example.com/slb");
+}
+
+#[test]
+fn the_call_timeout_becomes_the_operators_flag() {
+    let default = run_args(&documents(&template(&[]).unwrap()));
+    assert_eq!(default.slb_call_timeout, Duration::from_secs(10));
+    let set = run_args(&documents(
+        &template(&["--set=slb.callTimeout=1500ms"]).unwrap(),
+    ));
+    assert_eq!(set.slb_call_timeout, Duration::from_millis(1500));
+    assert!(template(&["--set=slb.callTimeout=soon"]).is_err());
 }
 
 #[test]

@@ -256,10 +256,21 @@ pub fn spawn_operator(
     namespace: &str,
     cluster_id: &str,
 ) -> tokio::process::Child {
+    spawn_operator_with(emulator_url, namespace, cluster_id, &[])
+}
+
+/// [`spawn_operator`], with `extra` flags.
+pub fn spawn_operator_with(
+    emulator_url: &str,
+    namespace: &str,
+    cluster_id: &str,
+    extra: &[&str],
+) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_slb-operator"))
         .args(["run", "--endpoint", emulator_url, "--region", REGION])
         .args(["--cluster-id", cluster_id, "--watch-namespaces", namespace])
         .args(["--metrics-addr", "127.0.0.1:0", "--leader-elect", "false"])
+        .args(extra)
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
         .env("RUST_LOG", "info")
