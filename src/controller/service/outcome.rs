@@ -159,12 +159,16 @@ pub(super) fn ignored_line(ignored: &[Ignored]) -> Option<String> {
     (!named.is_empty()).then(|| format!("Annotations ignored: {}", named.join("; ")))
 }
 
-/// The Warning about ignored annotations, once: only when the Service's condition does not name
-/// them yet, so a resync or another change of the Service repeats nothing.
+/// The Warning about ignored annotations, once per change of their list: only when the Service's
+/// condition does not end with this very line yet, so a resync or another change of the Service
+/// repeats nothing. The whole line, as [`with_ignored`] appends it, is compared: a list that lost
+/// its last names is still a substring of the old one, yet a change.
 pub(super) fn ignored_warning(line: Option<&str>, condition_message: Option<&str>) -> Option<Note> {
     let line = line?;
-    (!condition_message.is_some_and(|message| message.contains(line)))
-        .then(|| Note::new(super::UNSUPPORTED_ANNOTATION, line.to_owned()))
+    let said = condition_message
+        .and_then(|message| message.strip_suffix(line))
+        .is_some_and(|before| before.ends_with(". "));
+    (!said).then(|| Note::new(super::UNSUPPORTED_ANNOTATION, line.to_owned()))
 }
 
 /// `message`, with the ignored annotations' line after it.

@@ -268,6 +268,28 @@ fn ignored_annotations_are_announced_once_and_always_named_in_the_condition() {
 }
 
 #[test]
+fn a_change_of_the_ignored_annotations_is_announced_also_when_names_are_only_removed() {
+    use super::annotations::Ignored;
+    let line = |names: &[&str]| {
+        let ignored: Vec<Ignored> = names
+            .iter()
+            .map(|name| Ignored {
+                annotation: (*name).to_owned(),
+                why: "no such setting",
+            })
+            .collect();
+        outcome::ignored_line(&ignored)
+    };
+    let (both, first) = (line(&["a/acl-id", "a/idle-timeout"]), line(&["a/acl-id"]));
+    let said = with_ignored("the load balancer is at 198.18.0.1".into(), both.as_deref());
+    // The shorter line is a substring of the longer, and still a change.
+    assert!(ignored_warning(first.as_deref(), Some(&said)).is_some());
+    let said_first = with_ignored("waiting for SlbInstance web".into(), first.as_deref());
+    assert!(ignored_warning(both.as_deref(), Some(&said_first)).is_some());
+    assert!(ignored_warning(first.as_deref(), Some(&said_first)).is_none());
+}
+
+#[test]
 fn a_hostname_takes_the_place_of_the_address_in_the_ingress() {
     let with_hostname = ingress(Some("198.18.0.1"), Some("web.example.com"));
     assert_eq!(
