@@ -9,8 +9,8 @@
 //! too), each implemented, refused because API 2014-05-15 cannot express it, or not yet, as the table
 //! in `service/annotations.rs` (and the README) says. `spec.loadBalancerSourceRanges` becomes every
 //! listener's white list. An invalid annotation gets a Warning Event and changes nothing; one that is
-//! not applied is named in the condition and in one Warning Event (UnsupportedAnnotation) per change of
-//! that list.
+//! not applied (refused, unknown, or a listener annotation none of the Service's listeners takes) is
+//! named in the condition and in one Warning Event (UnsupportedAnnotation) per change of that list.
 //!
 //! Annotations of our own (`operator_annotations.rs`): `slb.operator.dev/tls-secret` (the HTTPS
 //! certificate from a TLS Secret) and `slb.operator.dev/migrate-from-ccm` (take over the load
@@ -150,14 +150,20 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
     let key = ObjectKey::of(service)?;
 
     // plan (pure): an invalid annotation stops everything before the first write; one the
-    // operator does not apply is named once in a Warning and always in the condition.
-    let ignored = annotations::ignored(
+    // operator does not apply (refused, unknown, or taken by none of the listeners) is named once
+    // in a Warning and always in the condition.
+    let planned = children(service);
+    let mut ignored = annotations::ignored(
         service
             .metadata
             .annotations
             .as_ref()
             .unwrap_or(&BTreeMap::new()),
     );
+    if let Ok(desired) = &planned {
+        ignored.extend(desired.not_taken.iter().cloned());
+        ignored.sort_by(|a, b| a.annotation.cmp(&b.annotation));
+    }
     let ignored = ignored_line(&ignored);
     match ignored_warning(ignored.as_deref(), condition_message(service)) {
         Some(warning)
@@ -172,7 +178,7 @@ async fn sync(service: &Service, ctx: &Context) -> Result<Action> {
         None => {}
     }
     let ignored = ignored.as_deref();
-    let desired = match children(service) {
+    let desired = match planned {
         Ok(desired) => desired,
         Err(problems) => {
             let message = format!("Nothing was changed: {}", problems.join("; "));

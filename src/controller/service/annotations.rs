@@ -30,13 +30,17 @@ pub(super) struct Annotations(pub(super) BTreeMap<String, String>);
 
 impl Annotations {
     pub(super) fn get(&self, short_name: &str) -> Option<&str> {
-        self.0
-            .get(&format!("{ANNOTATION_PREFIX}{short_name}"))
-            .or_else(|| {
-                self.0
-                    .get(&format!("{LEGACY_ANNOTATION_PREFIX}{short_name}"))
+        self.name_of(short_name).and_then(|name| self.raw(name))
+    }
+
+    /// The full name `short_name` is set under: the prefix's, else the legacy one.
+    pub(super) fn name_of(&self, short_name: &str) -> Option<&String> {
+        [ANNOTATION_PREFIX, LEGACY_ANNOTATION_PREFIX]
+            .iter()
+            .find_map(|prefix| {
+                let name = format!("{prefix}{short_name}");
+                self.0.get_key_value(&name).map(|(name, _)| name)
             })
-            .map(|value| value.trim())
     }
 
     /// An annotation by its full name.

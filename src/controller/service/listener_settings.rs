@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Service;
 
-use super::annotations::{Annotations, COOKIE, DOMAIN, Errors, ID, URI};
+use super::annotations::{Annotations, COOKIE, DOMAIN, Errors, ID, Ignored, URI};
 use super::operator_annotations;
 use super::plan::ANNOTATION_PREFIX;
 use crate::crd::{
@@ -248,6 +248,93 @@ impl ListenerSettings {
     }
 }
 
+/// Whether a listener takes an annotation.
+type Takes = fn(&SlbListenerSpec) -> bool;
+
+/// The listener annotations, grouped by the listeners that take them, and what is said when none of
+/// the Service's listeners does (an HTTP-only Service with `established-timeout`, `cookie` without
+/// `sticky-session: on`, an adopted load balancer without `force-override-listeners`): the value is
+/// checked all the same, but applied nowhere.
+const TAKEN_BY: [(&[&str], Takes, &str); 7] = [
+    (
+        &[
+            "scheduler",
+            "health-check-switch",
+            "health-check-connect-port",
+            "healthy-threshold",
+            "unhealthy-threshold",
+            "health-check-interval",
+            "acl-status",
+            "acl-type",
+        ],
+        |_| true,
+        "the Service has no listener",
+    ),
+    (
+        &["cert-id"],
+        |l| l.protocol == ListenerProtocol::Https,
+        "no HTTPS listener takes it",
+    ),
+    (
+        &[
+            "health-check-flag",
+            "health-check-timeout",
+            "sticky-session",
+            "xforwardedfor-proto",
+            "xforwardedfor-slbip",
+            "xforwardedfor-slbid",
+        ],
+        |l| l.protocol.is_layer7(),
+        "no HTTP or HTTPS listener takes it",
+    ),
+    (
+        &["sticky-session-type", "cookie-timeout", "cookie"],
+        |l| l.sticky_session.is_some(),
+        "no HTTP or HTTPS listener with sticky-session: on takes it",
+    ),
+    (
+        &[
+            "health-check-uri",
+            "health-check-domain",
+            "health-check-httpcode",
+        ],
+        |l| {
+            l.protocol.is_layer7()
+                || l.health_check.as_ref().and_then(|h| h.check_type) == Some(HealthCheckType::Http)
+        },
+        "no listener checks health over HTTP",
+    ),
+    (
+        &["persistence-timeout", "health-check-connect-timeout"],
+        |l| !l.protocol.is_layer7(),
+        "no TCP or UDP listener takes it",
+    ),
+    (
+        &["established-timeout", "health-check-type"],
+        |l| l.protocol == ListenerProtocol::Tcp,
+        "no TCP listener takes it",
+    ),
+];
+
+/// The listener annotations set on the Service that none of `listeners` takes, and why.
+pub(super) fn not_taken<'a>(
+    annotations: &Annotations,
+    listeners: impl Iterator<Item = &'a SlbListenerSpec> + Clone,
+) -> Vec<Ignored> {
+    TAKEN_BY
+        .iter()
+        .filter(|(_, takes, _)| !listeners.clone().any(takes))
+        .flat_map(|(names, _, why)| {
+            names.iter().filter_map(|short_name| {
+                Some(Ignored {
+                    annotation: annotations.name_of(short_name)?.clone(),
+                    why,
+                })
+            })
+        })
+        .collect()
+}
+
 /// `health-check-httpcode`: `http_2xx,http_3xx`.
 fn http_codes(annotations: &Annotations, errors: &mut Errors) -> Option<Vec<HttpCode>> {
     let key = "health-check-httpcode";
@@ -269,12 +356,13 @@ fn http_codes(annotations: &Annotations, errors: &mut Errors) -> Option<Vec<Http
 /// `sticky-session: on` with `sticky-session-type` insert (and `cookie-timeout`) or server (and
 /// `cookie`).
 fn sticky_session(annotations: &Annotations, errors: &mut Errors) -> Option<StickySession> {
-    let enabled = annotations.on_off("sticky-session", errors, "on", "off")?;
+    // All read, also without sticky-session: on, so that a wrong value is never passed over.
+    let enabled = annotations.on_off("sticky-session", errors, "on", "off");
     let session_type: Option<StickySessionType> =
         annotations.one_of("sticky-session-type", errors, "insert, server");
     let cookie_timeout = annotations.int("cookie-timeout", errors, 1, 86400);
     let cookie = annotations.string("cookie", errors, 200, COOKIE);
-    if !enabled {
+    if enabled != Some(true) {
         return None;
     }
     let session = match (session_type, cookie_timeout, cookie) {

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 
-use super::annotations::{Annotations, BACKEND_TYPE_ANNOTATION, Errors, ID, SLB_NAME};
-use super::listener_settings::{ListenerSettings, access_control};
+use super::annotations::{Annotations, BACKEND_TYPE_ANNOTATION, Errors, ID, Ignored, SLB_NAME};
+use super::listener_settings::{ListenerSettings, access_control, not_taken};
 use super::operator_annotations;
 use crate::context::Config;
 use crate::crd::{
@@ -69,6 +69,8 @@ pub struct Children {
     pub listeners: BTreeMap<String, SlbListenerSpec>,
     /// `hostname`: published in the Service's ingress instead of the address.
     pub hostname: Option<String>,
+    /// The listener annotations none of the listeners takes, named with the ignored ones.
+    pub not_taken: Vec<Ignored>,
 }
 
 /// The name of the group and the listener of a Service port.
@@ -154,11 +156,13 @@ pub fn children(service: &Service) -> Result<Children, Vec<String>> {
         listeners.insert(child, listener);
     }
     share_bandwidth(&instance, &mut listeners, &mut errors);
+    let not_taken = not_taken(&annotations, listeners.values());
     errors.into_result(Children {
         instance,
         groups,
         listeners,
         hostname,
+        not_taken,
     })
 }
 

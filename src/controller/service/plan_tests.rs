@@ -564,3 +564,168 @@ fn vgroup_port_names_existing_groups_of_an_adopted_load_balancer() {
         ],
     );
 }
+
+/// The other annotations one needs to be read.
+type Needs = &'static [(&'static str, &'static str)];
+
+/// An invalid value of every implemented annotation, with what it needs besides to be read.
+const INVALID: [(&str, &str, Needs); 50] = [
+    ("id", "lb 1", &[]),
+    ("force-override-listeners", "yes", &[]),
+    ("name", "web slb", &[]),
+    ("address-type", "public", &[]),
+    ("charge-type", "free", &[]),
+    ("bandwidth", "0", &[("charge-type", "paybybandwidth")]),
+    ("spec", "slb.s9.huge", &[]),
+    ("instance-charge-type", "PayByCLCU", &[]),
+    ("network-type", "overlay", &[]),
+    ("vswitch-id", "vsw 1", &[]),
+    ("master-zoneid", "zone b", &[]),
+    ("slave-zoneid", "zone c", &[]),
+    ("ip-version", "ipv6", &[]),
+    ("resource-group-id", "rg 1", &[]),
+    ("additional-resource-tags", "plain", &[]),
+    ("hostname", "Web_Host", &[]),
+    ("preserve-lb-on-delete", "yes", &[]),
+    ("protocol-port", "ftp:21", &[]),
+    ("cert-id", "cert 1", &[("protocol-port", "https:80")]),
+    ("scheduler", "fifo", &[]),
+    ("persistence-timeout", "3601", &[]),
+    ("established-timeout", "5", &[]),
+    ("acl-status", "yes", &[]),
+    ("acl-type", "black", &[]),
+    ("health-check-flag", "yes", &[]),
+    ("health-check-switch", "off", &[]),
+    ("health-check-type", "udp", &[]),
+    ("health-check-connect-port", "0", &[]),
+    ("healthy-threshold", "11", &[]),
+    ("unhealthy-threshold", "0", &[]),
+    ("health-check-interval", "6", &[]),
+    ("health-check-connect-timeout", "51", &[]),
+    ("health-check-timeout", "0", &[]),
+    ("health-check-uri", "healthz", &[]),
+    ("health-check-domain", "www example", &[]),
+    ("health-check-httpcode", "http_6xx", &[]),
+    ("sticky-session", "yes", &[]),
+    ("sticky-session-type", "rewrite", &[]),
+    ("cookie-timeout", "0", &[]),
+    ("cookie", "SID;x", &[]),
+    ("xforwardedfor-proto", "yes", &[]),
+    ("connection-drain", "yes", &[]),
+    (
+        "connection-drain-timeout",
+        "5",
+        &[("connection-drain", "on")],
+    ),
+    ("vgroup-port", "rsp-1", &[("id", "lb-1")]),
+    ("backend-type", "eni", &[]),
+    ("backend-label", "pool", &[]),
+    ("remove-unscheduled-backend", "yes", &[]),
+    ("weight", "0", &[]),
+    ("default-weight", "101", &[]),
+    ("ignore-weight-update", "yes", &[]),
+];
+
+#[test]
+fn every_implemented_annotation_reads_its_value_and_names_itself_when_invalid() {
+    use super::super::annotations::{CCM_ANNOTATIONS, Support};
+
+    for (name, support) in CCM_ANNOTATIONS {
+        if support != Support::Implemented {
+            continue;
+        }
+        let Some((_, value, needs)) = INVALID.iter().find(|(n, _, _)| *n == name) else {
+            unreachable!("{name} is implemented: give INVALID a value it refuses");
+        };
+        let mut svc = service(needs);
+        let full_name = if name == "backend-type" {
+            BACKEND_TYPE_ANNOTATION.to_owned()
+        } else {
+            format!("{ANNOTATION_PREFIX}{name}")
+        };
+        svc.metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(full_name.clone(), (*value).to_owned());
+        let problems = match children(&svc) {
+            Ok(_) => unreachable!("{name}: {value:?} was accepted"),
+            Err(problems) => problems,
+        };
+        // Followed by ':' or ' ', so that `cookie` is not found in `cookie-timeout`'s problem.
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(&format!("{full_name}:"))
+                    || p.contains(&format!("{full_name} "))),
+            "{name}: {value:?} gave {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn listener_annotations_no_listener_takes_are_named_with_why() {
+    let names = |children: Children| -> Vec<(String, &str)> {
+        children
+            .not_taken
+            .into_iter()
+            .map(|i| (i.annotation.replace(ANNOTATION_PREFIX, ""), i.why))
+            .collect()
+    };
+    // Both ports HTTP: no TCP listener, and no sticky session for the cookie.
+    let http_only = planned(&service(&[
+        ("protocol-port", "http:80,http:9000"),
+        ("established-timeout", "120"),
+        ("cookie", "SID"),
+        ("cookie-timeout", "300"),
+        ("health-check-flag", "off"),
+    ]));
+    assert_eq!(
+        names(http_only),
+        [
+            (
+                "cookie-timeout".to_owned(),
+                "no HTTP or HTTPS listener with sticky-session: on takes it"
+            ),
+            (
+                "cookie".to_owned(),
+                "no HTTP or HTTPS listener with sticky-session: on takes it"
+            ),
+            ("established-timeout".to_owned(), "no TCP listener takes it"),
+        ]
+    );
+    // Taken: a TCP port for established-timeout, a sticky HTTP one for the cookie.
+    let taken = planned(&service(&[
+        ("protocol-port", "http:80"),
+        ("established-timeout", "120"),
+        ("sticky-session", "on"),
+        ("sticky-session-type", "server"),
+        ("cookie", "SID"),
+    ]));
+    assert_eq!(names(taken), []);
+    // Only TCP ports: the HTTP settings and the certificate.
+    let tcp_only = planned(&service(&[
+        ("cert-id", "cert-1"),
+        ("health-check-uri", "/healthz"),
+        ("xforwardedfor-proto", "on"),
+    ]));
+    assert_eq!(
+        names(tcp_only),
+        [
+            ("cert-id".to_owned(), "no HTTPS listener takes it"),
+            (
+                "xforwardedfor-proto".to_owned(),
+                "no HTTP or HTTPS listener takes it"
+            ),
+            (
+                "health-check-uri".to_owned(),
+                "no listener checks health over HTTP"
+            ),
+        ]
+    );
+    // An adopted load balancer keeps its listeners: none of the Service's settings reaches one.
+    let adopted = planned(&service(&[("id", "lb-1"), ("scheduler", "wlc")]));
+    assert_eq!(
+        names(adopted),
+        [("scheduler".to_owned(), "the Service has no listener")]
+    );
+}
