@@ -32,6 +32,8 @@ mod operator_annotations;
 mod outcome;
 mod plan;
 
+// Public for the end-to-end test that holds its table to them.
+pub use self::annotations::{CCM_ANNOTATIONS, Support};
 pub use self::operator_annotations::{
     MIGRATE_FROM_CCM_ANNOTATION, TLS_SECRET_ANNOTATION, ccm_load_balancer_name,
 };
