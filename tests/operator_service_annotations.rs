@@ -667,6 +667,17 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
         message.contains(&idle_timeout) && !message.contains(&slbport),
         "{message}"
     );
+    // Each list is an Event of its own, so the newest names what is ignored now.
+    let warnings = ignored_warnings(&scene, "refused").await;
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    let newest = warnings
+        .iter()
+        .max_by_key(|e| e.event_time.clone().map(|t| t.0));
+    let note = newest.and_then(|e| e.note.clone()).unwrap_or_default();
+    assert!(
+        note.contains(&idle_timeout) && !note.contains(&slbport),
+        "{note}"
+    );
 
     // Source ranges removed: every list closed and emptied; 0.0.0.0/0 is no restriction either.
     for ranges in [Value::Null, json!(["0.0.0.0/0"])] {
@@ -721,9 +732,8 @@ async fn rename_refused_slb(scene: &Scene, name: &str) {
     .await;
 }
 
-/// How many times `events` were published. kube's Recorder keys an Event without its note, so one
-/// published again within minutes (a new list of ignored annotations too) counts in the series of
-/// the first, whose note stays.
+/// How many times `events` were published: each Event once, and again for each repeat counted in
+/// its series.
 fn told(events: &[Event]) -> i32 {
     events
         .iter()

@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client};
 use prometheus_client::registry::Registry;
@@ -25,6 +25,7 @@ use slb_emulator::{
 };
 use slb_operator::context::{Config, Context, SlbClients};
 use slb_operator::controller;
+use slb_operator::controller::events::Recorder;
 use slb_operator::crd::{
     SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup, crds,
 };
