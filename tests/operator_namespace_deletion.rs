@@ -2,7 +2,9 @@
 //! listener with a certificate from a Secret, an annotated Service) is applied to a namespace and
 //! becomes Ready; then the namespace is deleted. It must be gone within 60 s and leave nothing of
 //! it in SLB, even though the apiserver refuses every Event in a namespace being deleted, and also
-//! when the emulator fails calls at random, and when the operator is killed half-way through.
+//! when the emulator fails calls at random, and when the operator is killed half-way through. Every
+//! create without a ClientToken answered too late (it happened, the operator cannot know) must
+//! leave no duplicate behind either.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -265,4 +267,105 @@ async fn deleting_a_namespace_survives_the_operator_killed_half_way() {
     assert!(after.is_empty(), "left in SLB: {after:?}");
     restarted.start_kill().ok();
     let _ = restarted.wait().await;
+}
+
+/// Every create without a ClientToken (groups, rules, listeners, certificate uploads) is answered
+/// after the operator's call timeout: it happened, but the operator cannot know. A create sent again
+/// after one would leave a duplicate that nothing records, so deleting the namespace must still
+/// leave nothing in SLB.
+#[tokio::test]
+async fn ambiguous_creates_leave_no_duplicate_behind() {
+    let client = cluster_client().await;
+    let namespace = TestNamespace::create(&client, "op-nsdel-hang").await;
+    let name = namespace.name.clone();
+    let creates_without_token = [
+        "CreateVServerGroup",
+        "CreateMasterSlaveServerGroup",
+        "CreateRules",
+        "CreateLoadBalancerHTTPListener",
+        "CreateLoadBalancerHTTPSListener",
+        "CreateLoadBalancerTCPListener",
+        "CreateLoadBalancerUDPListener",
+        "UploadServerCertificate",
+    ];
+    let emulator = start_emulator_with(Faults {
+        hang_rate: 1.0,
+        hang_ms: 1_500,
+        hang_actions: creates_without_token.map(String::from).to_vec(),
+        ..Faults::default()
+    })
+    .await;
+    let timeout = ["--slb-call-timeout", "500ms"];
+    let mut operator = spawn_operator_with(&emulator.url(), &name, "test-cluster", &timeout);
+    populate(&client, &name, &emulator).await;
+    let hung = emulator.counters().hung_by_action;
+    println!("answers held past the timeout: {hung:?}");
+    for action in [
+        "CreateVServerGroup",
+        "CreateMasterSlaveServerGroup",
+        "CreateRules",
+        "CreateLoadBalancerHTTPSListener",
+        "UploadServerCertificate",
+    ] {
+        assert!(hung.contains_key(action), "{action} never hung: {hung:?}");
+    }
+    // Deleting a load balancer takes its groups and rules with it, so a duplicate of those would
+    // not outlive the namespace: compare them with what the objects recorded now.
+    let recorded = recorded_ids(&client, &name).await;
+    assert_eq!(groups_and_rules_in_slb(&emulator), recorded);
+
+    emulator.set_faults(Faults::default());
+    let started = Instant::now();
+    delete_namespace(&client, &name).await;
+    wait_gone(&client, &name, started).await;
+    let after = slb_objects(&emulator.state());
+    assert!(after.is_empty(), "left in SLB: {after:?}");
+    operator.start_kill().ok();
+    let _ = operator.wait().await;
+}
+
+/// The IDs of the VServer groups, master-slave groups and rules every load balancer holds.
+fn groups_and_rules_in_slb(emulator: &RunningEmulator) -> BTreeSet<(String, String)> {
+    let state = emulator.state();
+    let mut held = BTreeSet::new();
+    for account in state["accounts"]
+        .as_object()
+        .into_iter()
+        .flat_map(|a| a.values())
+    {
+        for lb in account["load_balancers"]
+            .as_object()
+            .into_iter()
+            .flat_map(|l| l.values())
+        {
+            for kind in ["vserver_groups", "master_slave_groups", "rules"] {
+                for id in lb[kind].as_object().into_iter().flat_map(|ids| ids.keys()) {
+                    held.insert((kind.to_owned(), id.clone()));
+                }
+            }
+        }
+    }
+    held
+}
+
+/// The IDs the namespace's objects recorded, as [`groups_and_rules_in_slb`] names them.
+async fn recorded_ids(client: &Client, namespace: &str) -> BTreeSet<(String, String)> {
+    let params = ListParams::default();
+    let mut recorded = BTreeSet::new();
+    let groups = Api::<SlbVServerGroup>::namespaced(client.clone(), namespace);
+    for group in groups.list(&params).await.unwrap() {
+        let id = group.status.and_then(|s| s.v_server_group_id);
+        recorded.insert(("vserver_groups".to_owned(), id.expect("recorded")));
+    }
+    let master_slave = Api::<SlbMasterSlaveServerGroup>::namespaced(client.clone(), namespace);
+    for group in master_slave.list(&params).await.unwrap() {
+        let id = group.status.and_then(|s| s.master_slave_server_group_id);
+        recorded.insert(("master_slave_groups".to_owned(), id.expect("recorded")));
+    }
+    let rules = Api::<SlbRule>::namespaced(client.clone(), namespace);
+    for rule in rules.list(&params).await.unwrap() {
+        let id = rule.status.and_then(|s| s.rule_id);
+        recorded.insert(("rules".to_owned(), id.expect("recorded")));
+    }
+    recorded
 }
