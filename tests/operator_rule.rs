@@ -423,3 +423,58 @@ async fn a_rule_created_without_an_answer_is_found_again_after_a_restart_never_m
     let _ = restarted.wait().await;
     scene.end().await;
 }
+
+/// A create SLB refuses takes back the name written ahead of it, on every attempt: a rule that
+/// takes the name later is someone else's. The second attempt is the one that matters, as it
+/// starts from a status that already holds no pending name.
+#[tokio::test]
+async fn a_create_slb_refuses_takes_back_its_pending_name_every_time() {
+    let scene = Scene::start("op-rule-refused").await;
+    let slb = scene.slb();
+    let lb = create_instance(&scene).await;
+    let group_a = create_group(&scene, "a").await;
+    create_listener(&scene).await;
+    listener_ready(&scene).await;
+    // The domain and URL the rule asks for are taken by a rule made by hand.
+    slb.create_rules(&slb_api::CreateRulesRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        rule_list: vec![slb_api::NewRule {
+            rule_name: "made-by-hand".into(),
+            domain: Some("www.example.com".into()),
+            url: Some("/api".into()),
+            v_server_group_id: Some(group_a),
+        }],
+    })
+    .await
+    .unwrap();
+    let api: Api<SlbRule> = scene.api();
+    create(&api, "api", rule_spec("a")).await;
+    let refused = || {
+        scene
+            .emulator
+            .calls()
+            .iter()
+            .filter(|call| call.action == "CreateRules" && call.code != "OK")
+            .count()
+    };
+    for attempt in 1..=2 {
+        eventually(&format!("refusal {attempt}"), TIMEOUT, || async {
+            (refused() >= attempt).then_some(())
+        })
+        .await;
+        // The take-back is written before the reconcile ends; the next attempt is seconds away.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let status = api.get("api").await.unwrap().status.unwrap();
+        assert_eq!(status.pending_create_name, None, "after refusal {attempt}");
+        assert_eq!(status.rule_id, None);
+    }
+    // Deleting the refused rule touches nothing: the one rule is the one made by hand.
+    delete_and_wait(&api, "api", TIMEOUT).await;
+    let rules = remote_rules(slb, &lb).await;
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(rules[0].1, "made-by-hand");
+
+    delete_all(&scene).await;
+    scene.end().await;
+}

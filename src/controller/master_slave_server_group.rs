@@ -25,7 +25,7 @@ use super::object::ObjectKey;
 use super::references::{load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
-use super::status::{Generation, record_status, report_status};
+use super::status::{self, Generation, record_status, report_status};
 use super::vserver_group::{CleanupPlacement, cleanup_placement, ensure_placed};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
@@ -294,7 +294,7 @@ async fn create(
         Err(error) => {
             if !may_have_created(&error) {
                 status.pending_create_name = None;
-                record_status(ctx, group, status).await?;
+                status::take_back(ctx, group, status).await?;
             }
             return Err(error.into());
         }

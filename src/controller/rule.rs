@@ -22,7 +22,7 @@ use super::object::ObjectKey;
 use super::references::{find_instance, get_referenced, placed_region, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
-use super::status::{Generation, record_status, report_status};
+use super::status::{self, Generation, record_status, report_status};
 use super::vserver_group::deletion_policy_in_effect;
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
@@ -293,7 +293,7 @@ async fn create(
         Err(error) => {
             if !may_have_created(&error) {
                 status.pending_create_name = None;
-                record_status(ctx, rule, status).await?;
+                status::take_back(ctx, rule, status).await?;
             }
             return Err(error.into());
         }

@@ -119,6 +119,17 @@ where
     apply(ctx, object, serde_json::to_value(status)?).await
 }
 
+/// Writes `status` even when it is what the object had when the reconcile read it: how an intent
+/// recorded earlier in the same reconcile is taken back ([`record_status`] would compare with the
+/// object as read, and skip the write that the apiserver, holding the intent, needs).
+pub async fn take_back<K>(ctx: &Context, object: &K, status: &K::Status) -> Result<()>
+where
+    K: NamespacedObject + HasStatus,
+    K::Status: Serialize,
+{
+    apply(ctx, object, serde_json::to_value(status)?).await
+}
+
 /// Server-side applies `status` (a JSON object holding only the fields the operator owns) to
 /// `object`'s status subresource.
 pub async fn apply<K>(ctx: &Context, object: &K, status: serde_json::Value) -> Result<()>

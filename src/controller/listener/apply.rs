@@ -54,9 +54,9 @@ pub(super) async fn execute(
                         // No listener was made: whatever takes the port next is not ours.
                         status.listener_port = None;
                         status.protocol = None;
-                        // Written whatever the object read at the start held: the claim is in
-                        // the apiserver now, and the failure path writes no status.
-                        status::apply(ctx, listener, serde_json::to_value(&*status)?).await?;
+                        // The claim is in the apiserver now, and the failure path writes no
+                        // status.
+                        status::take_back(ctx, listener, status).await?;
                     }
                     return Err(error.into());
                 }
