@@ -12,9 +12,14 @@ use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use operator_support::*;
 use serde_json::json;
-use slb_api::{CreateLoadBalancerTCPListenerRequest, DescribeRulesRequest, ServerGroupIds};
+use slb_api::{
+    CreateLoadBalancerTCPListenerRequest, DescribeMasterSlaveServerGroupsRequest,
+    DescribeRulesRequest, ServerGroupIds,
+};
 use slb_operator::controller::instance::ADOPTED_BY_TAG;
-use slb_operator::crd::{SlbInstance, SlbListener, SlbRule, SlbVServerGroup};
+use slb_operator::crd::{
+    SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -42,6 +47,21 @@ async fn an_orphaned_instance_leaves_its_groups_listeners_and_rules_in_place() {
     .await;
     let rule = wait_ready(&rules, "api", TIMEOUT).await;
     let rule_id = rule.status.unwrap().rule_id.unwrap();
+    let master_slave: Api<SlbMasterSlaveServerGroup> = scene.api();
+    let pair = |server: &str| json!({"serverId": server, "port": 5432});
+    create(
+        &master_slave,
+        "db",
+        json!({"instanceRef": {"name": "lb"}, "name": "db",
+               "master": pair("i-0001"), "slave": pair("i-0002")}),
+    )
+    .await;
+    let pair_id = wait_ready(&master_slave, "db", TIMEOUT)
+        .await
+        .status
+        .unwrap()
+        .master_slave_server_group_id
+        .unwrap();
 
     // All at once, as a namespace deletion does: the instance goes first, and nothing waits on
     // DependentsExist for good.
@@ -50,11 +70,13 @@ async fn an_orphaned_instance_leaves_its_groups_listeners_and_rules_in_place() {
     let delete = DeleteParams::default();
     instances.delete("lb", &delete).await.unwrap();
     groups.delete("web", &delete).await.unwrap();
+    master_slave.delete("db", &delete).await.unwrap();
     listeners.delete("http", &delete).await.unwrap();
     rules.delete("api", &delete).await.unwrap();
     gone(&rules, "api", TIMEOUT).await;
     gone(&listeners, "http", TIMEOUT).await;
     gone(&groups, "web", TIMEOUT).await;
+    gone(&master_slave, "db", TIMEOUT).await;
     gone(&instances, "lb", TIMEOUT).await;
 
     // SLB keeps the load balancer with its group, listener and rule.
@@ -73,6 +95,19 @@ async fn an_orphaned_instance_leaves_its_groups_listeners_and_rules_in_place() {
         .map(|r| r.rule_id)
         .collect();
     assert_eq!(remote_rules, [rule_id]);
+    let pairs = scene
+        .slb()
+        .describe_master_slave_server_groups(&DescribeMasterSlaveServerGroupsRequest {
+            load_balancer_id: lb.clone(),
+        })
+        .await
+        .unwrap();
+    let pair_ids: Vec<String> = pairs
+        .master_slave_server_groups
+        .into_iter()
+        .map(|group| group.master_slave_server_group_id)
+        .collect();
+    assert_eq!(pair_ids, [pair_id]);
     let reasons = event_reasons(&scene.client, ns).await;
     assert!(reasons.iter().any(|r| r == "Orphaned"), "{reasons:?}");
     assert!(!reasons.iter().any(|r| r == "Deleted"), "{reasons:?}");
