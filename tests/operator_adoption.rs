@@ -212,6 +212,11 @@ async fn without_the_flag_a_taken_over_load_balancer_is_left_in_place_and_ready_
     let ready = wait_ready(&api, TAKING_OVER, TIMEOUT).await;
     assert_eq!(ready.status.unwrap().load_balancer_id.as_ref(), Some(&ccms));
     assert_every_ready_condition_warns(&seen);
+    // Dropping takeOverFromCcm from the spec does not make the load balancer one it created.
+    let dropped = patch_spec(&api, TAKING_OVER, json!({"takeOverFromCcm": null})).await;
+    assert_eq!(dropped.spec.take_over_from_ccm, None);
+    let recorded = wait_ready(&api, TAKING_OVER, TIMEOUT).await.status.unwrap();
+    assert_eq!(recorded.taken_over_from_ccm.as_deref(), Some(CCM_NAME));
 
     delete_and_wait(&api, TAKING_OVER, TIMEOUT).await;
     assert!(

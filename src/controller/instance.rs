@@ -72,7 +72,9 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     let spec_changed = current.observed_generation != key.generation;
 
     // Checked on every pass, as the admin may narrow the namespaces after an adoption.
-    if plan::adopts_existing(&instance.spec) && !ctx.config.may_adopt(&key.namespace) {
+    if plan::adopts_existing(&instance.spec, instance.status.as_ref())
+        && !ctx.config.may_adopt(&key.namespace)
+    {
         let what = match &instance.spec.load_balancer_id {
             Some(id) => format!("load balancer {id}"),
             None => "the cloud controller manager's load balancer".to_owned(),
@@ -124,6 +126,10 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     } else {
         observed_status(&current, observed.load_balancer.as_ref(), &region)
     };
+    // Remembered past the spec: a load balancer taken over stays one this object did not create.
+    if taking_over && observed.load_balancer.is_some() && !tagging_adoption {
+        status.taken_over_from_ccm = instance.spec.take_over_from_ccm.clone();
+    }
     let mut applied = Applied::default();
     let failed = match &plan {
         Plan::Changes(changes) | Plan::Adopted(changes) => {
@@ -157,7 +163,11 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         replaced_id,
         recorded: current.load_balancer_id.is_some(),
         adopted_delete_refused: deletion_policy(&instance.spec) == DeletionPolicy::Delete
-            && plan::release(&instance.spec, ctx.config.allow_deleting_adopted) != Release::Delete,
+            && plan::release(
+                &instance.spec,
+                Some(&status),
+                ctx.config.allow_deleting_adopted,
+            ) != Release::Delete,
         taking_over,
     };
     let outcome = outcome::outcome(&plan, &before, &applied, failed.is_some());
@@ -325,6 +335,8 @@ async fn execute(
                 id = created.load_balancer_id.clone();
                 applied.created_id = Some(id.clone());
                 status.load_balancer_id = Some(created.load_balancer_id);
+                // Made by this object: whatever was taken over before is gone.
+                status.taken_over_from_ccm = None;
                 status.address = Some(created.address).filter(|a| !a.is_empty());
                 status.vpc_id = created.vpc_id;
                 status.network_type = created.network_type.map(|n| n.as_str().to_owned());
@@ -426,7 +438,11 @@ async fn cleanup(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
         .clone()
         .or(status.load_balancer_id.clone());
     let slb = ctx.slb.region(&region_of(instance, ctx))?;
-    let release = plan::release(&instance.spec, ctx.config.allow_deleting_adopted);
+    let release = plan::release(
+        &instance.spec,
+        Some(&status),
+        ctx.config.allow_deleting_adopted,
+    );
     if release == Release::Delete {
         let dependents = dependents(ctx, &key).await?;
         if !dependents.is_empty() {

@@ -217,6 +217,11 @@ pub struct SlbInstanceStatus {
     /// if the spec changed meanwhile. Cleared once the ID is recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_create: Option<String>,
+    /// The CCM name of the load balancer taken over from the cloud controller manager: it stays one
+    /// the operator did not create (deleted only with `--allow-deleting-adopted`) even once the
+    /// spec no longer says `takeOverFromCcm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_over_from_ccm: Option<String>,
     /// Ready (and Synced) conditions.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]

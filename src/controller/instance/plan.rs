@@ -9,7 +9,7 @@ use slb_api::{
 
 use crate::crd::{
     AddressType, DeletionPolicy, InstanceState, InternetChargeType, LoadBalancerSpec,
-    SlbInstanceSpec,
+    SlbInstanceSpec, SlbInstanceStatus,
 };
 
 /// Tag key holding the uid of the SlbInstance that created the load balancer.
@@ -167,9 +167,13 @@ pub enum Release {
 
 /// What the cleanup does, given the policy in effect and whether the operator may delete load
 /// balancers it did not create.
-pub fn release(spec: &SlbInstanceSpec, allow_deleting_adopted: bool) -> Release {
+pub fn release(
+    spec: &SlbInstanceSpec,
+    status: Option<&SlbInstanceStatus>,
+    allow_deleting_adopted: bool,
+) -> Release {
     if deletion_policy(spec) == DeletionPolicy::Orphan
-        || (adopts_existing(spec) && !allow_deleting_adopted)
+        || (adopts_existing(spec, status) && !allow_deleting_adopted)
     {
         return Release::Orphan {
             untag: is_adopted(spec),
@@ -200,11 +204,14 @@ pub fn is_adopted(spec: &SlbInstanceSpec) -> bool {
     spec.load_balancer_id.is_some()
 }
 
-/// Whether the spec holds a load balancer that it did not create: adopted by ID, or taken over from
-/// the cloud controller manager. Either is the cluster admin's to allow: only in the namespaces of
-/// `--adoption-namespaces`, and deleted only with `--allow-deleting-adopted`.
-pub fn adopts_existing(spec: &SlbInstanceSpec) -> bool {
-    is_adopted(spec) || spec.take_over_from_ccm.is_some()
+/// Whether the object holds a load balancer that it did not create: adopted by ID, or taken over
+/// from the cloud controller manager (as the spec says, or the status recorded). Either is the
+/// cluster admin's to allow: only in the namespaces of `--adoption-namespaces`, and deleted only
+/// with `--allow-deleting-adopted`.
+pub fn adopts_existing(spec: &SlbInstanceSpec, status: Option<&SlbInstanceStatus>) -> bool {
+    is_adopted(spec)
+        || spec.take_over_from_ccm.is_some()
+        || status.is_some_and(|status| status.taken_over_from_ccm.is_some())
 }
 
 /// The deletion policy in effect: as set, else Orphan for adopted and Delete for created load balancers.

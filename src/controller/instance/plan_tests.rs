@@ -349,7 +349,7 @@ fn a_created_load_balancer_is_changed_only_while_its_tags_say_it_is_ours() {
 #[test]
 fn cleanup_deletes_only_what_the_object_owns_and_adopted_ones_only_when_allowed() {
     let created = spec("{}");
-    assert_eq!(release(&created, false), Release::Delete);
+    assert_eq!(release(&created, None, false), Release::Delete);
     assert_eq!(refusal(&created, &Ownership::Ours), None);
     let foreign = Ownership::Foreign("another cluster".into());
     assert_eq!(
@@ -360,16 +360,16 @@ fn cleanup_deletes_only_what_the_object_owns_and_adopted_ones_only_when_allowed(
     let adopted_delete = spec("{loadBalancerId: lb-1, deletionPolicy: Delete}");
     let adopted = Ownership::AdoptedByUs;
     assert_eq!(
-        release(&adopted_delete, false),
+        release(&adopted_delete, None, false),
         Release::Orphan { untag: true }
     );
-    assert_eq!(release(&adopted_delete, true), Release::Delete);
+    assert_eq!(release(&adopted_delete, None, true), Release::Delete);
     assert_eq!(refusal(&adopted_delete, &adopted), None);
     assert!(refusal(&adopted_delete, &Ownership::Unclaimed).is_some());
     assert!(refusal(&adopted_delete, &Ownership::AdoptedByOther("x".into())).is_some());
     let adopted_orphan = spec("{loadBalancerId: lb-1}");
     assert_eq!(
-        release(&adopted_orphan, true),
+        release(&adopted_orphan, None, true),
         Release::Orphan { untag: true }
     );
 }
@@ -379,7 +379,7 @@ fn orphaning_what_the_object_created_needs_no_call_to_slb() {
     // Nothing of ours to take off: an object whose SLB calls fail (wrong credentials) still goes.
     let created_orphan = spec("{deletionPolicy: Orphan}");
     assert_eq!(
-        release(&created_orphan, true),
+        release(&created_orphan, None, true),
         Release::Orphan { untag: false }
     );
 }
@@ -387,17 +387,34 @@ fn orphaning_what_the_object_created_needs_no_call_to_slb() {
 #[test]
 fn a_take_over_is_deleted_only_when_the_admin_allows_deleting_adopted_load_balancers() {
     let taken_over = spec("takeOverFromCcm: a0b9d3a4e6f1c4a579a631d2f5c7e8a9");
-    assert!(adopts_existing(&taken_over));
+    assert!(adopts_existing(&taken_over, None));
     assert_eq!(deletion_policy(&taken_over), DeletionPolicy::Delete);
     // Its tags are ours once taken over: there are no adoption tags to remove.
     assert_eq!(
-        release(&taken_over, false),
+        release(&taken_over, None, false),
         Release::Orphan { untag: false }
     );
-    assert_eq!(release(&taken_over, true), Release::Delete);
+    assert_eq!(release(&taken_over, None, true), Release::Delete);
     assert_eq!(refusal(&taken_over, &Ownership::Ours), None);
     let ccms = Ownership::Foreign("the Alibaba Cloud controller manager manages it".into());
     assert!(refusal(&taken_over, &ccms).is_some(), "never taken over");
+
+    // The take-over recorded in the status holds after the spec drops takeOverFromCcm.
+    let dropped = spec("{}");
+    let recorded = SlbInstanceStatus {
+        taken_over_from_ccm: Some("a0b9d3a4e6f1c4a579a631d2f5c7e8a9".into()),
+        ..SlbInstanceStatus::default()
+    };
+    assert!(adopts_existing(&dropped, Some(&recorded)));
+    assert_eq!(
+        release(&dropped, Some(&recorded), false),
+        Release::Orphan { untag: false }
+    );
+    assert_eq!(release(&dropped, Some(&recorded), true), Release::Delete);
+    assert_eq!(
+        release(&dropped, Some(&SlbInstanceStatus::default()), false),
+        Release::Delete
+    );
 }
 
 #[test]
