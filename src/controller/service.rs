@@ -39,7 +39,8 @@ pub use self::operator_annotations::{
 };
 
 use self::outcome::{
-    current_ingress, ignored_line, ignored_warning, ingress, outcome, with_ignored,
+    condition_message, current_ingress, ignored_line, ignored_warning, ingress, outcome,
+    with_ignored,
 };
 use self::plan::{Children, children, is_served};
 
@@ -530,16 +531,6 @@ async fn cleanup(service: &Service, ctx: &Context) -> Result<Action> {
     set_finalizer(ctx, service, false).await?;
     ctx.announced.forget(&key.uid, UNSUPPORTED_ANNOTATION);
     Ok(Action::await_change())
-}
-
-/// The message of the Service's own condition, as it stands.
-fn condition_message(service: &Service) -> Option<&str> {
-    service
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|conditions| conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY))
-        .map(|c| c.message.as_str())
 }
 
 /// Writes what the operator owns in the Service's status with server-side apply: the ingress and

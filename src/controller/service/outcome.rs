@@ -159,6 +159,16 @@ pub(super) fn ignored_line(ignored: &[Ignored]) -> Option<String> {
     (!named.is_empty()).then(|| format!("Annotations ignored: {}", named.join("; ")))
 }
 
+/// The message of the Service's own condition, as it stands.
+pub(super) fn condition_message(service: &Service) -> Option<&str> {
+    service
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == LOAD_BALANCER_READY))
+        .map(|c| c.message.as_str())
+}
+
 /// The Warning about ignored annotations, once per change of their list: only when the Service's
 /// condition does not end with this very line yet, so a resync or another change of the Service
 /// repeats nothing. The whole line, as [`with_ignored`] appends it, is compared: a list that lost
