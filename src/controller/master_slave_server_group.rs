@@ -26,7 +26,7 @@ use super::references::{load_balancer_of, referencing};
 use super::runtime::{conclude, drive, finalized, spec_controller};
 use super::scope;
 use super::status::{self, Generation, record_status, report_status};
-use super::vserver_group::{CleanupPlacement, cleanup_placement, ensure_placed};
+use super::vserver_group::{CleanupPlacement, cleanup_placement, ensure_recorded_placed};
 use crate::conditions::{DesiredCondition, Reason};
 use crate::context::Context;
 use crate::crd::{SlbInstance, SlbMasterSlaveServerGroup, SlbMasterSlaveServerGroupStatus};
@@ -206,20 +206,9 @@ async fn describe_recorded(
     let Some((group, reported)) = describe_placed(slb, id).await? else {
         return Ok(None);
     };
-    let placed_on = match reported {
-        Some(reported) => Some(reported),
-        None => named_groups(slb, load_balancer_id)
-            .await?
-            .iter()
-            .any(|(listed, _)| listed == id)
-            .then(|| load_balancer_id.to_owned()),
-    };
-    ensure_placed(
-        "master-slave server group",
-        id,
-        placed_on.as_deref(),
-        load_balancer_id,
-    )?;
+    let listed = || named_groups(slb, load_balancer_id);
+    let noun = "master-slave server group";
+    ensure_recorded_placed(noun, id, reported, load_balancer_id, listed).await?;
     Ok(Some(group))
 }
 

@@ -514,16 +514,33 @@ pub(super) async fn describe_recorded(
     let Some((group, reported)) = describe_placed(slb, id).await? else {
         return Ok(None);
     };
+    let listed = || named_groups(slb, load_balancer_id);
+    ensure_recorded_placed("VServer group", id, reported, load_balancer_id, listed).await?;
+    Ok(Some(group))
+}
+
+/// [`ensure_placed`] for a recorded group (VServer or master-slave) that SLB described: on the load
+/// balancer its describe reported, else, when the describe leaves that out (the reference's table
+/// has no such field), on `load_balancer_id` if that one's `listed` groups hold it.
+pub(crate) async fn ensure_recorded_placed<Listed>(
+    noun: &str,
+    id: &str,
+    reported: Option<String>,
+    load_balancer_id: &str,
+    listed: impl FnOnce() -> Listed,
+) -> Result<()>
+where
+    Listed: Future<Output = Result<Vec<(String, String)>>>,
+{
     let placed_on = match reported {
         Some(reported) => Some(reported),
-        None => named_groups(slb, load_balancer_id)
+        None => listed()
             .await?
             .iter()
             .any(|(listed, _)| listed == id)
             .then(|| load_balancer_id.to_owned()),
     };
-    ensure_placed("VServer group", id, placed_on.as_deref(), load_balancer_id)?;
-    Ok(Some(group))
+    ensure_placed(noun, id, placed_on.as_deref(), load_balancer_id)
 }
 
 /// The group created under the uid-derived name before a crash kept its ID out of the status.
