@@ -114,14 +114,12 @@ async fn a_services_https_certificate_from_a_tls_secret_is_uploaded_rotated_and_
     scene.end().await;
 }
 
-/// What the CCM leaves for a Service: a load balancer named and tagged after the Service's uid, a
-/// VServer group named after the NodePort and the Service, and a TCP listener per port.
-async fn seed_ccm_load_balancer(
-    slb: &dyn SlbApi,
-    service: &Service,
-    port: u16,
-    node_port: u16,
-) -> (String, String, String) {
+/// What the CCM leaves for a Service of one port: a load balancer named and tagged after the
+/// Service's uid, a VServer group named after the NodePort and the Service, and a TCP listener.
+async fn seed_ccm_load_balancer(slb: &dyn SlbApi, service: &Service) -> (String, String, String) {
+    let service_port = &service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0];
+    let port = u16::try_from(service_port.port).unwrap();
+    let node_port = u16::try_from(service_port.node_port.unwrap()).unwrap();
     let uid = service.metadata.uid.as_deref().unwrap();
     let ccm_name = slb_operator::controller::service::ccm_load_balancer_name(uid);
     let created = slb
@@ -185,13 +183,7 @@ async fn a_service_takes_over_the_ccms_load_balancer_only_when_it_opts_in() {
     let mut seeded = BTreeMap::new();
     for name in ["moving", "staying"] {
         let service = create_service(client, ns, name, json!({}), spec.clone()).await;
-        let node_port = u16::try_from(
-            service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0]
-                .node_port
-                .unwrap(),
-        )
-        .unwrap();
-        let (id, address, group) = seed_ccm_load_balancer(slb, &service, 80, node_port).await;
+        let (id, address, group) = seed_ccm_load_balancer(slb, &service).await;
         services
             .patch_status(
                 name,
@@ -301,13 +293,7 @@ async fn a_migrated_service_goes_back_leaving_its_load_balancer_in_place() {
         "ports": [{"port": 80, "targetPort": 8080}]
     });
     let service = create_service(client, ns, "web", json!({}), spec).await;
-    let node_port = u16::try_from(
-        service.spec.as_ref().unwrap().ports.as_ref().unwrap()[0]
-            .node_port
-            .unwrap(),
-    )
-    .unwrap();
-    let (id, address, _) = seed_ccm_load_balancer(slb, &service, 80, node_port).await;
+    let (id, address, _) = seed_ccm_load_balancer(slb, &service).await;
     let services: Api<Service> = scene.api();
     patch_annotations(
         &services,
