@@ -2,7 +2,7 @@
 //! load balancer deletes it only with `--allow-deleting-adopted` (otherwise it is orphaned, and the
 //! Ready condition says so from the first status on), outside `--adoption-namespaces` adopting or
 //! taking over gives `NotOwned` with no call that changes anything in SLB, and of two objects
-//! adopting one load balancer at once exactly one holds it.
+//! adopting one load balancer at once exactly one holds it, also when one's tag lands late.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod operator_support;
@@ -276,5 +276,40 @@ async fn of_two_objects_adopting_one_load_balancer_at_once_exactly_one_holds_it(
         .filter_map(|object| object.status?.load_balancer_id)
         .collect();
     assert_eq!(recorded, [id], "only the holder records the load balancer");
+    scene.end().await;
+}
+
+#[tokio::test]
+async fn an_adoption_tag_overwritten_after_it_was_read_back_makes_the_holder_a_conflict() {
+    let (scene, id, _) = adoptable("op-adopt-late").await;
+    scene.run_operator_resyncing(Duration::from_secs(2)).await;
+    let api: Api<SlbInstance> = scene.api();
+    adopt(&api, &id).await;
+    wait_ready(&api, NAME, TIMEOUT).await;
+
+    // Another object's AddTags, planned while the load balancer was unclaimed, lands late.
+    let other_uid = "4f9e2c1a-0000-4000-8000-00000000late";
+    let request = AddTagsRequest {
+        load_balancer_id: id.clone(),
+        tags: vec![Tag::new(ADOPTED_BY_TAG, other_uid)],
+    };
+    scene.slb().add_tags(&request).await.unwrap();
+    let writes_before = scene.emulator.counters().writes;
+    // The next resync, without a spec change, reads the tags again.
+    let message = wait_not_ready(&api, NAME, "Conflict", TIMEOUT).await;
+    assert!(message.contains(other_uid), "{message}");
+
+    // Its deletion leaves the load balancer and the other object's tag alone.
+    delete_and_wait(&api, NAME, TIMEOUT).await;
+    assert!(load_balancer(scene.slb(), &id).await.is_some());
+    let tags = load_balancer_tags(scene.slb(), &id).await;
+    assert_eq!(
+        tags.get(ADOPTED_BY_TAG).map(String::as_str),
+        Some(other_uid)
+    );
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        Vec::<String>::new()
+    );
     scene.end().await;
 }

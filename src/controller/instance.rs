@@ -90,11 +90,12 @@ async fn sync(instance: &SlbInstance, ctx: &Context) -> Result<Action> {
     let taking_over =
         instance.spec.take_over_from_ccm.is_some() && current.load_balancer_id.is_none();
     // observe: the tags (ownership, and the spec's own) only when they can matter, so that an
-    // unchanged object costs one describe per resync.
-    let adopting =
-        (plan::is_adopted(&instance.spec) && current.load_balancer_id.is_none()) || taking_over;
+    // unchanged object of ours costs one describe per resync. An adopted one's tags are read on
+    // every pass: another object's AddTags that lands after this one read its own tag back
+    // overwrites it, and only a later read sees that.
+    let read_tags = spec_changed || plan::is_adopted(&instance.spec) || taking_over;
     let mut observed = observe(slb.as_ref(), &instance.spec, &current, &identity).await?;
-    if spec_changed || adopting {
+    if read_tags {
         observed.tags = describe_tags(slb.as_ref(), observed.load_balancer.as_ref()).await?;
     }
     let replaced_id = current

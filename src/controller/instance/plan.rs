@@ -263,7 +263,7 @@ pub fn plan(
             .as_deref()
             .map(|tags| ownership(tags, identity))
         {
-            // Tags are read whenever the spec changed or the adoption is not recorded yet.
+            // Every pass reads an adopted load balancer's tags; without them there is nothing to check.
             None | Some(Ownership::AdoptedByUs) => Plan::Adopted(Vec::new()),
             Some(Ownership::Unclaimed) => {
                 Plan::Adopted(vec![Change::AddTags(adoption_tags(identity))])
