@@ -50,8 +50,18 @@ node_check_host() {
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
   [ ${#missing[@]} -eq 0 ] || die "missing for --real-node: ${missing[*]} (run hack/setup.sh)"
   [ "$(id -u)" -eq 0 ] || die "--real-node needs root (a bridge, network namespaces, cgroups, iptables)"
-  if [ -e "$NODE_STATE/owner" ] && [ "$(cat "$NODE_STATE/owner")" != "$RUN" ]; then
-    die "another real node is up, started from $(cat "$NODE_STATE/owner"); take it down there first"
+  local owner name pid
+  owner=$(cat "$NODE_STATE/owner" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$RUN" ]; then
+    for name in containerd kubelet kube-proxy registry; do
+      pid=$(cat "$owner/$name.pid" 2>/dev/null || true)
+      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        die "another real node is up, started from $owner; take it down there first"
+      fi
+    done
+    # Its processes are gone (a checkout removed, a machine restarted mid-run): what is left is ours to clear.
+    log "clearing what a real node started from $owner left behind (none of its processes runs)"
+    node_down
   fi
 }
 
