@@ -326,22 +326,11 @@ async fn ambiguous_creates_leave_no_duplicate_behind() {
 
 /// The IDs of the VServer groups, master-slave groups and rules every load balancer holds.
 fn groups_and_rules_in_slb(emulator: &RunningEmulator) -> BTreeSet<(String, String)> {
-    let state = emulator.state();
     let mut held = BTreeSet::new();
-    for account in state["accounts"]
-        .as_object()
-        .into_iter()
-        .flat_map(|a| a.values())
-    {
-        for lb in account["load_balancers"]
-            .as_object()
-            .into_iter()
-            .flat_map(|l| l.values())
-        {
-            for kind in ["vserver_groups", "master_slave_groups", "rules"] {
-                for id in lb[kind].as_object().into_iter().flat_map(|ids| ids.keys()) {
-                    held.insert((kind.to_owned(), id.clone()));
-                }
+    for lb in emulator.load_balancers().values() {
+        for kind in ["vserver_groups", "master_slave_groups", "rules"] {
+            for id in lb[kind].as_object().into_iter().flat_map(|ids| ids.keys()) {
+                held.insert((kind.to_owned(), id.clone()));
             }
         }
     }

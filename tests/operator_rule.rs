@@ -12,7 +12,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use operator_support::*;
 use serde_json::json;
 use slb_api::{DescribeRulesRequest, DescribeVServerGroupsRequest, SetRuleRequest, SlbApi};
-use slb_emulator::Faults;
+use slb_emulator::{Faults, RunningEmulator};
 use slb_operator::crd::{
     SlbInstance, SlbListener, SlbMasterSlaveServerGroup, SlbRule, SlbVServerGroup,
 };
@@ -352,13 +352,11 @@ async fn groups_and_rules_converge_under_faults_without_duplicates_or_leaks() {
 
 /// The rules the emulator holds, as `(id, name)`, read from its state: under the hang fault the
 /// API's answers would be held as well.
-fn rules_in_state(state: &serde_json::Value) -> Vec<(String, String)> {
-    let accounts = state["accounts"].as_object().into_iter().flatten();
-    let load_balancers = accounts
-        .filter_map(|(_, account)| account["load_balancers"].as_object())
-        .flatten();
-    load_balancers
-        .filter_map(|(_, lb)| lb["rules"].as_object())
+fn rules_in_state(emulator: &RunningEmulator) -> Vec<(String, String)> {
+    emulator
+        .load_balancers()
+        .values()
+        .filter_map(|lb| lb["rules"].as_object())
         .flatten()
         .map(|(id, rule)| {
             (
@@ -391,7 +389,7 @@ async fn a_rule_created_without_an_answer_is_found_again_after_a_restart_never_m
     eventually(
         "CreateRules to take effect in SLB",
         Duration::from_secs(60),
-        || async { (!rules_in_state(&emulator.state()).is_empty()).then_some(()) },
+        || async { (!rules_in_state(emulator).is_empty()).then_some(()) },
     )
     .await;
     operator.start_kill().expect("SIGKILL the operator");

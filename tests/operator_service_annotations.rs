@@ -485,11 +485,7 @@ async fn service_load_balancer(scene: &Scene, service: &str) -> Option<Value> {
 }
 
 fn load_balancer_by_id(emulator: &RunningEmulator, id: &str) -> Option<Value> {
-    let state = emulator.state();
-    state["accounts"]
-        .as_object()?
-        .values()
-        .find_map(|account| account["load_balancers"].get(id).cloned())
+    emulator.load_balancers().remove(id)
 }
 
 async fn group(scene: &Scene, service: &str) -> Option<SlbVServerGroup> {

@@ -895,34 +895,27 @@ async fn restart_and_verify(
     resync: Duration,
     log_path: &Path,
 ) -> (Restart, OperatorProcess) {
-    let state = emulator.state();
     let mut objects: BTreeSet<(String, String)> = BTreeSet::new();
     let mut needed_describes: BTreeMap<String, u64> = BTreeMap::new();
     let mut need = |action: &str| *needed_describes.entry(action.to_owned()).or_insert(0) += 1;
-    for account in state["accounts"]
-        .as_object()
-        .into_iter()
-        .flat_map(|a| a.values())
-    {
-        for (id, lb) in account["load_balancers"].as_object().into_iter().flatten() {
-            objects.insert(("lb".into(), id.clone()));
-            need("DescribeLoadBalancerAttribute");
-            for group in lb["vserver_groups"]
-                .as_object()
-                .into_iter()
-                .flat_map(|g| g.keys())
-            {
-                objects.insert(("group".into(), group.clone()));
-                need("DescribeVServerGroupAttribute");
-            }
-            for (port, listener) in lb["listeners"].as_object().into_iter().flatten() {
-                objects.insert(("listener".into(), format!("{id}:{port}")));
-                let protocol = listener["protocol"]
-                    .as_str()
-                    .unwrap_or("tcp")
-                    .to_uppercase();
-                need(&format!("DescribeLoadBalancer{protocol}ListenerAttribute"));
-            }
+    for (id, lb) in emulator.load_balancers() {
+        objects.insert(("lb".into(), id.clone()));
+        need("DescribeLoadBalancerAttribute");
+        for group in lb["vserver_groups"]
+            .as_object()
+            .into_iter()
+            .flat_map(|g| g.keys())
+        {
+            objects.insert(("group".into(), group.clone()));
+            need("DescribeVServerGroupAttribute");
+        }
+        for (port, listener) in lb["listeners"].as_object().into_iter().flatten() {
+            objects.insert(("listener".into(), format!("{id}:{port}")));
+            let protocol = listener["protocol"]
+                .as_str()
+                .unwrap_or("tcp")
+                .to_uppercase();
+            need(&format!("DescribeLoadBalancer{protocol}ListenerAttribute"));
         }
     }
     let mark = last_sequence(emulator);
@@ -996,31 +989,20 @@ async fn add_nodes(
     let numbers: Vec<usize> = (first..first + scenario.nodes_added).collect();
     let new_ids: BTreeSet<String> = numbers.iter().map(|n| format!("i-{n:04}")).collect();
     let cluster_groups = || {
-        let state = emulator.state();
         let mut groups: Vec<BTreeSet<String>> = Vec::new();
-        for account in state["accounts"]
-            .as_object()
-            .into_iter()
-            .flat_map(|a| a.values())
-        {
-            for lb in account["load_balancers"]
+        for lb in emulator.load_balancers().values() {
+            for group in lb["vserver_groups"]
                 .as_object()
                 .into_iter()
-                .flat_map(|l| l.values())
+                .flat_map(|g| g.values())
             {
-                for group in lb["vserver_groups"]
-                    .as_object()
+                let servers: BTreeSet<String> = group["servers"]
+                    .as_array()
                     .into_iter()
-                    .flat_map(|g| g.values())
-                {
-                    let servers: BTreeSet<String> = group["servers"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s["server_id"].as_str().map(str::to_owned))
-                        .collect();
-                    groups.push(servers);
-                }
+                    .flatten()
+                    .filter_map(|s| s["server_id"].as_str().map(str::to_owned))
+                    .collect();
+                groups.push(servers);
             }
         }
         groups

@@ -28,6 +28,7 @@ mod render;
 mod server;
 mod state;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,6 +124,21 @@ impl RunningEmulator {
     /// All accounts' resources as JSON (the same document as `GET /__admin/state`).
     pub fn state(&self) -> serde_json::Value {
         serde_json::to_value(&*self.shared.store.lock()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Every account's load balancers by ID, each as [`Self::state`] shows it (its listeners,
+    /// groups and rules inside).
+    pub fn load_balancers(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut state = self.state();
+        let mut load_balancers = BTreeMap::new();
+        if let Some(accounts) = state["accounts"].as_object_mut() {
+            for account in accounts.values_mut() {
+                if let serde_json::Value::Object(held) = account["load_balancers"].take() {
+                    load_balancers.extend(held);
+                }
+            }
+        }
+        load_balancers
     }
 
     /// Forgets all resources, calls, health overrides and nonces.
