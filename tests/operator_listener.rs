@@ -848,10 +848,9 @@ async fn a_secret_whose_key_does_not_match_its_certificate_is_refused_before_any
     scene.end().await;
 }
 
-#[tokio::test]
-async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
-    let scene = Scene::start("op-listener-bad").await;
-    // Billed by bandwidth: a listener must name its share, as unlimited (-1) is refused.
+/// A load balancer billed by bandwidth, and the listener `http` on it that names no bandwidth share,
+/// which SLB refuses (unlimited, -1, is not allowed there): the load balancer's ID and the API.
+async fn refused_http_listener(scene: &Scene) -> (String, Api<SlbListener>) {
     let lb = ready_instance(
         &scene.client,
         scene.ns(),
@@ -867,6 +866,13 @@ async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
         json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
     )
     .await;
+    (lb, api)
+}
+
+#[tokio::test]
+async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
+    let scene = Scene::start("op-listener-bad").await;
+    let (lb, api) = refused_http_listener(&scene).await;
     let message = wait_not_ready(&api, "http", "ReconcileError", TIMEOUT).await;
     assert!(message.contains("bandwidth"), "{message}");
     let synced = api.get("http").await.unwrap().status.unwrap();
@@ -894,22 +900,7 @@ async fn a_spec_slb_rejects_is_reported_in_the_conditions_until_fixed() {
 async fn a_refused_create_claims_no_port_and_a_listener_made_there_later_is_left_alone() {
     let scene = Scene::start("op-listener-refused").await;
     let slb = scene.slb();
-    // Billed by bandwidth: a listener must name its share, as unlimited (-1) is refused.
-    let lb = ready_instance(
-        &scene.client,
-        scene.ns(),
-        "web",
-        json!({"internetChargeType": "paybybandwidth", "bandwidth": 10}),
-        TIMEOUT,
-    )
-    .await;
-    let api: Api<SlbListener> = scene.api();
-    create_listener(
-        &api,
-        "http",
-        json!({"listenerPort": 80, "protocol": "HTTP", "backendServerPort": 80}),
-    )
-    .await;
+    let (lb, api) = refused_http_listener(&scene).await;
     wait_not_ready(&api, "http", "ReconcileError", TIMEOUT).await;
     let status = api.get("http").await.unwrap().status.unwrap();
     assert_eq!(status.listener_port, None, "the refused port is released");
