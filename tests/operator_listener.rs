@@ -16,10 +16,9 @@ use operator_support::*;
 use serde_json::json;
 use slb_api::certificate::parse_certificate;
 use slb_api::{
-    AccessControlStatus, CreateLoadBalancerHTTPListenerRequest, DeleteLoadBalancerListenerRequest,
-    DescribeCACertificatesRequest, DescribeListenerAccessControlAttributeRequest,
-    DescribeListenerAccessControlAttributeResponse, HealthCheckTiming, HttpHealthCheck,
-    HttpListenerSettings, ListenerStatus, OnOff, Scheduler,
+    AccessControlStatus, DeleteLoadBalancerListenerRequest, DescribeCACertificatesRequest,
+    DescribeListenerAccessControlAttributeRequest, DescribeListenerAccessControlAttributeResponse,
+    HealthCheckTiming, HttpHealthCheck, HttpListenerSettings, ListenerStatus, OnOff, Scheduler,
     SetLoadBalancerHTTPListenerAttributeRequest, SlbApi, StickySession, StickySessionType,
     UploadServerCertificateRequest,
 };
@@ -495,25 +494,6 @@ async fn drift_is_restored_and_the_steady_state_writes_nothing() {
     delete_and_wait(&api, "http", TIMEOUT).await;
     delete_instance(&scene, "web").await;
     scene.end().await;
-}
-
-/// An HTTP listener made by hand, as in the console.
-fn hand_made_http(lb: &str, port: u16) -> CreateLoadBalancerHTTPListenerRequest {
-    CreateLoadBalancerHTTPListenerRequest {
-        load_balancer_id: lb.into(),
-        listener_port: port,
-        backend_server_port: port,
-        settings: HttpListenerSettings {
-            bandwidth: -1,
-            sticky_session: StickySession {
-                enabled: OnOff::Off,
-                ..Default::default()
-            },
-            health_check: OnOff::Off,
-            ..Default::default()
-        },
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

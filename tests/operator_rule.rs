@@ -476,3 +476,73 @@ async fn a_create_slb_refuses_takes_back_its_pending_name_every_time() {
     delete_all(&scene).await;
     scene.end().await;
 }
+
+/// A rule made by hand on port 80 of a load balancer made by hand: that load balancer's ID and the
+/// rule's.
+async fn someone_elses_rule(slb: &dyn SlbApi) -> (String, String) {
+    let other = made_by_hand(slb, "someone-else").await.load_balancer_id;
+    let group = slb
+        .create_vserver_group(&slb_api::CreateVServerGroupRequest {
+            load_balancer_id: other.clone(),
+            v_server_group_name: "theirs".into(),
+            backend_servers: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .v_server_group_id;
+    slb.create_load_balancer_http_listener(&hand_made_http(&other, 80))
+        .await
+        .unwrap();
+    let created = slb
+        .create_rules(&slb_api::CreateRulesRequest {
+            load_balancer_id: other.clone(),
+            listener_port: 80,
+            rule_list: vec![slb_api::NewRule {
+                rule_name: "theirs".into(),
+                domain: Some("www.example.com".into()),
+                url: Some("/theirs".into()),
+                v_server_group_id: Some(group),
+            }],
+        })
+        .await
+        .unwrap();
+    (other, created.rules[0].rule_id.clone())
+}
+
+#[tokio::test]
+async fn a_recorded_rule_that_is_not_on_its_listener_is_never_deleted() {
+    let scene = Scene::start("op-rule-elsewhere").await;
+    let slb = scene.slb();
+    create_instance(&scene).await;
+    create_group(&scene, "a").await;
+    create_listener(&scene).await;
+    listener_ready(&scene).await;
+    let api: Api<SlbRule> = scene.api();
+    create(&api, "api", rule_spec("a")).await;
+    wait_ready(&api, "api", TIMEOUT).await;
+    let (other, theirs) = someone_elses_rule(slb).await;
+    let writes_before = scene.emulator.counters().writes;
+
+    // A status written by hand names their rule, on another load balancer than the one recorded.
+    api.patch_status(
+        "api",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"status": {"ruleId": theirs}})),
+    )
+    .await
+    .unwrap();
+    delete_and_wait(&api, "api", TIMEOUT).await;
+    assert_eq!(
+        writes_after(&scene.emulator, writes_before),
+        Vec::<String>::new(),
+        "nothing was written"
+    );
+    let left: Vec<String> = remote_rules(slb, &other)
+        .await
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    assert_eq!(left, [theirs]);
+    delete_all(&scene).await;
+    scene.end().await;
+}

@@ -328,8 +328,8 @@ async fn delete_rule(slb: &dyn SlbApi, id: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the recorded rule, or the one the create written ahead made (never one we did not
-/// create), then lets the object go. With Orphan
+/// Deletes the recorded rule, or the one the create written ahead made, from the listener they were
+/// recorded on (never one we did not create, nor one elsewhere), then lets the object go. With Orphan
 /// (its deletionPolicy, else its listener's, else the instance's: see
 /// [`deletion_policy_in_effect`]) the rule stays.
 async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
@@ -366,28 +366,28 @@ async fn cleanup(rule: &SlbRule, ctx: &Context) -> Result<Action> {
             .unwrap_or_else(|| ctx.config.default_region.clone()),
     };
     let slb = ctx.slb.region(&region)?;
-    let id = match (status.rule_id, status.pending_create_name) {
-        (Some(id), _) => id,
-        // Without a recorded ID, the create written ahead may have gone through unanswered: the
-        // rule with its name on the listener it was sent to is ours.
-        (None, Some(pending)) => {
-            let (Some(load_balancer_id), Some(port)) = (
-                status.load_balancer_id,
-                status.listener_port.and_then(|p| u16::try_from(p).ok()),
-            ) else {
-                return Ok(Action::await_change());
-            };
-            let rules = match describe_rules(slb.as_ref(), &load_balancer_id, port).await {
-                Ok(rules) => rules,
-                Err(Error::Slb(error)) if error.is_not_found() => Vec::new(),
-                Err(error) => return Err(error),
-            };
-            match rules.into_iter().find(|r| r.name == pending) {
-                Some(remote) => remote.id,
-                None => return Ok(Action::await_change()),
-            }
-        }
-        (None, None) => return Ok(Action::await_change()),
+    let (Some(load_balancer_id), Some(port)) = (
+        status.load_balancer_id,
+        status.listener_port.and_then(|p| u16::try_from(p).ok()),
+    ) else {
+        return Ok(Action::await_change());
+    };
+    if status.rule_id.is_none() && status.pending_create_name.is_none() {
+        return Ok(Action::await_change());
+    }
+    // Only a rule on the listener it was recorded on: the recorded ID, else (the create written
+    // ahead may have gone through unanswered) the rule with the pending name.
+    let rules = match describe_rules(slb.as_ref(), &load_balancer_id, port).await {
+        Ok(rules) => rules,
+        Err(Error::Slb(error)) if error.is_not_found() => Vec::new(),
+        Err(error) => return Err(error),
+    };
+    let ours = rules.into_iter().find(|remote| match &status.rule_id {
+        Some(id) => remote.id == *id,
+        None => status.pending_create_name.as_ref() == Some(&remote.name),
+    });
+    let Some(RemoteRule { id, .. }) = ours else {
+        return Ok(Action::await_change());
     };
     if delete_rule(slb.as_ref(), &id).await? {
         events::normal(ctx, rule, "Deleted", format!("Deleted rule {id}")).await;

@@ -163,3 +163,22 @@ pub async fn load_balancer_tags(
     .map(|t| (t.tag_key, t.tag_value.unwrap_or_default()))
     .collect()
 }
+
+/// An HTTP listener made by hand, as in the console.
+pub fn hand_made_http(lb: &str, port: u16) -> slb_api::CreateLoadBalancerHTTPListenerRequest {
+    slb_api::CreateLoadBalancerHTTPListenerRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        backend_server_port: port,
+        settings: slb_api::HttpListenerSettings {
+            bandwidth: -1,
+            sticky_session: slb_api::StickySession {
+                enabled: slb_api::OnOff::Off,
+                ..Default::default()
+            },
+            health_check: slb_api::OnOff::Off,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
