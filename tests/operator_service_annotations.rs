@@ -658,11 +658,17 @@ async fn every_supported_annotation_shows_in_slb_and_every_refused_one_in_a_warn
     let slbport = full_name("xforwardedfor-slbport");
     patch_annotations(&services, "refused", json!({&slbport: null})).await;
     ignored_warnings_told(&scene, 3).await;
-    let (_, _, message) = condition(&services, "refused").await.unwrap();
-    assert!(
-        message.contains(&idle_timeout) && !message.contains(&slbport),
-        "{message}"
-    );
+    // The Warning goes out before the Service's status is written.
+    let message = eventually(
+        "the condition to leave the removed one out",
+        TIMEOUT,
+        || async {
+            let (_, _, message) = condition(&services, "refused").await?;
+            (!message.contains(&slbport)).then_some(message)
+        },
+    )
+    .await;
+    assert!(message.contains(&idle_timeout), "{message}");
     // Each list is an Event of its own, so the newest names what is ignored now.
     let warnings = ignored_warnings(&scene, "refused").await;
     assert_eq!(warnings.len(), 3, "{warnings:?}");
