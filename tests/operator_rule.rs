@@ -434,18 +434,7 @@ async fn a_create_slb_refuses_takes_back_its_pending_name_every_time() {
     create_listener(&scene).await;
     listener_ready(&scene).await;
     // The domain and URL the rule asks for are taken by a rule made by hand.
-    slb.create_rules(&slb_api::CreateRulesRequest {
-        load_balancer_id: lb.clone(),
-        listener_port: 80,
-        rule_list: vec![slb_api::NewRule {
-            rule_name: "made-by-hand".into(),
-            domain: Some("www.example.com".into()),
-            url: Some("/api".into()),
-            v_server_group_id: Some(group_a),
-        }],
-    })
-    .await
-    .unwrap();
+    rule_made_by_hand(slb, &lb, "made-by-hand", "/api", group_a).await;
     let api: Api<SlbRule> = scene.api();
     create(&api, "api", rule_spec("a")).await;
     let refused = || {
@@ -493,20 +482,32 @@ async fn someone_elses_rule(slb: &dyn SlbApi) -> (String, String) {
     slb.create_load_balancer_http_listener(&hand_made_http(&other, 80))
         .await
         .unwrap();
+    let theirs = rule_made_by_hand(slb, &other, "theirs", "/theirs", group).await;
+    (other, theirs)
+}
+
+/// A rule made by hand for `www.example.com` and `url` on port 80 of `lb`: its ID.
+async fn rule_made_by_hand(
+    slb: &dyn SlbApi,
+    lb: &str,
+    name: &str,
+    url: &str,
+    group: String,
+) -> String {
     let created = slb
         .create_rules(&slb_api::CreateRulesRequest {
-            load_balancer_id: other.clone(),
+            load_balancer_id: lb.to_owned(),
             listener_port: 80,
             rule_list: vec![slb_api::NewRule {
-                rule_name: "theirs".into(),
+                rule_name: name.to_owned(),
                 domain: Some("www.example.com".into()),
-                url: Some("/theirs".into()),
+                url: Some(url.to_owned()),
                 v_server_group_id: Some(group),
             }],
         })
         .await
         .unwrap();
-    (other, created.rules[0].rule_id.clone())
+    created.rules[0].rule_id.clone()
 }
 
 #[tokio::test]

@@ -333,18 +333,9 @@ async fn a_deleted_service_leaves_no_slb_and_invalid_or_foreign_services_change_
     // A served Service: an SLB with its address, then nothing left after the Service is deleted.
     create_service(&scene, "web", json!({}), spec).await;
     ingress_address(&services, "web").await;
-    let instances: Api<SlbInstance> = scene.api();
-    let names: Vec<String> = instances
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter_map(|i| i.metadata.name)
-        .collect();
     assert_eq!(
-        names,
-        vec!["web".to_owned()],
+        names(&scene.api::<SlbInstance>()).await,
+        ["web"],
         "only the served Service has an SLB"
     );
     assert_eq!(load_balancer_ids(scene.slb()).await.len(), 1);

@@ -15,7 +15,6 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
-use kube::api::ListParams;
 use operator_support::*;
 use serde_json::{Value, json};
 use slb_api::{
@@ -826,16 +825,7 @@ async fn an_invalid_source_range_or_acl_changes_nothing_and_says_why() {
         lb["listeners"]["80"]["access_control_status"],
         "open_white_list"
     );
-    let instances: Api<SlbInstance> = scene.api();
-    let instances: Vec<String> = instances
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter_map(|i| i.metadata.name)
-        .collect();
-    assert_eq!(instances, ["served"]);
+    assert_eq!(names(&scene.api::<SlbInstance>()).await, ["served"]);
     assert_eq!(load_balancer_ids(scene.slb()).await.len(), 1);
     let mut names = cases.map(|(name, _, _, _)| name).to_vec();
     names.push("served");

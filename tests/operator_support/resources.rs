@@ -180,6 +180,19 @@ where
     merge_patch(api, name, json!({"metadata": {"annotations": annotations}})).await
 }
 
+/// The names of every `K` the API lists.
+pub async fn names<K>(api: &Api<K>) -> Vec<String>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let listed = api.list(&kube::api::ListParams::default()).await.unwrap();
+    listed
+        .items
+        .into_iter()
+        .filter_map(|o| o.meta().name.clone())
+        .collect()
+}
+
 /// Waits until the test's namespace holds no `K` at all.
 pub async fn none_left<K>(api: &Api<K>, timeout: Duration)
 where
